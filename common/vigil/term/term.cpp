@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/term/term.hpp"
+
+#include "vigil/common/assert.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <vector>
+
+namespace vigil {
+namespace detail {
+
+/// The shared part of a long string or a non-empty container: a reference count, a size
+/// (bytes of a string; elements of a tuple or list; entries of a map) and the data after it.
+/// A map stores its keys and values interleaved, sorted by key.
+struct heap_block {
+  std::atomic<std::uint32_t> refs;
+  std::uint32_t size;
+
+  term* terms() noexcept { return reinterpret_cast<term*>(this + 1); }
+  char* bytes() noexcept { return reinterpret_cast<char*>(this + 1); }
+};
+
+static_assert(sizeof(heap_block) == 8 && alignof(term) == 8);
+
+} // namespace detail
+
+namespace {
+
+using detail::heap_block;
+
+// Internal tags (byte 0). All zero bytes is the atom nil, the default term.
+enum tag : std::uint8_t {
+  tag_atom = 0,
+  tag_integer,
+  tag_float,
+  tag_small_string,
+  tag_heap_string,
+  tag_pid,
+  tag_reference,
+  tag_tuple,
+  tag_list,
+  tag_map,
+};
+
+constexpr bool is_heap_tag(std::uint8_t t) noexcept { return t >= tag_heap_string && t != tag_pid && t != tag_reference; }
+
+heap_block* allocate_block(std::size_t payload, std::uint32_t size) {
+  void* memory = ::operator new(sizeof(heap_block) + payload);
+  auto* block = static_cast<heap_block*>(memory);
+  block->refs.store(1, std::memory_order_relaxed);
+  block->size = size;
+  return block;
+}
+
+template <class T>
+T load(const unsigned char* at) noexcept {
+  T value;
+  std::memcpy(&value, at, sizeof(T));
+  return value;
+}
+
+template <class T>
+void store(unsigned char* at, T value) noexcept {
+  std::memcpy(at, &value, sizeof(T));
+}
+
+int compare_numbers(const term& a, const term& b) noexcept {
+  if (a.is_integer() && b.is_integer()) {
+    auto x = a.as_integer();
+    auto y = b.as_integer();
+    return (x > y) - (x < y);
+  }
+  // long double has a 64-bit mantissa on x86-64, so every int64 converts exactly.
+  long double x = a.is_integer() ? static_cast<long double>(a.as_integer()) : a.as_float();
+  long double y = b.is_integer() ? static_cast<long double>(b.as_integer()) : b.as_float();
+  bool x_nan = std::isnan(x);
+  bool y_nan = std::isnan(y);
+  if (!x_nan && !y_nan) {
+    if (x < y) {
+      return -1;
+    }
+    if (x > y) {
+      return 1;
+    }
+  } else if (x_nan != y_nan) {
+    return x_nan ? 1 : -1; // NaN after every number
+  }
+  // Equal by value (or both NaN): an integer sorts before the float equal to it, and two
+  // floats fall back to their bits so that the order agrees with exact equality.
+  if (a.kind() != b.kind()) {
+    return a.is_integer() ? -1 : 1;
+  }
+  auto xb = std::bit_cast<std::uint64_t>(a.as_float());
+  auto yb = std::bit_cast<std::uint64_t>(b.as_float());
+  return (xb > yb) - (xb < yb);
+}
+
+int compare_sequences(std::span<const term> a, std::span<const term> b) noexcept {
+  auto n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (int c = compare(a[i], b[i]); c != 0) {
+      return c;
+    }
+  }
+  return (a.size() > b.size()) - (a.size() < b.size());
+}
+
+int compare_maps(const term& a, const term& b) noexcept {
+  if (a.size() != b.size()) {
+    return a.size() < b.size() ? -1 : 1;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (int c = compare(a.map_key(i), b.map_key(i)); c != 0) {
+      return c;
+    }
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (int c = compare(a.map_value(i), b.map_value(i)); c != 0) {
+      return c;
+    }
+  }
+  return 0;
+}
+
+int order_rank(term_kind k) noexcept {
+  return k == term_kind::floating ? 0 : static_cast<int>(k);
+}
+
+std::size_t mix(std::size_t seed, std::size_t value) noexcept {
+  return seed ^ (value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+}
+
+} // namespace
+
+// -- construction -------------------------------------------------------------------------
+
+term::term(atom a) noexcept {
+  raw_[0] = tag_atom;
+  store<std::uint64_t>(raw_ + 8, a.id());
+}
+
+term::term(int_tag /*tag*/, std::int64_t value) noexcept {
+  raw_[0] = tag_integer;
+  store(raw_ + 8, value);
+}
+
+term::term(double value) noexcept {
+  raw_[0] = tag_float;
+  store(raw_ + 8, value);
+}
+
+term::term(pid p) noexcept {
+  raw_[0] = tag_pid;
+  store(raw_ + 4, p.node);
+  store(raw_ + 8, p.index);
+  store(raw_ + 12, p.serial);
+}
+
+term::term(reference r) noexcept {
+  VIGIL_ASSERT(r.node <= reference::max_node);
+  raw_[0] = tag_reference;
+  raw_[1] = static_cast<unsigned char>(r.node & 0xff);
+  raw_[2] = static_cast<unsigned char>((r.node >> 8) & 0xff);
+  raw_[3] = static_cast<unsigned char>((r.node >> 16) & 0xff);
+  store(raw_ + 4, r.a);
+  store(raw_ + 8, r.b);
+  store(raw_ + 12, r.c);
+}
+
+term::term(std::string_view text) {
+  if (text.size() <= inline_string_max) {
+    raw_[0] = tag_small_string;
+    raw_[1] = static_cast<unsigned char>(text.size());
+    if (!text.empty()) {
+      std::memcpy(raw_ + 2, text.data(), text.size());
+    }
+    return;
+  }
+  VIGIL_ASSERT(text.size() <= UINT32_MAX);
+  auto* b = allocate_block(text.size(), static_cast<std::uint32_t>(text.size()));
+  std::memcpy(b->bytes(), text.data(), text.size());
+  raw_[0] = tag_heap_string;
+  store(raw_ + 8, b);
+}
+
+term term::container(std::uint8_t t, std::span<const term> elements) {
+  term result;
+  result.raw_[0] = t;
+  if (elements.empty()) {
+    return result; // a null block is the empty container
+  }
+  VIGIL_ASSERT(elements.size() <= UINT32_MAX / 2);
+  auto count = static_cast<std::uint32_t>(t == tag_map ? elements.size() / 2 : elements.size());
+  auto* b = allocate_block(elements.size() * sizeof(term), count);
+  std::uninitialized_copy(elements.begin(), elements.end(), b->terms());
+  store(result.raw_ + 8, b);
+  return result;
+}
+
+term term::tuple(std::initializer_list<term> elements) {
+  return container(tag_tuple, {elements.begin(), elements.size()});
+}
+
+term term::tuple(std::span<const term> elements) { return container(tag_tuple, elements); }
+
+term term::list(std::initializer_list<term> elements) {
+  return container(tag_list, {elements.begin(), elements.size()});
+}
+
+term term::list(std::span<const term> elements) { return container(tag_list, elements); }
+
+term term::map(std::initializer_list<std::pair<term, term>> entries) {
+  return map(std::span<const std::pair<term, term>>(entries.begin(), entries.size()));
+}
+
+term term::map(std::span<const std::pair<term, term>> entries) {
+  std::vector<std::pair<term, term>> sorted(entries.begin(), entries.end());
+  // Stable, so that among equal keys the later entry is last; keep that one.
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& x, const auto& y) { return compare(x.first, y.first) < 0; });
+  std::vector<term> flat;
+  flat.reserve(sorted.size() * 2);
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (i + 1 < sorted.size() && sorted[i].first == sorted[i + 1].first) {
+      continue;
+    }
+    flat.push_back(std::move(sorted[i].first));
+    flat.push_back(std::move(sorted[i].second));
+  }
+  return container(tag_map, flat);
+}
+
+// -- copy and lifetime --------------------------------------------------------------------
+
+heap_block* term::block() const noexcept {
+  return is_heap_tag(raw_[0]) ? load<heap_block*>(raw_ + 8) : nullptr;
+}
+
+void term::retain() const noexcept {
+  if (auto* b = block()) {
+    b->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void term::release() noexcept {
+  auto* b = block();
+  if (b == nullptr || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    return;
+  }
+  if (raw_[0] != tag_heap_string) {
+    std::size_t n = raw_[0] == tag_map ? std::size_t{b->size} * 2 : b->size;
+    std::destroy_n(b->terms(), n);
+  }
+  ::operator delete(b);
+}
+
+term::term(const term& other) noexcept {
+  std::memcpy(raw_, other.raw_, sizeof raw_);
+  retain();
+}
+
+term::term(term&& other) noexcept {
+  std::memcpy(raw_, other.raw_, sizeof raw_);
+  std::memset(other.raw_, 0, sizeof raw_);
+}
+
+term& term::operator=(const term& other) noexcept {
+  if (this != &other) {
+    other.retain();
+    release();
+    std::memcpy(raw_, other.raw_, sizeof raw_);
+  }
+  return *this;
+}
+
+term& term::operator=(term&& other) noexcept {
+  if (this != &other) {
+    release();
+    std::memcpy(raw_, other.raw_, sizeof raw_);
+    std::memset(other.raw_, 0, sizeof raw_);
+  }
+  return *this;
+}
+
+term::~term() { release(); }
+
+// -- access -------------------------------------------------------------------------------
+
+term_kind term::kind() const noexcept {
+  switch (raw_[0]) {
+  case tag_atom: return term_kind::atom;
+  case tag_integer: return term_kind::integer;
+  case tag_float: return term_kind::floating;
+  case tag_small_string:
+  case tag_heap_string: return term_kind::string;
+  case tag_pid: return term_kind::pid;
+  case tag_reference: return term_kind::reference;
+  case tag_tuple: return term_kind::tuple;
+  case tag_list: return term_kind::list;
+  default: return term_kind::map;
+  }
+}
+
+bool term::is(atom a) const noexcept {
+  return raw_[0] == tag_atom && load<std::uint64_t>(raw_ + 8) == a.id();
+}
+
+atom term::as_atom() const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_atom);
+  return atom::from_id(static_cast<std::uint32_t>(load<std::uint64_t>(raw_ + 8)));
+}
+
+std::int64_t term::as_integer() const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_integer);
+  return load<std::int64_t>(raw_ + 8);
+}
+
+double term::as_float() const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_float);
+  return load<double>(raw_ + 8);
+}
+
+pid term::as_pid() const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_pid);
+  return {load<std::uint32_t>(raw_ + 4), load<std::uint32_t>(raw_ + 8),
+          load<std::uint32_t>(raw_ + 12)};
+}
+
+reference term::as_reference() const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_reference);
+  std::uint32_t node = raw_[1] | (std::uint32_t{raw_[2]} << 8) | (std::uint32_t{raw_[3]} << 16);
+  return {node, load<std::uint32_t>(raw_ + 4), load<std::uint32_t>(raw_ + 8),
+          load<std::uint32_t>(raw_ + 12)};
+}
+
+std::string_view term::as_string() const noexcept {
+  if (raw_[0] == tag_small_string) {
+    return {reinterpret_cast<const char*>(raw_ + 2), raw_[1]};
+  }
+  VIGIL_ASSERT(raw_[0] == tag_heap_string);
+  auto* b = block();
+  return {b->bytes(), b->size};
+}
+
+std::span<const term> term::elements() const noexcept {
+  if (raw_[0] != tag_tuple && raw_[0] != tag_list) {
+    return {};
+  }
+  auto* b = block();
+  return b == nullptr ? std::span<const term>{} : std::span<const term>{b->terms(), b->size};
+}
+
+std::size_t term::size() const noexcept {
+  switch (raw_[0]) {
+  case tag_small_string: return raw_[1];
+  case tag_heap_string:
+  case tag_tuple:
+  case tag_list:
+  case tag_map: {
+    auto* b = block();
+    return b == nullptr ? 0 : b->size;
+  }
+  default: return 0;
+  }
+}
+
+const term& term::operator[](std::size_t i) const noexcept {
+  auto items = elements();
+  VIGIL_ASSERT(i < items.size());
+  return items[i];
+}
+
+const term& term::map_key(std::size_t i) const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_map && i < size());
+  return block()->terms()[2 * i];
+}
+
+const term& term::map_value(std::size_t i) const noexcept {
+  VIGIL_ASSERT(raw_[0] == tag_map && i < size());
+  return block()->terms()[2 * i + 1];
+}
+
+const term* term::find(const term& key) const noexcept {
+  if (raw_[0] != tag_map) {
+    return nullptr;
+  }
+  std::size_t lo = 0;
+  std::size_t hi = size();
+  while (lo < hi) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    int c = compare(map_key(mid), key);
+    if (c == 0) {
+      return &map_value(mid);
+    }
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return nullptr;
+}
+
+std::size_t term::heap_bytes() const noexcept {
+  auto* b = block();
+  if (b == nullptr) {
+    return 0;
+  }
+  if (raw_[0] == tag_heap_string) {
+    return sizeof(heap_block) + b->size;
+  }
+  std::size_t n = raw_[0] == tag_map ? std::size_t{b->size} * 2 : b->size;
+  std::size_t total = sizeof(heap_block) + n * sizeof(term);
+  for (std::size_t i = 0; i < n; ++i) {
+    total += b->terms()[i].heap_bytes();
+  }
+  return total;
+}
+
+// -- order, equality, hash ----------------------------------------------------------------
+
+int compare(const term& a, const term& b) noexcept {
+  auto ka = a.kind();
+  auto kb = b.kind();
+  int ra = order_rank(ka);
+  int rb = order_rank(kb);
+  if (ra != rb) {
+    return ra < rb ? -1 : 1;
+  }
+  switch (ka) {
+  case term_kind::integer:
+  case term_kind::floating: return compare_numbers(a, b);
+  case term_kind::atom: {
+    if (a.as_atom() == b.as_atom()) {
+      return 0;
+    }
+    int c = a.as_atom().name().compare(b.as_atom().name());
+    return (c > 0) - (c < 0);
+  }
+  case term_kind::reference: {
+    auto c = a.as_reference() <=> b.as_reference();
+    return (c > 0) - (c < 0);
+  }
+  case term_kind::pid: {
+    auto c = a.as_pid() <=> b.as_pid();
+    return (c > 0) - (c < 0);
+  }
+  case term_kind::tuple:
+    if (a.size() != b.size()) {
+      return a.size() < b.size() ? -1 : 1;
+    }
+    return compare_sequences(a.elements(), b.elements());
+  case term_kind::map: return compare_maps(a, b);
+  case term_kind::list: return compare_sequences(a.elements(), b.elements());
+  case term_kind::string: {
+    int c = a.as_string().compare(b.as_string());
+    return (c > 0) - (c < 0);
+  }
+  }
+  return 0;
+}
+
+bool operator==(const term& a, const term& b) noexcept {
+  if (a.raw_[0] != b.raw_[0]) {
+    // A string's length alone decides whether it is inline, so tags differ only between
+    // different kinds or different strings.
+    return false;
+  }
+  switch (a.raw_[0]) {
+  case tag_atom:
+  case tag_integer:
+  case tag_float: // bitwise: exact equality for floats
+  case tag_pid:
+  case tag_reference:
+  case tag_small_string: return std::memcmp(a.raw_, b.raw_, sizeof a.raw_) == 0;
+  default:
+    if (a.block() == b.block()) {
+      return true;
+    }
+    return compare(a, b) == 0;
+  }
+}
+
+std::size_t term::hash() const noexcept {
+  switch (raw_[0]) {
+  case tag_small_string:
+  case tag_heap_string: return std::hash<std::string_view>{}(as_string());
+  case tag_tuple:
+  case tag_list: {
+    std::size_t h = raw_[0];
+    for (const auto& e : elements()) {
+      h = mix(h, e.hash());
+    }
+    return h;
+  }
+  case tag_map: {
+    std::size_t h = tag_map;
+    for (std::size_t i = 0; i < size(); ++i) {
+      h = mix(mix(h, map_key(i).hash()), map_value(i).hash());
+    }
+    return h;
+  }
+  default: {
+    std::size_t h = raw_[0];
+    h = mix(h, load<std::uint64_t>(raw_));
+    return mix(h, load<std::uint64_t>(raw_ + 8));
+  }
+  }
+}
+
+} // namespace vigil

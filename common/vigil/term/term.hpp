@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/term/atom.hpp"
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace vigil {
+
+/// A process identifier, printed `#PID<node.index.serial>`.
+///
+/// `node` 0 is the local daemon; other nodes name OS-process workers that the daemon routes
+/// to. `index` names a process slot and `serial` its generation, so a pid whose process has
+/// died never reaches a later process that reuses the slot (semantics 2).
+struct pid {
+  std::uint32_t node = 0;
+  std::uint32_t index = 0;
+  std::uint32_t serial = 0;
+
+  friend constexpr bool operator==(const pid&, const pid&) noexcept = default;
+  friend constexpr auto operator<=>(const pid&, const pid&) noexcept = default;
+};
+
+/// A unique reference (`make_ref`), printed `#Reference<node.a.b.c>`. `node` is 24 bits wide.
+struct reference {
+  static constexpr std::uint32_t max_node = (1U << 24) - 1;
+  std::uint32_t node = 0;
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  std::uint32_t c = 0;
+
+  friend constexpr bool operator==(const reference&, const reference&) noexcept = default;
+  friend constexpr auto operator<=>(const reference&, const reference&) noexcept = default;
+};
+
+/// The kinds of term, in Erlang's term order: number < atom < reference < pid < tuple < map
+/// < list < binary. Integers and floats are both numbers and compare by value.
+enum class term_kind : std::uint8_t {
+  integer,
+  floating,
+  atom,
+  reference,
+  pid,
+  tuple,
+  map,
+  list,
+  string,
+};
+
+namespace detail {
+struct heap_block;
+} // namespace detail
+
+/// Vigil's one message type: an immutable Erlang term.
+///
+/// A term is 16 bytes. Atoms, integers, floats, pids, references, strings of up to 14 bytes
+/// and empty tuples, lists and maps live inside it and never allocate. Longer strings and
+/// non-empty containers live in one reference-counted heap block that copies share, so
+/// copying a term (or sending it to a process in the same daemon) is at most one atomic
+/// increment. Terms may be shared freely between threads.
+///
+/// Integers are signed 64-bit, with no bignums: the text parser and the binary decoder
+/// reject a literal outside [-2^63, 2^63-1] instead of wrapping it.
+///
+/// Equality is exact (Erlang's `=:=`): `1` and `1.0` are different terms, and floats are
+/// equal when their bits are. `compare` is Erlang's total term order, in which `1 < 1.5`
+/// and, to stay consistent with equality, `1` sorts just before `1.0`.
+class term {
+public:
+  /// The longest string stored inline, without allocating.
+  static constexpr std::size_t inline_string_max = 14;
+
+  /// The atom `nil`.
+  term() noexcept = default;
+
+  term(atom a) noexcept; // NOLINT(*-explicit-*): atoms are terms
+
+  template <class Int>
+    requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool> &&
+             !std::is_same_v<Int, char>)
+  term(Int value) noexcept // NOLINT(*-explicit-*)
+      : term(int_tag{}, static_cast<std::int64_t>(value)) {
+    static_assert(sizeof(Int) < 8 || std::is_signed_v<Int>,
+                  "a 64-bit unsigned value may not fit a term's signed integer");
+  }
+
+  term(bool value) noexcept : term(value ? atoms::true_ : atoms::false_) {} // NOLINT
+  term(double value) noexcept;                                               // NOLINT
+  term(pid p) noexcept;                                                      // NOLINT
+  term(reference r) noexcept;                                                // NOLINT
+  term(std::string_view text);                                               // NOLINT
+  term(const char* text) : term(std::string_view(text)) {}                   // NOLINT
+  term(const std::string& text) : term(std::string_view(text)) {}            // NOLINT
+
+  /// A tuple of `elements`: `term::tuple({pid, atoms::ok})` is `{pid, :ok}`.
+  static term tuple(std::initializer_list<term> elements);
+  static term tuple(std::span<const term> elements);
+  /// A list of `elements`, in order.
+  static term list(std::initializer_list<term> elements);
+  static term list(std::span<const term> elements);
+  /// A map; keys are sorted in term order and a repeated key keeps its last value.
+  static term map(std::initializer_list<std::pair<term, term>> entries);
+  static term map(std::span<const std::pair<term, term>> entries);
+
+  term(const term& other) noexcept;
+  term(term&& other) noexcept;
+  term& operator=(const term& other) noexcept;
+  term& operator=(term&& other) noexcept;
+  ~term();
+
+  [[nodiscard]] term_kind kind() const noexcept;
+  [[nodiscard]] bool is_atom() const noexcept { return kind() == term_kind::atom; }
+  [[nodiscard]] bool is_integer() const noexcept { return kind() == term_kind::integer; }
+  [[nodiscard]] bool is_float() const noexcept { return kind() == term_kind::floating; }
+  [[nodiscard]] bool is_string() const noexcept { return kind() == term_kind::string; }
+  [[nodiscard]] bool is_pid() const noexcept { return kind() == term_kind::pid; }
+  [[nodiscard]] bool is_reference() const noexcept { return kind() == term_kind::reference; }
+  [[nodiscard]] bool is_tuple() const noexcept { return kind() == term_kind::tuple; }
+  [[nodiscard]] bool is_list() const noexcept { return kind() == term_kind::list; }
+  [[nodiscard]] bool is_map() const noexcept { return kind() == term_kind::map; }
+  /// True for the atom `a`: `msg.is(atoms::ok)`.
+  [[nodiscard]] bool is(atom a) const noexcept;
+
+  // Accessors. Each requires the matching kind and aborts otherwise.
+  [[nodiscard]] atom as_atom() const noexcept;
+  [[nodiscard]] std::int64_t as_integer() const noexcept;
+  [[nodiscard]] double as_float() const noexcept;
+  [[nodiscard]] pid as_pid() const noexcept;
+  [[nodiscard]] reference as_reference() const noexcept;
+  /// The bytes of a string; valid while this term (or a copy) lives.
+  [[nodiscard]] std::string_view as_string() const noexcept;
+
+  /// Elements of a tuple or list (empty for other kinds); valid while this term lives.
+  [[nodiscard]] std::span<const term> elements() const noexcept;
+  /// Elements of a tuple or list, entries of a map, bytes of a string; 0 otherwise.
+  [[nodiscard]] std::size_t size() const noexcept;
+  /// Element `i` of a tuple or list; `i` must be below `size()`.
+  [[nodiscard]] const term& operator[](std::size_t i) const noexcept;
+
+  /// Key and value of map entry `i` (in key order); `i` must be below `size()`.
+  [[nodiscard]] const term& map_key(std::size_t i) const noexcept;
+  [[nodiscard]] const term& map_value(std::size_t i) const noexcept;
+  /// The value under `key` in a map, or nullptr (also for non-maps). O(log n).
+  [[nodiscard]] const term* find(const term& key) const noexcept;
+
+  /// Bytes this term owns on the heap, counted once per block it references, without
+  /// sharing taken into account (what `info` reports as a message's memory).
+  [[nodiscard]] std::size_t heap_bytes() const noexcept;
+
+  /// Erlang's total order: negative, zero or positive.
+  friend int compare(const term& a, const term& b) noexcept;
+  friend bool operator==(const term& a, const term& b) noexcept;
+  friend std::strong_ordering operator<=>(const term& a, const term& b) noexcept {
+    return compare(a, b) <=> 0;
+  }
+
+  /// A hash consistent with `==`.
+  [[nodiscard]] std::size_t hash() const noexcept;
+
+private:
+  struct int_tag {};
+  term(int_tag, std::int64_t value) noexcept;
+  static term container(std::uint8_t tag, std::span<const term> elements);
+
+  void retain() const noexcept;
+  void release() noexcept;
+  [[nodiscard]] detail::heap_block* block() const noexcept;
+
+  // Byte 0 is the internal tag. The remaining 15 bytes are tag-specific: a small string's
+  // length and bytes; a pid or reference's 32-bit fields; an 8-byte payload at offset 8
+  // (integer, float, atom id, heap block pointer).
+  alignas(8) unsigned char raw_[16] = {};
+};
+
+static_assert(sizeof(term) == 16);
+
+/// Erlang's total term order: negative, zero or positive.
+int compare(const term& a, const term& b) noexcept;
+
+/// `term::tuple({...})` spelled variadically: `make_tuple(self, atoms::ok)`.
+template <class... Ts>
+term make_tuple(Ts&&... elements) {
+  return term::tuple({term(std::forward<Ts>(elements))...});
+}
+
+} // namespace vigil
+
+template <>
+struct std::hash<vigil::term> {
+  std::size_t operator()(const vigil::term& t) const noexcept { return t.hash(); }
+};

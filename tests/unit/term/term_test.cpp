@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/term/term.hpp"
+
+#include "term_generator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <thread>
+#include <vector>
+
+namespace vigil {
+namespace {
+
+using namespace vigil::literals;
+
+TEST(Term, FitsInSixteenBytes) { EXPECT_EQ(sizeof(term), 16U); }
+
+TEST(Term, DefaultIsTheAtomNil) {
+  term uut;
+  EXPECT_TRUE(uut.is(atoms::nil));
+  EXPECT_EQ(uut.as_atom().name(), "nil");
+}
+
+TEST(Atom, InterningTheSameNameGivesTheSameAtom) {
+  atom a("some_name");
+  atom b(std::string("some_") + "name");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.name(), "some_name");
+  EXPECT_EQ("ok"_a, atoms::ok);
+  EXPECT_EQ(atoms::exit.name(), "EXIT");
+}
+
+TEST(Atom, RejectsNamesLongerThanTheLimit) {
+  std::string long_name(atom::max_length + 1, 'a');
+  EXPECT_FALSE(atom::try_make(long_name).has_value());
+  EXPECT_TRUE(atom::try_make(std::string(atom::max_length, 'a')).has_value());
+}
+
+TEST(Atom, FindDoesNotIntern) {
+  auto before = atom::count();
+  EXPECT_FALSE(atom::find("never_interned_by_anyone_42").has_value());
+  EXPECT_EQ(atom::count(), before);
+}
+
+TEST(Atom, ConcurrentInterningAgreesOnIds) {
+  constexpr int threads = 4;
+  std::vector<std::vector<atom>> seen(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&seen, t] {
+      for (int i = 0; i < 500; ++i) {
+        seen[static_cast<std::size_t>(t)].push_back(atom("concurrent_" + std::to_string(i)));
+      }
+    });
+  }
+  for (auto& w : workers) {
+    w.join();
+  }
+  for (int t = 1; t < threads; ++t) {
+    EXPECT_EQ(seen[0], seen[static_cast<std::size_t>(t)]);
+  }
+}
+
+TEST(Term, ScalarsKeepTheirValues) {
+  EXPECT_EQ(term(42).as_integer(), 42);
+  EXPECT_EQ(term(std::numeric_limits<std::int64_t>::min()).as_integer(),
+            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(term(1.5).as_float(), 1.5);
+  EXPECT_TRUE(term(true).is(atoms::true_));
+  pid p{0, 74, 3};
+  EXPECT_EQ(term(p).as_pid(), p);
+  reference r{reference::max_node, 1, 2, 3};
+  EXPECT_EQ(term(r).as_reference(), r);
+}
+
+TEST(Term, ShortStringsAreInlineAndLongOnesShared) {
+  term small("fourteen bytes");
+  EXPECT_EQ(small.as_string(), "fourteen bytes");
+  EXPECT_EQ(small.heap_bytes(), 0U);
+  term large("a string that does not fit inline");
+  EXPECT_EQ(large.as_string(), "a string that does not fit inline");
+  term copy = large;
+  EXPECT_EQ(copy.as_string().data(), large.as_string().data()) << "copies share one block";
+}
+
+TEST(Term, EmptyContainersDoNotAllocate) {
+  EXPECT_EQ(term::tuple({}).heap_bytes(), 0U);
+  EXPECT_EQ(term::list({}).heap_bytes(), 0U);
+  EXPECT_EQ(term::map({}).heap_bytes(), 0U);
+  EXPECT_TRUE(term::tuple({}).is_tuple());
+  EXPECT_TRUE(term::list({}).is_list());
+  EXPECT_TRUE(term::map({}).is_map());
+}
+
+TEST(Term, TuplesHoldTheirElementsInOrder) {
+  pid self{0, 57, 0};
+  term uut = make_tuple(self, atoms::ok);
+  ASSERT_TRUE(uut.is_tuple());
+  ASSERT_EQ(uut.size(), 2U);
+  EXPECT_EQ(uut[0].as_pid(), self);
+  EXPECT_TRUE(uut[1].is(atoms::ok));
+}
+
+TEST(Term, MapsSortKeysAndKeepTheLastOfRepeatedKeys) {
+  term uut = term::map({{"k", 2}, {atom("key"), 1}, {"k", 3}});
+  ASSERT_EQ(uut.size(), 2U);
+  EXPECT_TRUE(uut.map_key(0).is(atom("key"))) << "atoms sort before strings";
+  EXPECT_EQ(uut.map_key(1).as_string(), "k");
+  ASSERT_NE(uut.find("k"), nullptr);
+  EXPECT_EQ(uut.find("k")->as_integer(), 3);
+  EXPECT_EQ(uut.find("missing"), nullptr);
+}
+
+TEST(Term, EqualityIsExact) {
+  EXPECT_NE(term(1), term(1.0));
+  EXPECT_NE(term(0.0), term(-0.0));
+  EXPECT_EQ(term::list({1, 2}), term::list({1, 2}));
+  EXPECT_NE(term::list({1, 2}), term::tuple({1, 2}));
+  EXPECT_EQ(term("same long string, not inline"), term("same long string, not inline"));
+}
+
+TEST(Term, OrderFollowsErlang) {
+  // number < atom < reference < pid < tuple < map < list < binary
+  std::vector<term> ascending = {1,
+                                 1.5,
+                                 atoms::ok,
+                                 reference{0, 1, 2, 3},
+                                 pid{0, 1, 0},
+                                 term::tuple({}),
+                                 term::map({}),
+                                 term::list({}),
+                                 "text"};
+  for (std::size_t i = 0; i + 1 < ascending.size(); ++i) {
+    EXPECT_LT(compare(ascending[i], ascending[i + 1]), 0) << "at " << i;
+    EXPECT_GT(compare(ascending[i + 1], ascending[i]), 0) << "at " << i;
+  }
+  EXPECT_LT(compare(1, 1.0), 0) << "an integer sorts just before the equal float";
+  EXPECT_LT(compare(2, 2.5), 0);
+  EXPECT_LT(compare(atom("abc"), atom("abd")), 0) << "atoms sort by name";
+  EXPECT_LT(compare(term::tuple({9}), term::tuple({1, 1})), 0) << "tuples sort by size first";
+  EXPECT_LT(compare(term::list({1}), term::list({1, 0})), 0);
+}
+
+TEST(Term, GeneratedTermsAreEqualToTheirCopiesAndOrderedConsistently) {
+  test::term_generator gen(7);
+  for (int i = 0; i < 500; ++i) {
+    term a = gen.next();
+    term b = gen.next();
+    term a_copy = a;
+    EXPECT_EQ(a, a_copy);
+    EXPECT_EQ(compare(a, a_copy), 0);
+    EXPECT_EQ(a.hash(), a_copy.hash());
+    EXPECT_EQ(compare(a, b) == 0, a == b);
+    EXPECT_EQ(compare(a, b), -compare(b, a));
+  }
+}
+
+TEST(Term, CopiesShareAcrossThreadsSafely) {
+  term shared = term::list({"a long string, shared by all threads", make_tuple(1, 2)});
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([shared] {
+      for (int i = 0; i < 10000; ++i) {
+        term local = shared;
+        term moved = std::move(local);
+        ASSERT_EQ(moved.size(), 2U);
+      }
+    });
+  }
+  for (auto& w : workers) {
+    w.join();
+  }
+  EXPECT_EQ(shared.size(), 2U);
+}
+
+} // namespace
+} // namespace vigil
