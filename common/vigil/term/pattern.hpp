@@ -92,8 +92,9 @@ public:
 private:
   enum class node_kind : std::uint8_t { any, bind, literal, tuple, list, map };
 
-  // Patterns are stored flat, in pre-order: a container node is followed by its children
-  // (for a map, each child is a value pattern whose key is the node's `value`).
+  // Patterns are stored flat, in pre-order: a container node is followed by its children.
+  // For a map, each entry is a literal key node followed by the entry's value pattern, and
+  // `arity` counts entries.
   struct node {
     node_kind kind = node_kind::any;
     type_test test = type_test::any;

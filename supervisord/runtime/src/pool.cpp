@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pool.hpp"
+
+#include "vigil/runtime/task.hpp"
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <new>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#  define VIGIL_POOL_DISABLED 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define VIGIL_POOL_DISABLED 1
+#  endif
+#endif
+
+namespace vigil::detail {
+namespace {
+
+constexpr std::size_t class_bytes = 64;
+constexpr std::size_t class_count = 16; // 64 B .. 1 KiB
+constexpr std::size_t slab_bytes = 64 * 1024;
+// A thread whose free list grows past this hands a batch to the depot, so that memory freed
+// by a consumer thread flows back to the producer instead of piling up.
+constexpr std::size_t batch_blocks = 256;
+
+struct free_block {
+  free_block* next;
+};
+
+struct batch {
+  free_block* head;
+  std::size_t count;
+};
+
+/// Batches of free blocks moving between threads, per size class.
+struct depot {
+  std::mutex mutex;
+  std::array<std::vector<batch>, class_count> batches;
+
+  static depot& instance() {
+    static auto* d = new depot; // NOLINT: immortal; threads may free blocks at exit
+    return *d;
+  }
+};
+
+struct thread_cache {
+  std::array<free_block*, class_count> heads{};
+  std::array<std::size_t, class_count> counts{};
+
+  void* allocate(std::size_t cls) {
+    if (heads[cls] == nullptr) {
+      refill(cls);
+    }
+    free_block* b = heads[cls];
+    heads[cls] = b->next;
+    --counts[cls];
+    return b;
+  }
+
+  void deallocate(void* p, std::size_t cls) noexcept {
+    auto* b = static_cast<free_block*>(p);
+    b->next = heads[cls];
+    heads[cls] = b;
+    if (++counts[cls] >= 2 * batch_blocks) {
+      give_batch(cls);
+    }
+  }
+
+  void refill(std::size_t cls) {
+    {
+      auto& d = depot::instance();
+      std::lock_guard lock(d.mutex);
+      if (!d.batches[cls].empty()) {
+        batch got = d.batches[cls].back();
+        d.batches[cls].pop_back();
+        heads[cls] = got.head;
+        counts[cls] = got.count;
+        return;
+      }
+    }
+    std::size_t size = (cls + 1) * class_bytes;
+    auto* slab = static_cast<char*>(::operator new(slab_bytes));
+    for (std::size_t off = 0; off + size <= slab_bytes; off += size) {
+      auto* b = reinterpret_cast<free_block*>(slab + off);
+      b->next = heads[cls];
+      heads[cls] = b;
+      ++counts[cls];
+    }
+  }
+
+  void give_batch(std::size_t cls) noexcept {
+    batch out{heads[cls], 0};
+    free_block* last = heads[cls];
+    for (std::size_t i = 1; i < batch_blocks; ++i) {
+      last = last->next;
+    }
+    heads[cls] = last->next;
+    last->next = nullptr;
+    out.count = batch_blocks;
+    counts[cls] -= batch_blocks;
+    auto& d = depot::instance();
+    std::lock_guard lock(d.mutex);
+    try {
+      d.batches[cls].push_back(out);
+    } catch (...) { // keep the blocks locally rather than lose them
+      last->next = heads[cls];
+      heads[cls] = out.head;
+      counts[cls] += batch_blocks;
+    }
+  }
+
+  thread_cache() = default;
+  thread_cache(const thread_cache&) = delete;
+  thread_cache& operator=(const thread_cache&) = delete;
+  thread_cache(thread_cache&&) = delete;
+  thread_cache& operator=(thread_cache&&) = delete;
+
+  // A finishing thread hands everything it holds to the depot.
+  ~thread_cache() {
+    auto& d = depot::instance();
+    std::lock_guard lock(d.mutex);
+    for (std::size_t cls = 0; cls < class_count; ++cls) {
+      if (heads[cls] != nullptr) {
+        try {
+          d.batches[cls].push_back(batch{heads[cls], counts[cls]});
+        } catch (...) { // NOLINT(bugprone-empty-catch): blocks stay unreachable, not corrupt
+        }
+      }
+    }
+  }
+};
+
+thread_local thread_cache cache;
+thread_local std::size_t last_frame = 0;
+
+} // namespace
+
+void* pool_allocate(std::size_t size) {
+#ifdef VIGIL_POOL_DISABLED
+  return ::operator new(size);
+#else
+  std::size_t cls = (size + class_bytes - 1) / class_bytes - 1;
+  if (size == 0 || cls >= class_count) {
+    return ::operator new(size);
+  }
+  return cache.allocate(cls);
+#endif
+}
+
+void pool_deallocate(void* block, std::size_t size) noexcept {
+#ifdef VIGIL_POOL_DISABLED
+  ::operator delete(block, size);
+#else
+  std::size_t cls = (size + class_bytes - 1) / class_bytes - 1;
+  if (size == 0 || cls >= class_count) {
+    ::operator delete(block, size);
+    return;
+  }
+  cache.deallocate(block, cls);
+#endif
+}
+
+void* allocate_frame(std::size_t size) {
+  last_frame = size;
+  return pool_allocate(size);
+}
+
+std::size_t last_frame_size() noexcept { return last_frame; }
+
+void deallocate_frame(void* frame, std::size_t size) noexcept { pool_deallocate(frame, size); }
+
+} // namespace vigil::detail

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "signal.hpp"
+#include "vigil/runtime/context.hpp"
+
+#include <atomic>
+#include <thread>
+#include <coroutine>
+#include <cstdint>
+#include <vector>
+
+namespace vigil::detail {
+
+struct monitor_entry {
+  reference ref;
+  pid other;
+};
+
+/// Links and monitors of one process; allocated on first use, since most processes have
+/// none and an idle process must stay small.
+struct relations {
+  std::vector<pid> links;
+  std::vector<monitor_entry> monitors;     ///< processes this one monitors
+  std::vector<monitor_entry> monitored_by; ///< processes monitoring this one
+};
+
+/// What a suspended process waits for.
+enum class wait_kind : std::uint8_t {
+  start,    ///< spawned, not yet run
+  ready,    ///< runnable: yielded, or a completed wait
+  receive,  ///< in receive (or sleep): `pending` says how
+  blocking, ///< blocking work in the pool
+  exiting,  ///< must die at the next chance
+  dead,     ///< the slot is free
+};
+
+/// A process control block. It lives in the runtime's slot table for the life of the
+/// runtime and is reused by later processes of the same slot, so a pointer to it never
+/// dangles; the `serial` says which incarnation it is.
+///
+/// Everything but `serial`, `inbox`, `named` and `status` belongs to the thread running the
+/// process (or, for an external mailbox, its owner thread).
+class process final : public context {
+public:
+  process() = default;
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+  process(process&&) = delete;
+  process& operator=(process&&) = delete;
+  ~process() = default;
+
+  // -- shared with other threads ------------------------------------------------------------
+  std::atomic<std::uint32_t> serial{1};
+  std::atomic<bool> named{false};
+  std::atomic<process_status> status{process_status::waiting};
+  inbox signals;
+  std::atomic<std::uint32_t> external_wakeups{0}; ///< futex word of an external mailbox
+
+  // -- owner only ---------------------------------------------------------------------------
+  signal* mailbox_head = nullptr;
+  signal* mailbox_tail = nullptr;
+  signal* scanned_upto = nullptr; ///< last mailbox node the pending receive examined
+  std::uint32_t mailbox_len = 0;
+
+  wait_kind wait = wait_kind::dead;
+  receive_awaiter* pending = nullptr;
+  std::coroutine_handle<> resume_point;
+  std::coroutine_handle<task<>::promise_type> body;
+  std::uint64_t timer_seq = 0; ///< the pending receive's timer, 0 if none
+  bool timer_fired = false;
+  bool trapping = false;
+  std::atomic<bool> external{false};
+  std::thread::id owner; ///< an external mailbox's thread; written before `external`
+  bool blocking_in_flight = false;
+  bool long_running = false;
+  bool yield_requested = false;
+  std::atomic<std::uint32_t> free_next{0}; ///< next free slot, while this one is free
+  std::uint32_t turn_reductions = 0;
+  std::uint32_t frame_bytes = 0;
+
+  term exit_reason;
+  relations* rel = nullptr;
+  std::uint64_t reductions = 0;
+  std::uint64_t dropped = 0;
+  std::uint32_t max_mailbox = 0;
+  overflow_policy on_overflow = overflow_policy::drop_newest;
+  const char* initial_call = nullptr;
+  const char* current_where = nullptr;
+  std::uint32_t current_line = 0;
+  void* keep = nullptr;
+  void (*drop)(void*) noexcept = nullptr;
+
+  [[nodiscard]] relations& rels() {
+    if (rel == nullptr) {
+      rel = new relations;
+    }
+    return *rel;
+  }
+
+  [[nodiscard]] pid id() const noexcept { return self_; }
+  [[nodiscard]] runtime_impl* rt() const noexcept { return rt_; }
+
+  /// A receive on behalf of an external mailbox's thread.
+  [[nodiscard]] receive_awaiter receive_for(matcher match, timeout after) {
+    return {*this, match, after, std::source_location::current()};
+  }
+  void set_identity(pid p, runtime_impl* rt) noexcept {
+    self_ = p;
+    rt_ = rt;
+  }
+
+  /// Appends a message to the mailbox, applying the bound. False if the process must exit
+  /// with :mailbox_overflow.
+  bool append_message(signal* s) noexcept;
+  /// Unlinks `node` (whose predecessor is `prev`, or null at the head) from the mailbox.
+  void unlink_message(signal* prev, signal* node) noexcept;
+  /// Frees every queued message.
+  void clear_mailbox() noexcept;
+};
+
+} // namespace vigil::detail

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "process_table.hpp"
+
+namespace vigil::detail {
+
+process_table::process_table(std::uint32_t max_processes)
+    : max_(max_processes),
+      chunks_(new std::atomic<process*>[max_processes / chunk_size + 1]) {
+  for (std::uint32_t i = 0; i <= max_ / chunk_size; ++i) {
+    chunks_[i].store(nullptr, std::memory_order_relaxed);
+  }
+}
+
+process_table::~process_table() {
+  for (std::uint32_t i = 0; i <= max_ / chunk_size; ++i) {
+    delete[] chunks_[i].load(std::memory_order_relaxed);
+  }
+}
+
+process* process_table::slot(std::uint32_t index) const noexcept {
+  if (index == 0 || index >= high_water_.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  process* chunk = chunks_[index / chunk_size].load(std::memory_order_acquire);
+  return chunk == nullptr ? nullptr : &chunk[index % chunk_size];
+}
+
+process* process_table::acquire() {
+  std::uint64_t top = free_top_.load(std::memory_order_acquire);
+  while (static_cast<std::uint32_t>(top) != 0) {
+    auto index = static_cast<std::uint32_t>(top);
+    process* p = slot(index);
+    std::uint64_t next = (top & ~0xffffffffULL) + (1ULL << 32) + p->free_next.load(std::memory_order_relaxed);
+    if (free_top_.compare_exchange_weak(top, next, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+      return p;
+    }
+  }
+  std::lock_guard lock(grow_mutex_);
+  std::uint32_t index = high_water_.load(std::memory_order_relaxed);
+  if (index >= max_) {
+    return nullptr;
+  }
+  auto& chunk = chunks_[index / chunk_size];
+  if (chunk.load(std::memory_order_relaxed) == nullptr) {
+    chunk.store(new process[chunk_size], std::memory_order_release);
+  }
+  process* p = &chunk.load(std::memory_order_relaxed)[index % chunk_size];
+  p->set_identity(pid{0, index, p->serial.load(std::memory_order_relaxed)}, nullptr);
+  high_water_.store(index + 1, std::memory_order_release);
+  return p;
+}
+
+void process_table::release(process* p) noexcept {
+  std::uint32_t index = p->id().index;
+  std::uint64_t top = free_top_.load(std::memory_order_acquire);
+  for (;;) {
+    p->free_next.store(static_cast<std::uint32_t>(top), std::memory_order_relaxed);
+    std::uint64_t next = (top & ~0xffffffffULL) + (1ULL << 32) + index;
+    if (free_top_.compare_exchange_weak(top, next, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+      return;
+    }
+  }
+}
+
+} // namespace vigil::detail

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "process.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+namespace vigil::detail {
+
+/// Every process control block, by slot index. Blocks are allocated in chunks that live as
+/// long as the table, and freed slots are reused (with a new serial), so looking up a pid
+/// never touches freed memory and needs no lock.
+///
+/// Slot 0 is never used: `pid{}` names no process.
+class process_table {
+public:
+  explicit process_table(std::uint32_t max_processes);
+  process_table(const process_table&) = delete;
+  process_table& operator=(const process_table&) = delete;
+  process_table(process_table&&) = delete;
+  process_table& operator=(process_table&&) = delete;
+  ~process_table();
+
+  /// A free control block, or null when `max_processes` are alive.
+  process* acquire();
+  /// Returns a dead process's slot for reuse.
+  void release(process* p) noexcept;
+
+  /// The block of slot `index`, or null if that slot was never used.
+  [[nodiscard]] process* slot(std::uint32_t index) const noexcept;
+  /// Slots handed out so far (the highest index + 1).
+  [[nodiscard]] std::uint32_t high_water() const noexcept {
+    return high_water_.load(std::memory_order_acquire);
+  }
+
+private:
+  static constexpr std::uint32_t chunk_size = 4096;
+
+  std::uint32_t max_;
+  std::unique_ptr<std::atomic<process*>[]> chunks_;
+  std::atomic<std::uint32_t> high_water_{1};
+  std::mutex grow_mutex_;
+  /// Treiber stack of free slots: low 32 bits the top slot (0 = empty), high 32 a tag
+  /// against ABA.
+  std::atomic<std::uint64_t> free_top_{0};
+};
+
+} // namespace vigil::detail

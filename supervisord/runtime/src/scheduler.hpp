@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "work_deque.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace vigil::detail {
+
+class process;
+
+/// N threads that run processes. Each has a work-stealing deque; processes made runnable
+/// by a running process go to its thread's deque (LIFO), those made runnable from outside
+/// or that used up their turn go to one shared FIFO queue. An idle thread steals, then
+/// sleeps on a futex until work arrives: with nothing to run, the runtime makes no
+/// wake-ups.
+class scheduler {
+public:
+  using run_fn = std::function<void(process*)>;
+
+  scheduler(unsigned threads, run_fn run);
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+  scheduler(scheduler&&) = delete;
+  scheduler& operator=(scheduler&&) = delete;
+  ~scheduler();
+
+  /// Starts the threads. Separate from construction so that the runtime is complete first.
+  void start();
+  /// Stops and joins the threads; queued processes are not run.
+  void stop();
+
+  /// Makes `p` runnable: on the calling scheduler thread's deque if it is one of ours.
+  void schedule(process* p);
+  /// Makes `p` runnable behind everything queued (a yield or a used-up turn).
+  void schedule_fair(process* p);
+
+  /// True on one of this scheduler's threads.
+  [[nodiscard]] bool on_worker() const noexcept;
+  [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  /// The process the calling scheduler thread runs, if any, and since when.
+  static process* current() noexcept;
+  static void set_current(process* p) noexcept;
+
+  /// Processes that have held their thread longer than `bound`, for the watchdog.
+  std::vector<process*> overrunning(std::chrono::steady_clock::duration bound) const;
+
+private:
+  struct worker {
+    work_deque<process> local;
+    std::atomic<process*> running{nullptr};
+    std::atomic<std::int64_t> running_since{0};
+    std::thread thread;
+    std::uint32_t tick = 0;
+  };
+
+  void loop(std::size_t index);
+  process* find_work(worker& self, std::size_t index);
+  process* pop_global();
+  void wake_one();
+  void park(worker& self, std::size_t index);
+
+  run_fn run_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::mutex global_mutex_;
+  std::deque<process*> global_;
+  std::atomic<std::size_t> global_size_{0};
+  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<bool> stop_{false};
+};
+
+} // namespace vigil::detail

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/term/term.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+namespace vigil::detail {
+
+/// One thread that fires receive timeouts. A timer is never cancelled: the process ignores
+/// a timeout whose sequence number is no longer the one it waits for, which keeps arming a
+/// timer to one heap push and a receive that matches in time free of any timer work.
+class timer_service {
+public:
+  using clock = std::chrono::steady_clock;
+  using fire_fn = std::function<void(pid target, std::uint64_t seq)>;
+
+  explicit timer_service(fire_fn fire);
+  timer_service(const timer_service&) = delete;
+  timer_service& operator=(const timer_service&) = delete;
+  timer_service(timer_service&&) = delete;
+  timer_service& operator=(timer_service&&) = delete;
+  ~timer_service();
+
+  /// Fires `fire(target, seq)` at `deadline` or soon after; returns `seq`.
+  std::uint64_t arm(pid target, clock::time_point deadline);
+
+private:
+  struct entry {
+    clock::time_point deadline;
+    pid target;
+    std::uint64_t seq;
+    bool operator>(const entry& other) const noexcept { return deadline > other.deadline; }
+  };
+
+  void loop();
+
+  fire_fn fire_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::priority_queue<entry, std::vector<entry>, std::greater<>> heap_;
+  std::uint64_t next_seq_ = 1;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+} // namespace vigil::detail
