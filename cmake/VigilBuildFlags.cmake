@@ -5,7 +5,7 @@ add_library(vigil::build_flags ALIAS vigil_build_flags)
 
 target_compile_options(vigil_build_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+  -Wno-missing-field-initializers -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
 if(VIGIL_WERROR)
   target_compile_options(vigil_build_flags INTERFACE -Werror)
 endif()

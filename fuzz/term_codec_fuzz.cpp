@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto input = std::as_bytes(std::span(data, size));
   auto size_from_header = vigil::ipc::frame_size(input);

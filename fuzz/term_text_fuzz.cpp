@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { // NOLINT
   std::string_view input(reinterpret_cast<const char*>(data), size);
   auto parsed = vigil::parse_term(input);
   if (!parsed) {

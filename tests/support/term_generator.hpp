@@ -29,8 +29,7 @@ public:
     case 2: return term(atom(name(false)));
     case 3: return term(string());
     case 4: return term(vigil::pid{pick32(), pick32(), pick32()});
-    case 5:
-      return term(reference{pick32() & reference::max_node, pick32(), pick32(), pick32()});
+    case 5: return term(reference{pick32() & reference::max_node, pick32(), pick32(), pick32()});
     case 6: return term::tuple(children(depth));
     case 7: return term::list(children(depth));
     default: {
@@ -46,6 +45,7 @@ public:
 
 private:
   int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+
   std::uint32_t pick32() { return static_cast<std::uint32_t>(rng_()); }
 
   term integer() {

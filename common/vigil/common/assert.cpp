@@ -7,8 +7,7 @@
 namespace vigil::detail {
 
 void assert_failed(const char* expr, const char* file, int line) noexcept {
-  std::fprintf(stderr, "vigil: internal error: assertion '%s' failed at %s:%d\n", expr,
-               file, line);
+  std::fprintf(stderr, "vigil: internal error: assertion '%s' failed at %s:%d\n", expr, file, line);
   std::abort();
 }
 

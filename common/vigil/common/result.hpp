@@ -15,9 +15,11 @@ template <class T, class E = error>
 class [[nodiscard]] result {
 public:
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {} // NOLINT(*-explicit-*)
+
   result(E failure) : state_(std::in_place_index<1>, std::move(failure)) {} // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
+
   explicit operator bool() const noexcept { return has_value(); }
 
   [[nodiscard]] T& value() & {
@@ -41,8 +43,11 @@ public:
   }
 
   T* operator->() { return &value(); }
+
   const T* operator->() const { return &value(); }
+
   T& operator*() & { return value(); }
+
   const T& operator*() const& { return value(); }
 
 private:
@@ -54,9 +59,11 @@ template <class E>
 class [[nodiscard]] result<void, E> {
 public:
   result() = default;
+
   result(E failure) : failure_(std::move(failure)), failed_(true) {} // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return !failed_; }
+
   explicit operator bool() const noexcept { return has_value(); }
 
   [[nodiscard]] const E& error() const& {

@@ -11,9 +11,12 @@ namespace vigil {
 class unique_fd {
 public:
   unique_fd() noexcept = default;
+
   explicit unique_fd(int fd) noexcept : fd_(fd) {}
+
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
+
   unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
 
   unique_fd& operator=(unique_fd&& other) noexcept {
@@ -26,7 +29,9 @@ public:
   ~unique_fd() noexcept { reset(); }
 
   [[nodiscard]] int get() const noexcept { return fd_; }
+
   [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+
   explicit operator bool() const noexcept { return valid(); }
 
   /// Gives up ownership without closing.

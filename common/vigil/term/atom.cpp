@@ -16,9 +16,9 @@ namespace {
 
 // Names of the builtin atoms, in the order of atoms::detail::builtin_id.
 constexpr std::array<std::string_view, atoms::detail::count_> builtin_names = {
-    "nil",    "true",   "false",   "ok",      "error",    "undefined", "normal",
-    "kill",   "killed", "shutdown", "noproc", "EXIT",     "DOWN",      "process",
-    "timeout", "infinity", "pong", "ping",    "badarg"};
+    "nil",     "true",     "false",    "ok",     "error", "undefined", "normal",
+    "kill",    "killed",   "shutdown", "noproc", "EXIT",  "DOWN",      "process",
+    "timeout", "infinity", "pong",     "ping",   "badarg"};
 
 } // namespace
 

@@ -40,12 +40,14 @@ public:
   [[nodiscard]] static std::uint32_t count() noexcept;
 
   [[nodiscard]] constexpr std::uint32_t id() const noexcept { return id_; }
+
   [[nodiscard]] std::string_view name() const noexcept;
 
   friend constexpr bool operator==(atom, atom) noexcept = default;
 
 private:
   friend struct atom_table;
+
   constexpr explicit atom(std::uint32_t id, int /*tag*/) noexcept : id_(id) {}
 
   std::uint32_t id_ = 0;

@@ -40,6 +40,7 @@ public:
   static constexpr std::size_t capacity = 16;
 
   [[nodiscard]] const term& operator[](std::size_t slot) const noexcept;
+
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
 private:
@@ -68,6 +69,7 @@ public:
 
   /// A literal: lets `pattern::tuple({pattern::bind("from"), atoms::ping})` read naturally.
   pattern(term value); // NOLINT(*-explicit-*)
+
   pattern(atom value) : pattern(term(value)) {} // NOLINT(*-explicit-*)
 
   /// Parses Elixir pattern syntax: `{from, :ping}`, `{_, _}`, `{from :: pid, msg}`,
@@ -83,6 +85,7 @@ public:
 
   /// Bind names by slot.
   [[nodiscard]] const std::vector<std::string>& names() const noexcept { return names_; }
+
   /// The slot of bind `name`, or -1.
   [[nodiscard]] int slot(std::string_view name) const noexcept;
 
@@ -98,10 +101,10 @@ private:
   struct node {
     node_kind kind = node_kind::any;
     type_test test = type_test::any;
-    std::uint32_t arity = 0;   // children of a container
-    std::uint32_t extent = 1;  // nodes in this subtree, itself included
-    std::int32_t slot = -1;    // bind slot
-    term value;                // literal, or the key of a map entry
+    std::uint32_t arity = 0;  // children of a container
+    std::uint32_t extent = 1; // nodes in this subtree, itself included
+    std::int32_t slot = -1;   // bind slot
+    term value;               // literal, or the key of a map entry
   };
 
   pattern() = default;

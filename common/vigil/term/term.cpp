@@ -23,6 +23,7 @@ struct heap_block {
   std::uint32_t size;
 
   term* terms() noexcept { return reinterpret_cast<term*>(this + 1); }
+
   char* bytes() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
 
@@ -48,7 +49,9 @@ enum tag : std::uint8_t {
   tag_map,
 };
 
-constexpr bool is_heap_tag(std::uint8_t t) noexcept { return t >= tag_heap_string && t != tag_pid && t != tag_reference; }
+constexpr bool is_heap_tag(std::uint8_t t) noexcept {
+  return t >= tag_heap_string && t != tag_pid && t != tag_reference;
+}
 
 heap_block* allocate_block(std::size_t payload, std::uint32_t size) {
   void* memory = ::operator new(sizeof(heap_block) + payload);
@@ -207,13 +210,17 @@ term term::tuple(std::initializer_list<term> elements) {
   return container(tag_tuple, {elements.begin(), elements.size()});
 }
 
-term term::tuple(std::span<const term> elements) { return container(tag_tuple, elements); }
+term term::tuple(std::span<const term> elements) {
+  return container(tag_tuple, elements);
+}
 
 term term::list(std::initializer_list<term> elements) {
   return container(tag_list, {elements.begin(), elements.size()});
 }
 
-term term::list(std::span<const term> elements) { return container(tag_list, elements); }
+term term::list(std::span<const term> elements) {
+  return container(tag_list, elements);
+}
 
 term term::map(std::initializer_list<std::pair<term, term>> entries) {
   return map(std::span<const std::pair<term, term>>(entries.begin(), entries.size()));
@@ -288,7 +295,9 @@ term& term::operator=(term&& other) noexcept {
   return *this;
 }
 
-term::~term() { release(); }
+term::~term() {
+  release();
+}
 
 // -- access -------------------------------------------------------------------------------
 

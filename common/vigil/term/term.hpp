@@ -84,21 +84,24 @@ public:
   term(atom a) noexcept; // NOLINT(*-explicit-*): atoms are terms
 
   template <class Int>
-    requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool> &&
-             !std::is_same_v<Int, char>)
-  term(Int value) noexcept // NOLINT(*-explicit-*)
+  requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool> && !std::is_same_v<Int, char>)
+      term(Int value)
+  noexcept // NOLINT(*-explicit-*)
       : term(int_tag{}, static_cast<std::int64_t>(value)) {
     static_assert(sizeof(Int) < 8 || std::is_signed_v<Int>,
                   "a 64-bit unsigned value may not fit a term's signed integer");
   }
 
   term(bool value) noexcept : term(value ? atoms::true_ : atoms::false_) {} // NOLINT
-  term(double value) noexcept;                                               // NOLINT
-  term(pid p) noexcept;                                                      // NOLINT
-  term(reference r) noexcept;                                                // NOLINT
-  term(std::string_view text);                                               // NOLINT
-  term(const char* text) : term(std::string_view(text)) {}                   // NOLINT
-  term(const std::string& text) : term(std::string_view(text)) {}            // NOLINT
+
+  term(double value) noexcept; // NOLINT
+  term(pid p) noexcept;        // NOLINT
+  term(reference r) noexcept;  // NOLINT
+  term(std::string_view text); // NOLINT
+
+  term(const char* text) : term(std::string_view(text)) {} // NOLINT
+
+  term(const std::string& text) : term(std::string_view(text)) {} // NOLINT
 
   /// A tuple of `elements`: `term::tuple({pid, atoms::ok})` is `{pid, :ok}`.
   static term tuple(std::initializer_list<term> elements);
@@ -117,15 +120,25 @@ public:
   ~term();
 
   [[nodiscard]] term_kind kind() const noexcept;
+
   [[nodiscard]] bool is_atom() const noexcept { return kind() == term_kind::atom; }
+
   [[nodiscard]] bool is_integer() const noexcept { return kind() == term_kind::integer; }
+
   [[nodiscard]] bool is_float() const noexcept { return kind() == term_kind::floating; }
+
   [[nodiscard]] bool is_string() const noexcept { return kind() == term_kind::string; }
+
   [[nodiscard]] bool is_pid() const noexcept { return kind() == term_kind::pid; }
+
   [[nodiscard]] bool is_reference() const noexcept { return kind() == term_kind::reference; }
+
   [[nodiscard]] bool is_tuple() const noexcept { return kind() == term_kind::tuple; }
+
   [[nodiscard]] bool is_list() const noexcept { return kind() == term_kind::list; }
+
   [[nodiscard]] bool is_map() const noexcept { return kind() == term_kind::map; }
+
   /// True for the atom `a`: `msg.is(atoms::ok)`.
   [[nodiscard]] bool is(atom a) const noexcept;
 
@@ -158,6 +171,7 @@ public:
   /// Erlang's total order: negative, zero or positive.
   friend int compare(const term& a, const term& b) noexcept;
   friend bool operator==(const term& a, const term& b) noexcept;
+
   friend std::strong_ordering operator<=>(const term& a, const term& b) noexcept {
     return compare(a, b) <=> 0;
   }
@@ -167,6 +181,7 @@ public:
 
 private:
   struct int_tag {};
+
   term(int_tag, std::int64_t value) noexcept;
   static term container(std::uint8_t tag, std::span<const term> elements);
 

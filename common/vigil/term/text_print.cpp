@@ -111,10 +111,23 @@ bool append_ascii_escape(std::string_view s, std::size_t i, std::string& out) {
   return false;
 }
 
+bool is_plain_byte(char c) noexcept {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '#';
+}
+
 void append_quoted(std::string_view s, std::string& out) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    std::size_t run = i;
+    while (run < s.size() && is_plain_byte(s[run])) {
+      ++run;
+    }
+    out.append(s.substr(i, run - i));
+    i = run;
+    if (i == s.size()) {
+      break;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       if (!append_ascii_escape(s, i, out)) {

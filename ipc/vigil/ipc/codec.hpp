@@ -32,7 +32,8 @@ inline constexpr std::size_t header_size = 5;
 /// Bounds that the decoder enforces on a frame from outside the program.
 struct decode_limits {
   /// The most containers (tuples, lists, maps) nested inside one another; a top-level
-  /// container is at depth 1, so `[[1]]` has depth 2. Scalars do not count.
+  /// container is at depth 1, so `[[1]]` has depth 2. Scalars do not count. Keep it modest:
+  /// the decoder does not recurse, but destroying and comparing terms do.
   std::uint32_t max_depth = 64;
   /// The largest accepted body length, in bytes (the header not included).
   std::uint32_t max_frame_bytes = 16U << 20;
@@ -42,9 +43,9 @@ struct decode_limits {
   bool create_atoms = true;
 };
 
-/// Appends one whole frame holding `t` to `out`. Allocates at most once (growing `out` to
-/// the exact size) and never recurses, however deep `t` is. Aborts if the body would exceed
-/// 4 GiB - 1 bytes, the most its u32 length can state.
+/// Appends one whole frame holding `t` to `out`, growing `out` once to the exact size. Never
+/// recurses, however deep `t` is. Aborts if the body would exceed 4 GiB - 1 bytes, the most
+/// its u32 length can state.
 void encode(const term& t, std::string& out);
 
 /// One whole frame holding `t`.
@@ -58,13 +59,13 @@ void encode(const term& t, std::string& out);
 std::size_t encode_into(const term& t, std::span<std::byte> out);
 
 /// Decodes exactly one frame: `frame` must hold one header and the body it announces, and
-/// nothing after it.
+/// nothing after it. Never recurses; memory use is linear in the body's length.
 ///
 /// Errors: `errc::decode_error` for a truncated, corrupt or non-canonical buffer, an unknown
 /// version or tag, trailing bytes, or a map with a repeated key; `errc::limit_exceeded` for
-/// a body over `max_frame_bytes`, nesting over `max_depth`, an atom name over 255 bytes, or a
-/// full atom table. The context names the byte offset from the start of the frame, as
-/// "offset 17: truncated string (needs 40 bytes, 3 left)".
+/// a body over `max_frame_bytes`, nesting over `max_depth`, an atom name over 255 bytes, a
+/// full atom table, or a new atom when `create_atoms` is false. The context names the byte offset
+/// from the start of the frame, as "offset 17: truncated string (needs 40 bytes, 3 left)".
 [[nodiscard]] result<term> decode(std::span<const std::byte> frame, decode_limits limits = {});
 
 /// `decode` over the bytes of `frame`.

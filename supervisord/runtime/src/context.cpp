@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/runtime/context.hpp"
 
-#include "runtime_impl.hpp"
 #include "vigil/runtime/runtime.hpp"
+
+#include "runtime_impl.hpp"
 
 #include <algorithm>
 
 namespace vigil {
 namespace {
 
-detail::process& as_process(context& c) { return static_cast<detail::process&>(c); }
+detail::process& as_process(context& c) {
+  return static_cast<detail::process&>(c);
+}
 
 const atom nonode("nonode@nohost");
 
@@ -121,7 +124,9 @@ bool context::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
   return true;
 }
 
-received context::receive_awaiter::await_resume() noexcept { return std::move(result_); }
+received context::receive_awaiter::await_resume() noexcept {
+  return std::move(result_);
+}
 
 std::vector<term> context::flush() {
   auto& p = as_process(*this);
@@ -243,9 +248,13 @@ bool context::trap_exit(bool on) noexcept {
   return std::exchange(p.trapping, on);
 }
 
-reference context::make_ref() const noexcept { return rt_->make_ref(); }
+reference context::make_ref() const noexcept {
+  return rt_->make_ref();
+}
 
-runtime& context::runtime() const noexcept { return rt_->owner; }
+runtime& context::runtime() const noexcept {
+  return rt_->owner;
+}
 
 process_info context::info() const {
   return rt_->snapshot(&as_process(const_cast<context&>(*this)));

@@ -60,7 +60,14 @@ process_info runtime_impl::snapshot(process* p) const {
     out.current_function = std::string(p->current_where) + ":" + std::to_string(p->current_line);
   }
   out.initial_call = p->initial_call != nullptr ? p->initial_call : "anonymous";
-  out.status = p->status.load(std::memory_order_relaxed);
+  // What the process does apart from answering this request, which may have woken it.
+  switch (p->wait) {
+  case wait_kind::receive:
+  case wait_kind::blocking: out.status = process_status::waiting; break;
+  case wait_kind::exiting: out.status = process_status::exiting; break;
+  default:
+    out.status = scheduler::current() == p ? process_status::running : process_status::runnable;
+  }
   out.message_queue_len = p->mailbox_len;
   out.memory = sizeof(process) + p->frame_bytes;
   for (signal* s = p->mailbox_head; s != nullptr; s = s->next) {
@@ -75,8 +82,8 @@ process_info runtime_impl::snapshot(process* p) const {
     for (const auto& m : p->rel->monitored_by) {
       out.monitored_by.push_back(m.other);
     }
-    out.memory += sizeof(relations) + out.links.size() * sizeof(pid) +
-                  (p->rel->monitors.size() + p->rel->monitored_by.size()) * sizeof(monitor_entry);
+    out.memory += sizeof(relations) + out.links.size() * sizeof(pid)
+                  + (p->rel->monitors.size() + p->rel->monitored_by.size()) * sizeof(monitor_entry);
   }
   out.trap_exit = p->trapping;
   out.registered_name = names.name_of(p->id());
@@ -91,8 +98,8 @@ std::optional<process_info> runtime_impl::info(pid target) {
   if (p == nullptr) {
     return std::nullopt;
   }
-  if (scheduler::current() == p || (p->external.load(std::memory_order_acquire) &&
-                                     p->owner == std::this_thread::get_id())) {
+  if (scheduler::current() == p
+      || (p->external.load(std::memory_order_acquire) && p->owner == std::this_thread::get_id())) {
     return snapshot(p); // a process asking about itself
   }
   info_request req;

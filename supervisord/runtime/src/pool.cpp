@@ -169,8 +169,12 @@ void* allocate_frame(std::size_t size) {
   return pool_allocate(size);
 }
 
-std::size_t last_frame_size() noexcept { return last_frame; }
+std::size_t last_frame_size() noexcept {
+  return last_frame;
+}
 
-void deallocate_frame(void* frame, std::size_t size) noexcept { pool_deallocate(frame, size); }
+void deallocate_frame(void* frame, std::size_t size) noexcept {
+  pool_deallocate(frame, size);
+}
 
 } // namespace vigil::detail

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "signal.hpp"
 #include "vigil/runtime/context.hpp"
 
+#include "signal.hpp"
+
 #include <atomic>
-#include <thread>
 #include <coroutine>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 namespace vigil::detail {
@@ -99,12 +100,14 @@ public:
   }
 
   [[nodiscard]] pid id() const noexcept { return self_; }
+
   [[nodiscard]] runtime_impl* rt() const noexcept { return rt_; }
 
   /// A receive on behalf of an external mailbox's thread.
   [[nodiscard]] receive_awaiter receive_for(matcher match, timeout after) {
     return {*this, match, after, std::source_location::current()};
   }
+
   void set_identity(pid p, runtime_impl* rt) noexcept {
     self_ = p;
     rt_ = rt;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // How a process handles the signals it receives, runs its turns and dies. The numbers in
 // comments are the points of notes/erlang-semantics.md.
-#include "runtime_impl.hpp"
-
 #include "vigil/common/assert.hpp"
+
+#include "runtime_impl.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -195,8 +195,8 @@ void runtime_impl::handle(process* p, signal* s) {
   case signal_kind::down: {
     // A DOWN for a monitor dropped meanwhile is discarded (17).
     auto ref = s->payload[1].as_reference();
-    if (p->rel != nullptr &&
-        erase_first(p->rel->monitors, [&](const monitor_entry& m) { return m.ref == ref; })) {
+    if (p->rel != nullptr
+        && erase_first(p->rel->monitors, [&](const monitor_entry& m) { return m.ref == ref; })) {
       s->kind = signal_kind::message;
       if (!p->append_message(s)) {
         p->exit_reason = term(mailbox_overflow);
@@ -237,8 +237,8 @@ void runtime_impl::handle_exit(process* p, signal* s, bool linked) {
   }
   const term& reason = s->payload;
   if (linked) {
-    bool had_link = p->rel != nullptr &&
-                    erase_first(p->rel->links, [&](const pid& l) { return l == s->from; });
+    bool had_link =
+        p->rel != nullptr && erase_first(p->rel->links, [&](const pid& l) { return l == s->from; });
     if (!had_link || (!p->trapping && reason.is(atoms::normal))) {
       signal::dispose(s); // the link was removed meanwhile, or a normal exit
       return;
@@ -310,15 +310,17 @@ void runtime_impl::die(process* p) {
   p->serial.fetch_add(1, std::memory_order_seq_cst);
   names.remove_process(*p, me);
   signal* rest = p->signals.close();
+  p->clear_mailbox();
+  relations* rel = std::exchange(p->rel, nullptr);
+  notify_death(p, reason, rel);
+  delete rel;
+  // Signals that arrived after death are answered after the death notices, so that a
+  // watcher sees its monitor's DOWN before the :noproc of a later monitor (6).
   while (rest != nullptr) {
     signal* next = rest->next;
     answer_dead(me, rest);
     rest = next;
   }
-  p->clear_mailbox();
-  relations* rel = std::exchange(p->rel, nullptr);
-  notify_death(p, reason, rel);
-  delete rel;
   p->pending = nullptr;
   p->resume_point = {};
   p->timer_seq = 0;

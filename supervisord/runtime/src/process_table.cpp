@@ -4,8 +4,7 @@
 namespace vigil::detail {
 
 process_table::process_table(std::uint32_t max_processes)
-    : max_(max_processes),
-      chunks_(new std::atomic<process*>[max_processes / chunk_size + 1]) {
+    : max_(max_processes), chunks_(new std::atomic<process*>[max_processes / chunk_size + 1]) {
   for (std::uint32_t i = 0; i <= max_ / chunk_size; ++i) {
     chunks_[i].store(nullptr, std::memory_order_relaxed);
   }
@@ -30,7 +29,8 @@ process* process_table::acquire() {
   while (static_cast<std::uint32_t>(top) != 0) {
     auto index = static_cast<std::uint32_t>(top);
     process* p = slot(index);
-    std::uint64_t next = (top & ~0xffffffffULL) + (1ULL << 32) + p->free_next.load(std::memory_order_relaxed);
+    std::uint64_t next =
+        (top & ~0xffffffffULL) + (1ULL << 32) + p->free_next.load(std::memory_order_relaxed);
     if (free_top_.compare_exchange_weak(top, next, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
       return p;

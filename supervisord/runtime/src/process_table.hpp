@@ -31,6 +31,7 @@ public:
 
   /// The block of slot `index`, or null if that slot was never used.
   [[nodiscard]] process* slot(std::uint32_t index) const noexcept;
+
   /// Slots handed out so far (the highest index + 1).
   [[nodiscard]] std::uint32_t high_water() const noexcept {
     return high_water_.load(std::memory_order_acquire);

@@ -18,9 +18,13 @@ namespace vigil {
 runtime::runtime(runtime_options options)
     : impl_(std::make_unique<detail::runtime_impl>(*this, options)) {}
 
-runtime::~runtime() { shutdown(); }
+runtime::~runtime() {
+  shutdown();
+}
 
-void runtime::shutdown() { impl_->shutdown(); }
+void runtime::shutdown() {
+  impl_->shutdown();
+}
 
 result<pid> runtime::spawn_erased(detail::spawn_request& request) {
   return impl_->spawn(nullptr, request);
@@ -44,9 +48,13 @@ void runtime::exit(pid target, term reason) {
   impl_->deliver(target, detail::signal_kind::exit, pid{}, std::move(reason));
 }
 
-bool runtime::alive(pid p) const noexcept { return impl_->alive(p); }
+bool runtime::alive(pid p) const noexcept {
+  return impl_->alive(p);
+}
 
-std::optional<process_info> runtime::info(pid p) { return impl_->info(p); }
+std::optional<process_info> runtime::info(pid p) {
+  return impl_->info(p);
+}
 
 result<void> runtime::register_name(atom name, pid p) {
   detail::process* proc = impl_->find(p);
@@ -56,17 +64,25 @@ result<void> runtime::register_name(atom name, pid p) {
   return impl_->names.add(name, *proc, p);
 }
 
-result<void> runtime::unregister_name(atom name) { return impl_->names.remove(name); }
+result<void> runtime::unregister_name(atom name) {
+  return impl_->names.remove(name);
+}
 
-std::optional<pid> runtime::whereis(atom name) const { return impl_->names.whereis(name); }
+std::optional<pid> runtime::whereis(atom name) const {
+  return impl_->names.whereis(name);
+}
 
-std::vector<atom> runtime::registered() const { return impl_->names.names(); }
+std::vector<atom> runtime::registered() const {
+  return impl_->names.names();
+}
 
 std::size_t runtime::process_count() const noexcept {
   return impl_->live.load(std::memory_order_relaxed);
 }
 
-unsigned runtime::schedulers() const noexcept { return impl_->scheduler_.size(); }
+unsigned runtime::schedulers() const noexcept {
+  return impl_->scheduler_.size();
+}
 
 std::unique_ptr<mailbox> runtime::make_mailbox() {
   detail::process* p = impl_->make_external();
@@ -86,13 +102,21 @@ mailbox::~mailbox() {
   }
 }
 
-pid mailbox::self() const noexcept { return process_->id(); }
+pid mailbox::self() const noexcept {
+  return process_->id();
+}
 
-context& mailbox::ctx() noexcept { return *process_; }
+context& mailbox::ctx() noexcept {
+  return *process_;
+}
 
-bool mailbox::alive() const noexcept { return process_->wait != detail::wait_kind::dead; }
+bool mailbox::alive() const noexcept {
+  return process_->wait != detail::wait_kind::dead;
+}
 
-received mailbox::receive(timeout after) { return receive_matching(matcher::any(), after); }
+received mailbox::receive(timeout after) {
+  return receive_matching(matcher::any(), after);
+}
 
 received mailbox::receive(const pattern& clause, timeout after) {
   return receive_matching(matcher::of(clause), after);
@@ -131,7 +155,9 @@ received mailbox::receive_matching(matcher match, timeout after) {
   }
 }
 
-std::vector<term> mailbox::flush() { return process_->flush(); }
+std::vector<term> mailbox::flush() {
+  return process_->flush();
+}
 
 namespace detail {
 

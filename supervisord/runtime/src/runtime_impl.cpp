@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime_impl.hpp"
 
-#include "pool.hpp"
 #include "vigil/runtime/runtime.hpp"
+
+#include "pool.hpp"
 
 #include <random>
 #include <thread>
@@ -21,9 +22,7 @@ unsigned scheduler_count(const runtime_options& o) {
 } // namespace
 
 runtime_impl::runtime_impl(runtime& rt, runtime_options opts)
-    : owner(rt),
-      options(opts),
-      table(opts.max_processes),
+    : owner(rt), options(opts), table(opts.max_processes),
       scheduler_(scheduler_count(opts), [this](process* p) { run(p); }),
       timers([this](pid target, std::uint64_t seq) {
         deliver(target, signal_kind::timeout, pid{}, term(), seq);
@@ -36,7 +35,9 @@ runtime_impl::runtime_impl(runtime& rt, runtime_options opts)
   scheduler_.start();
 }
 
-runtime_impl::~runtime_impl() { shutdown(); }
+runtime_impl::~runtime_impl() {
+  shutdown();
+}
 
 reference runtime_impl::make_ref() noexcept {
   std::uint64_t n = next_ref.fetch_add(1, std::memory_order_relaxed);
@@ -55,7 +56,9 @@ process* runtime_impl::find(pid p) const noexcept {
   return proc;
 }
 
-bool runtime_impl::alive(pid p) const noexcept { return find(p) != nullptr; }
+bool runtime_impl::alive(pid p) const noexcept {
+  return find(p) != nullptr;
+}
 
 process* runtime_impl::claim_slot() {
   if (stopping.load(std::memory_order_acquire)) {
@@ -181,8 +184,7 @@ void runtime_impl::wake(process* p) {
 bool runtime_impl::deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra) {
   process* p = find(to);
   if (p == nullptr) {
-    if (kind != signal_kind::link && kind != signal_kind::monitor &&
-        kind != signal_kind::info) {
+    if (kind != signal_kind::link && kind != signal_kind::monitor && kind != signal_kind::info) {
       return false; // a send to a dead pid is a silent no-op (5)
     }
     signal* s = signal::make(kind, from, to.serial, std::move(payload));

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/runtime/options.hpp"
+
+#include "blocking_pool.hpp"
 #include "process.hpp"
 #include "process_table.hpp"
 #include "registry.hpp"
 #include "scheduler.hpp"
 #include "timer_service.hpp"
-#include "blocking_pool.hpp"
-#include "vigil/runtime/options.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -67,6 +68,7 @@ public:
 
   reference make_ref() noexcept;
   void arm_timer(process* p, timeout after);
+
   void yield_to_others(process* p) { scheduler_.schedule_fair(p); }
 
   runtime& owner;
@@ -86,6 +88,7 @@ public:
 
   /// Makes a suspended process runnable (or wakes the thread of an external one).
   void wake(process* p);
+
   /// Removes a dead external process's bookkeeping.
   void release_external() noexcept { externals.fetch_sub(1, std::memory_order_acq_rel); }
 

@@ -22,7 +22,9 @@ scheduler::scheduler(unsigned threads, run_fn run) : run_(std::move(run)) {
   }
 }
 
-scheduler::~scheduler() { stop(); }
+scheduler::~scheduler() {
+  stop();
+}
 
 void scheduler::start() {
   for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -41,11 +43,17 @@ void scheduler::stop() {
   }
 }
 
-bool scheduler::on_worker() const noexcept { return this_scheduler == this; }
+bool scheduler::on_worker() const noexcept {
+  return this_scheduler == this;
+}
 
-process* scheduler::current() noexcept { return this_process; }
+process* scheduler::current() noexcept {
+  return this_process;
+}
 
-void scheduler::set_current(process* p) noexcept { this_process = p; }
+void scheduler::set_current(process* p) noexcept {
+  this_process = p;
+}
 
 void scheduler::schedule(process* p) {
   if (!on_worker()) {
@@ -160,7 +168,8 @@ void scheduler::loop(std::size_t index) {
 
 std::vector<process*> scheduler::overrunning(std::chrono::steady_clock::duration bound) const {
   std::vector<process*> out;
-  std::int64_t limit = now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(bound).count();
+  std::int64_t limit =
+      now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(bound).count();
   for (const auto& w : workers_) {
     process* p = w->running.load(std::memory_order_relaxed);
     if (p != nullptr && w->running_since.load(std::memory_order_relaxed) < limit) {

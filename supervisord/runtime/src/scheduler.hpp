@@ -45,7 +45,9 @@ public:
 
   /// True on one of this scheduler's threads.
   [[nodiscard]] bool on_worker() const noexcept;
+
   [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(workers_.size()); }
+
   /// The process the calling scheduler thread runs, if any, and since when.
   static process* current() noexcept;
   static void set_current(process* p) noexcept;

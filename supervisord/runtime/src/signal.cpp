@@ -82,7 +82,9 @@ signal* inbox::close() noexcept {
   return reverse(head);
 }
 
-void inbox::reopen() noexcept { head_.store(nullptr, std::memory_order_release); }
+void inbox::reopen() noexcept {
+  head_.store(nullptr, std::memory_order_release);
+}
 
 bool inbox::empty_or_marker() const noexcept {
   signal* head = head_.load(std::memory_order_acquire);

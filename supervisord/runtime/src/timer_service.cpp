@@ -3,8 +3,7 @@
 
 namespace vigil::detail {
 
-timer_service::timer_service(fire_fn fire)
-    : fire_(std::move(fire)), thread_([this] { loop(); }) {}
+timer_service::timer_service(fire_fn fire) : fire_(std::move(fire)), thread_([this] { loop(); }) {}
 
 timer_service::~timer_service() {
   {

@@ -37,6 +37,7 @@ private:
     clock::time_point deadline;
     pid target;
     std::uint64_t seq;
+
     bool operator>(const entry& other) const noexcept { return deadline > other.deadline; }
   };
 

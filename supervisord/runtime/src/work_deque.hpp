@@ -82,7 +82,9 @@ public:
 
 private:
   struct ring {
-    explicit ring(std::size_t cap) : capacity(cap), mask(cap - 1), slots(new std::atomic<T*>[cap]) {}
+    explicit ring(std::size_t cap)
+        : capacity(cap), mask(cap - 1), slots(new std::atomic<T*>[cap]) {}
+
     std::size_t capacity;
     std::size_t mask;
     std::unique_ptr<std::atomic<T*>[]> slots;

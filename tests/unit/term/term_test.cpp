@@ -15,7 +15,9 @@ namespace {
 
 using namespace vigil::literals;
 
-TEST(Term, FitsInSixteenBytes) { EXPECT_EQ(sizeof(term), 16U); }
+TEST(Term, FitsInSixteenBytes) {
+  EXPECT_EQ(sizeof(term), 16U);
+}
 
 TEST(Term, DefaultIsTheAtomNil) {
   term uut;

@@ -93,6 +93,11 @@ TEST(TermParse, ReadsStringsWithEscapes) {
   EXPECT_EQ(parse_ok("\"héllo\""), term("héllo"));
 }
 
+TEST(TermParse, ReadsElixirsOtherEscapes) {
+  EXPECT_EQ(parse_ok(R"("\a\b\f\v\s\d")"), term("\a\b\f\v \x7F"));
+  EXPECT_EQ(parse_ok("\"one \\\ntwo\""), term("one two"));
+}
+
 TEST(TermParse, ReadsPidsAndReferences) {
   EXPECT_EQ(parse_ok("#PID<0.74.0>"), term(pid{0, 74, 0}));
   EXPECT_EQ(parse_ok("<0.74.0>"), term(pid{0, 74, 0}));

@@ -34,7 +34,9 @@ struct received {
   bindings binds;
 
   [[nodiscard]] bool timed_out() const noexcept { return clause < 0; }
+
   explicit operator bool() const noexcept { return clause >= 0; }
+
   /// The value of bind slot `slot` of the matching clause.
   [[nodiscard]] const term& operator[](std::size_t slot) const noexcept { return binds[slot]; }
 };
@@ -85,37 +87,40 @@ public:
   class receive_awaiter;
 
   /// Takes the oldest message, or returns empty after `after` (9, 10).
-  [[nodiscard]] receive_awaiter receive(
-      timeout after = infinity,
-      std::source_location where = std::source_location::current()) noexcept;
+  [[nodiscard]] receive_awaiter
+  receive(timeout after = infinity,
+          std::source_location where = std::source_location::current()) noexcept;
   /// Takes the oldest message that matches `clause`; others stay in order (9).
-  [[nodiscard]] receive_awaiter receive(
-      const pattern& clause, timeout after = infinity,
-      std::source_location where = std::source_location::current()) noexcept;
+  [[nodiscard]] receive_awaiter
+  receive(const pattern& clause, timeout after = infinity,
+          std::source_location where = std::source_location::current()) noexcept;
   /// Takes the oldest message that matches any of `clauses`, tried top to bottom.
-  [[nodiscard]] receive_awaiter receive(
-      std::span<const pattern> clauses, timeout after = infinity,
-      std::source_location where = std::source_location::current()) noexcept;
+  [[nodiscard]] receive_awaiter
+  receive(std::span<const pattern> clauses, timeout after = infinity,
+          std::source_location where = std::source_location::current()) noexcept;
 
   /// Takes the oldest message for which `accept(message)` is true.
   /// `accept` must outlive the receive (a temporary in the `co_await` expression does).
   template <class Predicate>
-    requires std::is_invocable_r_v<bool, Predicate&, const term&>
-  [[nodiscard]] receive_awaiter receive_if(
-      Predicate&& accept, timeout after = infinity,
-      std::source_location where = std::source_location::current()) noexcept;
+  requires std::is_invocable_r_v<bool, Predicate&, const term&>
+  [[nodiscard]] receive_awaiter
+  receive_if(Predicate&& accept, timeout after = infinity,
+             std::source_location where = std::source_location::current()) noexcept;
 
   /// Waits for `duration` and consumes nothing (10).
-  [[nodiscard]] receive_awaiter sleep(
-      timeout duration, std::source_location where = std::source_location::current()) noexcept;
+  [[nodiscard]] receive_awaiter
+  sleep(timeout duration, std::source_location where = std::source_location::current()) noexcept;
 
   /// Returns and removes every queued message, oldest first (IEx's flush).
   [[nodiscard]] std::vector<term> flush();
 
   struct yield_awaiter {
     context* self;
+
     [[nodiscard]] bool await_ready() const noexcept { return false; }
+
     void await_suspend(std::coroutine_handle<> waiting) const noexcept;
+
     void await_resume() const noexcept {}
   };
 
@@ -138,14 +143,18 @@ public:
   struct exit_awaiter {
     context* self;
     term reason;
+
     [[nodiscard]] bool await_ready() const noexcept { return false; }
+
     void await_suspend(std::coroutine_handle<> waiting) noexcept;
+
     void await_resume() const noexcept {}
   };
 
   /// Ends this process with `reason` at once: `co_await self.exit(reason);` (4, 16).
   /// Nothing after it runs; the frame is destroyed.
   [[nodiscard]] exit_awaiter exit(term reason) noexcept { return {this, std::move(reason)}; }
+
   /// Sends an exit signal to `target` (14): `:kill` cannot be trapped and becomes
   /// `:killed`; `:normal` is dropped unless `target` traps exits or is this process.
   void exit(pid target, term reason) const;
@@ -189,6 +198,7 @@ public:
     friend class context;
     friend class detail::process;
     friend class detail::runtime_impl;
+
     receive_awaiter(context& self, matcher match, timeout after, std::source_location where)
         : self_(&self), match_(match), after_(after), where_(where) {}
 
@@ -211,7 +221,9 @@ protected:
 
   struct blocking_awaiter_base {
     context* self;
+
     bool await_ready() const noexcept { return false; }
+
     void await_suspend(std::coroutine_handle<> waiting);
     blocking_job job;
   };

@@ -85,9 +85,9 @@ struct blocking_state {
 } // namespace detail
 
 template <class Predicate>
-  requires std::is_invocable_r_v<bool, Predicate&, const term&>
-context::receive_awaiter context::receive_if(Predicate&& accept, timeout after,
-                                             std::source_location where) noexcept {
+requires std::is_invocable_r_v<bool, Predicate&, const term&> context::receive_awaiter
+context::receive_if(Predicate&& accept, timeout after, std::source_location where)
+noexcept {
   using pred_type = std::remove_reference_t<Predicate>;
   matcher m{&accept, 1, [](const matcher& self, const term& message, bindings& /*out*/) {
               auto* pred = static_cast<pred_type*>(const_cast<void*>(self.object));

@@ -91,7 +91,9 @@ public:
 
 private:
   friend class runtime;
+
   explicit mailbox(detail::process& p) noexcept : process_(&p) {}
+
   received receive_matching(matcher match, timeout after);
   detail::process* process_;
 };

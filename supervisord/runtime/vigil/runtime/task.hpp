@@ -22,6 +22,7 @@ struct task_promise_base {
   std::exception_ptr failure;
 
   static void* operator new(std::size_t size) { return allocate_frame(size); }
+
   static void operator delete(void* frame, std::size_t size) noexcept {
     deallocate_frame(frame, size);
   }
@@ -43,6 +44,7 @@ struct task_promise_base {
   };
 
   final_awaiter final_suspend() noexcept { return {}; }
+
   void unhandled_exception() noexcept { failure = std::current_exception(); }
 };
 
@@ -79,6 +81,7 @@ public:
   task() noexcept = default;
   task(const task&) = delete;
   task& operator=(const task&) = delete;
+
   task(task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
 
   task& operator=(task&& other) noexcept {
@@ -92,6 +95,7 @@ public:
   ~task() { reset(); }
 
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(handle_); }
+
   [[nodiscard]] std::coroutine_handle<promise_type> handle() const noexcept { return handle_; }
 
   /// Gives up ownership of the frame (the runtime takes it for a process body).

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+// Semantics 5-11: send, ordering, selective receive, after.
+#include "runtime_fixture.hpp"
+
+#include <vector>
+
+namespace vigil::test {
+namespace {
+
+using Messaging = runtime_test;
+
+task<> echo(context& self) {
+  for (;;) {
+    auto m = co_await self.receive();
+    if (m.message.is_tuple() && m.message.size() == 2 && m.message[0].is_pid()) {
+      self.send(m.message[0].as_pid(), make_tuple(atoms::ok, atoms::pong));
+    }
+  }
+}
+
+// semantics 5: a send to a dead pid is a silent no-op
+TEST_F(Messaging, SendToADeadPidDoesNothing) {
+  pid worker = rt.spawn(echo);
+  rt.exit(worker, atoms::kill);
+  await_death(worker);
+  EXPECT_FALSE(rt.alive(worker));
+  box->ctx().send(worker, make_tuple(me(), atoms::ok));
+  EXPECT_TRUE(box->flush().empty());
+  EXPECT_TRUE(quiet());
+}
+
+// semantics 5: a send to an unregistered name is an error the caller sees
+TEST_F(Messaging, SendToAnUnregisteredNameFails) {
+  auto r = box->ctx().send(atom("nobody_here"), atoms::ok);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().context.find("badarg"), std::string::npos);
+}
+
+// semantics 5
+TEST_F(Messaging, SendToSelfThenFlushReturnsTheMessage) {
+  box->ctx().send(me(), "hello");
+  auto all = box->flush();
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all[0].as_string(), "hello");
+  EXPECT_TRUE(box->flush().empty());
+}
+
+task<> sequence_sender(context& self, pid to, int from, int count) {
+  for (int i = 0; i < count; ++i) {
+    self.send(to, make_tuple(from, i));
+    if (i % 100 == 0) {
+      co_await self.yield();
+    }
+  }
+}
+
+// semantics 6: the only ordering guarantee is per sender/receiver pair
+TEST_F(Messaging, MessagesFromOneSenderArriveInSendOrder) {
+  constexpr int senders = 4;
+  constexpr int count = 2000;
+  for (int s = 0; s < senders; ++s) {
+    rt.spawn(sequence_sender, me(), s, count);
+  }
+  std::vector<int> expected(senders, 0);
+  for (int i = 0; i < senders * count; ++i) {
+    term m = next();
+    auto s = static_cast<std::size_t>(m[0].as_integer());
+    EXPECT_EQ(m[1].as_integer(), expected[s]) << "sender " << s << " out of order";
+    expected[s] = static_cast<int>(m[1].as_integer()) + 1;
+  }
+}
+
+task<> selective(context& self, pid report) {
+  // semantics 9: take the oldest message matching; others stay in order
+  const auto b_clause = pattern::tuple({atom("b"), pattern::bind("x")});
+  auto second = co_await self.receive(b_clause);
+  self.send(report, second[0]);
+  for (int i = 0; i < 3; ++i) {
+    auto m = co_await self.receive();
+    self.send(report, m.message);
+  }
+}
+
+// semantics 9
+TEST_F(Messaging, SelectiveReceiveLeavesUnmatchedMessagesInOrder) {
+  pid p = rt.spawn(selective, me());
+  rt.send(p, make_tuple(atom("a"), 1));
+  rt.send(p, make_tuple(atom("a"), 2));
+  rt.send(p, make_tuple(atom("b"), 3));
+  rt.send(p, make_tuple(atom("a"), 4));
+  EXPECT_EQ(next(), term(3));
+  EXPECT_EQ(next(), make_tuple(atom("a"), 1));
+  EXPECT_EQ(next(), make_tuple(atom("a"), 2));
+  EXPECT_EQ(next(), make_tuple(atom("a"), 4));
+}
+
+task<> clauses_in_order(context& self, pid report) {
+  static const std::vector<pattern> clauses = {
+      pattern::tuple({atom("high"), pattern::bind("x")}),
+      pattern::tuple({pattern::any(), pattern::bind("x")}),
+  };
+  // The oldest message is tried against every clause before the next message is looked at.
+  auto r = co_await self.receive(clauses);
+  self.send(report, make_tuple(r.clause, r[0]));
+}
+
+// semantics 9: clauses are tried top to bottom for each message, oldest message first
+TEST_F(Messaging, OldestMessageWinsOverALaterClauseMatch) {
+  pid p = rt.spawn(clauses_in_order, me());
+  rt.send(p, make_tuple(atom("low"), 1));
+  rt.send(p, make_tuple(atom("high"), 2));
+  EXPECT_EQ(next(), make_tuple(1, 1));
+}
+
+task<> poll_then_report(context& self, pid report) {
+  auto r = co_await self.receive(timeout::zero());
+  self.send(report, r ? r.message : term(atoms::timeout));
+}
+
+// semantics 10: after 0 polls
+TEST_F(Messaging, AfterZeroPollsAnEmptyMailbox) {
+  rt.spawn(poll_then_report, me());
+  EXPECT_EQ(next(), term(atoms::timeout));
+}
+
+task<> receive_with_timeout(context& self, pid report) {
+  const auto never = pattern::tuple({atom("never")});
+  auto r = co_await self.receive(never, 30ms);
+  self.send(report, r ? term(atoms::ok) : term(atoms::timeout));
+  auto late = co_await self.receive();
+  self.send(report, late.message);
+}
+
+// semantics 10: a receive with `after` times out, leaving unmatched messages queued
+TEST_F(Messaging, AfterTimesOutAndKeepsUnmatchedMessages) {
+  pid p = rt.spawn(receive_with_timeout, me());
+  rt.send(p, atom("unmatched"));
+  EXPECT_EQ(next(), term(atoms::timeout));
+  EXPECT_EQ(next(), term(atom("unmatched")));
+}
+
+task<> sleeper(context& self, pid report) {
+  co_await self.sleep(20ms);
+  auto queued = co_await self.receive(timeout::zero());
+  self.send(report, queued ? queued.message : term(atoms::nil));
+}
+
+// semantics 10: a receive with only `after` is a sleep that consumes nothing
+TEST_F(Messaging, SleepConsumesNothing) {
+  pid p = rt.spawn(sleeper, me());
+  rt.send(p, atom("kept"));
+  EXPECT_EQ(next(), term(atom("kept")));
+}
+
+task<> tagged_reply(context& self, pid report, int junk) {
+  for (int i = 0; i < junk; ++i) {
+    self.send(self.self(), make_tuple(atom("junk"), i));
+  }
+  reference tag = self.make_ref();
+  self.send(self.self(), make_tuple(tag, atoms::ok));
+  const auto reply = pattern::tuple({pattern::literal(tag), pattern::bind("v")});
+  auto r = co_await self.receive(reply);
+  self.send(report, make_tuple(r[0], static_cast<std::int64_t>(self.info().message_queue_len)));
+}
+
+// semantics 11: a match behind a backlog still finds the right message; the backlog stays
+TEST_F(Messaging, SelectiveReceiveFindsATaggedReplyBehindABacklog) {
+  rt.spawn(tagged_reply, me(), 1000);
+  EXPECT_EQ(next(), make_tuple(atoms::ok, 1000));
+}
+
+TEST_F(Messaging, ReductionBudgetLetsOtherProcessesRun) {
+  // One process has a huge mailbox; another, spawned later, must still get to run.
+  runtime small({.schedulers = 1, .reductions_per_turn = 10});
+  auto b = small.make_mailbox();
+  pid busy = small.spawn([](context& self) -> task<> {
+    for (;;) {
+      co_await self.receive();
+    }
+  });
+  for (int i = 0; i < 10000; ++i) {
+    small.send(busy, i);
+  }
+  pid to = b->self();
+  small.spawn([to](context& self) -> task<> {
+    self.send(to, atoms::ok);
+    co_return;
+  });
+  auto r = b->receive(guard);
+  EXPECT_TRUE(r);
+  b.reset();
+}
+
+} // namespace
+} // namespace vigil::test

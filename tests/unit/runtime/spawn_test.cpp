@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// Semantics 1-4: spawn, pids, atomic spawn_link/spawn_monitor, exit reasons.
+#include "runtime_fixture.hpp"
+
+#include <atomic>
+#include <stdexcept>
+
+namespace vigil::test {
+namespace {
+
+task<> report_and_exit(context& self, pid to) {
+  self.send(to, make_tuple(atom("started"), self.self()));
+  co_return;
+}
+
+task<> wait_forever(context& self) {
+  const auto never = pattern::tuple({atom("never")});
+  co_await self.receive(never);
+}
+
+using Spawn = runtime_test;
+
+// semantics 1
+TEST_F(Spawn, ReturnsAPidAtOnceAndTheChildRunsConcurrently) {
+  pid child = rt.spawn(report_and_exit, me());
+  EXPECT_NE(child, pid{});
+  auto r = next("{:started, p}");
+  EXPECT_EQ(r[0].as_pid(), child);
+}
+
+// semantics 1: the only failure is system_limit
+TEST(SpawnLimit, FailsWithSystemLimitBeyondMaxProcesses) {
+  runtime rt({.schedulers = 1, .max_processes = 8});
+  std::vector<pid> alive;
+  result<pid> last = pid{};
+  for (int i = 0; i < 10 && last.has_value(); ++i) {
+    last = rt.spawn_opt({}, wait_forever);
+  }
+  ASSERT_FALSE(last.has_value());
+  EXPECT_NE(last.error().context.find("system_limit"), std::string::npos);
+}
+
+// semantics 2
+TEST_F(Spawn, AStalePidNeverReachesTheProcessThatReusesItsSlot) {
+  pid first = rt.spawn(report_and_exit, me());
+  next("{:started, _}");
+  await_death(first);
+  // Spawn until the slot of `first` is reused.
+  pid reused{};
+  for (int i = 0; i < 10000 && reused.index != first.index; ++i) {
+    reused = rt.spawn(wait_forever);
+    if (reused.index != first.index) {
+      rt.exit(reused, atoms::kill);
+    }
+  }
+  ASSERT_EQ(reused.index, first.index) << "slot was not reused";
+  EXPECT_NE(reused.serial, first.serial);
+  EXPECT_FALSE(rt.alive(first));
+  EXPECT_TRUE(rt.alive(reused));
+  rt.send(first, atom("for_the_dead"));
+  auto info = rt.info(reused);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->message_queue_len, 0U) << "a stale pid reached the new process";
+}
+
+task<> die_at_once(context& self) {
+  co_await self.exit(atom("boom"));
+  ADD_FAILURE() << "code after exit ran";
+}
+
+task<> spawn_link_child_that_dies(context& self, pid report) {
+  self.trap_exit(true);
+  pid child = self.spawn_link(die_at_once);
+  const auto exit_clause =
+      pattern::tuple({atoms::exit, pattern::literal(child), pattern::bind("reason")});
+  auto r = co_await self.receive(exit_clause, 5s);
+  self.send(report, r ? r[0] : term(atoms::timeout));
+}
+
+// semantics 3: no window where the child dies unobserved
+TEST_F(Spawn, SpawnLinkSeesAChildThatDiesImmediately) {
+  rt.spawn(spawn_link_child_that_dies, me());
+  EXPECT_EQ(next(), term(atom("boom")));
+}
+
+task<> spawn_monitor_child_that_dies(context& self, pid report) {
+  auto [child, ref] = self.spawn_monitor(die_at_once);
+  const auto down = pattern::tuple({atoms::down, pattern::literal(ref), atoms::process,
+                                    pattern::literal(child), pattern::bind("reason")});
+  auto r = co_await self.receive(down, 5s);
+  self.send(report, r ? r[0] : term(atoms::timeout));
+}
+
+// semantics 3
+TEST_F(Spawn, SpawnMonitorSeesAChildThatDiesImmediately) {
+  rt.spawn(spawn_monitor_child_that_dies, me());
+  EXPECT_EQ(next(), term(atom("boom")));
+}
+
+task<> throws(context& /*self*/) {
+  throw std::runtime_error("broken invariant");
+  co_return;
+}
+
+task<> returns(context& /*self*/) {
+  co_return;
+}
+
+// semantics 4
+TEST_F(Spawn, EveryTerminationHasAReason) {
+  auto reason_of = [&](auto body) {
+    reference ref = box->ctx().monitor(rt.spawn(body));
+    auto r = box->receive(pattern::tuple({atoms::down, term(ref), pattern::any(), pattern::any(),
+                                          pattern::bind("reason")}),
+                          guard);
+    return r ? r[0] : term();
+  };
+  EXPECT_EQ(reason_of(returns), term(atoms::normal));
+  EXPECT_EQ(reason_of(die_at_once), term(atom("boom")));
+  EXPECT_EQ(reason_of(throws), make_tuple(atom("exception"), "broken invariant"))
+      << "a throwing body exits with a reason naming the exception";
+  pid victim = rt.spawn(wait_forever);
+  reference ref = box->ctx().monitor(victim);
+  rt.exit(victim, atoms::kill);
+  auto r = box->receive(pattern::tuple({atoms::down, term(ref), pattern::any(), pattern::any(),
+                                        pattern::bind("reason")}),
+                        guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r[0], term(atoms::killed));
+}
+
+task<> captured_state(context& self, pid to) {
+  self.send(to, atom("plain"));
+  co_return;
+}
+
+TEST_F(Spawn, LambdasKeepTheirCapturesAliveForTheProcessLifetime) {
+  std::string greeting = "hello from a capture that outlives the spawn call";
+  pid to = me();
+  rt.spawn([greeting, to](context& self) -> task<> {
+    co_await self.yield();
+    self.send(to, term(greeting));
+  });
+  EXPECT_EQ(next().as_string(), "hello from a capture that outlives the spawn call");
+  rt.spawn(captured_state, to);
+  EXPECT_EQ(next(), term(atom("plain")));
+}
+
+TEST(RuntimeShutdown, KillsEveryProcessAndFreesItsMemory) {
+  std::atomic<int> constructed{0};
+  std::atomic<int> destroyed{0};
+
+  struct guard_object {
+    std::atomic<int>* counter;
+
+    explicit guard_object(std::atomic<int>* c) : counter(c) {}
+
+    guard_object(const guard_object&) = delete;
+    guard_object& operator=(const guard_object&) = delete;
+    guard_object(guard_object&&) = delete;
+    guard_object& operator=(guard_object&&) = delete;
+
+    ~guard_object() { counter->fetch_add(1); }
+  };
+
+  {
+    runtime rt({.schedulers = 2});
+    auto box = rt.make_mailbox();
+    pid to = box->self();
+    for (int i = 0; i < 100; ++i) {
+      rt.spawn([&constructed, &destroyed, to](context& self) -> task<> {
+        constructed.fetch_add(1);
+        guard_object g{&destroyed};
+        self.send(to, atoms::ok);
+        co_await self.receive();
+      });
+    }
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(box->receive(std::chrono::seconds(10)));
+    }
+    box.reset();
+  }
+  EXPECT_EQ(constructed.load(), 100);
+  EXPECT_EQ(destroyed.load(), constructed.load())
+      << "every frame that started was destroyed at shutdown";
+}
+
+} // namespace
+} // namespace vigil::test
