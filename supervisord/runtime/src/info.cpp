@@ -89,7 +89,7 @@ process_info runtime_impl::snapshot(process* p) const {
   out.registered_name = names.name_of(p->id());
   out.reductions = p->reductions;
   out.dropped = p->dropped;
-  out.long_running = p->long_running;
+  out.long_running = p->long_running.load(std::memory_order_relaxed);
   return out;
 }
 

@@ -74,7 +74,7 @@ public:
   std::atomic<bool> external{false};
   std::thread::id owner; ///< an external mailbox's thread; written before `external`
   bool blocking_in_flight = false;
-  bool long_running = false;
+  std::atomic<bool> long_running{false}; ///< set by the watchdog
   bool yield_requested = false;
   std::atomic<std::uint32_t> free_next{0}; ///< next free slot, while this one is free
   std::uint32_t turn_reductions = 0;

@@ -5,6 +5,7 @@
 
 #include "pool.hpp"
 
+#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -27,7 +28,12 @@ runtime_impl::runtime_impl(runtime& rt, runtime_options opts)
       timers([this](pid target, std::uint64_t seq) {
         deliver(target, signal_kind::timeout, pid{}, term(), seq);
       }),
-      pool(opts.blocking_threads) {
+      pool(opts.blocking_threads),
+      watchdog_(
+          scheduler_, opts.long_run_warning,
+          opts.on_warning ? opts.on_warning : [](const std::string& line) {
+            std::fprintf(stderr, "vigil: warning: %s\n", line.c_str());
+          }) {
   // The low half of every reference is random per runtime, so that references survive a
   // daemon restart without colliding with ones a client still holds.
   std::random_device rd;
@@ -74,7 +80,7 @@ process* runtime_impl::claim_slot() {
   p->exit_reason = term(atoms::normal);
   p->reductions = 0;
   p->dropped = 0;
-  p->long_running = false;
+  p->long_running.store(false, std::memory_order_relaxed);
   live.fetch_add(1, std::memory_order_relaxed);
   return p;
 }

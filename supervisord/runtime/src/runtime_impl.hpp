@@ -9,6 +9,7 @@
 #include "registry.hpp"
 #include "scheduler.hpp"
 #include "timer_service.hpp"
+#include "watchdog.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -78,6 +79,7 @@ public:
   scheduler scheduler_;
   timer_service timers;
   blocking_pool pool;
+  watchdog watchdog_;
 
   std::atomic<std::uint64_t> next_ref{1};
   std::atomic<std::size_t> live{0};

@@ -132,7 +132,10 @@ void scheduler::park(worker& self, std::size_t index) {
   // the wait cannot be lost.
   process* p = stop_.load(std::memory_order_seq_cst) ? nullptr : find_work(self, index);
   if (p == nullptr && !stop_.load(std::memory_order_seq_cst)) {
+    awake.fetch_sub(1, std::memory_order_seq_cst);
     epoch_.wait(seen, std::memory_order_seq_cst);
+    awake.fetch_add(1, std::memory_order_seq_cst);
+    awake.notify_all();
   }
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   if (p != nullptr) {
@@ -144,6 +147,8 @@ void scheduler::loop(std::size_t index) {
   this_scheduler = this;
   worker& self = *workers_[index];
   this_worker = &self;
+  awake.fetch_add(1, std::memory_order_seq_cst);
+  awake.notify_all();
   while (!stop_.load(std::memory_order_relaxed)) {
     process* p = find_work(self, index);
     if (p == nullptr) {
@@ -158,11 +163,12 @@ void scheduler::loop(std::size_t index) {
         continue;
       }
     }
-    self.running.store(p, std::memory_order_relaxed);
     self.running_since.store(now_ns(), std::memory_order_relaxed);
+    self.running.store(p, std::memory_order_release);
     run_(p);
-    self.running.store(nullptr, std::memory_order_relaxed);
+    self.running.store(nullptr, std::memory_order_release);
   }
+  awake.fetch_sub(1, std::memory_order_seq_cst);
   this_scheduler = nullptr;
 }
 
@@ -171,7 +177,7 @@ std::vector<process*> scheduler::overrunning(std::chrono::steady_clock::duration
   std::int64_t limit =
       now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(bound).count();
   for (const auto& w : workers_) {
-    process* p = w->running.load(std::memory_order_relaxed);
+    process* p = w->running.load(std::memory_order_acquire);
     if (p != nullptr && w->running_since.load(std::memory_order_relaxed) < limit) {
       out.push_back(p);
     }

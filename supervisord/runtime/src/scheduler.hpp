@@ -55,6 +55,10 @@ public:
   /// Processes that have held their thread longer than `bound`, for the watchdog.
   std::vector<process*> overrunning(std::chrono::steady_clock::duration bound) const;
 
+  /// Scheduler threads not asleep. The watchdog sleeps while it is 0, so an idle runtime
+  /// makes no wake-ups at all.
+  std::atomic<std::uint32_t> awake{0};
+
 private:
   struct worker {
     work_deque<process> local;

@@ -171,3 +171,19 @@ TEST_F(Links, ExitOneEndsTheCallerAndExitTwoSignalsTheTarget) {
 
 } // namespace
 } // namespace vigil::test
+
+namespace vigil::test {
+namespace {
+
+// semantics 7 (as Vigil implements it, docs/runtime.md): exit signals act without a
+// matching receive; a suspended process dies at once, even mid-sleep.
+TEST_F(Links, ASleepingProcessIsKilledAtOnce) {
+  pid sleeper =
+      rt.spawn([](context& self) -> task<> { co_await self.sleep(std::chrono::hours(1)); });
+  reference ref = box->ctx().monitor(sleeper);
+  box->ctx().exit(sleeper, atoms::kill);
+  EXPECT_EQ(next(), term::tuple({atoms::down, ref, atoms::process, sleeper, atoms::killed}));
+}
+
+} // namespace
+} // namespace vigil::test

@@ -2,6 +2,10 @@
 // Semantics 17-20: monitors, names, flags and info.
 #include "runtime_fixture.hpp"
 
+#include <atomic>
+#include <mutex>
+#include <string>
+
 namespace vigil::test {
 namespace {
 
@@ -154,7 +158,7 @@ TEST_F(Info, ShowsQueuedMessagesOfABusyWorker) {
   std::optional<process_info> info;
   for (int i = 0; i < 1000; ++i) {
     info = rt.info(*p);
-    if (info && info->message_queue_len == 4) {
+    if (info && info->message_queue_len == 4 && info->status == process_status::waiting) {
       break;
     }
   }
@@ -225,6 +229,46 @@ TEST_F(Info, BlockingWorkRunsOffTheSchedulerAndResumes) {
     self.send(to, v);
   });
   EXPECT_EQ(next(), term(42));
+}
+
+} // namespace
+} // namespace vigil::test
+
+namespace vigil::test {
+namespace {
+
+TEST(Watchdog, ReportsAProcessThatHoldsItsThreadAndFlagsItInInfo) {
+  std::atomic<bool> reported{false};
+  std::string line;
+  std::mutex line_mutex;
+  runtime rt({.schedulers = 2,
+              .long_run_warning = std::chrono::milliseconds(20),
+              .on_warning = [&](const std::string& text) {
+                std::lock_guard lock(line_mutex);
+                line = text;
+                reported.store(true);
+              }});
+  auto box = rt.make_mailbox();
+  pid to = box->self();
+  auto hog = rt.spawn_opt({.initial_call = "hog/0"}, [&reported, to](context& self) -> task<> {
+    // Hold the thread until the watchdog has spoken (bounded by the guard below).
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!reported.load() && std::chrono::steady_clock::now() < give_up) {
+    }
+    self.send(to, atoms::ok);
+    co_await self.receive();
+  });
+  ASSERT_TRUE(hog.has_value());
+  ASSERT_TRUE(box->receive(std::chrono::seconds(15)));
+  EXPECT_TRUE(reported.load());
+  {
+    std::lock_guard lock(line_mutex);
+    EXPECT_NE(line.find("hog/0"), std::string::npos) << line;
+  }
+  auto info = rt.info(*hog);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_TRUE(info->long_running);
+  box.reset();
 }
 
 } // namespace

@@ -109,7 +109,7 @@ task<> returns(context& /*self*/) {
 // semantics 4
 TEST_F(Spawn, EveryTerminationHasAReason) {
   auto reason_of = [&](auto body) {
-    reference ref = box->ctx().monitor(rt.spawn(body));
+    auto [child, ref] = box->ctx().spawn_monitor(body);
     auto r = box->receive(pattern::tuple({atoms::down, term(ref), pattern::any(), pattern::any(),
                                           pattern::bind("reason")}),
                           guard);

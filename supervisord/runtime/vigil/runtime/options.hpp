@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 
 namespace vigil {
 
@@ -48,6 +50,8 @@ struct runtime_options {
   /// A process that keeps its thread longer than this without suspending is reported in
   /// the log and flagged in `info` (it cannot be preempted; design.md).
   std::chrono::milliseconds long_run_warning{500};
+  /// Where runtime warnings go (the watchdog's); stderr if empty.
+  std::function<void(const std::string&)> on_warning;
 };
 
 } // namespace vigil
