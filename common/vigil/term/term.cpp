@@ -73,6 +73,14 @@ void store(unsigned char* at, T value) noexcept {
   std::memcpy(at, &value, sizeof(T));
 }
 
+// What `term::release` writes over the first slot of a dead container.
+struct dead_link {
+  heap_block* next;
+  std::size_t slots;
+};
+
+static_assert(sizeof(dead_link) <= sizeof(term));
+
 int compare_numbers(const term& a, const term& b) noexcept {
   if (a.is_integer() && b.is_integer()) {
     auto x = a.as_integer();
@@ -255,16 +263,46 @@ void term::retain() const noexcept {
   }
 }
 
+// Destroying a dead container's children recursively would overflow the stack on a term
+// nested deeply enough, so dead containers wait on an explicit stack instead. It allocates
+// nothing: a dead container's first slot, once its reference has been dropped, holds the
+// link to the next dead container and its own slot count.
 void term::release() noexcept {
-  auto* b = block();
-  if (b == nullptr || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-    return;
+  if (block() == nullptr) {
+    return; // also ends the one nested release() of the nil `first` below
   }
-  if (raw_[0] != tag_heap_string) {
-    std::size_t n = raw_[0] == tag_map ? std::size_t{b->size} * 2 : b->size;
-    std::destroy_n(b->terms(), n);
+  heap_block* dead = nullptr;
+  // Drops the reference `t` holds and leaves it nil. A string that dies is freed; a container
+  // that dies goes on `dead`, and so does each dead container found through first slots.
+  auto drop = [&dead](term& t) noexcept {
+    term first;
+    for (term* at = &t;; at = &first) {
+      auto* b = at->block();
+      std::uint8_t t_tag = at->raw_[0];
+      std::memset(at->raw_, 0, sizeof at->raw_);
+      if (b == nullptr || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+        return;
+      }
+      if (t_tag == tag_heap_string) {
+        ::operator delete(b);
+        return;
+      }
+      term& slot = b->terms()[0];
+      std::memcpy(first.raw_, slot.raw_, sizeof first.raw_);
+      store(slot.raw_, dead_link{dead, t_tag == tag_map ? std::size_t{b->size} * 2 : b->size});
+      dead = b;
+    }
+  };
+  drop(*this);
+  while (dead != nullptr) {
+    heap_block* b = dead;
+    auto link = load<dead_link>(b->terms()[0].raw_);
+    dead = link.next;
+    for (std::size_t i = 1; i < link.slots; ++i) {
+      drop(b->terms()[i]);
+    }
+    ::operator delete(b);
   }
-  ::operator delete(b);
 }
 
 term::term(const term& other) noexcept {
@@ -279,9 +317,12 @@ term::term(term&& other) noexcept {
 
 term& term::operator=(const term& other) noexcept {
   if (this != &other) {
+    // `other` may live in the block that release() frees (`t = t[0]`), so read it first.
+    unsigned char copy[sizeof raw_];
+    std::memcpy(copy, other.raw_, sizeof raw_);
     other.retain();
     release();
-    std::memcpy(raw_, other.raw_, sizeof raw_);
+    std::memcpy(raw_, copy, sizeof raw_);
   }
   return *this;
 }

@@ -73,6 +73,12 @@ struct heap_block;
 /// Equality is exact (Erlang's `=:=`): `1` and `1.0` are different terms, and floats are
 /// equal when their bits are. `compare` is Erlang's total term order, in which `1 < 1.5`
 /// and, to stay consistent with equality, `1` sorts just before `1.0`.
+///
+/// Destroying a term never recurses, however deeply it nests. `compare`, `==`, `hash`,
+/// `heap_bytes` and printing do recurse, a few stack frames per level of nesting, so a
+/// term nested tens of thousands deep can overflow a thread's stack there. The decoders bound
+/// what outside input can build: `parse_term` and `ipc::decode` reject nesting past their
+/// `max_depth` limits.
 class term {
 public:
   /// The longest string stored inline, without allocating.

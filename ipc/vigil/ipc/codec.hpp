@@ -33,7 +33,7 @@ inline constexpr std::size_t header_size = 5;
 struct decode_limits {
   /// The most containers (tuples, lists, maps) nested inside one another; a top-level
   /// container is at depth 1, so `[[1]]` has depth 2. Scalars do not count. Keep it modest:
-  /// the decoder does not recurse, but destroying and comparing terms do.
+  /// the decoder does not recurse, but comparing, hashing and printing terms do.
   std::uint32_t max_depth = 64;
   /// The largest accepted body length, in bytes (the header not included).
   std::uint32_t max_frame_bytes = 16U << 20;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -175,6 +176,43 @@ TEST(Term, CopiesShareAcrossThreadsSafely) {
     w.join();
   }
   EXPECT_EQ(shared.size(), 2U);
+}
+
+TEST(Term, DestroyingAMillionNestedListsDoesNotOverflowTheStack) {
+  term t = term::list({});
+  for (int i = 0; i < 1'000'000; ++i) {
+    t = term::list(std::span<const term>(&t, 1));
+  }
+  EXPECT_EQ(t.size(), 1U);
+  t = term();
+  EXPECT_TRUE(t.is(atoms::nil));
+}
+
+TEST(Term, DestroyingDeepTermsKeepsSharedPartsAlive) {
+  term shared = term::tuple({"a string too long to be stored inline", 1});
+  term t = shared;
+  std::vector<term> kept;
+  for (int i = 0; i < 30'000; ++i) {
+    switch (i % 3) {
+    case 0: t = term::tuple({t, shared}); break;
+    case 1: t = term::map({{i, t}, {"key", "a value long enough to live on the heap"}}); break;
+    default: t = term::list({shared, t, i}); break;
+    }
+    if (i % 3'000 == 0) {
+      kept.push_back(t);
+    }
+  }
+  t = term();
+  ASSERT_EQ(kept.size(), 10U);
+  EXPECT_EQ(kept[1].size(), 2U) << "a kept inner term survives its container";
+  EXPECT_EQ(kept[0][0], shared);
+  EXPECT_EQ(shared[0].as_string(), "a string too long to be stored inline");
+}
+
+TEST(Term, AssigningAnElementOfItselfKeepsTheElement) {
+  term t = term::list({term::tuple({"a string too long to be stored inline", 2}), 3});
+  t = t[0];
+  EXPECT_EQ(t, term::tuple({"a string too long to be stored inline", 2}));
 }
 
 } // namespace
