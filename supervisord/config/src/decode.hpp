@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// TOML nodes to option values: the type checks every option shares.
+
+#include "vigil/common/result.hpp"
+
+#include "option_table.hpp"
+
+#include <toml++/toml.h>
+
+#include <string>
+
+namespace vigil::config::detail {
+
+/// Why a node is not a value of its option's type.
+struct decode_failure {
+  /// "expected one of permanent, transient, temporary, got \"sometimes\"".
+  std::string message;
+  /// Appended to the option's path when the fault is inside the value: "[1]", ".delay".
+  std::string subpath;
+  /// The node at fault; the option's own value when null.
+  const toml::node* at = nullptr;
+};
+
+/// Checks `node` against `info.type` and converts it. Not for `table` and `table_array`
+/// options, which the loader walks itself.
+[[nodiscard]] result<value, decode_failure> decode(const toml::node& node, const option_info& info);
+
+/// How an error quotes a value after "got": strings in double quotes, numbers and booleans
+/// as written, "an array" and "a table" for containers.
+[[nodiscard]] std::string describe_value(const toml::node& node);
+
+} // namespace vigil::config::detail

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one declaration of every option of vigil.toml (redis's standardConfig table): section,
+// name, type, default, choices, documentation, validator and the field it sets. The loader,
+// docs/config.md and the tests all read this table.
+#include "option_table.hpp"
+#include "validators.hpp"
+
+#include <array>
+
+namespace vigil::config::detail {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace validators;
+using supervision::restart_type;
+using supervision::strategy;
+
+// -- choices ------------------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 7> log_levels{"trace", "debug",    "info", "warn",
+                                                     "error", "critical", "off"};
+constexpr std::array<std::string_view, 4> strategies{"one_for_one", "one_for_all", "rest_for_one",
+                                                     "simple_one_for_one"};
+constexpr std::array<std::string_view, 3> auto_shutdowns{"never", "any_significant",
+                                                         "all_significant"};
+constexpr std::array<std::string_view, 2> child_types{"worker", "supervisor"};
+constexpr std::array<std::string_view, 3> restart_types{"permanent", "transient", "temporary"};
+constexpr std::array<std::string_view, 2> modes{"inprocess", "process"};
+// supervisord's list: the signals a program may reasonably treat as "please stop".
+constexpr std::array<std::string_view, 7> stop_signals{"SIGTERM", "SIGINT",  "SIGQUIT", "SIGHUP",
+                                                       "SIGKILL", "SIGUSR1", "SIGUSR2"};
+
+template <std::size_t N>
+std::size_t index_of(const std::array<std::string_view, N>& choices, const value& v) {
+  const auto& s = std::get<std::string>(v);
+  for (std::size_t i = 0; i < N; ++i) {
+    if (choices[i] == s) {
+      return i;
+    }
+  }
+  return 0; // unreachable: the decoder accepted only listed choices
+}
+
+// -- the table ----------------------------------------------------------------------------
+
+const option table[] = {
+    // [daemon]
+    {{section::daemon,
+      "socket",
+      option_type::path,
+      "",
+      {},
+      false,
+      "The control socket vigilctl connects to. When unset, vigild uses "
+      "$RUNTIME_DIRECTORY/control.sock, else /run/vigil/control.sock as root, else "
+      "$XDG_RUNTIME_DIR/vigil/control.sock. A change takes effect when vigild restarts."},
+     socket_path,
+     [](const value& v, targets& t) { t.daemon->socket = std::get<std::string>(v); }},
+    {{section::daemon, "log_level", option_type::choice, "\"info\"", log_levels, false,
+      "The least severe message vigild logs."},
+     nullptr,
+     [](const value& v, targets& t) { t.daemon->log_level = std::get<std::string>(v); }},
+    {{section::daemon,
+      "allowed_users",
+      option_type::string_list,
+      "[]",
+      {},
+      false,
+      "Users (names or numeric uids) allowed to use the control socket, besides root and the "
+      "user vigild runs as. Each request is checked against the peer's credentials."},
+     non_empty_strings,
+     [](const value& v, targets& t) {
+       t.daemon->allowed_users = std::get<std::vector<std::string>>(v);
+     }},
+    {{section::daemon,
+      "allowed_groups",
+      option_type::string_list,
+      "[]",
+      {},
+      false,
+      "Groups (names or numeric gids) whose members may use the control socket."},
+     non_empty_strings,
+     [](const value& v, targets& t) {
+       t.daemon->allowed_groups = std::get<std::vector<std::string>>(v);
+     }},
+    {{section::daemon,
+      "plugins",
+      option_type::string_list,
+      "[]",
+      {},
+      false,
+      "Shared objects loaded at start, in order, each registering worker kinds. A relative "
+      "path is relative to the config file's directory. A reload loads new plugins but "
+      "never unloads one."},
+     non_empty_strings,
+     [](const value& v, targets& t) { t.daemon->plugins = std::get<std::vector<std::string>>(v); }},
+
+    // [supervisor] and children with type = "supervisor"
+    {{section::supervisor, "strategy", option_type::choice, "\"one_for_one\"", strategies, false,
+      "Which children are restarted when one exits: only that child (one_for_one), all of "
+      "them (one_for_all), or that child and those after it (rest_for_one). "
+      "simple_one_for_one holds one child template from which vigilctl starts dynamic "
+      "children."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.supervisor->how = static_cast<strategy>(index_of(strategies, v));
+     }},
+    {{section::supervisor,
+      "intensity",
+      option_type::integer,
+      "3",
+      {},
+      false,
+      "At most this many restarts within `period`. One more and the supervisor stops its "
+      "children and exits, and its parent decides; when the root gives up, vigild exits. "
+      "0 means a child that exits is never restarted."},
+     in_range<0, 1'000'000>,
+     [](const value& v, targets& t) {
+       t.supervisor->intensity = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
+     }},
+    {{section::supervisor,
+      "period",
+      option_type::duration,
+      "\"5s\"",
+      {},
+      false,
+      "The sliding window over which `intensity` counts restarts."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.supervisor->period = std::get<std::chrono::milliseconds>(v);
+     }},
+    {{section::supervisor, "auto_shutdown", option_type::choice, "\"never\"", auto_shutdowns, false,
+      "Whether the supervisor stops itself when significant children exit on their own: "
+      "never, when any significant child exits (any_significant), or when all have "
+      "(all_significant). At the root, this ends vigild: useful in a container."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.supervisor->auto_shutdown =
+           static_cast<supervision::auto_shutdown>(index_of(auto_shutdowns, v));
+     }},
+    {{section::supervisor,
+      "max_children",
+      option_type::integer,
+      "0",
+      {},
+      false,
+      "For simple_one_for_one only: the most dynamic children alive at once; 0 means no "
+      "limit."},
+     in_range<0, 4'194'304>,
+     [](const value& v, targets& t) {
+       t.supervisor->max_children = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
+     }},
+    {{section::supervisor,
+      "children",
+      option_type::table_array,
+      "[]",
+      {},
+      false,
+      "The children, in start order ([[supervisor.children]], or [[...children.children]] "
+      "inside a nested supervisor). They stop in reverse order."},
+     nullptr,
+     nullptr},
+
+    // every child
+    {{section::child,
+      "id",
+      option_type::name,
+      "",
+      {},
+      true,
+      "Names the child among its siblings, in vigilctl, logs and events. Unique among "
+      "siblings."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->id = std::get<std::string>(v); }},
+    {{section::child, "type", option_type::choice, "\"worker\"", child_types, false,
+      "A worker runs a kind or a command; a supervisor has its own strategy, intensity, "
+      "period and children."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->type = static_cast<supervision::child_type>(index_of(child_types, v));
+     }},
+    {{section::child, "restart", option_type::choice, "\"permanent\"", restart_types, false,
+      "When the child is restarted: always (permanent), only after an abnormal exit, that "
+      "is one other than normal or shutdown (transient), or never (temporary)."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->restart = static_cast<restart_type>(index_of(restart_types, v));
+     }},
+    {{section::child,
+      "shutdown",
+      option_type::shutdown,
+      "\"5s\"",
+      {},
+      false,
+      "How the child is stopped: asked to stop (exit reason shutdown, or stop_signal for an "
+      "OS process), then killed if still alive after this duration; \"brutal_kill\" kills at "
+      "once and \"infinity\" waits forever. The default is 5s for a worker and \"infinity\" "
+      "for a supervisor."},
+     positive_shutdown,
+     [](const value& v, targets& t) {
+       t.child->shutdown = std::get<supervision::shutdown_policy>(v);
+     }},
+    {{section::child,
+      "significant",
+      option_type::boolean,
+      "false",
+      {},
+      false,
+      "Whether this child's own exit counts for its supervisor's auto_shutdown. A "
+      "significant child must be transient or temporary."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->significant = std::get<bool>(v); }},
+    {{section::child,
+      "backoff",
+      option_type::table,
+      "",
+      {},
+      false,
+      "Delays this child's restarts: the n-th consecutive restart waits "
+      "min(max, initial * multiplier^(n-1)), give or take jitter. Without it restarts are "
+      "immediate, as in OTP. Every restart still counts against intensity."},
+     nullptr,
+     nullptr},
+
+    // backoff = { ... }
+    {{section::backoff,
+      "initial",
+      option_type::duration,
+      "\"100ms\"",
+      {},
+      false,
+      "The delay before the first restart."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.backoff->initial = std::get<std::chrono::milliseconds>(v);
+     }},
+    {{section::backoff,
+      "max",
+      option_type::duration,
+      "\"30s\"",
+      {},
+      false,
+      "The longest delay; at least `initial`."},
+     positive_duration,
+     [](const value& v, targets& t) { t.backoff->max = std::get<std::chrono::milliseconds>(v); }},
+    {{section::backoff,
+      "multiplier",
+      option_type::number,
+      "2.0",
+      {},
+      false,
+      "The factor between one delay and the next."},
+     multiplier_range,
+     [](const value& v, targets& t) { t.backoff->multiplier = std::get<double>(v); }},
+    {{section::backoff,
+      "jitter",
+      option_type::number,
+      "0.1",
+      {},
+      false,
+      "A random share of the delay added or taken away, so that children that failed "
+      "together do not restart together."},
+     fraction,
+     [](const value& v, targets& t) { t.backoff->jitter = std::get<double>(v); }},
+    {{section::backoff,
+      "reset_after",
+      option_type::duration,
+      "\"10s\"",
+      {},
+      false,
+      "After the child has run this long, the next restart is a first restart again."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.backoff->reset_after = std::get<std::chrono::milliseconds>(v);
+     }},
+
+    // workers
+    {{section::worker,
+      "kind",
+      option_type::name,
+      "",
+      {},
+      false,
+      "The worker kind to run: a built-in one (echo, dispatcher) or one a plugin registers. "
+      "A worker has either kind or command."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->kind = std::get<std::string>(v); }},
+    {{section::worker,
+      "args",
+      option_type::term_table,
+      "{}",
+      {},
+      false,
+      "Arguments for the kind, as a term map: args = { delay = 200 } arrives as "
+      "%{delay: 200}. Keys become atoms; strings, integers, floats, booleans, arrays (lists) "
+      "and tables (maps) keep their shape. Only with kind."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->args = std::get<term>(v); }},
+    {{section::worker, "mode", option_type::choice, "\"inprocess\"", modes, false,
+      "Where a kind runs: as a lightweight process inside vigild (inprocess), or isolated "
+      "in its own vigil-worker OS process (process). Only with kind."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->mode = std::get<std::string>(v); }},
+    {{section::worker,
+      "command",
+      option_type::string_list,
+      "",
+      {},
+      false,
+      "A program and its arguments, run without a shell; a program name without '/' is "
+      "looked up in PATH. Exit status 0 is exit reason normal, N is {:exit_status, N}, and "
+      "death by a signal is {:signal, :SIGKILL}. A worker has either kind or command."},
+     command_line,
+     [](const value& v, targets& t) {
+       t.child->os.command = std::get<std::vector<std::string>>(v);
+     }},
+
+    // OS processes: mode = "process" or command
+    {{section::process,
+      "env",
+      option_type::string_table,
+      "{}",
+      {},
+      false,
+      "Environment variables added to those vigild passes on."},
+     environment,
+     [](const value& v, targets& t) {
+       t.child->os.env = std::get<std::map<std::string, std::string>>(v);
+     }},
+    {{section::process,
+      "cwd",
+      option_type::path,
+      "",
+      {},
+      false,
+      "The working directory; vigild's own when unset."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->os.cwd = std::get<std::string>(v); }},
+    {{section::process,
+      "umask",
+      option_type::umask,
+      "",
+      {},
+      false,
+      "The file mode creation mask; vigild's own when unset."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->os.umask = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
+     }},
+    {{section::process,
+      "user",
+      option_type::string,
+      "",
+      {},
+      false,
+      "Run as this user (a name or numeric uid); vigild must run as root. vigild's own "
+      "user when unset."},
+     not_empty,
+     [](const value& v, targets& t) { t.child->os.user = std::get<std::string>(v); }},
+    {{section::process,
+      "group",
+      option_type::string,
+      "",
+      {},
+      false,
+      "Run with this group (a name or numeric gid). When unset: the primary group of `user` "
+      "if that is set, else vigild's group."},
+     not_empty,
+     [](const value& v, targets& t) { t.child->os.group = std::get<std::string>(v); }},
+    {{section::process, "stop_signal", option_type::signal, "\"SIGTERM\"", stop_signals, false,
+      "The signal sent to the child's process group to stop it; SIGKILL follows after "
+      "`shutdown`."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->os.stop_signal = std::get<std::string>(v); }},
+};
+
+} // namespace
+
+std::span<const option> option_table() {
+  return table;
+}
+
+const option* find_option(section s, std::string_view name) {
+  for (const auto& o : table) {
+    if (o.info.where == s && o.info.name == name) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+} // namespace vigil::config::detail

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "validators.hpp"
+
+namespace vigil::config::detail::validators {
+
+using namespace std::chrono_literals;
+
+std::string positive_duration(const value& v) {
+  return std::get<std::chrono::milliseconds>(v) > 0ms ? std::string{}
+                                                      : "a duration of at least 1ms";
+}
+
+std::string positive_shutdown(const value& v) {
+  const auto& s = std::get<supervision::shutdown_policy>(v);
+  if (s.how != supervision::shutdown_policy::kind::timeout || s.timeout > 0ms) {
+    return {};
+  }
+  return "a duration of at least 1ms (\"brutal_kill\" kills at once)";
+}
+
+std::string multiplier_range(const value& v) {
+  double m = std::get<double>(v);
+  return m >= 1.0 && m <= 100.0 ? std::string{} : "a number from 1.0 to 100.0";
+}
+
+std::string fraction(const value& v) {
+  double f = std::get<double>(v);
+  return f >= 0.0 && f <= 1.0 ? std::string{} : "a number from 0.0 to 1.0";
+}
+
+std::string not_empty(const value& v) {
+  return std::get<std::string>(v).empty() ? "a non-empty string" : std::string{};
+}
+
+std::string non_empty_strings(const value& v) {
+  for (const auto& s : std::get<std::vector<std::string>>(v)) {
+    if (s.empty()) {
+      return "an array of non-empty strings";
+    }
+  }
+  return {};
+}
+
+std::string command_line(const value& v) {
+  const auto& argv = std::get<std::vector<std::string>>(v);
+  if (argv.empty() || argv.front().empty()) {
+    return "a non-empty array of strings, the program first";
+  }
+  return {};
+}
+
+std::string socket_path(const value& v) {
+  // sun_path holds 108 bytes, the terminating NUL included.
+  return std::get<std::string>(v).size() <= 107
+             ? std::string{}
+             : "an absolute path of at most 107 bytes (a Unix socket address)";
+}
+
+std::string environment(const value& v) {
+  for (const auto& [name, val] : std::get<std::map<std::string, std::string>>(v)) {
+    if (name.empty() || name.find('=') != std::string::npos) {
+      return "variable names that are non-empty and contain no '='";
+    }
+  }
+  return {};
+}
+
+} // namespace vigil::config::detail::validators

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The config component turns vigil.toml into a validated tree of supervision specs.
+//
+// Every option is declared once, in the option table (options.hpp): its section, name, type,
+// default, validator and documentation. The loader walks the TOML document against that
+// table, so an unknown key, a value of the wrong type and a value the validator rejects are
+// all reported the same way, as "file:line:col: option.path: expected ..., got ...". Cross-
+// field rules (unique ids, significant children, kind xor command, ...) run once the whole
+// tree is read. Every error found is reported, in file order, not just the first.
+//
+// The loader is pure apart from reading the file: it touches no process and no socket, so a
+// caller that reloads keeps its running tree when the new file does not validate.
+
+#include "vigil/common/result.hpp"
+#include "vigil/supervision/spec.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil::config {
+
+/// One problem in a config file: where it is, which option it concerns (as a TOML path,
+/// "supervisor.children[2].restart"; empty for syntax and file errors), and what was expected.
+struct config_error {
+  supervision::source_location where;
+  std::string option;
+  std::string message;
+
+  /// "vigil.toml:12:11: supervisor.children[2].restart: expected one of permanent, transient,
+  /// temporary, got \"sometimes\"". The line and column are left out when unknown (0).
+  [[nodiscard]] std::string to_string() const;
+
+  friend bool operator==(const config_error&, const config_error&) = default;
+};
+
+/// Every problem found in one file, in file order (line, then column).
+using config_error_list = std::vector<config_error>;
+
+/// The errors one per line, each ending in '\n'.
+[[nodiscard]] std::string to_string(const config_error_list& errors);
+
+/// The `[daemon]` table: settings of vigild itself rather than of the supervision tree.
+struct daemon_options {
+  /// The control socket; empty means the default of design.md ($RUNTIME_DIRECTORY, /run/vigil
+  /// as root, else $XDG_RUNTIME_DIR/vigil).
+  std::string socket;
+  /// One of trace, debug, info, warn, error, critical, off (spdlog's level names).
+  std::string log_level = "info";
+  /// Users and groups (names or numeric ids) allowed on the control socket, besides root and
+  /// the daemon's own user.
+  std::vector<std::string> allowed_users;
+  std::vector<std::string> allowed_groups;
+  /// Shared objects that register worker kinds, in load order. A relative path in the file is
+  /// resolved against the config file's directory, so these are absolute when the file's
+  /// path was.
+  std::vector<std::string> plugins;
+
+  friend bool operator==(const daemon_options&, const daemon_options&) = default;
+};
+
+/// A whole validated config: the daemon's settings and the root supervisor, named "root".
+struct config_tree {
+  daemon_options daemon;
+  supervision::supervisor_spec root;
+
+  friend bool operator==(const config_tree&, const config_tree&) = default;
+};
+
+/// Reads and validates the config at `path`. Fails with every problem found; the caller keeps
+/// whatever tree it was running. When the effective uid is 0, a file writable by every user
+/// is refused (anyone could make root run anything through `command`).
+[[nodiscard]] result<config_tree, config_error_list> load_config(const std::filesystem::path& path);
+
+/// Validates `text` as if read from a file named `file_name`, which errors quote and against
+/// whose directory relative plugin paths are resolved. Checks no permissions.
+[[nodiscard]] result<config_tree, config_error_list> load_config_string(std::string_view text,
+                                                                        std::string_view file_name);
+
+/// Why a config file with permission bits `mode` must not be loaded by effective uid `euid`,
+/// or an empty string when it may be. Only root refuses anything: a world-writable file.
+[[nodiscard]] std::string permission_problem(std::uint32_t mode, std::uint32_t euid);
+
+/// The validated tree as text, one line per supervisor or child, indented by depth, with every
+/// effective value (defaults included) and where it was written: what `vigild --check-config`
+/// prints.
+[[nodiscard]] std::string describe(const supervision::supervisor_spec& root);
+
+/// `describe(root)` preceded by the daemon settings.
+[[nodiscard]] std::string describe(const config_tree& tree);
+
+} // namespace vigil::config

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/term/atom.hpp"
+
+#include "config_test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vigil::config {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace supervision;
+using test::load_errors;
+using test::load_ok;
+
+term empty_map() {
+  return term::map(std::span<const std::pair<term, term>>{});
+}
+
+TEST(LoadConfig, LoadsTheDemo) {
+  auto loaded = load_config(test::source_dir() / "configs/demo.toml");
+  ASSERT_TRUE(loaded) << to_string(loaded.error());
+  const auto& root = loaded->root;
+  ASSERT_EQ(root.children.size(), 3U);
+  EXPECT_EQ(root.children[0].id, "echo");
+  EXPECT_EQ(root.children[0].kind, "echo");
+  EXPECT_EQ(root.children[0].args, empty_map());
+  EXPECT_EQ(root.children[1].args, term::map({{atom("delay"), 1000}}));
+  const auto& jobs = root.children[2];
+  ASSERT_EQ(jobs.type, child_type::supervisor);
+  ASSERT_NE(jobs.supervisor, nullptr);
+  EXPECT_EQ(jobs.supervisor->name, "jobs");
+  ASSERT_EQ(jobs.supervisor->children.size(), 1U);
+  EXPECT_EQ(jobs.supervisor->children[0].kind, "dispatcher");
+}
+
+TEST(LoadConfig, LoadsTheAnnotatedExample) {
+  auto loaded = load_config(test::source_dir() / "configs/example.toml");
+  ASSERT_TRUE(loaded) << to_string(loaded.error());
+  EXPECT_EQ(loaded->root.children.size(), 3U);
+}
+
+TEST(LoadConfig, FillsInTheDefaults) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "w"
+kind = "echo"
+
+[[supervisor.children]]
+id = "s"
+type = "supervisor"
+)");
+  EXPECT_EQ(tree.daemon, daemon_options{});
+  EXPECT_EQ(tree.root.name, "root");
+  EXPECT_EQ(tree.root.how, strategy::one_for_one);
+  EXPECT_EQ(tree.root.intensity, 3U);
+  EXPECT_EQ(tree.root.period, 5s);
+  const auto& w = tree.root.children.at(0);
+  EXPECT_EQ(w.restart, restart_type::permanent);
+  EXPECT_EQ(w.shutdown, shutdown_policy::after(5s));
+  EXPECT_EQ(w.mode, "inprocess");
+  EXPECT_EQ(w.args, empty_map());
+  EXPECT_FALSE(w.backoff.has_value());
+  const auto& s = tree.root.children.at(1);
+  EXPECT_EQ(s.shutdown, shutdown_policy::infinity());
+  ASSERT_NE(s.supervisor, nullptr);
+  EXPECT_TRUE(s.supervisor->children.empty());
+}
+
+TEST(LoadConfig, ReadsAnOsProcessChild) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "web"
+command = ["python3", "-m", "http.server"]
+env = { PORT = "8080", LANG = "C" }
+cwd = "/srv/www"
+umask = 0o027
+user = "www-data"
+group = "www-data"
+stop_signal = "int"
+shutdown = "brutal_kill"
+restart = "transient"
+)");
+  const auto& c = tree.root.children.at(0);
+  EXPECT_EQ(c.mode, "command");
+  EXPECT_EQ(c.os.command, (std::vector<std::string>{"python3", "-m", "http.server"}));
+  EXPECT_EQ(c.os.env, (std::map<std::string, std::string>{{"LANG", "C"}, {"PORT", "8080"}}));
+  EXPECT_EQ(c.os.cwd, "/srv/www");
+  EXPECT_EQ(c.os.umask, 027U);
+  EXPECT_EQ(c.os.user, "www-data");
+  EXPECT_EQ(c.os.stop_signal, "SIGINT");
+  EXPECT_EQ(c.shutdown, shutdown_policy::brutal_kill());
+  EXPECT_EQ(c.restart, restart_type::transient);
+  EXPECT_TRUE(c.args == term());
+}
+
+TEST(LoadConfig, ReadsAUmaskWrittenAsAString) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "w"
+kind = "echo"
+mode = "process"
+umask = "0022"
+)");
+  EXPECT_EQ(tree.root.children.at(0).os.umask, 022U);
+}
+
+TEST(LoadConfig, ReadsArgsAsATermMapWithAtomKeys) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "w"
+kind = "echo"
+args = { delay = 200, name = "x", ratio = 0.5, on = true, list = [1, "a"], nested = { k = 1 } }
+)");
+  term expected = term::map({
+      {atom("delay"), 200},
+      {atom("name"), "x"},
+      {atom("ratio"), 0.5},
+      {atom("on"), true},
+      {atom("list"), term::list({1, "a"})},
+      {atom("nested"), term::map({{atom("k"), 1}})},
+  });
+  EXPECT_EQ(tree.root.children.at(0).args, expected);
+}
+
+TEST(LoadConfig, ReadsBackoffAndSupervisorFlags) {
+  auto tree = load_ok(R"(
+[supervisor]
+strategy = "one_for_all"
+intensity = 10
+period = "1m"
+auto_shutdown = "any_significant"
+
+[[supervisor.children]]
+id = "w"
+kind = "echo"
+restart = "temporary"
+significant = true
+backoff = { initial = "1s", max = "1m", multiplier = 3, jitter = 0.0, reset_after = "5m" }
+)");
+  EXPECT_EQ(tree.root.how, strategy::one_for_all);
+  EXPECT_EQ(tree.root.intensity, 10U);
+  EXPECT_EQ(tree.root.period, 1min);
+  EXPECT_EQ(tree.root.auto_shutdown, auto_shutdown::any_significant);
+  const auto& w = tree.root.children.at(0);
+  EXPECT_TRUE(w.significant);
+  ASSERT_TRUE(w.backoff.has_value());
+  EXPECT_EQ(*w.backoff, (backoff_policy{1s, 1min, 3.0, 0.0, 5min}));
+}
+
+TEST(LoadConfig, ReadsASimpleOneForOneTemplate) {
+  auto tree = load_ok(R"(
+[supervisor]
+strategy = "simple_one_for_one"
+max_children = 100
+
+[[supervisor.children]]
+id = "request"
+kind = "echo"
+restart = "temporary"
+)");
+  EXPECT_EQ(tree.root.how, strategy::simple_one_for_one);
+  EXPECT_EQ(tree.root.max_children, 100U);
+}
+
+TEST(LoadConfig, ResolvesRelativePluginsAgainstTheFilesDirectory) {
+  auto loaded = load_config_string(R"(
+[daemon]
+plugins = ["kinds/extra.so", "/opt/vigil/abs.so"]
+allowed_users = ["alice", "1001"]
+)",
+                                   "/etc/vigil/vigil.toml");
+  ASSERT_TRUE(loaded) << to_string(loaded.error());
+  EXPECT_EQ(loaded->daemon.plugins,
+            (std::vector<std::string>{"/etc/vigil/kinds/extra.so", "/opt/vigil/abs.so"}));
+  EXPECT_EQ(loaded->daemon.allowed_users, (std::vector<std::string>{"alice", "1001"}));
+}
+
+TEST(LoadConfig, RemembersWhereEachChildWasWritten) {
+  auto tree = load_ok(R"([supervisor]
+
+[[supervisor.children]]
+id = "a"
+kind = "echo"
+
+[[supervisor.children]]
+id = "b"
+type = "supervisor"
+
+  [[supervisor.children.children]]
+  id = "c"
+  kind = "echo"
+)");
+  EXPECT_EQ(tree.root.where, (source_location{"vigil.toml", 1, 1}));
+  EXPECT_EQ(tree.root.children.at(0).where, (source_location{"vigil.toml", 3, 1}));
+  EXPECT_EQ(tree.root.children.at(1).supervisor->children.at(0).where,
+            (source_location{"vigil.toml", 11, 3}));
+}
+
+TEST(LoadConfig, NestsSupervisorsSeveralLevelsDeep) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "a"
+type = "supervisor"
+[[supervisor.children.children]]
+id = "b"
+type = "supervisor"
+strategy = "rest_for_one"
+[[supervisor.children.children.children]]
+id = "c"
+kind = "echo"
+)");
+  const auto& b = tree.root.children.at(0).supervisor->children.at(0);
+  EXPECT_EQ(b.supervisor->how, strategy::rest_for_one);
+  EXPECT_EQ(b.supervisor->children.at(0).id, "c");
+}
+
+TEST(LoadConfig, ReportsEveryErrorInFileOrder) {
+  EXPECT_EQ(load_errors(R"([supervisor]
+strategy = "one_for_none"
+intensity = -1
+
+[[supervisor.children]]
+id = "a"
+kind = "echo"
+restart = "sometimes"
+)"),
+            "vigil.toml:2:12: supervisor.strategy: expected one of one_for_one, one_for_all, "
+            "rest_for_one, simple_one_for_one, got \"one_for_none\" (did you mean "
+            "\"one_for_one\"?)\n"
+            "vigil.toml:3:13: supervisor.intensity: expected an integer from 0 to 1000000, got -1\n"
+            "vigil.toml:8:11: supervisor.children[0].restart: expected one of permanent, "
+            "transient, temporary, got \"sometimes\"\n");
+}
+
+TEST(LoadConfig, ReportsAMissingFile) {
+  auto loaded = load_config("/nonexistent/vigil.toml");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(to_string(loaded.error()),
+            "/nonexistent/vigil.toml: unable to open: No such file or directory\n");
+}
+
+TEST(LoadConfig, RefusesADirectory) {
+  auto loaded = load_config(test::source_dir() / "configs");
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(to_string(loaded.error()).find("not a regular file"), std::string::npos);
+}
+
+TEST(LoadConfig, RefusesAWorldWritableFileWhenRoot) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "only root refuses world-writable files";
+  }
+  auto path = std::filesystem::temp_directory_path()
+              / ("vigil_config_test_" + std::to_string(::getpid()) + ".toml");
+  {
+    std::ofstream out(path);
+    out << "[supervisor]\n";
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  auto loaded = load_config(path);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto fine = load_config(path);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(to_string(loaded.error()),
+            path.string()
+                + ": refusing to load as root a file that every user may write (mode 0666); "
+                  "run: chmod o-w on it\n");
+  EXPECT_TRUE(fine);
+}
+
+TEST(PermissionProblem, OnlyRootRefusesAWorldWritableFile) {
+  EXPECT_EQ(permission_problem(0644, 0), "");
+  EXPECT_EQ(permission_problem(0664, 0), "");
+  EXPECT_NE(permission_problem(0666, 0), "");
+  EXPECT_NE(permission_problem(0602, 0), "");
+  EXPECT_EQ(permission_problem(0666, 1000), "");
+}
+
+// An implicit [supervisor] table sits where its first child is written: line 2 here.
+TEST(Describe, PrintsTheTreeWithEveryEffectiveValue) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "echo"
+kind = "echo"
+args = { delay = 200 }
+
+[[supervisor.children]]
+id = "jobs"
+type = "supervisor"
+strategy = "one_for_all"
+
+  [[supervisor.children.children]]
+  id = "sleeper"
+  command = ["sleep", "10"]
+  backoff = {}
+)");
+  EXPECT_EQ(describe(tree),
+            "daemon socket=(default) log_level=info allowed_users=[] allowed_groups=[] "
+            "plugins=[]\n"
+            "supervisor root strategy=one_for_one intensity=3 period=5s auto_shutdown=never  "
+            "(vigil.toml:2)\n"
+            "  worker echo kind=echo mode=inprocess args=%{delay: 200} restart=permanent "
+            "shutdown=5s  (vigil.toml:2)\n"
+            "  supervisor jobs strategy=one_for_all intensity=3 period=5s auto_shutdown=never "
+            "restart=permanent shutdown=infinity  (vigil.toml:7)\n"
+            "    worker sleeper command=[\"sleep\", \"10\"] stop_signal=SIGTERM "
+            "restart=permanent shutdown=5s backoff={initial=100ms max=30s multiplier=2 "
+            "jitter=0.1 reset_after=10s}  (vigil.toml:12)\n");
+}
+
+} // namespace
+} // namespace vigil::config
