@@ -49,6 +49,9 @@ enum tag : std::uint8_t {
   tag_map,
 };
 
+static_assert(tag_heap_string == 4 && tag_tuple == 7 && tag_map == 9,
+              "term::shares_block() in term.hpp hard-codes these tags");
+
 constexpr bool is_heap_tag(std::uint8_t t) noexcept {
   return t >= tag_heap_string && t != tag_pid && t != tag_reference;
 }
@@ -305,16 +308,6 @@ void term::release() noexcept {
   }
 }
 
-term::term(const term& other) noexcept {
-  std::memcpy(raw_, other.raw_, sizeof raw_);
-  retain();
-}
-
-term::term(term&& other) noexcept {
-  std::memcpy(raw_, other.raw_, sizeof raw_);
-  std::memset(other.raw_, 0, sizeof raw_);
-}
-
 term& term::operator=(const term& other) noexcept {
   if (this != &other) {
     // `other` may live in the block that release() frees (`t = t[0]`), so read it first.
@@ -336,9 +329,7 @@ term& term::operator=(term&& other) noexcept {
   return *this;
 }
 
-term::~term() {
-  release();
-}
+
 
 // -- access -------------------------------------------------------------------------------
 

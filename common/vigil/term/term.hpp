@@ -119,11 +119,28 @@ public:
   static term map(std::initializer_list<std::pair<term, term>> entries);
   static term map(std::span<const std::pair<term, term>> entries);
 
-  term(const term& other) noexcept;
-  term(term&& other) noexcept;
+  // Copies and destruction are inline for scalars and touch the heap only for shared
+  // blocks: receive, send and pattern binds copy terms on every message.
+  term(const term& other) noexcept {
+    copy_raw(other);
+    if (shares_block()) {
+      retain();
+    }
+  }
+
+  term(term&& other) noexcept {
+    copy_raw(other);
+    other.clear_raw();
+  }
+
   term& operator=(const term& other) noexcept;
   term& operator=(term&& other) noexcept;
-  ~term();
+
+  ~term() {
+    if (shares_block()) {
+      release();
+    }
+  }
 
   [[nodiscard]] term_kind kind() const noexcept;
 
@@ -193,6 +210,18 @@ private:
 
   void retain() const noexcept;
   void release() noexcept;
+
+  /// Whether the tag is one of a long string or a container (tags 4, 7, 8, 9 of term.cpp),
+  /// whose payload may point at a shared block.
+  [[nodiscard]] bool shares_block() const noexcept {
+    return raw_[0] == 4 || raw_[0] >= 7;
+  }
+
+  void copy_raw(const term& other) noexcept {
+    __builtin_memcpy(raw_, other.raw_, sizeof raw_);
+  }
+
+  void clear_raw() noexcept { __builtin_memset(raw_, 0, sizeof raw_); }
   [[nodiscard]] detail::heap_block* block() const noexcept;
 
   // Byte 0 is the internal tag. The remaining 15 bytes are tag-specific: a small string's

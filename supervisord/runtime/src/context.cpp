@@ -29,7 +29,8 @@ matcher matcher::none() noexcept {
 }
 
 matcher matcher::of(const pattern& clause) noexcept {
-  return {&clause, 1, [](const matcher& self, const term& message, bindings& out) {
+  return {&clause, 1,
+          [](const matcher& self, const term& message, bindings& out) {
             return static_cast<const pattern*>(self.object)->match(message, out) ? 0 : -1;
           }};
 }
@@ -45,6 +46,23 @@ matcher matcher::of(std::span<const pattern> clauses) noexcept {
             }
             return -1;
           }};
+}
+
+const term& received::operator[](std::size_t slot) const noexcept {
+  static const term nil;
+  return slot < bound_ ? values_[slot] : nil;
+}
+
+void received::keep(const bindings& b) {
+  bound_ = b.size();
+  if (bound_ == 0) {
+    values_.reset();
+    return;
+  }
+  values_ = std::make_unique<term[]>(bound_);
+  for (std::size_t i = 0; i < bound_; ++i) {
+    values_[i] = b[i];
+  }
 }
 
 // -- messages -------------------------------------------------------------------------------

@@ -113,11 +113,14 @@ void runtime_impl::finish_body(process* p) {
 bool runtime_impl::scan_mailbox(process* p, context::receive_awaiter& r) {
   signal* prev = p->scanned_upto;
   signal* node = prev != nullptr ? prev->next : p->mailbox_head;
+  // Patterns bind into a scratch area; a match keeps just the values it bound.
+  thread_local bindings scratch;
   while (node != nullptr) {
-    int clause = r.match_(node->payload, r.result_.binds);
+    int clause = r.match_(node->payload, scratch);
     if (clause >= 0) {
       r.result_.message = std::move(node->payload);
       r.result_.clause = clause;
+      r.result_.keep(scratch);
       p->unlink_message(prev, node);
       signal::dispose(node);
       p->scanned_upto = nullptr;
@@ -140,6 +143,9 @@ bool runtime_impl::complete_receive(process* p) {
     r.result_.clause = -1;
   }
   p->pending = nullptr;
+  if (p->timer_seq != 0 && !p->timer_fired) {
+    timers.cancel(p->timer_seq);
+  }
   p->timer_seq = 0;
   p->timer_fired = false;
   return true;

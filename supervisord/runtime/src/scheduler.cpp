@@ -8,12 +8,6 @@ thread_local const scheduler* this_scheduler = nullptr;
 thread_local process* this_process = nullptr;
 thread_local void* this_worker = nullptr;
 
-std::int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 } // namespace
 
 scheduler::scheduler(unsigned threads, run_fn run) : run_(std::move(run)) {
@@ -70,6 +64,10 @@ void scheduler::schedule(process* p) {
 }
 
 void scheduler::schedule_fair(process* p) {
+  if (on_worker()) {
+    static_cast<worker*>(this_worker)->yielded.push_back(p);
+    return;
+  }
   {
     std::lock_guard lock(global_mutex_);
     global_.push_back(p);
@@ -99,14 +97,32 @@ process* scheduler::pop_global() {
   return p;
 }
 
+process* scheduler::pop_yielded(worker& self) {
+  if (self.yielded.empty()) {
+    return nullptr;
+  }
+  process* p = self.yielded.front();
+  self.yielded.pop_front();
+  return p;
+}
+
 process* scheduler::find_work(worker& self, std::size_t index) {
-  // Now and then look at the shared queue and the oldest local work first, so that
-  // neither starves behind a pair of processes that keep waking each other.
-  if (++self.tick % 61 == 0) {
+  ++self.tick;
+  // Now and then the shared queue goes first, so that processes woken from outside (by
+  // timers, the blocking pool, other threads) get their turn on a busy thread...
+  if (self.tick % 61 == 0) {
     if (process* p = pop_global()) {
       return p;
     }
+  }
+  // ...and, rarely, the oldest local work and the yielded processes, so that nothing starves
+  // behind a pair of processes that keep waking each other. Only rarely: running old work
+  // first turns the depth-first order that keeps a spawning tree small into breadth-first.
+  if (self.tick % 4099 == 0) {
     if (process* p = self.local.steal()) {
+      return p;
+    }
+    if (process* p = pop_yielded(self)) {
       return p;
     }
   }
@@ -114,6 +130,11 @@ process* scheduler::find_work(worker& self, std::size_t index) {
     return p;
   }
   if (process* p = pop_global()) {
+    return p;
+  }
+  // A process that yielded comes back once what it woke or spawned has run, as behind a
+  // FIFO run queue: a spawner cannot outrun its own children.
+  if (process* p = pop_yielded(self)) {
     return p;
   }
   for (std::size_t k = 1; k < workers_.size(); ++k) {
@@ -163,7 +184,7 @@ void scheduler::loop(std::size_t index) {
         continue;
       }
     }
-    self.running_since.store(now_ns(), std::memory_order_relaxed);
+    self.turns.fetch_add(1, std::memory_order_relaxed);
     self.running.store(p, std::memory_order_release);
     run_(p);
     self.running.store(nullptr, std::memory_order_release);
@@ -172,15 +193,15 @@ void scheduler::loop(std::size_t index) {
   this_scheduler = nullptr;
 }
 
-std::vector<process*> scheduler::overrunning(std::chrono::steady_clock::duration bound) const {
+std::vector<process*> scheduler::still_running() {
   std::vector<process*> out;
-  std::int64_t limit =
-      now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(bound).count();
   for (const auto& w : workers_) {
     process* p = w->running.load(std::memory_order_acquire);
-    if (p != nullptr && w->running_since.load(std::memory_order_relaxed) < limit) {
+    std::uint64_t turns = w->turns.load(std::memory_order_relaxed);
+    if (p != nullptr && turns == w->checked_turns) {
       out.push_back(p);
     }
+    w->checked_turns = turns;
   }
   return out;
 }

@@ -40,7 +40,8 @@ public:
 
   /// Makes `p` runnable: on the calling scheduler thread's deque if it is one of ours.
   void schedule(process* p);
-  /// Makes `p` runnable behind everything queued (a yield or a used-up turn).
+  /// Makes `p` runnable behind everything queued (a yield or a used-up turn). On a scheduler
+  /// thread it waits until that thread's other work has run.
   void schedule_fair(process* p);
 
   /// True on one of this scheduler's threads.
@@ -52,8 +53,10 @@ public:
   static process* current() noexcept;
   static void set_current(process* p) noexcept;
 
-  /// Processes that have held their thread longer than `bound`, for the watchdog.
-  std::vector<process*> overrunning(std::chrono::steady_clock::duration bound) const;
+  /// For the watchdog, called at a fixed interval: the processes that were already running
+  /// the same turn at the previous call, so have held their thread for at least one interval.
+  /// A turn counter rather than a clock keeps time reads off the scheduling path.
+  std::vector<process*> still_running();
 
   /// Scheduler threads not asleep. The watchdog sleeps while it is 0, so an idle runtime
   /// makes no wake-ups at all.
@@ -62,8 +65,10 @@ public:
 private:
   struct worker {
     work_deque<process> local;
+    std::deque<process*> yielded; ///< owner only: processes that yielded or used up a turn
     std::atomic<process*> running{nullptr};
-    std::atomic<std::int64_t> running_since{0};
+    std::atomic<std::uint64_t> turns{0};
+    std::uint64_t checked_turns = 0; ///< watchdog only
     std::thread thread;
     std::uint32_t tick = 0;
   };
@@ -71,6 +76,7 @@ private:
   void loop(std::size_t index);
   process* find_work(worker& self, std::size_t index);
   process* pop_global();
+  static process* pop_yielded(worker& self);
   void wake_one();
   void park(worker& self, std::size_t index);
 

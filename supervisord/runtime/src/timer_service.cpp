@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "timer_service.hpp"
 
+#include <algorithm>
+
 namespace vigil::detail {
 
 timer_service::timer_service(fire_fn fire) : fire_(std::move(fire)), thread_([this] { loop(); }) {}
@@ -29,6 +31,30 @@ std::uint64_t timer_service::arm(pid target, clock::time_point deadline) {
   return seq;
 }
 
+void timer_service::cancel(std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  if (heap_.empty()) {
+    return;
+  }
+  cancelled_.insert(seq);
+  if (cancelled_.size() > 1024 && cancelled_.size() * 2 > heap_.size()) {
+    compact();
+  }
+}
+
+void timer_service::compact() {
+  std::vector<entry> live;
+  live.reserve(heap_.size() - std::min(heap_.size(), cancelled_.size()));
+  while (!heap_.empty()) {
+    if (cancelled_.erase(heap_.top().seq) == 0) {
+      live.push_back(heap_.top());
+    }
+    heap_.pop();
+  }
+  cancelled_.clear(); // what is left names timers that had already fired
+  heap_ = decltype(heap_)(std::greater<>(), std::move(live));
+}
+
 void timer_service::loop() {
   std::unique_lock lock(mutex_);
   std::vector<entry> due;
@@ -39,7 +65,9 @@ void timer_service::loop() {
     }
     auto now = clock::now();
     while (!heap_.empty() && heap_.top().deadline <= now) {
-      due.push_back(heap_.top());
+      if (cancelled_.erase(heap_.top().seq) == 0) {
+        due.push_back(heap_.top());
+      }
       heap_.pop();
     }
     if (!due.empty()) {
@@ -51,7 +79,10 @@ void timer_service::loop() {
       lock.lock();
       continue;
     }
-    cv_.wait_until(lock, heap_.top().deadline);
+    // A copy: wait_until reads the deadline again after waking, when arm() on another
+    // thread may have reallocated the heap.
+    auto next = heap_.top().deadline;
+    cv_.wait_until(lock, next);
   }
 }
 

@@ -10,13 +10,15 @@
 #include <mutex>
 #include <queue>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 namespace vigil::detail {
 
-/// One thread that fires receive timeouts. A timer is never cancelled: the process ignores
-/// a timeout whose sequence number is no longer the one it waits for, which keeps arming a
-/// timer to one heap push and a receive that matches in time free of any timer work.
+/// One thread that fires receive timeouts. A process also ignores a timeout whose sequence
+/// number is no longer the one it waits for, so a cancel is only a hint that keeps the heap
+/// from growing with message rate x timeout: cancelled entries are skipped when due, and the
+/// heap is rebuilt without them once they are the majority.
 class timer_service {
 public:
   using clock = std::chrono::steady_clock;
@@ -31,6 +33,8 @@ public:
 
   /// Fires `fire(target, seq)` at `deadline` or soon after; returns `seq`.
   std::uint64_t arm(pid target, clock::time_point deadline);
+  /// Forgets timer `seq` if it has not fired.
+  void cancel(std::uint64_t seq);
 
 private:
   struct entry {
@@ -42,11 +46,13 @@ private:
   };
 
   void loop();
+  void compact();
 
   fire_fn fire_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::priority_queue<entry, std::vector<entry>, std::greater<>> heap_;
+  std::unordered_set<std::uint64_t> cancelled_;
   std::uint64_t next_seq_ = 1;
   bool stop_ = false;
   std::thread thread_;

@@ -4,6 +4,7 @@
 #include "process.hpp"
 #include "scheduler.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace vigil::detail {
@@ -32,7 +33,17 @@ void watchdog::loop() {
         return;
       }
     }
-    for (process* p : scheduler_.overrunning(bound_)) {
+    // A turn seen at two consecutive checks has lasted at least half the bound; at three,
+    // at least the bound.
+    std::vector<process*> now = scheduler_.still_running();
+    std::vector<process*> overran;
+    for (process* p : now) {
+      if (std::find(seen_before_.begin(), seen_before_.end(), p) != seen_before_.end()) {
+        overran.push_back(p);
+      }
+    }
+    seen_before_ = std::move(now);
+    for (process* p : overran) {
       if (!p->long_running.exchange(true, std::memory_order_relaxed)) {
         pid id = p->id();
         report_("process #PID<" + std::to_string(id.node) + "." + std::to_string(id.index) + "."

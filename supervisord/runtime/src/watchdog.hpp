@@ -8,10 +8,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace vigil::detail {
 
 class scheduler;
+class process;
 
 /// Reports processes that hold a scheduler thread longer than a bound without suspending.
 /// A cooperative task cannot be preempted (design.md); the watchdog makes the culprit
@@ -37,6 +39,7 @@ private:
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::vector<process*> seen_before_; ///< still running at the previous check
   std::thread thread_;
 };
 

@@ -11,6 +11,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <source_location>
 #include <span>
@@ -27,18 +28,27 @@ struct spawn_request;
 } // namespace detail
 
 /// A message taken by `receive`: the message, the index of the clause that matched it and
-/// that clause's bindings. After a timeout it is empty (`clause == -1`, false in a test).
+/// the values that clause's pattern bound, by slot. After a timeout it is empty
+/// (`clause == -1`, false in a test).
+///
+/// Bound values are stored only when a pattern bound some, so a process waiting in a plain
+/// receive stays small.
 struct received {
   term message;
   int clause = -1;
-  bindings binds;
 
   [[nodiscard]] bool timed_out() const noexcept { return clause < 0; }
-
   explicit operator bool() const noexcept { return clause >= 0; }
+  /// The value of bind slot `slot` of the matching pattern; nil past the last slot.
+  [[nodiscard]] const term& operator[](std::size_t slot) const noexcept;
+  /// How many values the matching pattern bound.
+  [[nodiscard]] std::size_t bound() const noexcept { return bound_; }
+  /// Keeps the first `b.size()` values of `b` (the receive does this on a match).
+  void keep(const bindings& b);
 
-  /// The value of bind slot `slot` of the matching clause.
-  [[nodiscard]] const term& operator[](std::size_t slot) const noexcept { return binds[slot]; }
+private:
+  std::unique_ptr<term[]> values_;
+  std::size_t bound_ = 0;
 };
 
 /// Decides whether a message matches a receive: returns the clause index or -1. A
