@@ -122,6 +122,10 @@ received mailbox::receive(const pattern& clause, timeout after) {
   return receive_matching(matcher::of(clause), after);
 }
 
+received mailbox::receive(std::span<const pattern> clauses, timeout after) {
+  return receive_matching(matcher::of(clauses), after);
+}
+
 received mailbox::receive_matching(matcher match, timeout after) {
   using clock = std::chrono::steady_clock;
   auto& rt = *process_->rt();

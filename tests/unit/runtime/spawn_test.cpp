@@ -187,3 +187,29 @@ TEST(RuntimeShutdown, KillsEveryProcessAndFreesItsMemory) {
 
 } // namespace
 } // namespace vigil::test
+
+namespace vigil::test {
+namespace {
+
+// semantics 3: spawn_opt with link is spawn_link, with a name registered atomically too
+TEST_F(Spawn, SpawnOptCanLinkAndRegisterAtOnce) {
+  box->ctx().trap_exit(true);
+  auto child = box->ctx().spawn_opt({.name = atom("linked_and_named"), .link = true},
+                                    die_at_once);
+  ASSERT_TRUE(child.has_value());
+  EXPECT_EQ(next(), make_tuple(atoms::exit, *child, atom("boom")));
+}
+
+TEST_F(Spawn, AMailboxCanWaitForAnyOfSeveralPatterns) {
+  const std::vector<pattern> clauses = {pattern::tuple({atom("reply"), pattern::bind("v")}),
+                                        pattern::tuple({atoms::down, pattern::any()})};
+  box->ctx().send(me(), make_tuple(atom("noise"), 1));
+  box->ctx().send(me(), make_tuple(atoms::down, 2));
+  auto r = box->receive(clauses, guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.clause, 1);
+  EXPECT_EQ(r.message, make_tuple(atoms::down, 2));
+}
+
+} // namespace
+} // namespace vigil::test

@@ -103,6 +103,7 @@ result<pid> context::spawn_opt(const spawn_options& options, F&& body, Args&&...
   detail::spawn_thunk<body_type, Args...> thunk{&callable, {std::forward<Args>(args)...}};
   auto request = detail::make_spawn_request(thunk, callable);
   request.options = options;
+  request.link = options.link;
   return spawn_erased(request);
 }
 

@@ -30,6 +30,9 @@ struct spawn_options {
   std::optional<atom> name;
   /// Start with trap_exit set.
   bool trap_exit = false;
+  /// Link the new process to the spawning one, atomically (spawn_link). Ignored by
+  /// `runtime::spawn_opt`, which has no spawning process.
+  bool link = false;
   /// Bound the mailbox at this many messages; 0 means unbounded, as in Erlang.
   std::size_t max_mailbox = 0;
   overflow_policy on_overflow = overflow_policy::drop_newest;

@@ -86,6 +86,8 @@ public:
   /// The oldest message matching `clause` (any message without one), waiting up to `after`.
   [[nodiscard]] received receive(timeout after = infinity);
   [[nodiscard]] received receive(const pattern& clause, timeout after = infinity);
+  /// The oldest message matching any of `clauses`, tried top to bottom.
+  [[nodiscard]] received receive(std::span<const pattern> clauses, timeout after = infinity);
   [[nodiscard]] std::vector<term> flush();
   [[nodiscard]] bool alive() const noexcept;
 

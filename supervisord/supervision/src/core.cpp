@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0
+// The supervisor's event handling: start, exits, restarts by strategy, escalation, backoff.
+// Requests of the API are in core_api.cpp.
+#include "vigil/supervision/core.hpp"
+
+#include "vigil/common/assert.hpp"
+
+#include <algorithm>
+
+namespace vigil::supervision {
+namespace {
+
+const atom a_failed_to_start_child("failed_to_start_child");
+
+bool pending(child_state s) {
+  return s == child_state::restarting || s == child_state::backoff;
+}
+
+} // namespace
+
+supervisor_core::supervisor_core(supervisor_spec spec, random_source random)
+    : spec_(std::move(spec)), random_(std::move(random)),
+      intensity_(spec_.intensity, spec_.period) {
+  if (dynamic() && !spec_.children.empty()) {
+    template_ = spec_.children.front();
+  }
+}
+
+// -- bookkeeping ----------------------------------------------------------------------------
+
+supervisor_core::entry* supervisor_core::find_key(std::uint64_t key) {
+  auto it = children_.find(key);
+  return it == children_.end() ? nullptr : &it->second;
+}
+
+supervisor_core::entry* supervisor_core::find_pid(pid p) {
+  auto it = by_pid_.find(p);
+  return it == by_pid_.end() ? nullptr : find_key(it->second);
+}
+
+supervisor_core::entry* supervisor_core::find_id(const std::string& id) {
+  auto it = std::find_if(children_.begin(), children_.end(),
+                         [&id](const auto& kv) { return kv.second.spec.id == id; });
+  return it == children_.end() ? nullptr : &it->second;
+}
+
+void supervisor_core::erase_key(std::uint64_t key) {
+  if (entry* c = find_key(key)) {
+    clear_running(*c);
+    children_.erase(key);
+  }
+}
+
+std::uint64_t supervisor_core::add(child_spec spec) {
+  entry e;
+  e.key = next_key_++;
+  e.spec = std::move(spec);
+  std::uint64_t key = e.key;
+  children_.emplace(key, std::move(e));
+  return key;
+}
+
+void supervisor_core::set_running(entry& c, pid p) {
+  c.process = p;
+  c.state = child_state::running;
+  by_pid_[p] = c.key;
+}
+
+void supervisor_core::clear_running(entry& c) {
+  if (c.process) {
+    by_pid_.erase(*c.process);
+    c.process.reset();
+  }
+}
+
+bool supervisor_core::waiting(const entry& c) noexcept {
+  return !c.process && !c.queued && pending(c.state);
+}
+
+void supervisor_core::wait_until(entry& c, child_state state, time_point at) {
+  c.state = state;
+  c.restart_at = at;
+  deadlines_.emplace(at, c.key);
+}
+
+void supervisor_core::queue_start(entry& c) {
+  c.queued = true;
+  c.retry = false;
+  c.state = child_state::restarting;
+  ops_.emplace_back(start_op{c.key});
+}
+
+void supervisor_core::reply(term to, term value) {
+  ops_.emplace_back(reply_step{std::move(to), std::move(value)});
+}
+
+std::vector<std::uint64_t> supervisor_core::group_of(const entry& c) const {
+  std::vector<std::uint64_t> group;
+  auto first = children_.find(c.key);
+  switch (spec_.how) {
+  case strategy::one_for_all: first = children_.begin(); break;
+  case strategy::rest_for_one: break;
+  case strategy::one_for_one:
+  case strategy::simple_one_for_one: return {c.key};
+  }
+  for (auto it = first; it != children_.end(); ++it) {
+    group.push_back(it->first);
+  }
+  return group;
+}
+
+// Stops the running children among `keys` (given in start order) in reverse order; dynamic
+// children all at once (semantics 23).
+void supervisor_core::stop_keys(const std::vector<std::uint64_t>& keys) {
+  stop_step stop;
+  stop.concurrently = dynamic();
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
+    entry* c = find_key(*it);
+    if (c != nullptr && c->process) {
+      stop.targets.push_back({*c->process, c->spec.shutdown});
+      clear_running(*c);
+      c->state = child_state::stopped;
+    }
+  }
+  if (!stop.targets.empty()) {
+    ops_.emplace_back(std::move(stop));
+  }
+}
+
+// -- events ---------------------------------------------------------------------------------
+
+void supervisor_core::start(time_point /*now*/) {
+  VIGIL_ASSERT(idle() && children_.empty());
+  if (dynamic()) {
+    return;
+  }
+  job_ = job_kind::init;
+  for (const auto& spec : spec_.children) {
+    queue_start(*find_key(add(spec)));
+  }
+}
+
+bool supervisor_core::child_exited(pid child, const term& reason, time_point now) {
+  VIGIL_ASSERT(idle());
+  entry* c = find_pid(child);
+  if (c == nullptr || exiting_) {
+    return c != nullptr;
+  }
+  clear_running(*c);
+  c->state = child_state::stopped;
+  if (c->spec.backoff && now - c->started_at >= c->spec.backoff->reset_after) {
+    c->backoff_count = 0; // it stayed up long enough: the next restart is a first one
+  }
+  if (!should_restart(c->spec.restart, classify(reason))) {
+    bool significant = c->spec.significant;
+    if (dynamic() || c->spec.restart == restart_type::temporary) {
+      erase_key(c->key);
+    }
+    if (significant) {
+      check_auto_shutdown();
+    }
+    return true;
+  }
+  begin_restart(c->key, now);
+  return true;
+}
+
+void supervisor_core::timer(time_point now) {
+  VIGIL_ASSERT(idle());
+  if (exiting_) {
+    return;
+  }
+  // A failed start is tried again as a new restart, so it counts against the intensity and
+  // a child that can never start escalates instead of looping (OTP's try_again_restart).
+  for (;;) {
+    auto due = std::find_if(children_.begin(), children_.end(), [now](const auto& kv) {
+      return kv.second.retry && kv.second.restart_at <= now;
+    });
+    if (due == children_.end()) {
+      break;
+    }
+    due->second.retry = false;
+    begin_restart(due->first, now);
+    if (exiting_ || !ops_.empty()) {
+      return; // the rest is due still: the driver calls again once these steps ran
+    }
+  }
+  for (auto& [key, c] : children_) {
+    if (waiting(c) && c.restart_at <= now) {
+      queue_start(c);
+    }
+  }
+  if (!ops_.empty()) {
+    job_ = job_kind::restart;
+  }
+}
+
+void supervisor_core::shutdown(term reason) {
+  if (exiting_) {
+    return;
+  }
+  exiting_ = true;
+  exit_reason_ = std::move(reason);
+  std::erase_if(ops_, [](const op& o) { return std::holds_alternative<start_op>(o); });
+  std::vector<std::uint64_t> running;
+  for (auto& [key, c] : children_) {
+    c.retry = false;
+    c.queued = false;
+    if (c.process) {
+      running.push_back(key);
+    } else {
+      c.state = child_state::stopped;
+    }
+  }
+  stop_keys(running);
+}
+
+// -- restarts -------------------------------------------------------------------------------
+
+void supervisor_core::begin_restart(std::uint64_t key, time_point now) {
+  if (!intensity_.record(now)) {
+    shutdown(atoms::shutdown); // escalate: the parent decides (semantics 23)
+    return;
+  }
+  entry* c = find_key(key);
+  time_point at = now;
+  if (c->spec.backoff) {
+    double unit = random_ ? random_() : 0.5;
+    at = now + backoff_delay(*c->spec.backoff, ++c->backoff_count, unit);
+  }
+  restart_group(group_of(*c), at, now);
+}
+
+void supervisor_core::restart_group(const std::vector<std::uint64_t>& group, time_point at,
+                                    time_point now) {
+  std::vector<std::uint64_t> running;
+  for (auto key : group) {
+    if (entry* e = find_key(key); e != nullptr && e->process) {
+      running.push_back(key);
+    }
+  }
+  stop_keys(running);
+  for (auto key : running) {
+    if (find_key(key)->spec.restart == restart_type::temporary) {
+      erase_key(key); // temporary children are never restarted, not even by a sibling
+    }
+  }
+  // Members still waiting out a delay keep it; starting later members earlier would break
+  // the start order.
+  for (auto key : group) {
+    if (entry* e = find_key(key); e != nullptr && waiting(*e)) {
+      at = std::max(at, e->restart_at);
+    }
+  }
+  for (auto key : group) {
+    entry* e = find_key(key);
+    if (e == nullptr || e->queued) {
+      continue;
+    }
+    e->retry = false;
+    if (at <= now) {
+      queue_start(*e);
+    } else {
+      wait_until(*e, child_state::backoff, at);
+    }
+  }
+  if (job_ == job_kind::none) {
+    job_ = job_kind::restart;
+  }
+}
+
+void supervisor_core::check_auto_shutdown() {
+  switch (spec_.auto_shutdown) {
+  case auto_shutdown::never: return;
+  case auto_shutdown::any_significant: shutdown(atoms::shutdown); return;
+  case auto_shutdown::all_significant: break;
+  }
+  bool left = std::any_of(children_.begin(), children_.end(), [](const auto& kv) {
+    return kv.second.spec.significant && kv.second.state != child_state::stopped;
+  });
+  if (!left) {
+    shutdown(atoms::shutdown);
+  }
+}
+
+// -- steps ----------------------------------------------------------------------------------
+
+std::optional<step> supervisor_core::next() {
+  VIGIL_ASSERT(awaiting_ == 0);
+  while (!ops_.empty()) {
+    op o = std::move(ops_.front());
+    ops_.pop_front();
+    if (auto* s = std::get_if<start_op>(&o)) {
+      entry* c = find_key(s->key);
+      if (c == nullptr || !c->queued || c->process) {
+        continue;
+      }
+      c->queued = false;
+      awaiting_ = s->key;
+      return start_step{s->key, &c->spec};
+    }
+    if (auto* stop = std::get_if<stop_step>(&o)) {
+      return std::move(*stop);
+    }
+    return std::move(std::get<reply_step>(o));
+  }
+  job_ = job_kind::none;
+  return std::nullopt;
+}
+
+void supervisor_core::start_result(result<pid> started, time_point now) {
+  VIGIL_ASSERT(awaiting_ != 0);
+  entry* c = find_key(std::exchange(awaiting_, 0));
+  VIGIL_ASSERT(c != nullptr);
+  if (!started) {
+    start_failed(*c, started.error(), now);
+    return;
+  }
+  set_running(*c, *started);
+  c->started_at = now;
+  if (job_ == job_kind::api_start || job_ == job_kind::api_restart) {
+    reply(reply_to_, vigil::make_tuple(atoms::ok, *started));
+  }
+}
+
+void supervisor_core::start_failed(entry& c, const error& why, time_point now) {
+  term reason(why.context.empty() ? why.code.message() : why.context);
+  switch (job_) {
+  case job_kind::init: fail_init(c, why); return;
+  case job_kind::api_start:
+    reply(reply_to_, vigil::make_tuple(atoms::error, reason));
+    erase_key(c.key);
+    return;
+  case job_kind::api_restart:
+    c.state = child_state::stopped;
+    reply(reply_to_, vigil::make_tuple(atoms::error, reason));
+    return;
+  case job_kind::restart:
+  case job_kind::none: break;
+  }
+  // The rest of this restart waits for the retry, which restarts the group again.
+  for (const auto& o : ops_) {
+    if (const auto* s = std::get_if<start_op>(&o)) {
+      if (entry* e = find_key(s->key)) {
+        e->queued = false;
+        wait_until(*e, child_state::restarting, now);
+      }
+    }
+  }
+  std::erase_if(ops_, [](const op& o) { return std::holds_alternative<start_op>(o); });
+  wait_until(c, child_state::restarting, now);
+  c.retry = true;
+}
+
+void supervisor_core::fail_init(const entry& c, const error& why) {
+  std::string text = why.context.empty() ? why.code.message() : why.context;
+  start_error_ = error{why.code, "failed to start child '" + c.spec.id + "': " + text};
+  shutdown(vigil::make_tuple(atoms::shutdown,
+                             vigil::make_tuple(a_failed_to_start_child, c.spec.id, text)));
+}
+
+} // namespace vigil::supervision

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// The supervisor API as the core sees it: which_children, count_children, start_child,
+// terminate_child, restart_child, delete_child. Replies are protocol terms.
+#include "vigil/common/assert.hpp"
+#include "vigil/supervision/core.hpp"
+#include "vigil/supervision/protocol.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace vigil::supervision {
+namespace {
+
+const atom a_not_found("not_found");
+const atom a_running("running");
+const atom a_restarting("restarting");
+const atom a_already_present("already_present");
+const atom a_already_started("already_started");
+const atom a_max_children("max_children");
+const atom a_simple_one_for_one("simple_one_for_one");
+const atom a_no_template("no_child_template");
+
+term failure(term reason) {
+  return vigil::make_tuple(atoms::error, std::move(reason));
+}
+
+bool pending(child_state s) {
+  return s == child_state::restarting || s == child_state::backoff;
+}
+
+/// A dynamic child's arguments: the template's map with the request's entries over it;
+/// anything that is not two maps replaces the template's arguments.
+term merge_args(const term& base, const term& extra) {
+  if (extra.is(atoms::nil)) {
+    return base;
+  }
+  if (!base.is_map() || !extra.is_map()) {
+    return extra;
+  }
+  std::vector<std::pair<term, term>> entries;
+  entries.reserve(base.size() + extra.size());
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    entries.emplace_back(base.map_key(i), base.map_value(i));
+  }
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    entries.emplace_back(extra.map_key(i), extra.map_value(i)); // a repeated key keeps this
+  }
+  return term::map(entries);
+}
+
+} // namespace
+
+void supervisor_core::handle(const request& req, term reply_to, time_point now) {
+  VIGIL_ASSERT(idle());
+  if (exiting_) {
+    reply(std::move(reply_to), failure(atoms::shutdown));
+    return;
+  }
+  switch (req.what) {
+  case request::kind::which_children:
+    reply(std::move(reply_to), protocol::to_term(which_children(now)));
+    return;
+  case request::kind::count_children:
+    reply(std::move(reply_to), protocol::to_term(count_children()));
+    return;
+  case request::kind::start_child: start_child(req, std::move(reply_to)); return;
+  case request::kind::terminate_child: terminate_child(req, std::move(reply_to)); return;
+  case request::kind::restart_child: restart_child(req, std::move(reply_to)); return;
+  case request::kind::delete_child: delete_child(req, std::move(reply_to)); return;
+  }
+}
+
+void supervisor_core::start_child(const request& req, term reply_to) {
+  child_spec spec;
+  if (dynamic()) {
+    if (spec_.max_children != 0 && children_.size() >= spec_.max_children) {
+      return reply(std::move(reply_to), failure(a_max_children));
+    }
+    if (req.spec) {
+      spec = *req.spec;
+    } else if (template_) {
+      spec = *template_;
+      spec.args = merge_args(spec.args, req.args.value_or(term()));
+    } else {
+      return reply(std::move(reply_to), failure(a_no_template));
+    }
+  } else {
+    if (!req.spec) {
+      return reply(std::move(reply_to), failure(atoms::badarg));
+    }
+    spec = *req.spec;
+    if (entry* e = find_id(spec.id)) {
+      term why =
+          e->process ? vigil::make_tuple(a_already_started, *e->process) : term(a_already_present);
+      return reply(std::move(reply_to), failure(why));
+    }
+  }
+  if (auto ok = validate(spec); !ok) {
+    return reply(std::move(reply_to), failure(term(ok.error().context)));
+  }
+  queue_start(*find_key(add(std::move(spec))));
+  job_ = job_kind::api_start;
+  reply_to_ = std::move(reply_to);
+}
+
+void supervisor_core::terminate_child(const request& req, term reply_to) {
+  entry* c = req.child ? find_pid(*req.child) : (dynamic() ? nullptr : find_id(req.id));
+  if (c == nullptr) {
+    return reply(std::move(reply_to), failure(a_not_found));
+  }
+  std::uint64_t key = c->key;
+  bool forget = dynamic() || c->spec.restart == restart_type::temporary;
+  stop_keys({key}); // a terminated child is not restarted, nor counted for auto_shutdown
+  c = find_key(key);
+  c->state = child_state::stopped;
+  c->retry = false;
+  if (forget) {
+    erase_key(key);
+  }
+  reply(std::move(reply_to), atoms::ok);
+}
+
+void supervisor_core::restart_child(const request& req, term reply_to) {
+  if (dynamic()) {
+    return reply(std::move(reply_to), failure(a_simple_one_for_one));
+  }
+  entry* c = find_id(req.id);
+  if (c == nullptr) {
+    return reply(std::move(reply_to), failure(a_not_found));
+  }
+  if (c->process) {
+    return reply(std::move(reply_to), failure(a_running));
+  }
+  if (pending(c->state)) {
+    return reply(std::move(reply_to), failure(a_restarting));
+  }
+  queue_start(*c);
+  job_ = job_kind::api_restart;
+  reply_to_ = std::move(reply_to);
+}
+
+void supervisor_core::delete_child(const request& req, term reply_to) {
+  if (dynamic()) {
+    return reply(std::move(reply_to), failure(a_simple_one_for_one));
+  }
+  entry* c = find_id(req.id);
+  if (c == nullptr) {
+    return reply(std::move(reply_to), failure(a_not_found));
+  }
+  if (c->process) {
+    return reply(std::move(reply_to), failure(a_running));
+  }
+  if (pending(c->state)) {
+    return reply(std::move(reply_to), failure(a_restarting));
+  }
+  erase_key(c->key);
+  reply(std::move(reply_to), atoms::ok);
+}
+
+std::vector<child_info> supervisor_core::which_children(time_point now) const {
+  std::vector<child_info> out;
+  out.reserve(children_.size());
+  for (const auto& [key, c] : children_) {
+    child_info info{c.spec.id, c.process, c.spec.type, c.state, milliseconds{0}};
+    if (c.state == child_state::backoff && c.restart_at > now) {
+      info.backoff_left = std::chrono::ceil<milliseconds>(c.restart_at - now);
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+child_counts supervisor_core::count_children() const {
+  child_counts n;
+  for (const auto& [key, c] : children_) {
+    ++n.specs;
+    n.active += c.process ? 1U : 0U;
+    (c.spec.type == child_type::supervisor ? n.supervisors : n.workers) += 1;
+  }
+  return n;
+}
+
+std::optional<time_point> supervisor_core::next_deadline() const {
+  // Lazy deletion: a deadline is stale once its child started, stopped, left or got a new
+  // restart time.
+  while (!deadlines_.empty()) {
+    auto [at, key] = deadlines_.top();
+    auto it = children_.find(key);
+    if (it != children_.end() && waiting(it->second) && it->second.restart_at == at) {
+      return at;
+    }
+    deadlines_.pop();
+  }
+  return std::nullopt;
+}
+
+} // namespace vigil::supervision

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/common/result.hpp"
+#include "vigil/supervision/restart.hpp"
+#include "vigil/supervision/spec.hpp"
+#include "vigil/term/term.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <queue>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace vigil::supervision {
+
+/// Where a child stands, as which_children reports it.
+enum class child_state : std::uint8_t {
+  running,    ///< it has a pid
+  restarting, ///< being restarted, or a failed start waits for its retry
+  backoff,    ///< waits out a restart delay; `backoff_left` says how long
+  stopped,    ///< not running and not due to restart (terminated, or exited for good)
+};
+
+/// One row of which_children.
+struct child_info {
+  std::string id;
+  std::optional<pid> process; ///< set while running
+  child_type type = child_type::worker;
+  child_state state = child_state::stopped;
+  milliseconds backoff_left{0}; ///< time until the restart, in state backoff
+  friend bool operator==(const child_info&, const child_info&) = default;
+};
+
+/// count_children: child specs, running children, and specs by type.
+struct child_counts {
+  std::uint32_t specs = 0;
+  std::uint32_t active = 0;
+  std::uint32_t supervisors = 0;
+  std::uint32_t workers = 0;
+  friend bool operator==(const child_counts&, const child_counts&) = default;
+};
+
+/// Step: start this child, then report with `supervisor_core::start_result`. `spec` stays
+/// valid until that call.
+struct start_step {
+  std::uint64_t key = 0;
+  const child_spec* spec = nullptr;
+};
+
+struct stop_target {
+  pid child;
+  shutdown_policy shutdown;
+};
+
+/// Step: stop these children, one after the other in the listed order (static children,
+/// already in reverse start order), or all at once (dynamic children). A stop ends only
+/// once the child is dead.
+struct stop_step {
+  std::vector<stop_target> targets;
+  bool concurrently = false;
+};
+
+/// Step: send `value` as the reply to the request whose reply tag is `to`.
+struct reply_step {
+  term to;
+  term value;
+};
+
+using step = std::variant<start_step, stop_step, reply_step>;
+
+/// A call of the supervisor API, decoded.
+struct request {
+  enum class kind : std::uint8_t {
+    which_children,
+    count_children,
+    start_child,
+    terminate_child,
+    restart_child,
+    delete_child,
+  };
+  kind what = kind::which_children;
+  std::string id;                 ///< terminate/restart/delete by id
+  std::optional<pid> child;       ///< terminate by pid (dynamic children)
+  std::optional<child_spec> spec; ///< start_child with a full spec
+  std::optional<term> args;       ///< start_child from the simple_one_for_one template
+};
+
+/// A supervisor's decisions, without the process: OTP's supervisor as a state machine that
+/// takes events (a child exited at t, the timer fired at t, an API request) and produces
+/// steps for a driver (start child, stop children, reply). It never reads a clock or
+/// touches a process, so tests drive it with a fake clock and a fake driver.
+///
+/// Protocol: after each event call `next()` until it returns nothing, executing each step;
+/// after a start step, report the outcome with `start_result` before calling `next()`
+/// again. Events may only be given while idle (after `next()` returned nothing). Once
+/// `exiting()` and idle, the driver ends the supervisor with `exit_reason()`.
+class supervisor_core {
+public:
+  /// A uniform sample from [0, 1), for backoff jitter; empty means always 0.5 (no jitter).
+  using random_source = std::function<double()>;
+
+  /// `spec` must have passed `validate`.
+  explicit supervisor_core(supervisor_spec spec, random_source random = {});
+
+  // -- events ----------------------------------------------------------------------------
+
+  /// Starts the children in order. A failed start stops those started, in reverse, and
+  /// exits with {:shutdown, {:failed_to_start_child, id, reason}}; see `start_error`.
+  void start(time_point now);
+  /// A child's EXIT; false if `child` is not a current child (a stale or foreign pid).
+  bool child_exited(pid child, const term& reason, time_point now);
+  /// Restarts whose time has come (see `next_deadline`).
+  void timer(time_point now);
+  /// An API call; the reply goes to `reply_to`, after the steps it needs.
+  void handle(const request& req, term reply_to, time_point now);
+  /// Stops every child (in reverse order) and exits with `reason`: the parent's EXIT, a stop
+  /// request, escalation. Pending restarts are dropped.
+  void shutdown(term reason);
+
+  // -- steps -----------------------------------------------------------------------------
+
+  /// The next step, or nothing once idle.
+  [[nodiscard]] std::optional<step> next();
+  /// The outcome of the last start step; `now` is when the child came up.
+  void start_result(result<pid> started, time_point now);
+
+  // -- state -----------------------------------------------------------------------------
+
+  [[nodiscard]] bool idle() const noexcept { return ops_.empty() && awaiting_ == 0; }
+
+  [[nodiscard]] bool exiting() const noexcept { return exiting_; }
+
+  [[nodiscard]] const term& exit_reason() const noexcept { return exit_reason_; }
+
+  /// Why the initial start failed, naming the child.
+  [[nodiscard]] const std::optional<error>& start_error() const noexcept { return start_error_; }
+
+  /// When `timer` has work: the earliest pending restart (possibly already past).
+  [[nodiscard]] std::optional<time_point> next_deadline() const;
+  [[nodiscard]] std::vector<child_info> which_children(time_point now) const;
+  [[nodiscard]] child_counts count_children() const;
+
+  [[nodiscard]] const supervisor_spec& spec() const noexcept { return spec_; }
+
+private:
+  struct entry {
+    std::uint64_t key = 0;
+    child_spec spec;
+    std::optional<pid> process;
+    child_state state = child_state::stopped;
+    time_point started_at{};
+    time_point restart_at{};
+    std::uint32_t backoff_count = 0;
+    bool retry = false;  ///< when due, a failed start counts as a new restart
+    bool queued = false; ///< a start for it is queued
+  };
+
+  struct start_op {
+    std::uint64_t key = 0;
+  };
+
+  using op = std::variant<start_op, stop_step, reply_step>;
+
+  enum class job_kind : std::uint8_t { none, init, restart, api_start, api_restart };
+
+  [[nodiscard]] bool dynamic() const noexcept { return spec_.how == strategy::simple_one_for_one; }
+
+  /// A restart time and the child it is for; stale ones are skipped when they surface.
+  using deadline = std::pair<time_point, std::uint64_t>;
+
+  entry* find_key(std::uint64_t key);
+  entry* find_pid(pid p);
+  entry* find_id(const std::string& id);
+  void erase_key(std::uint64_t key);
+  std::uint64_t add(child_spec spec);
+  void set_running(entry& c, pid p);
+  void clear_running(entry& c);
+  void wait_until(entry& c, child_state state, time_point at);
+  [[nodiscard]] static bool waiting(const entry& c) noexcept;
+  void queue_start(entry& c);
+  void reply(term to, term value);
+  [[nodiscard]] std::vector<std::uint64_t> group_of(const entry& c) const;
+  void stop_keys(const std::vector<std::uint64_t>& keys);
+
+  void begin_restart(std::uint64_t key, time_point now);
+  void restart_group(const std::vector<std::uint64_t>& group, time_point at, time_point now);
+  void check_auto_shutdown();
+  void start_failed(entry& c, const error& why, time_point now);
+  void fail_init(const entry& c, const error& why);
+
+  void start_child(const request& req, term reply_to);
+  void terminate_child(const request& req, term reply_to);
+  void restart_child(const request& req, term reply_to);
+  void delete_child(const request& req, term reply_to);
+
+  supervisor_spec spec_;
+  std::optional<child_spec> template_; ///< simple_one_for_one
+  random_source random_;
+  restart_intensity intensity_;
+  std::map<std::uint64_t, entry> children_; ///< by key: keys grow, so in start order
+  std::map<pid, std::uint64_t> by_pid_;     ///< running children
+  mutable std::priority_queue<deadline, std::vector<deadline>, std::greater<>> deadlines_;
+  std::uint64_t next_key_ = 1;
+
+  std::deque<op> ops_;
+  job_kind job_ = job_kind::none;
+  term reply_to_;
+  std::uint64_t awaiting_ = 0;
+
+  bool exiting_ = false;
+  term exit_reason_;
+  std::optional<error> start_error_;
+};
+
+} // namespace vigil::supervision

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/term/term.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil::supervision {
+
+using milliseconds = std::chrono::milliseconds;
+
+/// Which children a supervisor restarts when one exits (semantics 22).
+enum class strategy : std::uint8_t {
+  one_for_one,       ///< only the child that exited
+  one_for_all,       ///< every child
+  rest_for_one,      ///< the child and those started after it
+  simple_one_for_one ///< dynamic children of one spec, started on request
+};
+
+/// When a child is restarted (semantics 21).
+enum class restart_type : std::uint8_t {
+  permanent, ///< always
+  transient, ///< unless it exited :normal, :shutdown or {:shutdown, _}
+  temporary  ///< never, not even when a sibling's exit restarts the others
+};
+
+enum class child_type : std::uint8_t { worker, supervisor };
+
+/// OTP 24's auto_shutdown: whether a significant child's exit ends the supervisor.
+enum class auto_shutdown : std::uint8_t { never, any_significant, all_significant };
+
+/// How a child is stopped: exit(child, :shutdown), wait `timeout`, then :kill.
+struct shutdown_policy {
+  enum class kind : std::uint8_t { brutal_kill, timeout, infinity };
+  kind how = kind::timeout;
+  milliseconds timeout{5000};
+
+  static shutdown_policy brutal_kill() { return {kind::brutal_kill, milliseconds{0}}; }
+  static shutdown_policy after(milliseconds t) { return {kind::timeout, t}; }
+  static shutdown_policy infinity() { return {kind::infinity, milliseconds{0}}; }
+  friend bool operator==(const shutdown_policy&, const shutdown_policy&) = default;
+};
+
+/// Restart backoff beyond OTP: the n-th consecutive restart waits
+/// min(max, initial * multiplier^(n-1)) ± jitter; the count resets once the child has stayed
+/// up for `reset_after`. It works inside the intensity window: every restart still counts.
+struct backoff_policy {
+  milliseconds initial{100};
+  milliseconds max{30000};
+  double multiplier = 2.0;
+  double jitter = 0.1; ///< fraction of the delay, 0..1
+  milliseconds reset_after{10000};
+  friend bool operator==(const backoff_policy&, const backoff_policy&) = default;
+};
+
+/// Where a spec came from, for error messages: "vigil.toml:12:1".
+struct source_location {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  friend bool operator==(const source_location&, const source_location&) = default;
+};
+
+/// How an OS-process child runs (the OS-worker issue fills these in).
+struct os_process_spec {
+  std::vector<std::string> command; ///< a plain program; empty for `mode = "process"`
+  std::map<std::string, std::string> env;
+  std::string cwd;
+  std::optional<std::uint32_t> umask;
+  std::string user;
+  std::string group;
+  std::string stop_signal = "SIGTERM";
+  friend bool operator==(const os_process_spec&, const os_process_spec&) = default;
+};
+
+struct supervisor_spec;
+
+/// One child of a supervisor (semantics 21), as the config describes it. A supervisor does
+/// not care what the child is: the daemon's child factory turns the spec into a process.
+struct child_spec {
+  std::string id;
+  child_type type = child_type::worker;
+  restart_type restart = restart_type::permanent;
+  shutdown_policy shutdown;
+  bool significant = false;
+  std::optional<backoff_policy> backoff;
+
+  /// A worker: the kind's name (`echo`, a plugin's kind) and its arguments (a map term).
+  std::string kind;
+  term args;
+  /// "inprocess" (default) or "process" (inside vigil-worker), or "command".
+  std::string mode = "inprocess";
+  os_process_spec os;
+
+  /// A nested supervisor (type == supervisor).
+  std::shared_ptr<const supervisor_spec> supervisor;
+
+  source_location where;
+
+  /// Equal in everything but `where`.
+  friend bool operator==(const child_spec& a, const child_spec& b);
+};
+
+/// A supervisor's flags and children (semantics 22), in start order.
+struct supervisor_spec {
+  std::string name;
+  strategy how = strategy::one_for_one;
+  /// At most `intensity` restarts within `period`; one more and the supervisor gives up.
+  /// Defaults are Elixir's (3 in 5 s), not OTP's (1 in 5 s).
+  std::uint32_t intensity = 3;
+  milliseconds period{5000};
+  enum auto_shutdown auto_shutdown = auto_shutdown::never;
+  /// simple_one_for_one: the most dynamic children at once (0 = unbounded).
+  std::uint32_t max_children = 0;
+  std::vector<child_spec> children;
+  source_location where;
+
+  /// Equal flags and children; where they were written does not count.
+  friend bool operator==(const supervisor_spec& a, const supervisor_spec& b) {
+    return a.name == b.name && a.how == b.how && a.intensity == b.intensity && a.period == b.period
+           && a.auto_shutdown == b.auto_shutdown && a.max_children == b.max_children
+           && a.children == b.children;
+  }
+};
+
+inline bool operator==(const child_spec& a, const child_spec& b) {
+  bool same_sup = (a.supervisor == nullptr) == (b.supervisor == nullptr)
+                  && (a.supervisor == nullptr || *a.supervisor == *b.supervisor);
+  return a.id == b.id && a.type == b.type && a.restart == b.restart && a.shutdown == b.shutdown
+         && a.significant == b.significant && a.backoff == b.backoff && a.kind == b.kind
+         && a.args == b.args && a.mode == b.mode && a.os == b.os && same_sup;
+}
+
+} // namespace vigil::supervision

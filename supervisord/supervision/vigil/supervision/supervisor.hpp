@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// A supervisor is a process (OTP's supervisor, semantics 21-23): it traps exits, starts its
+// children in order, restarts them by strategy and restart type within its intensity, and
+// escalates by exiting with :shutdown. Its decisions are `supervisor_core`'s; this process
+// only carries them out. See docs/supervision.md.
+
+#include "vigil/common/result.hpp"
+#include "vigil/runtime/context.hpp"
+#include "vigil/runtime/runtime.hpp"
+#include "vigil/supervision/spec.hpp"
+
+#include <functional>
+#include <optional>
+
+namespace vigil::supervision {
+
+/// Starts one child for a supervisor: spawns it linked to `supervisor` (spawn_link, so the
+/// supervisor sees its exit) and returns its pid, or an error naming why it could not start.
+/// The daemon's factory maps a spec's kind/mode/command to a process; tests pass their own.
+/// Nested supervisors (type == supervisor) are started by the supervision code itself.
+///
+/// The factory runs inside the supervisor process, which waits for it: it must not block.
+/// A child that should be registered (`registered_name(spec)`) registers its new pid each
+/// time it starts, so its name follows it across restarts.
+using child_factory = std::function<result<pid>(context& supervisor, const child_spec& spec)>;
+
+/// How a supervisor is started.
+struct start_options {
+  /// Link the supervisor to the caller, its parent (OTP's start_link). The parent's exit
+  /// (any reason, :normal too) stops the tree with that reason; the parent, if it traps
+  /// exits, sees the supervisor's exit as {:EXIT, sup, reason}. Without a link the
+  /// supervisor is a root: stop it with `stop_supervisor`.
+  bool link = true;
+  /// Register the supervisor under this name.
+  std::optional<atom> name;
+};
+
+/// Starts a supervisor from a process and returns once every child started, in order, or
+/// the error of the first that failed ("failed to start child 'id': ...", its
+/// children already stopped). An invalid spec fails before anything starts
+/// (errc::config_invalid), a taken name with errc::already_exists. A supervisor that fails
+/// to start unlinks from its parent before it exits, so the caller only sees the error.
+[[nodiscard]] task<result<pid>> start_supervisor(context& self, supervisor_spec spec,
+                                                 child_factory factory, start_options options = {});
+
+/// The same from a thread that is not a process (main, the control thread), through its
+/// mailbox, which becomes the parent if `options.link`. Blocks until the start ends.
+[[nodiscard]] result<pid> start_supervisor(mailbox& caller, supervisor_spec spec,
+                                           child_factory factory, start_options options = {});
+
+/// The body of a supervisor process, for those who spawn it themselves: `boot` says what
+/// to supervise and whom to tell when the children have started.
+struct supervisor_boot {
+  std::shared_ptr<const supervisor_spec> spec;
+  child_factory factory;
+  pid starter; ///< gets {ack, :ok} or {ack, {:error, error_term}}
+  reference ack;
+  std::optional<pid> parent; ///< linked at once; its EXIT stops the tree
+};
+
+task<> supervisor_process(context& self, supervisor_boot boot);
+
+} // namespace vigil::supervision
