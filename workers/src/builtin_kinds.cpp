@@ -72,8 +72,8 @@ task<> crasher(context& self, milliseconds crash_after) {
   for (;;) {
     timeout wait = infinity;
     if (crash_after.count() > 0) {
-      wait = std::max(timeout::zero(),
-                      std::chrono::duration_cast<timeout>(deadline - clock::now()));
+      wait =
+          std::max(timeout::zero(), std::chrono::duration_cast<timeout>(deadline - clock::now()));
     }
     auto m = co_await self.receive(wait);
     if (!m || m.message.is(crash_atom)) {

@@ -19,8 +19,8 @@ result<pid> start_in_process(const kind_registry& kinds, context& sup,
                              const supervision::child_spec& spec) {
   const kind* k = kinds.find(spec.kind);
   if (k == nullptr) {
-    return error{make_error_code(errc::not_found), "unknown worker kind '" + spec.kind +
-                                                       "' (known: " + known_kinds(kinds) + ")"};
+    return error{make_error_code(errc::not_found),
+                 "unknown worker kind '" + spec.kind + "' (known: " + known_kinds(kinds) + ")"};
   }
   auto started = k->start(sup, spec.args);
   if (!started) {

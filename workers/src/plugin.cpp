@@ -21,6 +21,7 @@ error plugin_error(const std::string& path, std::string what) {
 
 result<void> load_plugin(const std::string& path, kind_registry& registry) {
   struct stat st {};
+
   if (::stat(path.c_str(), &st) != 0) {
     return plugin_error(path, std::error_code(errno, std::generic_category()).message());
   }
@@ -37,13 +38,13 @@ result<void> load_plugin(const std::string& path, kind_registry& registry) {
   void* symbol = ::dlsym(handle, plugin_entry_point);
   if (symbol == nullptr) {
     ::dlclose(handle);
-    return plugin_error(path, std::string("missing the entry point ") + plugin_entry_point +
-                                  "() (declare it VIGIL_PLUGIN_EXPORT)");
+    return plugin_error(path, std::string("missing the entry point ") + plugin_entry_point
+                                  + "() (declare it VIGIL_PLUGIN_EXPORT)");
   }
   auto init = reinterpret_cast<init_fn>(symbol);
   if (int rc = init(&registry, VIGIL_PLUGIN_ABI); rc != 0) {
-    return plugin_error(path, "its " + std::string(plugin_entry_point) + "() refused with " +
-                                  std::to_string(rc) + " (built for another VIGIL_PLUGIN_ABI?)");
+    return plugin_error(path, "its " + std::string(plugin_entry_point) + "() refused with "
+                                  + std::to_string(rc) + " (built for another VIGIL_PLUGIN_ABI?)");
   }
   return {};
 }

@@ -329,8 +329,6 @@ term& term::operator=(term&& other) noexcept {
   return *this;
 }
 
-
-
 // -- access -------------------------------------------------------------------------------
 
 term_kind term::kind() const noexcept {

@@ -213,15 +213,12 @@ private:
 
   /// Whether the tag is one of a long string or a container (tags 4, 7, 8, 9 of term.cpp),
   /// whose payload may point at a shared block.
-  [[nodiscard]] bool shares_block() const noexcept {
-    return raw_[0] == 4 || raw_[0] >= 7;
-  }
+  [[nodiscard]] bool shares_block() const noexcept { return raw_[0] == 4 || raw_[0] >= 7; }
 
-  void copy_raw(const term& other) noexcept {
-    __builtin_memcpy(raw_, other.raw_, sizeof raw_);
-  }
+  void copy_raw(const term& other) noexcept { __builtin_memcpy(raw_, other.raw_, sizeof raw_); }
 
   void clear_raw() noexcept { __builtin_memset(raw_, 0, sizeof raw_); }
+
   [[nodiscard]] detail::heap_block* block() const noexcept;
 
   // Byte 0 is the internal tag. The remaining 15 bytes are tag-specific: a small string's

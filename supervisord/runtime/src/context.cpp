@@ -29,8 +29,7 @@ matcher matcher::none() noexcept {
 }
 
 matcher matcher::of(const pattern& clause) noexcept {
-  return {&clause, 1,
-          [](const matcher& self, const term& message, bindings& out) {
+  return {&clause, 1, [](const matcher& self, const term& message, bindings& out) {
             return static_cast<const pattern*>(self.object)->match(message, out) ? 0 : -1;
           }};
 }

@@ -194,8 +194,7 @@ namespace {
 // semantics 3: spawn_opt with link is spawn_link, with a name registered atomically too
 TEST_F(Spawn, SpawnOptCanLinkAndRegisterAtOnce) {
   box->ctx().trap_exit(true);
-  auto child = box->ctx().spawn_opt({.name = atom("linked_and_named"), .link = true},
-                                    die_at_once);
+  auto child = box->ctx().spawn_opt({.name = atom("linked_and_named"), .link = true}, die_at_once);
   ASSERT_TRUE(child.has_value());
   EXPECT_EQ(next(), make_tuple(atoms::exit, *child, atom("boom")));
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/workers/builtin_kinds.hpp"
 
-#include "../runtime/runtime_fixture.hpp"
 #include "vigil/workers/child_factory.hpp"
 #include "vigil/workers/plugin.hpp"
+
+#include "../runtime/runtime_fixture.hpp"
 
 #include <chrono>
 
@@ -12,8 +13,7 @@ namespace {
 
 using Kinds = runtime_test;
 
-pid start_kind(runtime_test& t, const workers::kind_registry& kinds, const char* name,
-               term args) {
+pid start_kind(runtime_test& t, const workers::kind_registry& kinds, const char* name, term args) {
   const workers::kind* k = kinds.find(name);
   EXPECT_NE(k, nullptr) << name;
   auto started = k->start(t.box->ctx(), args);
@@ -102,8 +102,7 @@ TEST(Plugin, AMissingFileIsAClearError) {
   workers::kind_registry kinds;
   auto r = workers::load_plugin("/nonexistent/libnothing.so", kinds);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().context,
-            "plugin /nonexistent/libnothing.so: No such file or directory");
+  EXPECT_EQ(r.error().context, "plugin /nonexistent/libnothing.so: No such file or directory");
 }
 
 TEST(Plugin, AMissingEntryPointIsAClearError) {

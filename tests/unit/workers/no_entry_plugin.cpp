@@ -1,3 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // A shared library that is not a Vigil plugin: it lacks vigil_plugin_init.
-extern "C" int not_a_vigil_plugin() { return 42; }
+extern "C" int not_a_vigil_plugin() {
+  return 42;
+}

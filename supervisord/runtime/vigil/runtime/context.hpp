@@ -38,11 +38,15 @@ struct received {
   int clause = -1;
 
   [[nodiscard]] bool timed_out() const noexcept { return clause < 0; }
+
   explicit operator bool() const noexcept { return clause >= 0; }
+
   /// The value of bind slot `slot` of the matching pattern; nil past the last slot.
   [[nodiscard]] const term& operator[](std::size_t slot) const noexcept;
+
   /// How many values the matching pattern bound.
   [[nodiscard]] std::size_t bound() const noexcept { return bound_; }
+
   /// Keeps the first `b.size()` values of `b` (the receive does this on a match).
   void keep(const bindings& b);
 

@@ -42,8 +42,11 @@ struct shutdown_policy {
   milliseconds timeout{5000};
 
   static shutdown_policy brutal_kill() { return {kind::brutal_kill, milliseconds{0}}; }
+
   static shutdown_policy after(milliseconds t) { return {kind::timeout, t}; }
+
   static shutdown_policy infinity() { return {kind::infinity, milliseconds{0}}; }
+
   friend bool operator==(const shutdown_policy&, const shutdown_policy&) = default;
 };
 
