@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/ctl/commands.hpp"
+
+#include "vigil/ctl/iex_format.hpp"
+#include "vigil/ctl/render.hpp"
+#include "vigil/ctl/socket_path.hpp"
+#include "vigil/ctl/term_text.hpp"
+
+#include <ostream>
+#include <utility>
+
+namespace vigil::ctl {
+namespace {
+
+// A term argument checked as the daemon will read it.
+result<void, ctl_error> check_term(std::string_view what, const std::string& text) {
+  auto checked = check_term_text(text);
+  if (!checked) {
+    return usage_error("invalid " + std::string(what) + " '" + text
+                       + "': " + checked.error().to_string());
+  }
+  return {};
+}
+
+result<request, ctl_error> with_term(request req, std::string_view what, const char* key,
+                                     const std::string& text) {
+  if (auto checked = check_term(what, text); !checked) {
+    return checked.error();
+  }
+  req.args[key] = text;
+  return req;
+}
+
+result<request, ctl_error> send_request(const invocation& inv) {
+  request req{"send", {{"target", inv.target}}};
+  if (inv.await) {
+    req.args["await_ms"] = inv.await->count();
+    req.extra_wait = *inv.await;
+  }
+  return with_term(std::move(req), "TERM", "term", inv.term);
+}
+
+result<request, ctl_error> follow_request(const invocation& inv, std::string cmd,
+                                          const char* count_key) {
+  request req{std::move(cmd)};
+  if (inv.command == "logs") {
+    req.args["name"] = inv.target;
+  }
+  if (inv.lines) {
+    req.args[count_key] = *inv.lines;
+  }
+  if (inv.follow) {
+    req.args["follow"] = true;
+  }
+  return req;
+}
+
+std::string pid_text(const json& result) {
+  auto it = result.find("pid");
+  return it == result.end() ? "-" : cell_text(*it);
+}
+
+std::string render_action(const invocation& inv, const json& result) {
+  const std::string& name = inv.target;
+  if (inv.command == "start") {
+    return name + ": started, " + pid_text(result) + "\n";
+  }
+  if (inv.command == "restart") {
+    return name + ": restarted, " + pid_text(result) + "\n";
+  }
+  if (inv.command == "stop") {
+    return name + ": stopped\n";
+  }
+  if (inv.command == "kill") {
+    return name + ": sent exit signal " + (inv.term.empty() ? ":kill" : inv.term) + "\n";
+  }
+  if (inv.command == "spawn") {
+    return pid_text(result) + "\n";
+  }
+  return "vigild: stopping\n"; // shutdown
+}
+
+std::string render_replies(const json& result) {
+  std::string out;
+  if (auto it = result.find("replies"); it != result.end() && it->is_array()) {
+    for (const json& reply : *it) {
+      out += json_as_term(reply) + "\n";
+    }
+  }
+  return out;
+}
+
+// Prints events until the connection ends; `logs -f` prints its log events as log lines.
+int follow_events(client& c, const invocation& inv, const global_options& opts, std::ostream& out,
+                  std::ostream& err) {
+  for (;;) {
+    auto event = c.next_event(std::nullopt);
+    if (!event) {
+      report_error(event.error(), opts.json, out, err);
+      return event.error().exit_status();
+    }
+    if (opts.json) {
+      out << dump_json(*event) << '\n';
+    } else if (inv.command == "logs" && (*event)["event"] == "log") {
+      out << render_log_line(*event);
+    } else {
+      out << render_event(*event);
+    }
+    out.flush();
+  }
+}
+
+} // namespace
+
+result<request, ctl_error> make_request(const invocation& inv) {
+  const std::string& cmd = inv.command;
+  if (cmd == "status") {
+    request req{cmd};
+    if (!inv.names.empty()) {
+      req.args["names"] = inv.names;
+    }
+    return req;
+  }
+  if (cmd == "tree" || cmd == "shutdown" || cmd == "registered") {
+    return request{cmd};
+  }
+  if (cmd == "info") {
+    return request{cmd, {{"target", inv.target}}};
+  }
+  if (cmd == "start" || cmd == "stop" || cmd == "restart") {
+    return request{cmd, {{"name", inv.target}}};
+  }
+  if (cmd == "kill") {
+    return with_term(request{cmd, {{"target", inv.target}}}, "REASON", "reason",
+                     inv.term.empty() ? std::string(":kill") : inv.term);
+  }
+  if (cmd == "send") {
+    return send_request(inv);
+  }
+  if (cmd == "logs") {
+    return follow_request(inv, cmd, "lines");
+  }
+  if (cmd == "events") {
+    return follow_request(inv, cmd, "last");
+  }
+  if (cmd == "reload") {
+    request req{cmd};
+    if (inv.dry_run) {
+      req.args["dry_run"] = true;
+    }
+    return req;
+  }
+  if (cmd == "spawn") {
+    request req{cmd, {{"kind", inv.target}}};
+    return inv.term.empty() ? req : with_term(std::move(req), "ARGS", "args", inv.term);
+  }
+  return usage_error("unknown command '" + cmd + "'");
+}
+
+std::string render_result(const invocation& inv, const json& result) {
+  const std::string& cmd = inv.command;
+  if (cmd == "status") {
+    return render_status(result);
+  }
+  if (cmd == "tree") {
+    return render_tree(result);
+  }
+  if (cmd == "info") {
+    return render_info(result);
+  }
+  if (cmd == "send") {
+    return render_replies(result);
+  }
+  if (cmd == "logs") {
+    return render_logs(result);
+  }
+  if (cmd == "events") {
+    return render_events(result);
+  }
+  if (cmd == "reload") {
+    return render_plan(result);
+  }
+  if (cmd == "registered") {
+    return render_registered(result);
+  }
+  return render_action(inv, result);
+}
+
+void report_error(const ctl_error& e, bool json_output, std::ostream& out, std::ostream& err) {
+  if (e.exit == exit_code::daemon_error) {
+    err << "vigilctl: " << e.code << ": " << e.message << '\n';
+  } else if (e.exit == exit_code::usage) {
+    err << "vigilctl: usage: " << e.message << '\n';
+  } else {
+    err << "vigilctl: fatal: " << e.message << '\n';
+  }
+  if (json_output) {
+    out << dump_json(json{{"error", {{"code", e.code}, {"message", e.message}}}}) << '\n';
+  }
+}
+
+int run_command(client& c, const invocation& inv, const global_options& opts, std::ostream& out,
+                std::ostream& err) {
+  auto req = make_request(inv);
+  if (!req) {
+    report_error(req.error(), opts.json, out, err);
+    return req.error().exit_status();
+  }
+  auto reply = c.call(req->cmd, req->args, opts.timeout + req->extra_wait);
+  if (!reply) {
+    report_error(reply.error(), opts.json, out, err);
+    return reply.error().exit_status();
+  }
+  out << (opts.json ? dump_json(*reply) + "\n" : render_result(inv, *reply));
+  out.flush();
+  if (inv.follow && (inv.command == "logs" || inv.command == "events")) {
+    return follow_events(c, inv, opts, out, err);
+  }
+  return static_cast<int>(exit_code::ok);
+}
+
+result<client, ctl_error> connect_client(const global_options& opts) {
+  return client::connect(resolve_socket(socket_env_from_process(opts.socket)));
+}
+
+int run(const invocation& inv, const global_options& opts, std::ostream& out, std::ostream& err) {
+  // Bad arguments are reported before anything touches the socket.
+  if (auto req = make_request(inv); !req) {
+    report_error(req.error(), opts.json, out, err);
+    return req.error().exit_status();
+  }
+  auto c = connect_client(opts);
+  if (!c) {
+    report_error(c.error(), opts.json, out, err);
+    return c.error().exit_status();
+  }
+  return run_command(*c, inv, opts, out, err);
+}
+
+} // namespace vigil::ctl

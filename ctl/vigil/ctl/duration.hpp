@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace vigil::ctl {
+
+/// Reads a duration as vigilctl's options take it: one or more `<digits><unit>` groups with
+/// units `d`, `h`, `m`, `s` and `ms`, largest first and each at most once ("250ms", "1s",
+/// "1m30s"), as the config file writes them; or bare digits, read as milliseconds ("1000").
+/// Returns nullopt for anything else (signs, fractions, spaces) and for totals above 2^53 ms.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+} // namespace vigil::ctl

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/ctl/render.hpp"
+
+#include "vigil/ctl/iex_format.hpp"
+#include "vigil/ctl/table.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace vigil::ctl {
+namespace {
+
+// Supervision trees are shallow; a deeper reply is cut off rather than recursed into.
+constexpr int max_tree_depth = 64;
+
+const json& field(const json& object, const char* key) {
+  static const json missing;
+  if (!object.is_object()) {
+    return missing;
+  }
+  auto it = object.find(key);
+  return it == object.end() ? missing : *it;
+}
+
+const json& array_field(const json& object, const char* key) {
+  static const json empty = json::array();
+  const json& value = field(object, key);
+  return value.is_array() ? value : empty;
+}
+
+std::string timestamp_text(const json& ts) {
+  if (ts.is_number_integer() || ts.is_number_unsigned()) {
+    return format_timestamp(ts.get<std::int64_t>());
+  }
+  return cell_text(ts);
+}
+
+std::string uptime_text(const json& ms) {
+  if (ms.is_number_integer() || ms.is_number_unsigned()) {
+    return format_uptime(std::chrono::milliseconds(ms.get<std::int64_t>()));
+  }
+  return cell_text(ms);
+}
+
+void add_tree_rows(table& t, const json& node, const std::string& lead, const std::string& cont,
+                   int depth) {
+  t.rows.push_back({lead + cell_text(field(node, "id")), cell_text(field(node, "pid")),
+                    cell_text(field(node, "type")), cell_text(field(node, "strategy")),
+                    cell_text(field(node, "state"))});
+  const json& children = array_field(node, "children");
+  if (depth >= max_tree_depth && !children.empty()) {
+    t.rows.push_back({cont + "..."});
+    return;
+  }
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    bool last = i + 1 == children.size();
+    add_tree_rows(t, children[i], cont + (last ? "└─ " : "├─ "), cont + (last ? "   " : "│  "),
+                  depth + 1);
+  }
+}
+
+} // namespace
+
+std::string cell_text(const json& value) {
+  if (value.is_null()) {
+    return "-";
+  }
+  if (value.is_string()) {
+    return value.get<std::string>();
+  }
+  return json_as_term(value);
+}
+
+std::string render_status(const json& result) {
+  table t;
+  t.header = {"PATH", "PID", "STATE", "RESTARTS", "UPTIME", "KIND", "MODE", "OS_PID"};
+  t.aligns = {align::left,  align::left, align::left, align::right,
+              align::right, align::left, align::left, align::right};
+  for (const json& w : array_field(result, "workers")) {
+    const json& path = field(w, "path");
+    t.rows.push_back({cell_text(path.is_null() ? field(w, "id") : path), cell_text(field(w, "pid")),
+                      cell_text(field(w, "state")), cell_text(field(w, "restarts")),
+                      uptime_text(field(w, "uptime_ms")), cell_text(field(w, "kind")),
+                      cell_text(field(w, "mode")), cell_text(field(w, "os_pid"))});
+  }
+  return format_table(t);
+}
+
+std::string render_tree(const json& result) {
+  table t;
+  const json& root = field(result, "tree");
+  if (root.is_object()) {
+    add_tree_rows(t, root, "", "", 0);
+  }
+  return format_table(t);
+}
+
+std::string render_info(const json& result) {
+  table t;
+  const json& info = field(result, "info");
+  if (!info.is_object()) {
+    return {};
+  }
+  for (auto it = info.begin(); it != info.end(); ++it) {
+    const json& value = *it;
+    if (!value.is_array() || value.empty()) {
+      t.rows.push_back({it.key(), cell_text(value)});
+      continue;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      t.rows.push_back({i == 0 ? it.key() : std::string(), cell_text(value[i])});
+    }
+  }
+  return format_table(t);
+}
+
+std::string render_plan(const json& result) {
+  const json& plan = array_field(result, "plan");
+  std::string out;
+  if (plan.empty()) {
+    out = "nothing to change\n";
+  } else {
+    table t;
+    t.header = {"PATH", "ACTION", "REASON"};
+    for (const json& step : plan) {
+      t.rows.push_back({cell_text(field(step, "path")), cell_text(field(step, "action")),
+                        cell_text(field(step, "reason"))});
+    }
+    out = format_table(t);
+  }
+  bool applied = field(result, "applied") == true;
+  out += applied ? "plan applied\n" : "plan not applied\n";
+  return out;
+}
+
+std::string render_registered(const json& result) {
+  table t;
+  t.header = {"NAME", "PID"};
+  for (const json& entry : array_field(result, "names")) {
+    t.rows.push_back({cell_text(field(entry, "name")), cell_text(field(entry, "pid"))});
+  }
+  return format_table(t);
+}
+
+std::string render_event(const json& event) {
+  if (field(event, "event") == "log") {
+    return fmt::format("{}  {:<18}  {}  [{}] {}\n", timestamp_text(field(event, "ts")), "log",
+                       cell_text(field(event, "path")), cell_text(field(event, "stream")),
+                       cell_text(field(event, "line")));
+  }
+  std::string out = fmt::format("{}  {:<18}", timestamp_text(field(event, "ts")),
+                                cell_text(field(event, "event")));
+  static constexpr std::array<std::string_view, 5> skipped{"v", "ts", "event", "path", "pid"};
+  for (const char* key : {"path", "pid"}) {
+    if (event.is_object() && event.contains(key)) {
+      out += "  " + cell_text(field(event, key));
+    }
+  }
+  if (event.is_object()) {
+    for (auto it = event.begin(); it != event.end(); ++it) {
+      if (std::find(skipped.begin(), skipped.end(), it.key()) == skipped.end()) {
+        out += "  " + it.key() + "=" + json_as_term(*it);
+      }
+    }
+  }
+  return out + "\n";
+}
+
+std::string render_log_line(const json& line) {
+  return fmt::format("{}  {}  {}\n", timestamp_text(field(line, "ts")),
+                     cell_text(field(line, "stream")), cell_text(field(line, "line")));
+}
+
+std::string render_logs(const json& result) {
+  std::string out;
+  for (const json& line : array_field(result, "lines")) {
+    out += render_log_line(line);
+  }
+  return out;
+}
+
+std::string render_events(const json& result) {
+  std::string out;
+  for (const json& event : array_field(result, "events")) {
+    out += render_event(event);
+  }
+  return out;
+}
+
+} // namespace vigil::ctl

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/ctl/render.hpp"
+
+#include "vigil/ctl/iex_format.hpp"
+
+#include "utc_time_zone.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using vigil::ctl::json;
+
+json parse(std::string_view text) {
+  return json::parse(text);
+}
+
+TEST(CtlRender, StatusIsATableWithUptimeAndDashesForMissingFields) {
+  json result = parse(R"({"workers":[
+    {"path":"root/echo","id":"echo","pid":"#PID<0.74.0>","state":"running","restarts":0,
+     "uptime_ms":303000,"kind":"echo","mode":"task"},
+    {"path":"root/web","id":"web","pid":null,"state":"backoff","restarts":12,
+     "uptime_ms":null,"kind":"command","mode":"process","os_pid":4242}]})");
+  EXPECT_EQ(vigil::ctl::render_status(result),
+            "PATH       PID           STATE    RESTARTS  UPTIME  KIND     MODE     OS_PID\n"
+            "root/echo  #PID<0.74.0>  running         0   5m03s  echo     task          -\n"
+            "root/web   -             backoff        12       -  command  process    4242\n");
+}
+
+TEST(CtlRender, TreeDrawsBranchesAsTheObserverShowsThem) {
+  json result = parse(R"({"tree":{"id":"root","pid":"#PID<0.50.0>","type":"supervisor",
+    "strategy":"one_for_one","state":"running","children":[
+      {"id":"echo","pid":"#PID<0.74.0>","type":"worker","state":"running","children":[]},
+      {"id":"pool","pid":"#PID<0.60.0>","type":"supervisor","strategy":"one_for_all",
+       "state":"running","children":[
+         {"id":"w1","pid":"#PID<0.61.0>","type":"worker","state":"running"},
+         {"id":"w2","pid":null,"type":"worker","state":"stopped"}]},
+      {"id":"web","pid":"#PID<0.70.0>","type":"worker","state":"running"}]}})");
+  EXPECT_EQ(vigil::ctl::render_tree(result),
+            "root      #PID<0.50.0>  supervisor  one_for_one  running\n"
+            "├─ echo   #PID<0.74.0>  worker      -            running\n"
+            "├─ pool   #PID<0.60.0>  supervisor  one_for_all  running\n"
+            "│  ├─ w1  #PID<0.61.0>  worker      -            running\n"
+            "│  └─ w2  -             worker      -            stopped\n"
+            "└─ web    #PID<0.70.0>  worker      -            running\n");
+}
+
+TEST(CtlRender, InfoListsOneKeyALineAndOneMessageALine) {
+  json result = parse(R"({"info":{"pid":"#PID<0.74.0>","status":"waiting",
+    "message_queue_len":2,"messages":["{#PID<0.57.0>, :ping}","{#PID<0.57.0>, :ping}"],
+    "links":[],"trap_exit":false}})");
+  EXPECT_EQ(vigil::ctl::render_info(result), "pid                #PID<0.74.0>\n"
+                                             "status             waiting\n"
+                                             "message_queue_len  2\n"
+                                             "messages           {#PID<0.57.0>, :ping}\n"
+                                             "                   {#PID<0.57.0>, :ping}\n"
+                                             "links              []\n"
+                                             "trap_exit          false\n");
+}
+
+TEST(CtlRender, PlanSaysWhetherItWasApplied) {
+  json result = parse(R"({"plan":[{"path":"root/web","action":"restart","reason":"command changed"},
+    {"path":"root/echo","action":"unchanged","reason":""}],"applied":false})");
+  EXPECT_EQ(vigil::ctl::render_plan(result), "PATH       ACTION     REASON\n"
+                                             "root/web   restart    command changed\n"
+                                             "root/echo  unchanged\n"
+                                             "plan not applied\n");
+  EXPECT_EQ(vigil::ctl::render_plan(parse(R"({"plan":[],"applied":true})")),
+            "nothing to change\nplan applied\n");
+}
+
+TEST(CtlRender, RegisteredNames) {
+  EXPECT_EQ(
+      vigil::ctl::render_registered(parse(R"({"names":[{"name":"echo","pid":"#PID<0.74.0>"}]})")),
+      "NAME  PID\necho  #PID<0.74.0>\n");
+}
+
+TEST(CtlRender, EventsAreOneLineEach) {
+  vigil::ctl::testing::utc_time_zone utc;
+  EXPECT_EQ(vigil::ctl::render_event(parse(
+                R"({"v":1,"event":"process_exited","ts":1795698010123,"path":"root/echo",
+                    "pid":"#PID<0.74.0>","reason":":killed"})")),
+            "2026-11-26 13:00:10.123  process_exited      root/echo  #PID<0.74.0>  "
+            "reason=:killed\n");
+  EXPECT_EQ(vigil::ctl::render_event(parse(
+                R"({"v":1,"event":"process_restarted","ts":0,"path":"root/echo",
+                    "pid":"#PID<0.80.0>","restarts":1})")),
+            "1970-01-01 00:00:00.000  process_restarted   root/echo  #PID<0.80.0>  restarts=1\n");
+  EXPECT_EQ(vigil::ctl::render_event(parse(
+                R"({"v":1,"event":"log","ts":0,"path":"root/web","stream":"stdout",
+                    "line":"listening on :8080"})")),
+            "1970-01-01 00:00:00.000  log                 root/web  [stdout] listening on :8080\n");
+  EXPECT_EQ(vigil::ctl::render_log_line(parse(R"({"ts":0,"stream":"stderr","line":"oops"})")),
+            "1970-01-01 00:00:00.000  stderr  oops\n");
+  EXPECT_EQ(vigil::ctl::render_log_line(parse(R"({"ts":"12:00","stream":"stdout","line":"x"})")),
+            "12:00  stdout  x\n");
+}
+
+TEST(CtlRender, NeverFailsOnMistypedReplies) {
+  for (const char* text : {"{}", "[]", "null", R"({"workers":7})", R"({"tree":[1]})",
+                           R"({"info":"x"})", R"({"workers":[1,"a",null]})"}) {
+    json bad = parse(text);
+    (void)vigil::ctl::render_status(bad);
+    (void)vigil::ctl::render_tree(bad);
+    (void)vigil::ctl::render_info(bad);
+    (void)vigil::ctl::render_plan(bad);
+    (void)vigil::ctl::render_event(bad);
+    (void)vigil::ctl::render_logs(bad);
+  }
+}
+
+TEST(IexFormat, PrintsReplyValuesAsTerms) {
+  using vigil::ctl::json_as_term;
+  EXPECT_EQ(json_as_term(nullptr), "nil");
+  EXPECT_EQ(json_as_term(true), "true");
+  EXPECT_EQ(json_as_term(42), "42");
+  EXPECT_EQ(json_as_term(1.5), "1.5");
+  EXPECT_EQ(json_as_term("waiting"), ":waiting");
+  EXPECT_EQ(json_as_term("file.cpp:42 (loop)"), "\"file.cpp:42 (loop)\"");
+  EXPECT_EQ(json_as_term(parse(R"(["{:ok, :pong}", "#PID<0.1.0>"])")),
+            "[{:ok, :pong}, #PID<0.1.0>]");
+  EXPECT_EQ(json_as_term(parse(R"({"id":"echo","n":1,"odd key":2})")),
+            "%{id: :echo, n: 1, \"odd key\": 2}");
+}
+
+TEST(IexFormat, InfoIsAKeywordListWrappedAt80Columns) {
+  json info = parse(R"j({"current_function":"echo.cpp:42 (loop)","initial_call":"echo",
+    "status":"waiting","message_queue_len":0,"messages":[],"links":[],"trap_exit":false,
+    "memory":1024,"reductions":1})j");
+  EXPECT_EQ(vigil::ctl::keyword_list(info),
+            "[current_function: \"echo.cpp:42 (loop)\", initial_call: :echo, status: :waiting,\n"
+            " message_queue_len: 0, messages: [], links: [], trap_exit: false, memory: 1024,\n"
+            " reductions: 1]");
+  EXPECT_EQ(vigil::ctl::keyword_list(parse("{}")), "[]");
+}
+
+TEST(IexFormat, WrapsItemsGreedily) {
+  EXPECT_EQ(vigil::ctl::wrap_items("[", {"aaaa", "bbbb", "cccc"}, "]", 12), "[aaaa, bbbb,\n cccc]");
+  EXPECT_EQ(vigil::ctl::wrap_items("[", {}, "]", 12), "[]");
+}
+
+} // namespace
