@@ -4,11 +4,20 @@
 setup:
 	@scripts/setup
 
-# Builds a release and runs the main job (today: the term microbenchmarks).
+# Builds a release and runs vigild on configs/demo.toml in the foreground, with its control
+# socket in a directory of the user's own; Ctrl-C stops it (docs/vigild.md).
+VIGIL_RUN_DIR ?= $(or $(XDG_RUNTIME_DIR),/tmp/vigil-$(shell id -u))/vigil-demo
 run: setup
 	cmake --preset release
 	cmake --build --preset release
-	build/release/bench/term_bench
+	@echo
+	@echo "vigild is starting on configs/demo.toml. In another terminal, try:"
+	@echo "  build/release/ctl/vigilctl --socket $(VIGIL_RUN_DIR)/control.sock shell"
+	@echo "  build/release/ctl/vigilctl --socket $(VIGIL_RUN_DIR)/control.sock status"
+	@echo "and in the shell: send(:echo, {self(), :ping}), flush(), :observer.start(). Ctrl-C stops vigild."
+	@echo
+	build/release/supervisord/daemon/vigild --foreground --config configs/demo.toml \
+	  --socket $(VIGIL_RUN_DIR)/control.sock
 
 # Every test: formatting, the dev build (ASan+UBSan, -Werror), TSan on the concurrency
 # tests, and a short bounded run of each fuzzer.

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The commands of docs/protocol.md, as a session process runs them.
+
+#include "vigil/daemon/request.hpp"
+#include "vigil/runtime/context.hpp"
+
+#include <optional>
+#include <string>
+
+namespace vigil::daemon {
+
+class daemon_state;
+class session_channel;
+
+/// What a command runs with: its session process, the daemon, its connection.
+struct session_env {
+  context& self;
+  daemon_state& st;
+  session_channel& ch;
+};
+
+/// A command's outcome: the result object (JSON text) or an error.
+struct outcome {
+  bool ok = true;
+  error_code code = error_code::failed;
+  std::string text;
+  /// The reply went out already (a follow request posts it with its subscription).
+  bool posted = false;
+  /// After the reply, the daemon stops (`shutdown`).
+  bool stop_daemon = false;
+
+  static outcome success(std::string json) { return {true, error_code::failed, std::move(json)}; }
+
+  static outcome failure(error_code c, std::string message) {
+    return {false, c, std::move(message)};
+  }
+};
+
+/// Runs `req` in the session.
+[[nodiscard]] task<outcome> run_command(session_env& env, const request& req);
+
+// One function per command, grouped by file: commands_tree.cpp (what runs),
+// commands_control.cpp (changing it), commands_messages.cpp (messages and streams).
+[[nodiscard]] task<outcome> cmd_hello(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_status(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_tree(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_info(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_alive(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_registered(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_start(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_stop(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_restart(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_kill(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_spawn(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_reload(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_shutdown(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_send(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_flush(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_receive(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_logs(session_env& env, const request& req);
+[[nodiscard]] task<outcome> cmd_events(session_env& env, const request& req);
+
+/// A target resolved to a process: its pid when it runs, and how to name it in messages.
+struct resolved_target {
+  std::optional<pid> process;
+  std::string label;
+  /// The worker path, when the target named a child of the tree.
+  std::string path;
+};
+
+/// Resolves a `target` (docs/protocol.md): a pid, `:name`, or a worker id or path (else a
+/// registered name). A child that is not running resolves with no pid.
+[[nodiscard]] task<result<resolved_target, outcome>> resolve_target(session_env& env,
+                                                                    std::string text);
+
+/// The protocol error for a failed call of the supervision API.
+[[nodiscard]] outcome from_error(const error& e);
+
+} // namespace vigil::daemon

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+// What runs: hello, status, tree, info, alive, registered.
+#include "vigil/runtime/runtime.hpp"
+#include "vigil/supervision/spec_term.hpp"
+
+#include "commands.hpp"
+#include "event_store.hpp"
+#include "json_util.hpp"
+#include "session.hpp"
+#include "state.hpp"
+#include "tree_walk.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#ifndef VIGIL_VERSION
+#  define VIGIL_VERSION "0.0.0"
+#endif
+
+namespace vigil::daemon {
+namespace {
+
+using supervision::child_state;
+using supervision::child_type;
+
+/// Messages at most listed by `info`; a mailbox may hold millions.
+constexpr std::size_t max_info_messages = 1000;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view state_name(child_state s) {
+  switch (s) {
+  case child_state::running: return "running";
+  case child_state::restarting: return "restarting";
+  case child_state::backoff: return "backoff";
+  case child_state::stopped: return "stopped";
+  }
+  return "?";
+}
+
+std::string_view status_name(process_status s) {
+  switch (s) {
+  case process_status::runnable: return "runnable";
+  case process_status::running: return "running";
+  case process_status::waiting: return "waiting";
+  case process_status::exiting: return "exiting";
+  }
+  return "?";
+}
+
+std::string type_name(child_type t) {
+  return t == child_type::supervisor ? "supervisor" : "worker";
+}
+
+std::string strategy_name(const supervision::supervisor_spec* s) {
+  return s == nullptr ? std::string("?") : std::string(supervision::to_atom(s->how).name());
+}
+
+json status_row(const daemon_state& st, const tree_node& n, std::int64_t now) {
+  json row{{"path", n.path},
+           {"id", n.id},
+           {"pid", pid_json(n.process)},
+           {"state", state_name(n.state)},
+           {"type", type_name(n.type)},
+           {"restarts", st.events.restarts(n.path)}};
+  row["uptime_ms"] = nullptr;
+  if (n.process) {
+    if (auto rec = st.events.child(*n.process)) {
+      row["uptime_ms"] = now - rec->started_ms;
+    }
+  }
+  if (n.type == child_type::supervisor) {
+    row["kind"] = "supervisor";
+    row["mode"] = nullptr;
+  } else if (n.spec != nullptr) {
+    row["kind"] = n.spec->kind.empty() ? json("command") : json(n.spec->kind);
+    row["mode"] = n.spec->mode;
+  } else {
+    row["kind"] = nullptr;
+    row["mode"] = nullptr;
+  }
+  return row;
+}
+
+bool wanted(const tree_node& n, const std::vector<std::string>& names) {
+  if (names.empty()) {
+    return true;
+  }
+  for (const auto& name : names) {
+    if (name == n.id || name == n.path || "root/" + name == n.path) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void add_rows(const daemon_state& st, const tree_node& n, const std::vector<std::string>& names,
+              std::int64_t now, json& rows) {
+  for (const auto& c : n.children) {
+    if (wanted(c, names)) {
+      rows.push_back(status_row(st, c, now));
+    }
+    add_rows(st, c, names, now, rows);
+  }
+}
+
+json tree_json(const tree_node& n) {
+  json node{{"id", n.id},
+            {"path", n.path},
+            {"pid", pid_json(n.process)},
+            {"type", type_name(n.type)},
+            {"state", state_name(n.state)}};
+  if (n.type == child_type::supervisor) {
+    node["strategy"] = strategy_name(n.sup_spec);
+  } else if (n.spec != nullptr) {
+    node["kind"] = n.spec->kind;
+  }
+  json children = json::array();
+  for (const auto& c : n.children) {
+    children.push_back(tree_json(c));
+  }
+  node["children"] = std::move(children);
+  return node;
+}
+
+json pid_list(const std::vector<pid>& pids) {
+  json out = json::array();
+  for (pid p : pids) {
+    out.push_back(pid_json(p));
+  }
+  return out;
+}
+
+json info_json(const daemon_state& st, const process_info& info) {
+  json messages = json::array();
+  std::size_t shown = 0;
+  for (const auto& m : info.messages) {
+    if (!m.is(session_wake()) && shown++ < max_info_messages) {
+      messages.push_back(to_string(m));
+    }
+  }
+  json out{{"pid", pid_json(info.self)},
+           {"current_function", info.current_function},
+           {"initial_call", info.initial_call},
+           {"status", status_name(info.status)},
+           {"message_queue_len", info.message_queue_len},
+           {"messages", std::move(messages)},
+           {"links", pid_list(info.links)},
+           {"monitors", pid_list(info.monitors)},
+           {"monitored_by", pid_list(info.monitored_by)},
+           {"trap_exit", info.trap_exit},
+           {"memory", info.memory},
+           {"reductions", info.reductions},
+           {"dropped", info.dropped},
+           {"long_running", info.long_running}};
+  if (info.registered_name) {
+    out["registered_name"] = to_string(term(*info.registered_name));
+  }
+  if (auto rec = st.events.child(info.self)) {
+    out["path"] = rec->path;
+    out["restarts"] = st.events.restarts(rec->path);
+    if (rec->supervisor != pid{}) {
+      out["parent"] = pid_json(rec->supervisor);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+task<outcome> cmd_hello(session_env& env, const request& /*req*/) {
+  json r{{"daemon", "vigild"},
+         {"version", VIGIL_VERSION},
+         {"protocol", protocol_version},
+         {"self", pid_json(env.self.self())},
+         {"pid", static_cast<std::int64_t>(::getpid())}};
+  co_return outcome::success(dump(r));
+}
+
+task<outcome> cmd_status(session_env& env, const request& req) {
+  auto cfg = env.st.config();
+  auto tree = co_await walk_tree(env.self, env.st.root(), *cfg);
+  if (!tree) {
+    co_return from_error(tree.error());
+  }
+  json rows = json::array();
+  add_rows(env.st, *tree, req.names, steady_ms(), rows);
+  if (!req.names.empty() && rows.empty()) {
+    co_return outcome::failure(error_code::not_found,
+                               "no worker named '" + req.names.front() + "'");
+  }
+  json r{{"workers", std::move(rows)}};
+  co_return outcome::success(dump(r));
+}
+
+task<outcome> cmd_tree(session_env& env, const request& /*req*/) {
+  auto cfg = env.st.config();
+  auto tree = co_await walk_tree(env.self, env.st.root(), *cfg);
+  if (!tree) {
+    co_return from_error(tree.error());
+  }
+  json r{{"tree", tree_json(*tree)}};
+  co_return outcome::success(dump(r));
+}
+
+task<outcome> cmd_info(session_env& env, const request& req) {
+  auto target = co_await resolve_target(env, req.target);
+  if (!target) {
+    co_return target.error();
+  }
+  if (!target->process) {
+    co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");
+  }
+  pid p = *target->process;
+  std::optional<process_info> info;
+  if (p == env.self.self()) {
+    info = env.self.info();
+  } else {
+    // runtime::info waits for the target: off the scheduler thread, on the blocking pool.
+    runtime& rt = env.st.rt;
+    info = co_await env.self.blocking([&rt, p] { return rt.info(p); });
+  }
+  if (!info) {
+    co_return outcome::failure(error_code::not_found, to_string(term(p)) + " is not alive");
+  }
+  json r{{"info", info_json(env.st, *info)}};
+  co_return outcome::success(dump(r));
+}
+
+task<outcome> cmd_alive(session_env& env, const request& req) {
+  auto target = co_await resolve_target(env, req.target);
+  if (!target) {
+    co_return target.error();
+  }
+  bool alive = target->process && env.st.rt.alive(*target->process);
+  json r{{"alive", alive}};
+  co_return outcome::success(dump(r));
+}
+
+task<outcome> cmd_registered(session_env& env, const request& /*req*/) {
+  json names = json::array();
+  for (atom a : env.st.rt.registered()) {
+    if (auto p = env.st.rt.whereis(a)) {
+      names.push_back(json{{"name", to_string(term(a))}, {"pid", pid_json(*p)}});
+    }
+  }
+  json r{{"names", std::move(names)}};
+  co_return outcome::success(dump(r));
+}
+
+} // namespace vigil::daemon

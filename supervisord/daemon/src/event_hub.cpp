@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "event_hub.hpp"
+
+#include "vigil/config/reload.hpp"
+#include "vigil/daemon/term_args.hpp"
+#include "vigil/term/text.hpp"
+
+#include "event_store.hpp"
+#include "outbox.hpp"
+#include "state.hpp"
+#include "tree_walk.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vigil::daemon {
+namespace {
+
+using supervision::child_type;
+using supervision::strategy;
+
+const atom a_started("$vigil_started");
+const atom a_root("$vigil_root");
+const atom a_session("$vigil_session_watch");
+const atom a_sups("$vigil_sups");
+
+/// Exit codes of vigild (docs/vigild.md).
+constexpr int exit_ok = 0;
+constexpr int exit_temporary = 111;
+
+struct watch {
+  enum class kind : std::uint8_t { child, supervisor, root, session };
+  kind what = kind::child;
+  pid process;
+  std::string path;
+  std::uint64_t conn = 0;
+};
+
+struct pending_start {
+  pid sup;
+  std::string id;
+  pid child;
+  std::uint64_t seq = 0;
+};
+
+struct hub {
+  context& self;
+  daemon_state& st;
+  pid root;
+  std::map<pid, std::string> sup_paths;
+  std::map<reference, watch> watches;
+  std::vector<pending_start> pending;
+  std::uint64_t seq = 0;
+  bool resolving = false;
+  std::uint64_t resolve_seq = 0; ///< starts seen before the running resolver began
+
+  void watch_pid(pid p, watch w) {
+    w.process = p;
+    watches.emplace(self.monitor(p), std::move(w));
+  }
+
+  [[nodiscard]] bool dynamic_under(const std::string& sup_path) const {
+    auto cfg = st.config();
+    auto ids = split_path(sup_path);
+    const supervision::supervisor_spec* s = &cfg->root;
+    if (!ids.empty()) {
+      const auto* c = config::find_child(cfg->root, ids);
+      s = c != nullptr ? c->supervisor.get() : nullptr;
+    }
+    return s != nullptr && s->how == strategy::simple_one_for_one;
+  }
+
+  void emit_start(const std::string& sup_path, const pending_start& p) {
+    std::string path = sup_path + "/" + p.id;
+    st.events.started(path, p.child, p.sup, dynamic_under(sup_path));
+    watch_pid(p.child, watch{watch::kind::child, {}, path, 0});
+  }
+
+  void on_started(const term& m) {
+    pending_start p{m[1].as_pid(), std::string(m[2].as_string()), m[3].as_pid(), ++seq};
+    if (auto it = sup_paths.find(p.sup); it != sup_paths.end()) {
+      emit_start(it->second, p);
+      return;
+    }
+    pending.push_back(std::move(p));
+    resolve();
+  }
+
+  void on_root(pid r) {
+    root = r;
+    if (r == pid{}) {
+      return;
+    }
+    sup_paths[r] = "root";
+    st.events.started("root", r, pid{}, false);
+    watch_pid(r, watch{watch::kind::root, {}, "root", 0});
+    flush_pending(false);
+  }
+
+  /// Emits the pending starts whose supervisor is known; with `give_up`, names the others
+  /// by their supervisor's pid (a supervisor that died before anyone could ask its parent).
+  void flush_pending(bool give_up) {
+    std::vector<pending_start> left;
+    for (auto& p : pending) {
+      if (auto it = sup_paths.find(p.sup); it != sup_paths.end()) {
+        emit_start(it->second, p);
+      } else if (give_up && p.seq <= resolve_seq) {
+        emit_start(to_string(term(p.sup)), p);
+      } else {
+        left.push_back(std::move(p));
+      }
+    }
+    pending = std::move(left);
+    if (!pending.empty()) {
+      resolve();
+    }
+  }
+
+  void resolve();
+
+  void on_sups(const term& list) {
+    resolving = false;
+    for (const auto& entry : list.elements()) {
+      pid p = entry[0].as_pid();
+      std::string path(entry[1].as_string());
+      if (sup_paths.emplace(p, path).second) {
+        st.events.started(path, p, pid{}, false);
+        watch_pid(p, watch{watch::kind::supervisor, {}, path, 0});
+      }
+    }
+    flush_pending(true);
+  }
+
+  void on_down(const term& m) {
+    auto it = watches.find(m[1].as_reference());
+    if (it == watches.end()) {
+      return;
+    }
+    watch w = std::move(it->second);
+    watches.erase(it);
+    const term& reason = m[4];
+    if (w.what == watch::kind::session) {
+      st.out.push({post_kind::close, w.conn, {}, 0});
+      return;
+    }
+    st.events.exited(w.path, w.process, reason);
+    if (w.what == watch::kind::supervisor) {
+      sup_paths.erase(w.process);
+    }
+    if (w.what == watch::kind::root) {
+      sup_paths.erase(w.process);
+      root_down(w.process, reason);
+    }
+  }
+
+  void root_down(pid r, const term& reason) {
+    if (st.retired(r) || st.stopping.load()) {
+      return;
+    }
+    st.events.gave_up("root", reason);
+    // auto_shutdown at the root is the tree ending its work; anything else is a failure
+    // that a service manager should see.
+    bool finished = st.config()->root.auto_shutdown != supervision::auto_shutdown::never
+                    && reason.is(atoms::shutdown);
+    spdlog::log(finished ? spdlog::level::info : spdlog::level::err,
+                "the root supervisor exited ({}); vigild stops", to_string(reason));
+    st.out.push({post_kind::root_down, 0, {}, finished ? exit_ok : exit_temporary});
+  }
+};
+
+/// Walks the tree and tells the hub each supervisor's pid and path.
+task<> resolver(context& self, daemon_state& st, pid hub_pid, pid root) {
+  auto cfg = st.config();
+  std::vector<term> found;
+  auto tree = co_await walk_tree(self, root, *cfg);
+  if (tree) {
+    std::vector<const tree_node*> stack{&*tree};
+    while (!stack.empty()) {
+      const tree_node* n = stack.back();
+      stack.pop_back();
+      for (const auto& c : n->children) {
+        if (c.type == child_type::supervisor && c.process) {
+          found.push_back(vigil::make_tuple(*c.process, c.path));
+          stack.push_back(&c);
+        }
+      }
+    }
+  }
+  self.send(hub_pid, vigil::make_tuple(a_sups, term::list(found)));
+}
+
+void hub::resolve() {
+  if (resolving || root == pid{}) {
+    return;
+  }
+  resolving = true;
+  resolve_seq = seq;
+  self.spawn(resolver, st, self.self(), root);
+}
+
+bool tagged(const term& m, atom tag, std::size_t size) {
+  return m.is_tuple() && m.size() == size && m[0].is(tag);
+}
+
+task<> hub_process(context& self, daemon_state& st) {
+  hub h{self, st, pid{}, {}, {}, {}, 0, false, 0};
+  for (;;) {
+    auto m = co_await self.receive();
+    const term& msg = m.message;
+    if (tagged(msg, a_started, 4)) {
+      h.on_started(msg);
+    } else if (tagged(msg, atoms::down, 5)) {
+      h.on_down(msg);
+    } else if (tagged(msg, a_root, 2)) {
+      h.on_root(msg[1].as_pid());
+    } else if (tagged(msg, a_sups, 2)) {
+      h.on_sups(msg[1]);
+    } else if (tagged(msg, a_session, 3)) {
+      h.watch_pid(
+          msg[1].as_pid(),
+          watch{watch::kind::session, {}, {}, static_cast<std::uint64_t>(msg[2].as_integer())});
+    }
+  }
+}
+
+} // namespace
+
+pid start_event_hub(daemon_state& st) {
+  spawn_options options{.initial_call = "vigild:event_hub/1"};
+  auto p = st.rt.spawn_opt(options, hub_process, st);
+  return p ? *p : pid{};
+}
+
+supervision::child_factory watch_starts(supervision::child_factory inner, pid hub_pid) {
+  return [inner = std::move(inner), hub_pid](context& sup,
+                                             const supervision::child_spec& spec) -> result<pid> {
+    auto started = inner(sup, spec);
+    if (started) {
+      sup.send(hub_pid, vigil::make_tuple(a_started, sup.self(), spec.id, *started));
+    }
+    return started;
+  };
+}
+
+void announce_root(runtime& rt, pid hub_pid, pid root) {
+  rt.send(hub_pid, vigil::make_tuple(a_root, root));
+}
+
+void watch_session(runtime& rt, pid hub_pid, pid session, std::uint64_t conn) {
+  rt.send(hub_pid, vigil::make_tuple(a_session, session, static_cast<std::int64_t>(conn)));
+}
+
+} // namespace vigil::daemon

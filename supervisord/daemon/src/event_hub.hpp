@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The event hub: one process that turns starts and exits in the tree into events.
+//
+// The supervision component has no event hook yet, so the daemon wraps the child factory:
+// each start sends the hub {started, supervisor, id, child}. The hub names the child by its
+// path (a supervisor's path is learnt from the root down with which_children, by a short-
+// lived resolver process, since a nested supervisor is started by its parent without the
+// factory), records process_started / process_restarted, and monitors the child, so that
+// its DOWN becomes process_exited with the reason. It also watches the root supervisor (an
+// exit nobody asked for is supervisor_gave_up, and the daemon stops) and each control
+// session (its death closes the connection).
+
+#include "vigil/runtime/context.hpp"
+#include "vigil/supervision/supervisor.hpp"
+
+#include <cstdint>
+
+namespace vigil::daemon {
+
+class daemon_state;
+
+/// Spawns the hub; `st` must outlive it.
+[[nodiscard]] pid start_event_hub(daemon_state& st);
+
+/// `inner`, telling `hub` about every child it starts.
+[[nodiscard]] supervision::child_factory watch_starts(supervision::child_factory inner, pid hub);
+
+/// Tells the hub that `root` is the root supervisor now. A null pid says a new root is on
+/// its way (a reload replaces the tree): starts wait until it is announced.
+void announce_root(runtime& rt, pid hub, pid root);
+
+/// Asks the hub to close connection `conn` when `session` dies.
+void watch_session(runtime& rt, pid hub, pid session, std::uint64_t conn);
+
+} // namespace vigil::daemon

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "event_store.hpp"
+
+#include "vigil/term/text.hpp"
+
+#include "outbox.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+namespace vigil::daemon {
+namespace {
+
+using json = nlohmann::json;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+json event_head(std::string_view name) {
+  return json{{"v", 1}, {"event", name}, {"ts", wall_ms()}};
+}
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<std::string> tail(const std::deque<std::string>& ring, std::size_t n) {
+  std::size_t skip = ring.size() > n ? ring.size() - n : 0;
+  return {ring.begin() + static_cast<std::ptrdiff_t>(skip), ring.end()};
+}
+
+} // namespace
+
+event_store::event_store(outbox& out, std::size_t capacity, std::size_t log_lines)
+    : out_(out), capacity_(capacity), log_capacity_(log_lines) {}
+
+void event_store::publish(std::string event_json) {
+  // Called with mutex_ held: posting under the lock keeps every follower's order the
+  // store's order, and a new follower's reply before its first streamed event.
+  for (auto conn : event_followers_) {
+    out_.push({post_kind::line, conn, event_json + "\n", 0});
+  }
+  events_.push_back(std::move(event_json));
+  if (events_.size() > capacity_) {
+    events_.pop_front();
+  }
+}
+
+void event_store::started(const std::string& path, pid child, pid supervisor, bool dynamic) {
+  json e;
+  std::lock_guard lock(mutex_);
+  children_[pid_key(child)] = child_record{path, supervisor, steady_ms()};
+  std::uint32_t runs = dynamic ? 0 : starts_[path]++;
+  if (runs == 0) {
+    e = event_head("process_started");
+    e["path"] = path;
+    e["pid"] = to_string(term(child));
+  } else {
+    e = event_head("process_restarted");
+    e["path"] = path;
+    e["pid"] = to_string(term(child));
+    e["restarts"] = runs;
+  }
+  publish(dump(e));
+}
+
+void event_store::exited(const std::string& path, pid child, const term& reason) {
+  json e = event_head("process_exited");
+  e["path"] = path;
+  e["pid"] = to_string(term(child));
+  e["reason"] = to_string(reason);
+  std::lock_guard lock(mutex_);
+  children_.erase(pid_key(child));
+  publish(dump(e));
+}
+
+void event_store::gave_up(const std::string& path, const term& reason) {
+  json e = event_head("supervisor_gave_up");
+  e["path"] = path;
+  e["reason"] = to_string(reason);
+  std::lock_guard lock(mutex_);
+  publish(dump(e));
+}
+
+void event_store::reloaded(const std::string& plan_json) {
+  json e = event_head("config_reloaded");
+  e["plan"] = json::parse(plan_json, nullptr, false);
+  std::lock_guard lock(mutex_);
+  publish(dump(e));
+}
+
+void event_store::log_line(const std::string& path, const std::string& stream,
+                           const std::string& line) {
+  json entry{{"ts", wall_ms()}, {"stream", stream}, {"line", line}};
+  json e = event_head("log");
+  e["path"] = path;
+  e["stream"] = stream;
+  e["line"] = line;
+  std::string event_line = dump(e) + "\n";
+  std::lock_guard lock(mutex_);
+  auto& ring = logs_[path];
+  ring.push_back(dump(entry));
+  if (ring.size() > log_capacity_) {
+    ring.pop_front();
+  }
+  for (const auto& [conn, followed] : log_followers_) {
+    if (followed == path) {
+      out_.push({post_kind::line, conn, event_line, 0});
+    }
+  }
+}
+
+void event_store::forget_path(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  starts_.erase(path);
+}
+
+std::optional<child_record> event_store::child(pid p) const {
+  std::lock_guard lock(mutex_);
+  auto it = children_.find(pid_key(p));
+  if (it == children_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::uint32_t event_store::restarts(const std::string& path) const {
+  std::lock_guard lock(mutex_);
+  auto it = starts_.find(path);
+  return it == starts_.end() || it->second == 0 ? 0 : it->second - 1;
+}
+
+std::vector<std::string> event_store::recent(std::size_t n) const {
+  std::lock_guard lock(mutex_);
+  return tail(events_, n);
+}
+
+std::vector<std::string> event_store::logs(const std::string& path, std::size_t n) const {
+  std::lock_guard lock(mutex_);
+  auto it = logs_.find(path);
+  return it == logs_.end() ? std::vector<std::string>{} : tail(it->second, n);
+}
+
+void event_store::follow_events(std::uint64_t conn, std::size_t n, const reply_builder& reply) {
+  std::lock_guard lock(mutex_);
+  out_.push({post_kind::line, conn, reply(tail(events_, n)), 0});
+  event_followers_.insert(conn);
+}
+
+void event_store::follow_logs(std::uint64_t conn, const std::string& path, std::size_t n,
+                              const reply_builder& reply) {
+  std::lock_guard lock(mutex_);
+  auto it = logs_.find(path);
+  out_.push({post_kind::line, conn,
+             reply(it == logs_.end() ? std::vector<std::string>{} : tail(it->second, n)), 0});
+  log_followers_[conn] = path;
+}
+
+void event_store::unfollow(std::uint64_t conn) {
+  std::lock_guard lock(mutex_);
+  event_followers_.erase(conn);
+  log_followers_.erase(conn);
+}
+
+} // namespace vigil::daemon

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <syslog.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace vigil::daemon {
+namespace {
+
+/// `%*`: the sd-daemon(3) priority of a message, "<3>" for an error.
+class priority_flag : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*tm*/,
+              spdlog::memory_buf_t& dest) override {
+    char digit = '6';
+    switch (msg.level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug: digit = '7'; break;
+    case spdlog::level::info: digit = '6'; break;
+    case spdlog::level::warn: digit = '4'; break;
+    case spdlog::level::err: digit = '3'; break;
+    case spdlog::level::critical: digit = '2'; break;
+    default: break;
+    }
+    const char text[] = {'<', digit, '>'};
+    dest.append(text, text + 3);
+  }
+
+  [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<priority_flag>();
+  }
+};
+
+bool set_env(const char* name) {
+  const char* value = std::getenv(name); // NOLINT(concurrency-mt-unsafe): before threads
+  return value != nullptr && *value != '\0';
+}
+
+spdlog::sink_ptr journal_sink() {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<priority_flag>('*').set_pattern("%*%v");
+  sink->set_formatter(std::move(formatter));
+  return sink;
+}
+
+} // namespace
+
+bool under_systemd() {
+  return set_env("JOURNAL_STREAM") || set_env("INVOCATION_ID");
+}
+
+result<void> setup_logging(const log_options& options) {
+  std::vector<spdlog::sink_ptr> sinks;
+  try {
+    if (options.journal) {
+      sinks.push_back(journal_sink());
+    } else if (options.foreground) {
+      auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+      sink->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+      sinks.push_back(sink);
+    } else if (options.syslog && !options.file) {
+      sinks.push_back(
+          std::make_shared<spdlog::sinks::syslog_sink_mt>("vigild", LOG_PID, LOG_DAEMON, false));
+    }
+    if (options.file) {
+      auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(*options.file);
+      sink->set_pattern("%Y-%m-%d %H:%M:%S.%e [%P] %-5l %v");
+      sinks.push_back(sink);
+    }
+  } catch (const spdlog::spdlog_ex& e) {
+    return error{std::make_error_code(std::errc::io_error),
+                 std::string("unable to open the log: ") + e.what()};
+  }
+  auto logger = std::make_shared<spdlog::logger>("vigild", sinks.begin(), sinks.end());
+  // Every line reaches the file at once: vigild is quiet, and a crash loses nothing.
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+  set_log_level(options.level);
+  return {};
+}
+
+bool set_log_level(std::string_view level) {
+  auto parsed = spdlog::level::from_str(std::string(level));
+  if (parsed == spdlog::level::off && level != "off") {
+    return false;
+  }
+  spdlog::set_level(parsed);
+  return true;
+}
+
+} // namespace vigil::daemon

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "reload.hpp"
+
+#include "vigil/supervision/client.hpp"
+#include "vigil/supervision/supervisor.hpp"
+
+#include "event_hub.hpp"
+#include "event_store.hpp"
+#include "json_util.hpp"
+#include "logging.hpp"
+#include "notify.hpp"
+#include "outbox.hpp"
+#include "state.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace vigil::daemon {
+namespace {
+
+using config::plan_step;
+using supervision::child_type;
+
+constexpr timeout step_timeout{30000};
+
+/// Lets the next reload run when this one ends, however it ends.
+struct reload_guard {
+  std::atomic<bool>& flag;
+
+  explicit reload_guard(std::atomic<bool>& f) noexcept : flag(f) {}
+
+  reload_guard(const reload_guard&) = delete;
+  reload_guard& operator=(const reload_guard&) = delete;
+
+  ~reload_guard() { flag.store(false); }
+};
+
+bool replaces_tree(const config::reload_plan& plan) {
+  return !plan.changes.empty() && plan.changes.front().path.empty()
+         && plan.changes.front().what == config::action::restart;
+}
+
+/// The running supervisor at `ids` (empty for the root), asking each level's parent.
+task<std::optional<pid>> supervisor_at(context& self, pid root, const config::child_path& ids) {
+  pid sup = root;
+  for (const auto& id : ids) {
+    auto rows = co_await supervision::which_children(self, sup, step_timeout);
+    if (!rows) {
+      co_return std::nullopt;
+    }
+    std::optional<pid> next;
+    for (const auto& row : *rows) {
+      if (row.id == id && row.type == child_type::supervisor) {
+        next = row.process;
+      }
+    }
+    if (!next) {
+      co_return std::nullopt;
+    }
+    sup = *next;
+  }
+  co_return sup;
+}
+
+bool missing(const result<void>& r) {
+  return !r && r.error().code == make_error_code(errc::not_found);
+}
+
+task<std::optional<std::string>> stop_step(context& self, pid root, const plan_step& step) {
+  config::child_path parent(step.path.begin(), step.path.end() - 1);
+  auto sup = co_await supervisor_at(self, root, parent);
+  if (!sup) {
+    co_return std::nullopt; // its supervisor went first, and took it along
+  }
+  const std::string& id = step.path.back();
+  auto stopped = co_await supervision::terminate_child(self, *sup, id, step_timeout);
+  if (!stopped && !missing(stopped)) {
+    co_return "stop " + config::path_text(step.path) + ": " + stopped.error().message();
+  }
+  auto deleted = co_await supervision::delete_child(self, *sup, id, step_timeout);
+  if (!deleted && !missing(deleted)) {
+    co_return "stop " + config::path_text(step.path) + ": " + deleted.error().message();
+  }
+  co_return std::nullopt;
+}
+
+task<std::optional<std::string>>
+start_step(context& self, pid root, const config::config_tree& next, const plan_step& step) {
+  const auto* spec = config::find_child(next.root, step.path);
+  config::child_path parent(step.path.begin(), step.path.end() - 1);
+  auto sup = co_await supervisor_at(self, root, parent);
+  if (spec == nullptr || !sup) {
+    co_return "start " + config::path_text(step.path) + ": its supervisor is not running";
+  }
+  auto started = co_await supervision::start_child(self, *sup, *spec, step_timeout);
+  if (!started) {
+    co_return "start " + config::path_text(step.path) + ": " + started.error().message();
+  }
+  co_return std::nullopt;
+}
+
+/// Stops the whole tree and starts the new one (the root's strategy changed nature).
+task<std::optional<std::string>> replace_tree(context& self, daemon_state& st,
+                                              const config::config_tree& next) {
+  pid old_root = st.root();
+  announce_root(st.rt, st.hub, pid{});
+  st.retire_root(old_root);
+  (void)co_await supervision::stop_supervisor(self, old_root, atoms::shutdown);
+  supervision::start_options options;
+  options.link = false;
+  auto started = co_await supervision::start_supervisor(self, next.root, st.factory, options);
+  if (!started) {
+    st.out.push({post_kind::root_down, 0, {}, 111});
+    co_return "the new tree did not start: " + started.error().message();
+  }
+  st.set_root(*started);
+  announce_root(st.rt, st.hub, *started);
+  co_return std::nullopt;
+}
+
+task<std::vector<std::string>> apply_steps(context& self, daemon_state& st,
+                                           const config::config_tree& next,
+                                           const config::reload_plan& plan) {
+  std::vector<std::string> failures;
+  if (replaces_tree(plan)) {
+    if (auto f = co_await replace_tree(self, st, next)) {
+      failures.push_back(std::move(*f));
+    }
+    co_return failures;
+  }
+  for (const auto& step : plan.steps) {
+    std::optional<std::string> failed;
+    if (step.what == plan_step::kind::stop) {
+      failed = co_await stop_step(self, st.root(), step);
+      st.events.forget_path(config::path_text(step.path));
+    } else if (step.what == plan_step::kind::start) {
+      failed = co_await start_step(self, st.root(), next, step);
+    } else {
+      failed = "update " + config::path_text(step.path) + " (" + step.reason
+               + "): not applied to the running process, which keeps its old settings until "
+                 "vigild restarts (the supervision API cannot change a running child's spec)";
+    }
+    if (failed) {
+      failures.push_back(std::move(*failed));
+    }
+  }
+  co_return failures;
+}
+
+void apply_daemon_options(daemon_state& st, const config::config_tree& next,
+                          const config::reload_plan& plan) {
+  for (const auto& name : plan.daemon_changes) {
+    if (name == "log_level") {
+      set_log_level(next.daemon.log_level);
+    } else if (name == "allowed_users" || name == "allowed_groups") {
+      auto resolved = resolve_policy(next.daemon.allowed_users, next.daemon.allowed_groups,
+                                     st.policy().daemon_uid);
+      for (const auto& w : resolved.warnings) {
+        spdlog::warn("{}", w);
+      }
+      st.set_policy(std::move(resolved.policy));
+    } else {
+      spdlog::warn("daemon.{} changed: it takes effect when vigild restarts", name);
+    }
+  }
+}
+
+} // namespace
+
+task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run) {
+  reload_result r;
+  if (st.reloading.exchange(true)) {
+    r.busy = true;
+    co_return r;
+  }
+  reload_guard guard(st.reloading);
+  const auto& path = st.config_path;
+  auto loaded = co_await self.blocking([&path] { return config::load_config(path); });
+  if (!loaded) {
+    r.errors = config::to_string(loaded.error());
+    spdlog::error("reload of {} failed; the running tree is unchanged:\n{}", path.string(),
+                  r.errors);
+    co_return r;
+  }
+  r.loaded = true;
+  auto old = st.config();
+  auto next = std::make_shared<const config::config_tree>(std::move(*loaded));
+  r.plan = config::diff(*old, *next);
+  if (dry_run) {
+    co_return r;
+  }
+  notify_reloading();
+  spdlog::info("reloading {}:\n{}", path.string(), config::describe(r.plan));
+  st.set_config(next);
+  r.failures = co_await apply_steps(self, st, *next, r.plan);
+  apply_daemon_options(st, *next, r.plan);
+  for (const auto& f : r.failures) {
+    spdlog::warn("reload: {}", f);
+  }
+  r.applied = true;
+  st.events.reloaded(plan_json(r.plan));
+  notify_systemd("READY=1\nSTATUS=running; config reloaded");
+  co_return r;
+}
+
+std::string plan_json(const config::reload_plan& plan) {
+  json out = json::array();
+  for (const auto& c : plan.changes) {
+    if (c.what != config::action::unchanged) {
+      out.push_back(json{{"path", config::path_text(c.path)},
+                         {"action", config::to_string(c.what)},
+                         {"reason", c.reason}});
+    }
+  }
+  for (const auto& name : plan.daemon_changes) {
+    out.push_back(json{{"path", "daemon." + name}, {"action", "update"}, {"reason", "changed"}});
+  }
+  return dump(out);
+}
+
+} // namespace vigil::daemon

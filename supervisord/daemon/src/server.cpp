@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server.hpp"
+
+#include "vigil/daemon/auth.hpp"
+#include "vigil/daemon/request.hpp"
+#include "vigil/os/reaper.hpp"
+#include "vigil/supervision/client.hpp"
+
+#include "event_hub.hpp"
+#include "event_store.hpp"
+#include "notify.hpp"
+#include "outbox.hpp"
+#include "reload.hpp"
+#include "server_connection.hpp"
+#include "session.hpp"
+#include "state.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+
+namespace vigil::daemon {
+namespace {
+
+enum tag : std::uint64_t { tag_signals = 1, tag_listener = 2, tag_outbox = 3 };
+
+constexpr std::size_t max_connections = 1024;
+/// How long a stopping daemon keeps trying to deliver what its clients have not read.
+constexpr std::chrono::milliseconds finish_grace{1000};
+
+task<> stopper(context& self, daemon_state& st) {
+  pid root = st.root();
+  st.retire_root(root);
+  (void)co_await supervision::stop_supervisor(self, root, atoms::shutdown);
+  st.out.push({post_kind::tree_stopped, 0, {}, 0});
+}
+
+task<> reloader(context& self, daemon_state& st) {
+  auto r = co_await reload_config(self, st, false);
+  if (r.busy) {
+    spdlog::warn("SIGHUP: a reload is already in progress; this one is ignored");
+  }
+}
+
+} // namespace
+
+server::server(daemon_state& st, unique_fd listener, std::string socket_path, unique_fd signals)
+    : st_(st), epoll_(::epoll_create1(EPOLL_CLOEXEC)), listener_(std::move(listener)),
+      socket_path_(std::move(socket_path)), signals_(std::move(signals)) {
+  add_fd(signals_.get(), tag_signals, EPOLLIN);
+  add_fd(listener_.get(), tag_listener, EPOLLIN);
+  add_fd(st_.out.fd(), tag_outbox, EPOLLIN);
+  if (auto timeout = watchdog_timeout_from_env()) {
+    watchdog_.emplace(st_.rt, *timeout);
+  }
+}
+
+server::~server() = default;
+
+void server::add_fd(int fd, std::uint64_t t, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = t;
+  (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+}
+
+int server::run() {
+  std::array<epoll_event, 64> events{};
+  while (!finished()) {
+    int wait_ms = -1;
+    if (finishing_) {
+      auto left = finish_by_ - std::chrono::steady_clock::now();
+      wait_ms = static_cast<int>(std::max<std::int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
+    }
+    if (watchdog_) {
+      // The loop wakes for the watchdog only when systemd asked for one.
+      wait_ms = wait_ms < 0 ? watchdog_->wait_ms() : std::min(wait_ms, watchdog_->wait_ms());
+    }
+    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
+    if (n < 0 && errno != EINTR) {
+      spdlog::critical("unable to epoll_wait: {}", std::strerror(errno));
+      return 111;
+    }
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& ev = events[static_cast<std::size_t>(i)];
+      if (ev.data.u64 == tag_signals) {
+        on_signals();
+      } else if (ev.data.u64 == tag_listener) {
+        on_accept();
+      } else if (ev.data.u64 == tag_outbox) {
+        on_outbox();
+      } else if (auto it = conns_.find(ev.data.u64); it != conns_.end()) {
+        connection& c = *it->second;
+        if ((ev.events & (EPOLLERR | EPOLLHUP)) != 0) {
+          peer_gone(c);
+          continue;
+        }
+        if ((ev.events & EPOLLOUT) != 0) {
+          flush(c);
+        }
+        if (conns_.contains(ev.data.u64) && (ev.events & EPOLLIN) != 0) {
+          on_readable(c);
+        }
+      }
+    }
+    if (watchdog_) {
+      watchdog_->tick(status_text());
+    }
+  }
+  conns_.clear();
+  if (::unlink(socket_path_.c_str()) != 0 && errno != ENOENT) {
+    spdlog::warn("unable to remove {}: {}", socket_path_, std::strerror(errno));
+  }
+  return exit_code_;
+}
+
+std::string server::status_text() const {
+  if (stopping_) {
+    return "stopping the tree";
+  }
+  if (st_.reloading.load()) {
+    return "reloading the config";
+  }
+  return "running: " + std::to_string(st_.rt.process_count()) + " processes, "
+         + std::to_string(conns_.size()) + " control connections";
+}
+
+bool server::finished() const {
+  return finishing_ && (conns_.empty() || std::chrono::steady_clock::now() >= finish_by_);
+}
+
+void server::on_signals() {
+  signalfd_siginfo info{};
+  while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
+    switch (info.ssi_signo) {
+    case SIGTERM:
+    case SIGINT:
+      if (stopping_) {
+        spdlog::warn("second stop signal: exiting without waiting for the tree");
+        exit_code_ = 111;
+        begin_finish();
+        finish_by_ = std::chrono::steady_clock::now();
+      } else {
+        spdlog::info("{}: stopping the tree", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        begin_shutdown(0);
+      }
+      break;
+    case SIGHUP: start_reload(); break;
+    case SIGCHLD:
+      // Orphans only: OS-process workers reap their own children through pidfds, and a
+      // waitpid(-1) here would steal their exit statuses (vigil/os/reaper.hpp).
+      (void)os::reap_orphans();
+      break;
+    default: break;
+    }
+  }
+}
+
+void server::start_reload() {
+  if (stopping_) {
+    return;
+  }
+  spdlog::info("SIGHUP: reloading {}", st_.config_path.string());
+  st_.rt.spawn(reloader, st_);
+}
+
+void server::on_accept() {
+  for (;;) {
+    unique_fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        spdlog::warn("unable to accept a connection: {}", std::strerror(errno));
+      }
+      return;
+    }
+    admit(std::move(fd));
+  }
+}
+
+void server::admit(unique_fd fd) {
+  auto refuse = [&fd](error_code code, const std::string& message) {
+    std::string line = reply_error("null", code, message);
+    (void)::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  };
+  auto peer = read_peer_credentials(fd.get());
+  if (!peer || !authorized(*peer, st_.policy())) {
+    std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
+    spdlog::warn("refused a control connection from {} (pid {})", who, peer ? peer->pid : 0);
+    refuse(error_code::unauthorized, who
+                                         + " may not use this socket; see allowed_users and "
+                                           "allowed_groups in docs/config.md");
+    return;
+  }
+  if (conns_.size() >= max_connections) {
+    refuse(error_code::failed, "too many connections");
+    return;
+  }
+  auto c = std::make_unique<connection>();
+  c->id = next_id_++;
+  c->fd = std::move(fd);
+  c->channel = std::make_shared<session_channel>(c->id);
+  auto session = start_session(st_, c->channel);
+  if (!session) {
+    spdlog::error("unable to start a session process: {}", session.error().message());
+    return;
+  }
+  c->session = *session;
+  watch_session(st_.rt, st_.hub, c->session, c->id);
+  add_fd(c->fd.get(), c->id, EPOLLIN);
+  spdlog::debug("control connection {} from uid {} (pid {}), session {}", c->id, peer->uid,
+                peer->pid, to_string(term(c->session)));
+  conns_.emplace(c->id, std::move(c));
+}
+
+void server::on_outbox() {
+  for (const auto& p : st_.out.take()) {
+    handle(p);
+  }
+}
+
+void server::handle(const post& p) {
+  auto it = conns_.find(p.conn);
+  connection* c = it == conns_.end() ? nullptr : it->second.get();
+  switch (p.kind) {
+  case post_kind::line:
+    if (c != nullptr && !p.text.empty()) {
+      append_output(*c, p.text);
+    }
+    return;
+  case post_kind::close:
+    if (c != nullptr) {
+      c->close_when_flushed = true;
+      flush(*c);
+    }
+    return;
+  case post_kind::done:
+    if (c != nullptr) {
+      c->pending -= c->pending > 0 ? 1 : 0;
+      watch(*c);
+    }
+    return;
+  case post_kind::shutdown:
+    if (!stopping_) {
+      spdlog::info("shutdown requested on control connection {}: stopping the tree", p.conn);
+    }
+    begin_shutdown(p.code);
+    return;
+  case post_kind::tree_stopped: begin_finish(); return;
+  case post_kind::root_down:
+    if (!stopping_) {
+      stopping_ = true;
+      st_.stopping.store(true);
+      exit_code_ = p.code;
+      notify_systemd("STOPPING=1\nSTATUS=stopping the tree");
+      begin_finish();
+    }
+    return;
+  }
+}
+
+void server::begin_shutdown(int code) {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  exit_code_ = code;
+  st_.stopping.store(true);
+  notify_systemd("STOPPING=1\nSTATUS=stopping the tree");
+  (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listener_.get(), nullptr);
+  listener_.reset();
+  st_.rt.spawn(stopper, st_);
+}
+
+void server::begin_finish() {
+  if (finishing_) {
+    return;
+  }
+  finishing_ = true;
+  finish_by_ = std::chrono::steady_clock::now() + finish_grace;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, c] : conns_) {
+    ids.push_back(id);
+  }
+  for (auto id : ids) {
+    auto it = conns_.find(id);
+    it->second->close_when_flushed = true;
+    flush(*it->second);
+  }
+}
+
+} // namespace vigil::daemon

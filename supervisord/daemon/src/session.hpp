@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// A control session: the process that each connection owns (docs/protocol.md, "Sessions and
+// self()"). The event loop validates request lines and queues them on the session's channel;
+// the session runs them one after the other, so replies keep request order, and posts each
+// reply line to the outbox. Its pid is the client's self(): messages sent to it wait in its
+// mailbox for `send --await`, `flush` and `receive`.
+
+#include "vigil/daemon/request.hpp"
+#include "vigil/runtime/runtime.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace vigil::daemon {
+
+class daemon_state;
+
+/// One queued item: a request to run, or a reply the loop already made (an error for a
+/// malformed line) that must still go out in order.
+struct queued_request {
+  request req;
+  std::optional<std::string> ready_reply;
+  /// Close the connection after this item's reply (a line over the limit, end of input).
+  bool close_after = false;
+};
+
+/// The queue between the event loop (producer) and a session process (consumer).
+class session_channel {
+public:
+  explicit session_channel(std::uint64_t conn) noexcept : conn_(conn) {}
+
+  [[nodiscard]] std::uint64_t conn() const noexcept { return conn_; }
+
+  void push(queued_request item);
+  [[nodiscard]] std::optional<queued_request> pop();
+
+  /// The connection is gone: the session ends after its current request.
+  void close() noexcept { closed_.store(true); }
+
+  [[nodiscard]] bool closed() const noexcept { return closed_.load(); }
+
+private:
+  std::uint64_t conn_;
+  std::mutex mutex_;
+  std::deque<queued_request> queue_;
+  std::atomic<bool> closed_{false};
+};
+
+/// The message that wakes a session for new work; never shown to the client.
+[[nodiscard]] atom session_wake();
+
+/// Spawns the session process for `ch`.
+[[nodiscard]] result<pid> start_session(daemon_state& st, std::shared_ptr<session_channel> ch);
+
+} // namespace vigil::daemon

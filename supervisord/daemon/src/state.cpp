@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "state.hpp"
+
+namespace vigil::daemon {
+
+daemon_state::daemon_state(runtime& r, const workers::kind_registry& k, outbox& o, event_store& e,
+                           std::filesystem::path path, config::config_tree c, access_policy p)
+    : rt(r), kinds(k), out(o), events(e), config_path(std::move(path)),
+      config_(std::make_shared<const config::config_tree>(std::move(c))), policy_(std::move(p)) {}
+
+std::shared_ptr<const config::config_tree> daemon_state::config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+
+void daemon_state::set_config(std::shared_ptr<const config::config_tree> c) {
+  std::lock_guard lock(mutex_);
+  config_ = std::move(c);
+}
+
+pid daemon_state::root() const {
+  std::lock_guard lock(mutex_);
+  return root_;
+}
+
+void daemon_state::set_root(pid p) {
+  std::lock_guard lock(mutex_);
+  root_ = p;
+}
+
+access_policy daemon_state::policy() const {
+  std::lock_guard lock(mutex_);
+  return policy_;
+}
+
+void daemon_state::set_policy(access_policy p) {
+  std::lock_guard lock(mutex_);
+  policy_ = std::move(p);
+}
+
+void daemon_state::retire_root(pid r) {
+  std::lock_guard lock(mutex_);
+  retired_.insert(r);
+}
+
+bool daemon_state::retired(pid r) const {
+  std::lock_guard lock(mutex_);
+  return retired_.contains(r);
+}
+
+} // namespace vigil::daemon

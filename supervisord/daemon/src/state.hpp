@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/config/config.hpp"
+#include "vigil/daemon/auth.hpp"
+#include "vigil/runtime/runtime.hpp"
+#include "vigil/supervision/supervisor.hpp"
+#include "vigil/workers/kind_registry.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace vigil::daemon {
+
+class outbox;
+class event_store;
+
+/// What the daemon's processes and its event loop share: the running config, the root
+/// supervisor, who may connect, and the flags of a stop or reload in progress.
+///
+/// The references are set once at start and outlive every process. The rest is guarded by
+/// a mutex or atomic: any thread may call any member.
+class daemon_state {
+public:
+  daemon_state(runtime& rt, const workers::kind_registry& kinds, outbox& out, event_store& events,
+               std::filesystem::path config_path, config::config_tree config, access_policy policy);
+
+  runtime& rt;
+  const workers::kind_registry& kinds;
+  outbox& out;
+  event_store& events;
+  const std::filesystem::path config_path;
+  /// When the daemon started (for `hello`).
+  const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+
+  /// The factory every supervisor of the tree starts its workers with (events included).
+  supervision::child_factory factory;
+  /// The event hub process.
+  pid hub;
+
+  [[nodiscard]] std::shared_ptr<const config::config_tree> config() const;
+  void set_config(std::shared_ptr<const config::config_tree> c);
+
+  [[nodiscard]] pid root() const;
+  void set_root(pid p);
+
+  [[nodiscard]] access_policy policy() const;
+  void set_policy(access_policy p);
+
+  /// Marks `root` as stopped on purpose (shutdown, a reload that replaces the tree), so
+  /// that its exit is not a supervisor giving up.
+  void retire_root(pid root);
+  [[nodiscard]] bool retired(pid root) const;
+
+  /// Set once a shutdown begins; commands then answer `shutting_down`.
+  std::atomic<bool> stopping{false};
+  /// Held by the one reload that runs at a time.
+  std::atomic<bool> reloading{false};
+
+private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const config::config_tree> config_;
+  pid root_;
+  access_policy policy_;
+  std::set<pid> retired_;
+};
+
+} // namespace vigil::daemon

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// vigild as a library: `run_daemon` is the whole program once its options are parsed
+// (src/main.cpp does only that). See docs/vigild.md for the options, signals, exit codes,
+// logging and the control socket.
+
+#include <optional>
+#include <string>
+
+namespace vigil::daemon {
+
+/// vigild's exit codes (s6's convention; docs/vigild.md).
+enum exit_code : int {
+  exit_ok = 0,          ///< a clean stop
+  exit_permanent = 100, ///< a usage or config error: starting again will not help
+  exit_temporary = 111, ///< a system failure (socket in use, out of resources, ...)
+};
+
+/// vigild's command line.
+struct daemon_options {
+  std::string config_path = "/etc/vigil/vigil.toml";
+  /// Validate the config, print the tree and exit.
+  bool check_config = false;
+  /// Stay in the foreground and log to stderr; otherwise vigild detaches, unless systemd or
+  /// a container (PID 1) started it.
+  bool foreground = false;
+  /// The control socket, over the config's `daemon.socket` and the default.
+  std::optional<std::string> socket;
+  /// Also log to this file.
+  std::optional<std::string> log_file;
+  /// Act as a container's init even when not PID 1: stay in the foreground, and end the
+  /// processes left after the tree stops (docs/containers.md). Implied as PID 1.
+  bool init = false;
+};
+
+/// Runs vigild and returns its exit code.
+[[nodiscard]] int run_daemon(const daemon_options& options);
+
+} // namespace vigil::daemon

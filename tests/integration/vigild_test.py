@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Integration tests of vigild: the real daemon in a temporary directory, driven by the real
+vigilctl (and a raw client for malformed input).
+
+Usage: vigild_test.py VIGILD VIGILCTL SOURCE_DIR CASE
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigild_harness import Client, Daemon, Failure, check, expect_error, wait_for  # noqa: E402
+
+SMALL = """
+[supervisor]
+strategy = "one_for_one"
+
+[[supervisor.children]]
+id = "echo"
+kind = "echo"
+args = { name = "echo" }
+
+[[supervisor.children]]
+id = "slow"
+kind = "echo"
+args = { delay = 100 }
+
+[[supervisor.children]]
+id = "jobs"
+type = "supervisor"
+
+  [[supervisor.children.children]]
+  id = "dispatcher"
+  kind = "dispatcher"
+"""
+
+
+def status_rows(d):
+    return {row["path"]: row for row in d.ctl_json("status")["workers"]}
+
+
+def pids_of(rows):
+    return {path: row["pid"] for path, row in rows.items()}
+
+
+def pids(d):
+    return pids_of(status_rows(d))
+
+
+# -- cases ---------------------------------------------------------------------------------
+
+
+def case_demo(vigild, vigilctl, source):
+    """The demo config validates, runs, and stops cleanly on SIGTERM."""
+    demo = os.path.join(source, "configs", "demo.toml")
+    r = subprocess.run([vigild, "--check-config", "--config", demo], capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 0, "--check-config failed: " + r.stderr)
+    check("worker dispatcher kind=dispatcher" in r.stdout, "tree not printed:\n" + r.stdout)
+    r = subprocess.run([vigild, "--version"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "vigild 0.1.0" in r.stdout, "--version: " + r.stdout)
+    with open(demo) as f:
+        d = Daemon(vigild, vigilctl, f.read())
+    try:
+        d.start()
+        check(oct(os.stat(d.socket).st_mode & 0o777) == oct(0o600), "socket mode not 0600")
+        check(oct(os.stat(os.path.dirname(d.socket)).st_mode & 0o777) == oct(0o750),
+              "socket directory mode not 0750")
+        rows = status_rows(d)
+        check(set(rows) == {"root/echo", "root/slow_echo", "root/jobs", "root/jobs/dispatcher"},
+              "unexpected status: %r" % rows)
+        check(all(r["state"] == "running" for r in rows.values()), "not all running")
+        tree = d.ctl("tree").stdout
+        check("dispatcher" in tree and "one_for_one" in tree, "tree:\n" + tree)
+        d.signal(signal.SIGTERM)
+        code = d.wait()
+        check(code == 0, "SIGTERM exit code %d" % code)
+        check(not os.path.exists(d.socket), "socket file left behind")
+    finally:
+        d.cleanup()
+
+
+def case_commands(vigild, vigilctl, source):
+    """Every command of the protocol, through vigilctl where it has one."""
+    d = Daemon(vigild, vigilctl, SMALL).start()
+    try:
+        c = Client(d.socket)
+        hello = c.call("hello")["result"]
+        check(hello["daemon"] == "vigild" and hello["protocol"] == 1, "hello: %r" % hello)
+        check(hello["self"].startswith("#PID<"), "hello self: %r" % hello)
+        rows = status_rows(d)
+        check(len(rows) == 4, "status rows %r" % rows)
+        one = d.ctl_json("status", "dispatcher")["workers"]
+        check([w["path"] for w in one] == ["root/jobs/dispatcher"], "status NAME: %r" % one)
+        tree = d.ctl_json("tree")["tree"]
+        check(tree["id"] == "root" and len(tree["children"]) == 3, "tree: %r" % tree)
+
+        # send with self() and --await: the echo worker answers the session.
+        out = d.ctl("send", "echo", "{self(), :ping}", "--await", "2s").stdout
+        check("{:ok, :pong}" in out, "send --await: " + out)
+        # By registered name, with and without the colon.
+        out = d.ctl("send", ":echo", "{self(), :ping}", "--await", "2s").stdout
+        check("{:ok, :pong}" in out, "send :echo: " + out)
+        # An atom that no process is registered as falls back to the worker with that id.
+        out = d.ctl("send", ":slow", "{self(), :ping}", "--await", "2s").stdout
+        check("{:ok, :pong}" in out, "send :slow: " + out)
+
+        info = d.ctl_json("info", "echo")["info"]
+        check(info["registered_name"] == ":echo" and info["path"] == "root/echo", "info %r" % info)
+        d.ctl("info", "<0.999999.1>", expect=1)
+
+        old_pid = rows["root/echo"]["pid"]
+        d.ctl("kill", "echo")
+        wait_for(lambda: status_rows(d)["root/echo"]["pid"] not in (old_pid, None),
+                 "echo to restart with a new pid")
+        check(status_rows(d)["root/echo"]["restarts"] == 1, "restart count")
+
+        d.ctl("stop", "slow")
+        check(status_rows(d)["root/slow"]["state"] == "stopped", "stop")
+        started = d.ctl_json("start", "slow")
+        check(started["pid"].startswith("#PID<"), "start: %r" % started)
+        restarted = d.ctl_json("restart", "root/jobs/dispatcher")
+        check(restarted["pid"] != rows["root/jobs/dispatcher"]["pid"], "restart: %r" % restarted)
+        d.ctl("start", "nothing", expect=1)
+
+        spawned = d.ctl_json("spawn", "echo", "%{delay: 0}")["pid"]
+        alive = c.call("alive", {"target": spawned})["result"]
+        check(alive == {"alive": True}, "alive spawned: %r" % alive)
+        out = d.ctl("send", spawned, "{self(), :hi}", "--await", "2s").stdout
+        check("{:ok, :pong}" in out, "send to spawned: " + out)
+        d.ctl("kill", spawned, "{:shutdown, :bye}")
+        wait_for(lambda: c.call("alive", {"target": spawned})["result"] == {"alive": False},
+                 "the spawned process to die")
+        d.ctl("spawn", "no_such_kind", expect=1)
+
+        # flush and receive work on the session's mailbox.
+        c.call("send", {"target": "echo", "term": "{self(), 1}"})
+        reply = c.call("receive", {"timeout_ms": 2000})["result"]
+        check(reply == {"message": "{:ok, :pong}"}, "receive: %r" % reply)
+        c.call("send", {"target": "self", "term": ":hello"})
+        flushed = c.call("flush")["result"]
+        check(flushed == {"messages": [":hello"]}, "flush: %r" % flushed)
+        check(c.call("receive", {"timeout_ms": 0})["result"] == {"message": None}, "empty")
+
+        names = d.ctl_json("registered")["names"]
+        check(any(n["name"] == ":echo" for n in names), "registered: %r" % names)
+        logs = d.ctl_json("logs", "echo")
+        check(logs == {"lines": []}, "logs: %r" % logs)
+        events = d.ctl_json("events")["events"]
+        kinds = [e["event"] for e in events]
+        for kind in ("process_started", "process_exited", "process_restarted"):
+            check(kind in kinds, "no %s in events %r" % (kind, kinds))
+
+        plan = d.ctl_json("reload", "--dry-run")
+        check(plan == {"plan": [], "applied": False}, "reload --dry-run: %r" % plan)
+
+        # The shell: self(), send, flush, and a new session after exiting self.
+        shell = d.ctl("shell", stdin="s = self()\nsend(s, :x)\nflush()\n").stdout
+        check(":x" in shell, "shell: " + shell)
+
+        follower = Client(d.socket)
+        follower.call("events", {"follow": True, "last": 0})
+        d.ctl("kill", "echo")
+        event = follower.read_line()
+        check(event["event"] == "process_exited" and event["path"] == "root/echo",
+              "followed event %r" % event)
+
+        check(d.ctl_json("shutdown") == {"stopping": True}, "shutdown")
+        check(d.wait() == 0, "exit code after shutdown")
+    finally:
+        d.cleanup()
+
+
+def case_bad_input(vigild, vigilctl, source):
+    """Malformed, oversized and unknown requests get errors; the daemon keeps running."""
+    d = Daemon(vigild, vigilctl, SMALL).start()
+    try:
+        c = Client(d.socket)
+        c.send_raw(b"this is not json\n")
+        r = c.read_line()
+        expect_error(r, "bad_request")
+        check(r["id"] is None, "garbage reply id %r" % r)
+        c.send_raw(b"[1,2,3]\n{}\n")
+        expect_error(c.read_line(), "bad_request")
+        expect_error(c.read_line(), "bad_request")
+        expect_error(c.call("launch_missiles"), "unknown_command")
+        r = c.call("status", v=2)
+        expect_error(r, "unsupported_version")
+        check(r["id"] == c.next_id - 1, "id copied on error")
+        expect_error(c.call("status", {"bogus": 1}), "invalid_argument")
+        expect_error(c.call("info", {}), "invalid_argument")
+        expect_error(c.call("send", {"target": "echo", "term": "{:ok"}), "invalid_argument")
+        expect_error(c.call("send", {"target": "a b", "term": ":ok"}), "invalid_argument")
+        expect_error(c.call("kill", {"target": "echo", "reason": "%{"}), "invalid_argument")
+        expect_error(c.call("info", {"target": "no_such_worker"}), "not_found")
+        expect_error(c.call("send", {"target": "echo", "term": "[" * 100 + "]" * 100}),
+                     "invalid_argument")
+        # Replies keep request order even when errors are mixed in.
+        c.send_raw(b'{"id":1,"cmd":"hello"}\nnope\n{"id":3,"cmd":"hello"}\n')
+        ids = [c.read_line()["id"] for _ in range(3)]
+        check(ids == [1, None, 3], "order %r" % ids)
+        check(c.call("hello")["ok"], "connection still usable")
+
+        big = Client(d.socket)
+        big.send_raw(b'{"cmd":"hello","pad":"' + b"x" * 70000 + b'"}\n')
+        expect_error(big.read_line(), "too_large")
+        check(big.closed(), "connection not closed after too_large")
+
+        check(Client(d.socket).call("hello")["ok"], "daemon still answers")
+        check(d.proc.poll() is None, "daemon died")
+
+        # A client that sends and closes at once still gets its request run.
+        gone = Client(d.socket)
+        gone.send_raw(b'{"cmd":"shutdown"}\n')
+        gone.close()
+        check(d.wait() == 0, "exit code after a fire-and-forget shutdown")
+    finally:
+        d.cleanup()
+
+
+def case_slow_client(vigild, vigilctl, source):
+    """A client that never reads is cut off at 4 MiB; others are served meanwhile."""
+    d = Daemon(vigild, vigilctl, SMALL).start()
+    try:
+        slow = Client(d.socket, timeout=5)
+        # Fill the session's mailbox with 1 MB, so that each `info self` reply is that big.
+        big = '"' + "x" * 50000 + '"'
+        for _ in range(20):
+            check(slow.call("send", {"target": "self", "term": big})["ok"], "send to self")
+        slow.sock.setblocking(False)
+        line = b'{"cmd":"info","args":{"target":"self"}}\n'
+        sent = 0
+        start = time.monotonic()
+        while time.monotonic() - start < 20:
+            try:
+                sent += slow.sock.send(line)
+            except BlockingIOError:
+                # The daemon stopped reading us: our requests wait for replies nobody reads.
+                t = time.monotonic()
+                check(Client(d.socket).call("hello")["ok"], "other client served")
+                check(time.monotonic() - t < 2, "other client waited")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.001)
+        else:
+            raise Failure("the slow client was never disconnected")
+        check("does not read its replies" in d.read_log(), "no log line about the slow client")
+        check(Client(d.socket).call("hello")["ok"], "daemon still answers")
+    finally:
+        d.cleanup()
+
+
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+PROBE = """
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b'{"id":1,"cmd":"hello"}\\n')
+except (BrokenPipeError, ConnectionResetError):
+    pass  # refused at once: the error line is already waiting to be read
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+    if data.endswith(b"\\n"):
+        break
+print(data.decode().strip())
+"""
+
+
+def case_unauthorized(vigild, vigilctl, source):
+    """A peer that is not allowed gets `unauthorized` and is disconnected."""
+    if os.geteuid() != 0:
+        print("SKIP: needs root to run a client as another user")
+        return
+    for allowed, expect_ok in (("12345", False), ("65534", True)):
+        d = Daemon(vigild, vigilctl, '[daemon]\nallowed_users = ["%s"]\n' % allowed + SMALL,
+                   dir_mode=0o755).start()
+        try:
+            check(oct(os.stat(d.socket).st_mode & 0o777) == oct(0o666),
+                  "socket mode with allowed users")
+            r = subprocess.run(AS_NOBODY + [sys.executable, "-c", PROBE, d.socket],
+                               capture_output=True, text=True, timeout=20)
+            check(r.returncode == 0, "probe failed: " + r.stderr)
+            reply = json.loads(r.stdout)
+            if expect_ok:
+                check(reply["ok"] is True, "allowed user refused: %r" % reply)
+            else:
+                expect_error(reply, "unauthorized")
+                check("refused a control connection from uid 65534" in d.read_log(),
+                      "refusal not logged")
+            check(Client(d.socket).call("hello")["ok"], "root still served")
+        finally:
+            d.cleanup()
+
+
+def case_reload(vigild, vigilctl, source):
+    """reload --dry-run, reload, an invalid file, and SIGHUP."""
+    d = Daemon(vigild, vigilctl, SMALL).start()
+    try:
+        before = status_rows(d)
+        changed = SMALL.replace('args = { delay = 100 }', 'args = { delay = 200 }') \
+            .replace('id = "echo"\nkind = "echo"\nargs = { name = "echo" }\n',
+                     'id = "fresh"\nkind = "echo"\n')
+        d.write_config(changed)
+        plan = d.ctl_json("reload", "--dry-run")
+        actions = {p["path"]: p["action"] for p in plan["plan"]}
+        check(actions == {"root/echo": "stop", "root/slow": "restart", "root/fresh": "start"},
+              "dry-run plan %r" % plan)
+        check(plan["applied"] is False and pids(d) == pids_of(before), "dry run changed the tree")
+
+        applied = d.ctl_json("reload")
+        check(applied["applied"] is True, "reload: %r" % applied)
+        rows = status_rows(d)
+        check("root/echo" not in rows and "root/fresh" in rows, "after reload: %r" % rows)
+        check(rows["root/slow"]["pid"] != before["root/slow"]["pid"], "slow not restarted")
+        check(rows["root/jobs/dispatcher"]["pid"] == before["root/jobs/dispatcher"]["pid"],
+              "an unchanged child was touched")
+        events = [e["event"] for e in d.ctl_json("events")["events"]]
+        check("config_reloaded" in events, "no config_reloaded event")
+
+        d.write_config(changed + "\n[[supervisor.children]]\nid = \"bad\"\nrestart = \"often\"\n")
+        r = d.ctl("reload", expect=1)
+        check("vigil.toml:" in r.stderr and "restart" in r.stderr, "errors: " + r.stderr)
+        check(set(status_rows(d)) == set(rows), "an invalid file changed the tree")
+
+        d.write_config(changed + '\n[[supervisor.children]]\nid = "late"\nkind = "echo"\n')
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: "root/late" in status_rows(d), "SIGHUP to add a child")
+    finally:
+        d.cleanup()
+
+
+def case_exits(vigild, vigilctl, source):
+    """Exit codes: SIGINT 0, a config error 100, a socket in use 111, a root that gives up
+    111; and a stale socket file is replaced."""
+    d = Daemon(vigild, vigilctl, SMALL).start()
+    try:
+        again = Daemon(vigild, vigilctl, SMALL)
+        again.socket = d.socket
+        again.start(expect_ready=False)
+        check(again.wait() == 111, "second vigild on the same socket")
+        check("another vigild is listening" in again.read_log(), again.read_log())
+        again.cleanup()
+        d.signal(signal.SIGINT)
+        check(d.wait() == 0, "SIGINT exit code")
+    finally:
+        d.cleanup()
+
+    bad = Daemon(vigild, vigilctl, '[supervisor]\nstrategy = "sometimes"\n')
+    try:
+        bad.start(expect_ready=False)
+        check(bad.wait() == 100, "config error exit code")
+        check("vigil.toml:2:" in bad.read_log(), "no file:line:col: " + bad.read_log())
+    finally:
+        bad.cleanup()
+
+    stale = Daemon(vigild, vigilctl, SMALL)
+    try:
+        os.makedirs(os.path.dirname(stale.socket), mode=0o750)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(stale.socket)
+        s.close()
+        stale.start()
+        check(Client(stale.socket).call("hello")["ok"], "no service after a stale socket")
+    finally:
+        stale.cleanup()
+
+    crashing = Daemon(vigild, vigilctl, """
+[supervisor]
+intensity = 2
+period = "10s"
+
+[[supervisor.children]]
+id = "crasher"
+kind = "crasher"
+args = { crash_after = 300 }
+""")
+    try:
+        crashing.start()
+        follower = Client(crashing.socket)
+        follower.call("events", {"follow": True, "last": 100})
+        seen = []
+        while True:
+            event = follower.read_line()
+            if event is None:
+                break
+            seen.append(event["event"])
+        check("supervisor_gave_up" in seen, "events: %r" % seen)
+        check(crashing.wait() == 111, "exit code after the root gave up")
+    finally:
+        crashing.cleanup()
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main(argv):
+    if len(argv) != 5 or argv[4] not in CASES:
+        print(__doc__ + "cases: " + ", ".join(CASES), file=sys.stderr)
+        return 2
+    vigild, vigilctl, source, case = argv[1:]
+    try:
+        CASES[case](vigild, vigilctl, source)
+    except Failure as e:
+        print("FAIL: %s: %s" % (case, e), file=sys.stderr)
+        return 1
+    print("ok: " + case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+// os_test_child MODE [ARGS]: the OS child the OS-worker tests run, one behaviour per mode.
+#include "vigil/ipc/channel.hpp"
+#include "vigil/worker_sdk/worker.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace vigil;
+
+[[noreturn]] void sleep_forever() {
+  alarm(300); // bounded: a leaked child disappears by itself
+  for (;;) {
+    pause();
+  }
+}
+
+void print_fds() {
+  DIR* d = opendir("/proc/self/fd");
+  int own = dirfd(d);
+  std::string out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.' || std::atoi(e->d_name) == own) {
+      continue;
+    }
+    out += std::string(out.empty() ? "" : " ") + e->d_name;
+  }
+  closedir(d);
+  std::printf("fds %s\n", out.c_str());
+}
+
+void print_ids() {
+  gid_t groups[64];
+  int n = getgroups(64, groups);
+  std::string g;
+  for (int i = 0; i < n; ++i) {
+    g += std::string(i > 0 ? "," : "") + std::to_string(groups[i]);
+  }
+  std::printf("ids %u %u %s\n", getuid(), getgid(), g.c_str());
+}
+
+void print_process() {
+  int sig = 0;
+  prctl(PR_GET_PDEATHSIG, &sig);
+  mode_t mask = umask(0);
+  char cwd[4096] = {};
+  if (getcwd(cwd, sizeof cwd) == nullptr) {
+    cwd[0] = '?';
+  }
+  sigset_t blocked;
+  sigprocmask(SIG_SETMASK, nullptr, &blocked);
+
+  struct sigaction pipe_action {};
+
+  sigaction(SIGPIPE, nullptr, &pipe_action);
+  std::printf("proc pid=%d sid=%d pgrp=%d pdeathsig=%d umask=%03o cwd=%s blocked_term=%d "
+              "pipe_ignored=%d\n",
+              getpid(), getsid(0), getpgrp(), sig, mask, cwd, sigismember(&blocked, SIGTERM),
+              pipe_action.sa_handler == SIG_IGN ? 1 : 0);
+}
+
+/// Forks a grandchild that writes its pid into `file` and sleeps; then sleeps too.
+[[noreturn]] void grandchild(const char* file) {
+  pid_t g = fork();
+  if (g == 0) {
+    FILE* f = std::fopen(file, "w");
+    std::fprintf(f, "%d\n", getpid());
+    std::fclose(f);
+    sleep_forever();
+  }
+  sleep_forever();
+}
+
+[[noreturn]] void garbage(long bytes) {
+  std::mt19937 rng(42);
+  std::string junk;
+  for (long i = 0; i < bytes; ++i) {
+    auto c = static_cast<char>(rng() & 0xFF);
+    junk += c == '\n' ? '\xFF' : c;
+  }
+  (void)!write(1, junk.data(), junk.size());
+  (void)!write(1, "\ntail line\n", 11);
+  sleep_forever();
+}
+
+/// The storm's echo: answers {from, seq, payload, sum} with {seq, payload, sum} once the
+/// sum checks out, or {:torn, seq}.
+int storm_echo() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    return 100;
+  }
+  const atom torn("torn");
+  for (;;) {
+    auto d = w->receive(std::chrono::seconds(1));
+    if (!d) {
+      return 0;
+    }
+    if (!*d) {
+      continue;
+    }
+    const term& m = (*d)->message;
+    if (!m.is_tuple() || m.size() != 4 || !m[0].is_pid()) {
+      continue;
+    }
+    auto payload = m[2].as_string();
+    std::uint64_t sum = 1469598103934665603ULL;
+    for (char c : payload) {
+      sum = (sum ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    term reply = static_cast<std::int64_t>(sum & 0x7FFFFFFFFFFFFFFF) == m[3].as_integer()
+                     ? vigil::make_tuple(m[1], m[2], m[3])
+                     : vigil::make_tuple(torn, m[1]);
+    (void)w->send(m[0].as_pid(), reply);
+  }
+}
+
+/// Attaches, then scribbles over its outgoing ring: a head far past anything published.
+[[noreturn]] void ring_garbage() {
+  auto w = sdk::worker::from_env();
+  if (w) {
+    auto mem = w->channel().memory();
+    const auto* h = reinterpret_cast<const ipc::channel_header*>(mem.data());
+    auto* ring = reinterpret_cast<ipc::ring_header*>(mem.data() + h->to_creator_offset);
+    std::memset(mem.data() + h->to_creator_offset + sizeof(ipc::ring_header), 0x5A, 256);
+    ring->head.store(136, std::memory_order_seq_cst);
+    ring->reader_sleeping.store(0);
+    syscall(SYS_futex, &ring->reader_sleeping, 1 /* FUTEX_WAKE */, 1, nullptr, nullptr, 0);
+  }
+  sleep_forever();
+}
+
+/// Sends to a name made of an atom that only this process knows.
+[[noreturn]] void unknown_atom() {
+  if (auto w = sdk::worker::from_env()) {
+    (void)w->send(atom("vigil_test_atom_the_daemon_never_saw"), atoms::ok);
+  }
+  sleep_forever();
+}
+
+/// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
+[[noreturn]] void stamp(const char* fifo) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  char line[64];
+  int len = std::snprintf(line, sizeof line, "%d %lld\n", getpid(),
+                          static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec);
+  int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)!write(fd, line, static_cast<std::size_t>(len));
+    close(fd);
+  }
+  sleep_forever();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string_view mode = argc > 1 ? argv[1] : "";
+  const char* arg = argc > 2 ? argv[2] : "";
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (mode == "exit") {
+    return std::atoi(arg);
+  }
+  if (mode == "signal") {
+    signal(std::atoi(arg), SIG_DFL);
+    raise(std::atoi(arg));
+    return 0;
+  }
+  if (mode == "env") {
+    const char* v = std::getenv(arg);
+    std::printf("env %s=%s\n", arg, v != nullptr ? v : "(unset)");
+  } else if (mode == "fds") {
+    print_fds();
+  } else if (mode == "ids") {
+    print_ids();
+  } else if (mode == "proc") {
+    print_process();
+  } else if (mode == "grandchild") {
+    grandchild(arg);
+  } else if (mode == "lines") {
+    for (long i = 0; i < std::atol(arg); ++i) {
+      std::printf("line %ld\n", i);
+    }
+    std::fprintf(stderr, "done on stderr\n");
+  } else if (mode == "garbage") {
+    garbage(std::atol(arg));
+  } else if (mode == "ignore-term") {
+    signal(SIGTERM, SIG_IGN);
+    std::printf("ignoring SIGTERM\n");
+  } else if (mode == "storm-echo") {
+    return storm_echo();
+  } else if (mode == "ring-garbage") {
+    ring_garbage();
+  } else if (mode == "unknown-atom") {
+    unknown_atom();
+  } else if (mode == "stamp") {
+    stamp(arg);
+  } else if (mode == "quit-on-term") {
+    std::printf("ready\n");
+  } else {
+    std::fprintf(stderr, "unknown mode\n");
+    return 2;
+  }
+  if (argc > 3 && std::string_view(argv[3]) == "then-exit") {
+    return 0;
+  }
+  sleep_forever();
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// Worker kinds in vigil-worker (mode = "process") and SDK programs: messages both ways,
+// exit reasons, plugins, node pids and routing, a child that corrupts its channel.
+#include "vigil/workers/plugin.hpp"
+
+#include "os_fixture.hpp"
+
+namespace vigil::os::test {
+namespace {
+
+using ProcessMode = os_test;
+using Sdk = os_test;
+
+class Plugins : public os_test {
+public:
+  Plugins() {
+    opts.plugins = {VIGIL_GREETER_PLUGIN, VIGIL_WHOAMI_PLUGIN};
+    for (const auto& p : opts.plugins) {
+      auto loaded = workers::load_plugin(p, kinds);
+      EXPECT_TRUE(loaded) << (loaded ? "" : loaded.error().message());
+    }
+  }
+};
+
+/// Sends {self, what} to `to` and returns the reply.
+term ask(os_test& t, pid to, const term& what) {
+  t.box->ctx().send(to, vigil::make_tuple(t.me_pid(), what));
+  auto r = t.box->receive(os_test::guard);
+  EXPECT_TRUE(r) << "no answer";
+  return r.message;
+}
+
+TEST_F(ProcessMode, AKindRunsInVigilWorkerAndAnswersThroughItsPort) {
+  pid sup = start_tree({process("echo", "echo")});
+  pid port = child_pid(sup, "echo");
+  EXPECT_EQ(ask(*this, port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  EXPECT_EQ(ask(*this, port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(info->attached);
+  EXPECT_EQ(info->sent, 2U);
+  EXPECT_EQ(info->received, 2U);
+  EXPECT_EQ(info->program, "vigil-worker echo");
+}
+
+TEST_F(ProcessMode, TheWorkersExitReasonBecomesThePorts) {
+  pid port = start_linked(process("crasher", "crasher"));
+  EXPECT_EQ(ask(*this, port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  box->ctx().send(port, atom("crash"));
+  EXPECT_EQ(exit_reason(port), term(atom("crashed")));
+}
+
+TEST_F(ProcessMode, AKilledWorkerIsRestartedAndAnswersAgain) {
+  pid sup = start_tree({process("echo", "echo", term::map({{atom("delay"), 1}}))});
+  pid port = child_pid(sup, "echo");
+  ASSERT_EQ(ask(*this, port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  ASSERT_EQ(::kill(os_pid(port), SIGKILL), 0);
+  pid port2 = restarted(sup, "echo", port);
+  EXPECT_EQ(ask(*this, port2, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+}
+
+TEST_F(ProcessMode, AnUnknownKindFailsBeforeAnythingStarts) {
+  auto sup = try_start_tree({process("x", "no_such_kind")});
+  ASSERT_FALSE(sup);
+  EXPECT_NE(sup.error().context.find("unknown worker kind 'no_such_kind'"), std::string::npos);
+}
+
+TEST_F(Plugins, APluginKindRunsInTheWorkerWithItsAtoms) {
+  pid port =
+      start_linked(process("greeter", "greeter", term::map({{atom("greeting"), term("Dear")}})));
+  EXPECT_EQ(ask(*this, port, term("Ann")), vigil::make_tuple(atom("hello"), term("Dear Ann")));
+}
+
+TEST_F(Plugins, WorkerPidsCarryTheNodeAndCanBeRoutedTo) {
+  pid port = start_linked(process("who", "whoami"));
+  auto me = ask(*this, port, atom("whoami"));
+  ASSERT_TRUE(me.is_tuple() && me.size() == 2 && me[1].is_pid()) << me;
+  pid worker_main = me[1].as_pid();
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(worker_main.node, info->node);
+  EXPECT_EQ(svc().port_of_node(info->node), port);
+  svc().route(worker_main, vigil::make_tuple(me_pid(), atom("routed")));
+  auto r = box->receive(guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.message, vigil::make_tuple(atom("got"), atom("routed"), worker_main));
+  // A pid inside a message comes back as the same pid: proxies are invisible.
+  auto again = ask(*this, port, term(me_pid()));
+  EXPECT_EQ(again, vigil::make_tuple(atom("got"), me_pid(), worker_main));
+}
+
+TEST_F(Sdk, TheExampleProgramAnswersThroughItsPort) {
+  auto c = command("sdk", {});
+  c.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid port = start_linked(c);
+  EXPECT_EQ(ask(*this, port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  EXPECT_EQ(ask(*this, port, atom("count")), vigil::make_tuple(atoms::ok, 2));
+  ASSERT_TRUE(line_with("sdk", "sdk_echo: got"));
+  box->ctx().send(port, vigil::make_tuple(me_pid(), atom("stop")));
+  EXPECT_EQ(exit_reason(port), vigil::make_tuple(atoms::shutdown, term("asked")));
+}
+
+TEST_F(Sdk, AnAtomTheDaemonDoesNotKnowBreaksACommandsChannel) {
+  // A command may not create atoms in the daemon (they are never freed): the channel breaks
+  // and the child is stopped with the reason, instead of the atom table filling up.
+  pid port = start_linked(command("atoms", {"unknown-atom", ""}));
+  term reason = exit_reason(port);
+  ASSERT_TRUE(reason.is_tuple() && reason.size() == 2) << reason;
+  EXPECT_EQ(reason[0], term(atom("channel_error")));
+}
+
+TEST_F(Sdk, AChildThatCorruptsItsChannelIsKilledWithTheReason) {
+  pid port = start_linked(command("vandal", {"ring-garbage", ""}));
+  term reason = exit_reason(port);
+  ASSERT_TRUE(reason.is_tuple() && reason.size() == 2) << reason;
+  EXPECT_EQ(reason[0], term(atom("channel_error")));
+  EXPECT_NE(std::string(reason[1].as_string()).find("ring position"), std::string::npos) << reason;
+}
+
+TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
+  pid port = start_linked(command("plain", {"quit-on-term", ""}));
+  box->ctx().send(port, atom("into_the_void"));
+  ASSERT_TRUE(line_with("plain", "ready"));
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_FALSE(info->attached);
+  EXPECT_GT(info->ring_to_worker_bytes, 0U) << "the term waits in the ring";
+}
+
+} // namespace
+} // namespace vigil::os::test

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/os/launch.hpp"
+
+#include "launch_child.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#if defined(__SANITIZE_THREAD__)
+#  define VIGIL_LAUNCH_WITH_FORK 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define VIGIL_LAUNCH_WITH_FORK 1
+#  endif
+#endif
+
+namespace vigil::os {
+namespace {
+
+constexpr std::size_t child_stack_bytes = 64 * 1024;
+
+error sys_error(int err, std::string context) {
+  const char* name = ::strerrorname_np(err);
+  std::string text = std::move(context) + ": " + std::strerror(err);
+  if (name != nullptr) {
+    text += std::string(" (") + name + ")";
+  }
+  return error{std::error_code(err, std::system_category()), std::move(text)};
+}
+
+const char* step_name(launch_step step) {
+  switch (step) {
+  case launch_step::prepare: return "prepare";
+  case launch_step::setsid: return "setsid";
+  case launch_step::fds: return "pass descriptors to";
+  case launch_step::umask: return "set the umask of";
+  case launch_step::chdir: return "change directory for";
+  case launch_step::rlimit: return "set resource limits for";
+  case launch_step::groups: return "set the groups of";
+  case launch_step::setgid: return "set the group of";
+  case launch_step::setuid: return "set the user of";
+  case launch_step::pdeathsig: return "set the parent-death signal of";
+  case launch_step::exec: return "exec";
+  }
+  return "launch";
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& kv : env) {
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
+      return kv.substr(key.size() + 1);
+    }
+  }
+  const char* own = std::getenv(std::string(key).c_str());
+  return own != nullptr ? own : "";
+}
+
+#if !defined(VIGIL_LAUNCH_WITH_FORK)
+/// A stack for the cloned child, one per thread, kept for the thread's life: the child runs
+/// on it while this thread is suspended, so threads never share one.
+void* child_stack_top() {
+  thread_local void* base = nullptr;
+  if (base == nullptr) {
+    void* p = ::mmap(nullptr, child_stack_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) {
+      return nullptr;
+    }
+    base = p;
+  }
+  return static_cast<char*>(base) + child_stack_bytes;
+}
+
+__attribute__((no_sanitize("address", "undefined"))) int child_entry(void* plan) {
+  detail::run_child(*static_cast<const detail::child_plan*>(plan));
+}
+#endif
+
+/// Clones the child; returns its pid and pidfd, or -1 with errno set.
+pid_t start_child(const detail::child_plan& plan, int& pidfd) {
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+#if defined(VIGIL_LAUNCH_WITH_FORK)
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    detail::run_child(plan);
+  }
+  int saved = errno;
+  if (pid > 0) {
+    pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U));
+  }
+#else
+  pid_t pid = -1;
+  if (void* stack = child_stack_top()) {
+    pid = ::clone(child_entry, stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                  const_cast<detail::child_plan*>(&plan), &pidfd);
+  } else {
+    errno = ENOMEM;
+  }
+  int saved = errno;
+#endif
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return pid;
+}
+
+/// Reads the child's failure report: nullopt once the exec succeeded.
+std::optional<std::array<int, 2>> read_report(int fd) {
+  std::array<int, 2> report{};
+  for (;;) {
+    ssize_t n = ::read(fd, report.data(), sizeof report);
+    if (n == static_cast<ssize_t>(sizeof report)) {
+      return report;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    return std::nullopt;
+  }
+}
+
+void reap(pid_t pid) {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED) != 0 && errno == EINTR) {
+  }
+}
+
+} // namespace
+
+result<std::string> resolve_program(const std::string& program,
+                                    const std::vector<std::string>& env) {
+  if (program.empty()) {
+    return error{make_error_code(errc::invalid_argument), "empty command"};
+  }
+  if (program.find('/') != std::string::npos) {
+    return program;
+  }
+  std::string path = env_value(env, "PATH");
+  if (path.empty()) {
+    path = "/usr/local/bin:/usr/bin:/bin";
+  }
+  int last = ENOENT;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? end : end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+
+    struct stat st {};
+
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+      last = EACCES;
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  return sys_error(last, "command '" + program + "' not found in PATH (" + path + ")");
+}
+
+result<launched> launch(const launch_spec& spec) {
+  auto path = resolve_program(spec.program, spec.env);
+  if (!path) {
+    return path.error();
+  }
+  if (spec.argv.empty() || spec.fds.size() > detail::max_child_fds) {
+    return error{make_error_code(errc::invalid_argument),
+                 "launch of " + *path + ": bad argv or fds"};
+  }
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const auto& e : spec.env) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+  }
+  envp.push_back(nullptr);
+
+  std::vector<int> fds(spec.fds);
+  fds.resize(std::max<std::size_t>(fds.size(), 3), -1);
+  unique_fd devnull;
+  for (int& fd : fds) {
+    if (fd < 0) {
+      if (!devnull) {
+        devnull.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+        if (!devnull) {
+          return sys_error(errno, "unable to open /dev/null");
+        }
+      }
+      fd = devnull.get();
+    }
+  }
+  int report_pipe[2];
+  if (::pipe2(report_pipe, O_CLOEXEC) != 0) {
+    return sys_error(errno, "unable to make a pipe to launch " + *path);
+  }
+  unique_fd report_read(report_pipe[0]);
+  unique_fd report_write(report_pipe[1]);
+
+  detail::child_plan plan;
+  plan.path = path->c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  plan.fds = fds.data();
+  plan.nfds = static_cast<int>(fds.size());
+  plan.err_fd = report_write.get();
+  plan.cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();
+  plan.umask = spec.umask ? static_cast<int>(*spec.umask & 0777U) : -1;
+  if (spec.creds) {
+    plan.set_ids = true;
+    plan.uid = spec.creds->uid;
+    plan.gid = spec.creds->gid;
+    plan.groups = spec.creds->groups.data();
+    plan.ngroups = spec.creds->groups.size();
+  }
+  plan.rlimits = spec.rlimits.data();
+  plan.nrlimits = spec.rlimits.size();
+  plan.new_session = spec.new_session;
+  plan.pdeathsig = spec.parent_death_signal;
+  plan.parent = ::getpid();
+
+  int pidfd = -1;
+  pid_t pid = start_child(plan, pidfd);
+  if (pid < 0) {
+    return sys_error(errno, "unable to start " + *path);
+  }
+  launched out{pid, unique_fd(pidfd)};
+  report_write.reset();
+  if (auto report = read_report(report_read.get())) {
+    reap(pid);
+    auto step = static_cast<launch_step>((*report)[0]);
+    std::string what = std::string(step_name(step)) + " " + *path;
+    if (step == launch_step::chdir) {
+      what += " (cwd " + spec.cwd + ")";
+    }
+    return sys_error((*report)[1], what);
+  }
+  if (!out.pidfd) {
+    int err = errno;
+    ::kill(pid, SIGKILL);
+    reap(pid);
+    return sys_error(err, "unable to open a pidfd for " + *path);
+  }
+  return out;
+}
+
+} // namespace vigil::os

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/os/log_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace vigil::os {
+namespace {
+
+std::int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string utc_stamp(std::int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buf;
+}
+
+/// The length of the valid UTF-8 sequence at the start of `s`, or 0.
+std::size_t utf8_length(std::string_view s) {
+  auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char c = b(0);
+  std::size_t len = c < 0x80                 ? 1
+                    : c >= 0xC2 && c <= 0xDF ? 2
+                    : c >= 0xE0 && c <= 0xEF ? 3
+                    : c >= 0xF0 && c <= 0xF4 ? 4
+                                             : 0;
+  if (len == 0 || len > s.size()) {
+    return 0;
+  }
+  for (std::size_t i = 1; i < len; ++i) {
+    if ((b(i) & 0xC0) != 0x80) {
+      return 0;
+    }
+  }
+  // Overlong forms, surrogates and code points past U+10FFFF.
+  if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F) || (c == 0xF0 && b(1) < 0x90)
+      || (c == 0xF4 && b(1) > 0x8F)) {
+    return 0;
+  }
+  return len;
+}
+
+} // namespace
+
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    std::size_t len = utf8_length(text);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      len = 1;
+    } else {
+      out.append(text.substr(0, len));
+    }
+    text.remove_prefix(len);
+  }
+  return out;
+}
+
+std::string file_name_for(std::string_view key) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : key) {
+    auto c = static_cast<unsigned char>(ch);
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '_' || c == '-' || (c == '.' && !out.empty());
+    if (keep) {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out + ".log";
+}
+
+log_store::log_store(log_options options) : options_(std::move(options)) {
+  if (!options_.dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.dir, ec);
+  }
+}
+
+std::filesystem::path log_store::file(const std::string& key) const {
+  return options_.dir.empty() ? std::filesystem::path() : options_.dir / file_name_for(key);
+}
+
+void log_store::append(const std::string& key, std::string_view stream,
+                       std::span<const std::string_view> lines) {
+  if (lines.empty()) {
+    return;
+  }
+  std::int64_t now = wall_ms();
+  std::string text;
+  if (!options_.dir.empty()) {
+    std::string head = utc_stamp(now) + " " + std::string(stream) + " ";
+    for (auto line : lines) {
+      text.append(head).append(line).push_back('\n');
+    }
+  }
+  std::lock_guard lock(mutex_);
+  auto it = sinks_.find(key);
+  if (it == sinks_.end()) {
+    it = sinks_.emplace(key, sink{}).first;
+  }
+  sink& s = it->second;
+  for (auto line : lines) {
+    s.ring.push_back(log_entry{now, std::string(stream), valid_utf8(line)});
+    if (s.ring.size() > options_.memory_lines) {
+      s.ring.pop_front();
+    }
+  }
+  if (!text.empty()) {
+    write_file(key, s, text);
+  }
+}
+
+void log_store::open(const std::string& key, sink& s) {
+  s.opened = true;
+  s.fd.reset(::open(file(key).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+
+  struct stat st {};
+
+  s.bytes = s.fd && ::fstat(s.fd.get(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+}
+
+void log_store::rotate(const std::string& key, sink& s) {
+  s.fd.reset();
+  std::string base = file(key).string();
+  if (options_.backups == 0) {
+    (void)::truncate(base.c_str(), 0);
+  } else {
+    (void)::unlink((base + "." + std::to_string(options_.backups)).c_str());
+    for (unsigned k = options_.backups; k > 1; --k) {
+      (void)::rename((base + "." + std::to_string(k - 1)).c_str(),
+                     (base + "." + std::to_string(k)).c_str());
+    }
+    (void)::rename(base.c_str(), (base + ".1").c_str());
+  }
+  open(key, s);
+}
+
+void log_store::write_file(const std::string& key, sink& s, const std::string& text) {
+  if (!s.opened) {
+    open(key, s);
+  }
+  if (s.bytes > 0 && s.bytes + text.size() > options_.max_bytes) {
+    rotate(key, s);
+  }
+  if (!s.fd) {
+    ++write_errors_;
+    s.opened = false; // try to open it again next time
+    return;
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(s.fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      ++write_errors_;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  s.bytes += done;
+}
+
+std::vector<log_entry> log_store::recent(const std::string& key, std::size_t n) const {
+  std::lock_guard lock(mutex_);
+  auto it = sinks_.find(key);
+  if (it == sinks_.end()) {
+    return {};
+  }
+  const auto& ring = it->second.ring;
+  std::size_t skip = ring.size() > n ? ring.size() - n : 0;
+  return {ring.begin() + static_cast<std::ptrdiff_t>(skip), ring.end()};
+}
+
+std::uint64_t log_store::write_errors() const {
+  std::lock_guard lock(mutex_);
+  return write_errors_;
+}
+
+} // namespace vigil::os

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/common/unique_fd.hpp"
+#include "vigil/ipc/channel.hpp"
+#include "vigil/ipc/ring.hpp"
+#include "vigil/term/term.hpp"
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace vigil::os::detail {
+
+class service_core;
+
+/// One incarnation of an OS child, shared by its port process, the reactor (which reaps it
+/// and reads its output) and its channel pump (which reads what it sends).
+///
+/// The group may be signalled only while the leader is unreaped: until then its pid (and so
+/// the group id) cannot be reused. `mutex` orders signals against the reaping.
+struct os_child {
+  // -- set before the child is shared, read-only afterwards ------------------------------
+  pid_t os_pid = 0;
+  unique_fd pidfd;
+  std::uint32_t node = 0;
+  std::string key;     ///< log key
+  std::string program; ///< what runs, for info
+  vigil::pid port;
+  std::chrono::steady_clock::time_point started;
+  std::uint32_t restarts = 0;
+  bool sdk_atoms = false; ///< whether frames from the child may create atoms
+
+  // -- the channel: memory shared by port (writer) and pump (reader) ---------------------
+  ipc::channel channel;   ///< the pump's after the launch
+  ipc::ring_view to_view; ///< checked before the child could touch it
+  ipc::ring_view from_view;
+  ipc::channel_header* handshake = nullptr;
+  ipc::ring_header* to_worker = nullptr;
+  ipc::ring_header* from_worker = nullptr;
+  std::thread pump;
+  std::atomic<bool> pump_stop{false};
+  std::atomic<bool> attached{false};
+  std::atomic<std::uint64_t> received{0}; ///< frames from the child
+  std::atomic<std::uint64_t> sent{0};     ///< frames to the child
+  std::atomic<std::uint64_t> dropped{0};  ///< terms for the child dropped (ring and backlog full)
+
+  // -- written by the pump before it ends, read by the reactor after joining it -----------
+  std::optional<term> exit_frame; ///< {:exit, reason} sent by the child
+
+  // -- the group and its reaping -----------------------------------------------------------
+  std::mutex mutex;
+  bool reaped = false;
+  std::optional<std::string> channel_error; ///< why the channel broke; under the mutex
+
+  /// kill(-pgid, sig) while the leader is unreaped; false once reaped.
+  bool signal_group(int sig);
+
+  /// Records why the channel broke (the first reason wins) and kills the group: a child
+  /// that corrupts its channel is stopped, with {:channel_error, why} as the reason.
+  void fail_channel(std::string why);
+
+  /// The channel error, if any (under the mutex).
+  [[nodiscard]] std::optional<std::string> channel_failure();
+
+  /// Bytes queued in each ring now (head - tail), for info.
+  [[nodiscard]] std::uint64_t depth(const ipc::ring_header* h) const;
+};
+
+/// The exit message the reactor sends a port: {:"$vigil_os_exit", reason, os_reason}.
+[[nodiscard]] atom os_exit_tag();
+
+} // namespace vigil::os::detail

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "port.hpp"
+
+#include "vigil/worker_sdk/envelope.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <deque>
+#include <fstream>
+#include <iterator>
+
+namespace vigil::os::detail {
+namespace {
+
+const atom route_tag("$vigil_route");
+const atom port_info_tag("port_info");
+
+/// The most terms a port holds back while its worker's ring is full.
+constexpr std::size_t max_backlog = 100000;
+constexpr std::chrono::milliseconds backlog_retry{1};
+constexpr std::chrono::seconds kill_wait{10};
+
+bool tagged(const term& m, atom tag, std::size_t size) {
+  return m.is_tuple() && m.size() == size && m[0].is(tag);
+}
+
+/// The frames for the worker, written straight into its ring, or held back while it is
+/// full. Order is kept: once something is held back, everything after it waits too.
+class outbound {
+public:
+  explicit outbound(os_child& c) : child_(c), writer_(c.to_view) {}
+
+  void push(term frame) {
+    if (!backlog_.empty() || !write(frame)) {
+      if (backlog_.size() >= max_backlog) {
+        child_.dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      backlog_.push_back(std::move(frame));
+    }
+  }
+
+  void flush() {
+    while (!backlog_.empty() && write(backlog_.front())) {
+      backlog_.pop_front();
+    }
+  }
+
+  [[nodiscard]] bool holding() const noexcept { return !backlog_.empty(); }
+
+private:
+  /// True when the frame is gone (written, or dropped for good); false when the ring is full.
+  bool write(const term& frame) {
+    auto r = writer_.try_write(frame);
+    if (!r) {
+      if (r.error().code == make_error_code(errc::limit_exceeded)) {
+        child_.dropped.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        child_.fail_channel(r.error().message());
+      }
+      return true;
+    }
+    if (*r) {
+      child_.sent.fetch_add(1, std::memory_order_relaxed);
+    }
+    return *r;
+  }
+
+  os_child& child_;
+  ipc::ring_writer writer_;
+  std::deque<term> backlog_;
+};
+
+/// Stops the child after an exit signal: the stop signal, `shutdown` to go, then SIGKILL.
+task<> stop_child(context& self, const port_setup& s) {
+  const auto exited = pattern::tuple({os_exit_tag(), pattern::any(), pattern::any()});
+  bool brutal = s.shutdown.how == supervision::shutdown_policy::kind::brutal_kill;
+  s.child->signal_group(brutal ? SIGKILL : s.stop_signal);
+  timeout grace = brutal ? timeout(kill_wait)
+                  : s.shutdown.how == supervision::shutdown_policy::kind::infinity
+                      ? infinity
+                      : s.shutdown.timeout;
+  auto got = co_await self.receive(exited, grace);
+  if (!got) {
+    s.child->signal_group(SIGKILL);
+    (void)co_await self.receive(exited, kill_wait);
+  }
+}
+
+} // namespace
+
+port_lease::~port_lease() {
+  child_->signal_group(SIGKILL);
+}
+
+term make_route(pid to, const term& message) {
+  return vigil::make_tuple(route_tag, to, message);
+}
+
+task<> port_process(context& self, port_setup setup) {
+  outbound out(*setup.child);
+  for (;;) {
+    auto m = co_await self.receive(out.holding() ? timeout(backlog_retry) : infinity);
+    out.flush();
+    if (!m) {
+      continue;
+    }
+    const term& msg = m.message;
+    if (tagged(msg, os_exit_tag(), 3)) {
+      co_await self.exit(msg[1]);
+    } else if (tagged(msg, atoms::exit, 3) && msg[1].is_pid()) {
+      if (msg[1].as_pid() == setup.parent || !msg[2].is(atoms::normal)) {
+        co_await stop_child(self, setup);
+        co_await self.exit(msg[2]);
+      }
+    } else if (tagged(msg, port_info_tag, 3) && msg[1].is_pid()) {
+      self.send(msg[1].as_pid(), vigil::make_tuple(msg[2], make_port_info(*setup.child).to_term()));
+    } else if (tagged(msg, route_tag, 3)) {
+      out.push(sdk::make_send(msg[1], msg[2]));
+    } else {
+      out.push(sdk::make_send(sdk::main_tag(), msg));
+    }
+  }
+}
+
+port_info make_port_info(const os_child& c) {
+  port_info info;
+  info.port = c.port;
+  info.os_pid = c.os_pid;
+  info.node = c.node;
+  info.program = c.program;
+  info.log_key = c.key;
+  info.restarts = c.restarts;
+  info.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - c.started)
+                       .count();
+  info.ring_to_worker_bytes = c.depth(c.to_worker);
+  info.ring_from_worker_bytes = c.depth(c.from_worker);
+  info.sent = c.sent.load(std::memory_order_relaxed);
+  info.received = c.received.load(std::memory_order_relaxed);
+  info.dropped = c.dropped.load(std::memory_order_relaxed);
+  info.attached = c.attached.load(std::memory_order_relaxed);
+  std::ifstream stat("/proc/" + std::to_string(c.os_pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) {
+    return info;
+  }
+  // Fields after the command: the 3rd (state) first; utime, stime are the 14th and 15th
+  // and rss (pages) the 24th.
+  std::int64_t field[25] = {};
+  const char* p = text.data() + close + 1;
+  const char* end = text.data() + text.size();
+  for (int i = 3; i <= 24 && p < end; ++i) {
+    while (p < end && *p == ' ') {
+      ++p;
+    }
+    const char* start = p;
+    while (p < end && *p != ' ') {
+      ++p;
+    }
+    std::from_chars(start, p, field[i]);
+  }
+  long tick = ::sysconf(_SC_CLK_TCK);
+  info.cpu_ms = tick > 0 ? (field[14] + field[15]) * 1000 / tick : 0;
+  info.rss_kb = field[24] * (::sysconf(_SC_PAGESIZE) / 1024);
+  return info;
+}
+
+} // namespace vigil::os::detail

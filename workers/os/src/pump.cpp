@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pump.hpp"
+
+#include "vigil/term/text.hpp"
+#include "vigil/worker_sdk/envelope.hpp"
+
+#include "ring_wait.hpp"
+
+#include <string>
+
+namespace vigil::os::detail {
+namespace {
+
+constexpr std::chrono::seconds idle_check{10};
+
+/// Delivers one frame; false when it is not an envelope.
+bool deliver(os_child& c, const pump_hooks& hooks, const term& frame) {
+  if (auto d = sdk::as_send(frame)) {
+    if (d->to.is_atom()) {
+      (void)hooks.rt->send(d->to.as_atom(), d->message); // unregistered: dropped, as Erlang
+    } else if (d->to.as_pid().node == 0) {
+      hooks.rt->send(d->to.as_pid(), d->message);
+    } else if (hooks.route) {
+      hooks.route(d->to.as_pid(), d->message);
+    }
+    return true;
+  }
+  if (auto reason = sdk::as_exit(frame)) {
+    c.exit_frame = *reason;
+    return true;
+  }
+  return false;
+}
+
+std::string describe(const term& frame) {
+  std::string text = to_string(frame);
+  if (text.size() > 200) {
+    text.resize(200);
+    text += "...";
+  }
+  return text;
+}
+
+} // namespace
+
+void run_pump(os_child& c, const pump_hooks& hooks) {
+  auto timeout = hooks.must_attach ? hooks.attach_timeout
+                                   : std::chrono::nanoseconds(std::chrono::hours(24 * 365));
+  if (auto ok = c.channel.accept(c.os_pid, timeout); !ok) {
+    if (hooks.must_attach && !c.pump_stop.load()) {
+      c.fail_channel("the worker did not attach to its channel: " + ok.error().message());
+    }
+    return;
+  }
+  c.attached.store(true);
+  ipc::ring_reader reader(c.from_view, ipc::decode_limits{.create_atoms = c.sdk_atoms});
+  for (;;) {
+    auto r = reader.try_read();
+    if (!r) {
+      c.fail_channel(r.error().message());
+      return;
+    }
+    if (r->has_value()) {
+      c.received.fetch_add(1, std::memory_order_relaxed);
+      if (!deliver(c, hooks, **r)) {
+        c.fail_channel("a frame that is no envelope: " + describe(**r));
+        return;
+      }
+      continue;
+    }
+    // Checked only once the ring is empty: what the child published before it died is
+    // delivered before the pump ends.
+    if (c.pump_stop.load(std::memory_order_seq_cst)) {
+      return;
+    }
+    wait_input(
+        *c.from_worker, reader, [&] { return c.pump_stop.load(); }, idle_check);
+  }
+}
+
+} // namespace vigil::os::detail

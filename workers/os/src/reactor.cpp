@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "reactor.hpp"
+
+#include "vigil/ipc/futex.hpp"
+#include "vigil/os/exit_reason.hpp"
+#include "vigil/os/reaper.hpp"
+
+#include "ring_wait.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#ifndef P_PIDFD
+#  define P_PIDFD 3
+#endif
+
+namespace vigil::os::detail {
+namespace {
+
+constexpr std::uint64_t wake_tag = 0;
+constexpr std::size_t read_chunk = 64 * 1024;
+
+enum : std::uint64_t { on_pidfd = 1, on_out = 2, on_err = 3 };
+
+const atom channel_error_atom("channel_error");
+
+/// Reaps the child behind `c.pidfd`; nullopt while it still runs.
+std::optional<siginfo_t> reap(os_child& c) {
+  siginfo_t info{};
+  for (;;) {
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd.get()), &info,
+                 WEXITED | WNOHANG)
+        == 0) {
+      if (info.si_pid == 0) {
+        return std::nullopt;
+      }
+      return info;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    // ECHILD: reap_orphans() took it first and kept the status for us.
+    if (auto kept = take_status(c.os_pid)) {
+      return kept;
+    }
+    info.si_code = CLD_KILLED;
+    info.si_status = SIGKILL;
+    return info; // the status is lost; report it as killed rather than hang
+  }
+}
+
+} // namespace
+
+atom os_exit_tag() {
+  static const atom tag("$vigil_os_exit");
+  return tag;
+}
+
+bool os_child::signal_group(int sig) {
+  std::lock_guard lock(mutex);
+  if (reaped) {
+    return false;
+  }
+  // The child leads its own session and group (setsid), so the group id is its pid.
+  return ::kill(-os_pid, sig) == 0 || ::kill(os_pid, sig) == 0;
+}
+
+void os_child::fail_channel(std::string why) {
+  {
+    std::lock_guard lock(mutex);
+    if (!channel_error) {
+      channel_error = std::move(why);
+    }
+  }
+  signal_group(SIGKILL);
+}
+
+std::optional<std::string> os_child::channel_failure() {
+  std::lock_guard lock(mutex);
+  return channel_error;
+}
+
+std::uint64_t os_child::depth(const ipc::ring_header* h) const {
+  if (h == nullptr) {
+    return 0;
+  }
+  auto head = h->head.load(std::memory_order_acquire);
+  auto tail = h->tail.load(std::memory_order_acquire);
+  return head >= tail ? head - tail : 0;
+}
+
+void stop_pump(os_child& c) {
+  c.pump_stop.store(true, std::memory_order_seq_cst);
+  if (c.from_worker != nullptr) {
+    wake_reader(*c.from_worker);
+  }
+  if (c.handshake != nullptr) {
+    // A pump still waiting for the handshake sleeps on the state word: move it off
+    // `offered` (the child is gone, nobody else writes it) and wake it.
+    auto offered = static_cast<std::uint32_t>(ipc::attach_state::offered);
+    if (c.handshake->state.compare_exchange_strong(offered, 0U)) {
+      ipc::futex::wake(c.handshake->state);
+    }
+  }
+  if (c.pump.joinable()) {
+    c.pump.join();
+  }
+}
+
+reactor::reactor(runtime& rt, line_sink on_lines, exit_hook on_exited, idle_hook on_idle,
+                 bool reap_orphans)
+    : rt_(rt), on_lines_(std::move(on_lines)), on_exited_(std::move(on_exited)),
+      on_idle_(std::move(on_idle)), reap_orphans_(reap_orphans),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = wake_tag;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
+  thread_ = std::thread([this] { run(); });
+}
+
+reactor::~reactor() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  std::uint64_t one = 1;
+  (void)::write(wake_.get(), &one, sizeof one);
+  thread_.join();
+}
+
+void reactor::watch(std::shared_ptr<os_child> c, unique_fd out, unique_fd err, pump_hooks hooks) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(
+        entry{std::move(c), std::move(out), std::move(err), {}, {}, false, std::move(hooks)});
+    ++count_;
+  }
+  std::uint64_t one = 1;
+  (void)::write(wake_.get(), &one, sizeof one);
+}
+
+std::size_t reactor::watched() const {
+  std::lock_guard lock(mutex_);
+  return count_;
+}
+
+void reactor::add_pending() {
+  std::vector<entry> adding;
+  {
+    std::lock_guard lock(mutex_);
+    adding.swap(pending_);
+  }
+  for (auto& e : adding) {
+    std::uint64_t id = next_id_++;
+    auto add = [&](int fd, std::uint64_t which) {
+      if (fd >= 0) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = id << 2U | which;
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+      }
+    };
+    os_child* c = e.child.get();
+    c->pump = std::thread([c, hooks = e.hooks] { run_pump(*c, hooks); });
+    add(e.child->pidfd.get(), on_pidfd);
+    add(e.out.get(), on_out);
+    add(e.err.get(), on_err);
+    entries_.emplace(id, std::move(e));
+  }
+}
+
+void reactor::run() {
+  std::array<epoll_event, 64> events{};
+  for (;;) {
+    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
+                         next_timeout_ms());
+    sweep_orphans();
+    if (n < 0 && errno != EINTR) {
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[static_cast<std::size_t>(i)].data.u64 == wake_tag) {
+        std::uint64_t count = 0;
+        (void)::read(wake_.get(), &count, sizeof count);
+        add_pending();
+      } else {
+        on_event(events[static_cast<std::size_t>(i)].data.u64);
+      }
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        break;
+      }
+    }
+    if (on_idle_) {
+      on_idle_();
+    }
+  }
+  finish_all();
+}
+
+void reactor::on_event(std::uint64_t data) {
+  auto it = entries_.find(data >> 2U);
+  if (it == entries_.end()) {
+    return;
+  }
+  entry& e = it->second;
+  switch (data & 3U) {
+  case on_pidfd: on_exit(e); break;
+  case on_out: on_output(e, false, false); break;
+  case on_err: on_output(e, true, false); break;
+  default: break;
+  }
+  if (e.exited && !e.out && !e.err) {
+    entries_.erase(it);
+    std::lock_guard lock(mutex_);
+    --count_;
+  }
+}
+
+void reactor::close_pipe(unique_fd& fd) {
+  if (fd) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
+    fd.reset();
+  }
+}
+
+void reactor::emit(entry& e, std::string_view stream, std::string& buf, bool flush_all) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t nl = buf.find('\n', start);
+    if (nl == std::string::npos) {
+      break;
+    }
+    lines.push_back(std::string_view(buf).substr(start, nl - start));
+    start = nl + 1;
+  }
+  // A line longer than max_line is cut, so a child that never writes a newline cannot make
+  // the buffer grow without bound.
+  while (buf.size() - start >= max_line || (flush_all && start < buf.size())) {
+    std::size_t len = std::min(max_line, buf.size() - start);
+    lines.push_back(std::string_view(buf).substr(start, len));
+    start += len;
+  }
+  if (!lines.empty() && on_lines_) {
+    on_lines_(*e.child, stream, lines);
+  }
+  buf.erase(0, start);
+}
+
+void reactor::on_output(entry& e, bool is_err, bool drain_only) {
+  unique_fd& fd = is_err ? e.err : e.out;
+  std::string& buf = is_err ? e.err_buf : e.out_buf;
+  std::string_view stream = is_err ? "stderr" : "stdout";
+  if (!fd) {
+    return;
+  }
+  // One chunk per event keeps a chatty child from starving the others; a drain takes all.
+  for (int turn = 0; turn < (drain_only ? 64 : 1); ++turn) {
+    std::size_t old = buf.size();
+    buf.resize(old + read_chunk);
+    ssize_t n = ::read(fd.get(), buf.data() + old, read_chunk);
+    buf.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
+    if (n > 0) {
+      emit(e, stream, buf, false);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      return;
+    }
+    emit(e, stream, buf, true); // EOF or error: the last, unterminated line too
+    close_pipe(fd);
+    return;
+  }
+}
+
+void reactor::on_exit(entry& e) {
+  os_child& c = *e.child;
+  std::optional<siginfo_t> info;
+  {
+    std::lock_guard lock(c.mutex);
+    // Whatever the leader left in its group goes with it (systemd's KillMode=control-group);
+    // its pid cannot have been reused while it is a zombie.
+    ::kill(-c.os_pid, SIGKILL);
+    info = reap(c);
+    if (!info) {
+      return; // a spurious wake-up: still running
+    }
+    c.reaped = true;
+  }
+  e.exited = true;
+  term os_reason = exit_reason(*info);
+  // A child that never attached (a plain command) cannot have sent an exit frame and is
+  // dead, so it never will: its port may hear of the end before the pump is joined. This
+  // keeps a thread switch out of the restart path.
+  bool never_attached =
+      c.handshake == nullptr
+      || c.handshake->state.load() == static_cast<std::uint32_t>(ipc::attach_state::offered);
+  bool told = never_attached && !c.channel_failure();
+  if (told) {
+    rt_.send(c.port, vigil::make_tuple(os_exit_tag(), os_reason, os_reason));
+  }
+  disown(c.os_pid);
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.pidfd.get(), nullptr);
+  stop_pump(c);
+  on_output(e, false, true);
+  on_output(e, true, true);
+  if (!told) {
+    term reason = os_reason;
+    if (auto failure = c.channel_failure()) {
+      reason = vigil::make_tuple(channel_error_atom, *failure);
+    } else if (c.exit_frame) {
+      reason = *c.exit_frame;
+    }
+    rt_.send(c.port, vigil::make_tuple(os_exit_tag(), reason, os_reason));
+  }
+  c.pidfd.reset();
+  if (on_exited_) {
+    on_exited_(c);
+  }
+  if (reap_orphans_) {
+    (void)reap_orphans();
+    auto now = std::chrono::steady_clock::now();
+    sweeps_.clear();
+    for (auto after : {20, 200, 2000}) {
+      sweeps_.push_back(now + std::chrono::milliseconds(after));
+    }
+  }
+}
+
+int reactor::next_timeout_ms() {
+  if (sweeps_.empty()) {
+    return -1;
+  }
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(sweeps_.front()
+                                                           - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<std::int64_t>(0, left.count()));
+}
+
+void reactor::sweep_orphans() {
+  auto now = std::chrono::steady_clock::now();
+  bool due = false;
+  while (!sweeps_.empty() && sweeps_.front() <= now) {
+    sweeps_.erase(sweeps_.begin());
+    due = true;
+  }
+  if (due) {
+    (void)reap_orphans();
+  }
+}
+
+void reactor::finish_all() {
+  add_pending();
+  for (auto& [id, e] : entries_) {
+    if (!e.exited) {
+      e.child->signal_group(SIGKILL);
+      pollfd p{e.child->pidfd.get(), POLLIN, 0};
+      (void)::poll(&p, 1, 5000);
+      on_exit(e);
+    }
+  }
+  entries_.clear();
+  std::lock_guard lock(mutex_);
+  count_ = 0;
+}
+
+} // namespace vigil::os::detail

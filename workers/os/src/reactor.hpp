@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/common/unique_fd.hpp"
+#include "vigil/runtime/runtime.hpp"
+
+#include "os_child.hpp"
+#include "pump.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace vigil::os::detail {
+
+/// The OS reactor: one thread with an epoll set holding the pidfd and the stdout/stderr
+/// pipes of every OS child. When a child exits it kills the rest of its process group, reaps
+/// it (waitid(P_PIDFD), so no SIGCHLD handler is needed), stops its channel pump, reads the
+/// output still in the pipes, and sends the port {:"$vigil_os_exit", reason, os_reason}.
+/// Output is split into lines and handed to `on_lines`.
+class reactor {
+public:
+  using line_sink = std::function<void(const os_child& c, std::string_view stream,
+                                       std::span<const std::string_view> lines)>;
+
+  using exit_hook = std::function<void(os_child& c)>;
+  using idle_hook = std::function<void()>;
+
+  /// Starts the thread. `rt` must outlive the reactor. `on_exited` runs on the reactor
+  /// thread once a child is reaped and its port told; `on_idle` after each batch of events
+  /// (the service refills its spare channels there, off the restart path).
+  reactor(runtime& rt, line_sink on_lines, exit_hook on_exited, idle_hook on_idle,
+          bool reap_orphans);
+  reactor(const reactor&) = delete;
+  reactor& operator=(const reactor&) = delete;
+  /// Kills every child still watched (SIGKILL to its group), reaps it and joins the thread.
+  ~reactor();
+
+  /// Watches a launched child, takes the read ends of its output pipes (non-blocking) and
+  /// starts its channel pump with `hooks` (on the reactor thread, off the restart path).
+  void watch(std::shared_ptr<os_child> c, unique_fd out, unique_fd err, pump_hooks hooks);
+
+  /// Children watched now (exited ones whose pipes are still open included).
+  [[nodiscard]] std::size_t watched() const;
+
+  /// The longest line kept whole; longer ones are split.
+  static constexpr std::size_t max_line = 16 * 1024;
+
+private:
+  struct entry {
+    std::shared_ptr<os_child> child;
+    unique_fd out;
+    unique_fd err;
+    std::string out_buf;
+    std::string err_buf;
+    bool exited = false;
+    pump_hooks hooks;
+  };
+
+  void run();
+  void add_pending();
+  void on_event(std::uint64_t data);
+  void on_output(entry& e, bool is_err, bool drain_only);
+  void on_exit(entry& e);
+  void emit(entry& e, std::string_view stream, std::string& buf, bool flush_all);
+  void close_pipe(unique_fd& fd);
+  void finish_all();
+  [[nodiscard]] int next_timeout_ms();
+  void sweep_orphans();
+
+  runtime& rt_;
+  line_sink on_lines_;
+  exit_hook on_exited_;
+  idle_hook on_idle_;
+  bool reap_orphans_;
+  unique_fd epoll_;
+  unique_fd wake_;
+  mutable std::mutex mutex_;
+  std::vector<entry> pending_;
+  bool stopping_ = false;
+  std::size_t count_ = 0; ///< entries, pending ones included; under mutex_
+  std::unordered_map<std::uint64_t, entry> entries_; ///< reactor thread only
+  std::uint64_t next_id_ = 1;
+  /// When to look for orphans again: a grandchild killed with its group may still be dying
+  /// when its leader is reaped, and without a daemon no SIGCHLD handler calls reap_orphans.
+  std::vector<std::chrono::steady_clock::time_point> sweeps_;
+  std::thread thread_;
+};
+
+/// Stops the channel pump of `c` and joins it.
+void stop_pump(os_child& c);
+
+} // namespace vigil::os::detail

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/os/credentials.hpp"
+#include "vigil/os/exit_reason.hpp"
+#include "vigil/os/reaper.hpp"
+#include "vigil/term/text.hpp"
+#include "vigil/worker_sdk/envelope.hpp"
+
+#include "port.hpp"
+#include "service_core.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+extern char** environ; // NOLINT: POSIX
+
+namespace vigil::os {
+namespace detail {
+namespace {
+
+constexpr std::size_t max_remembered_ports = 4096;
+/// The channel descriptor in every OS child (VIGIL_CHANNEL_FD).
+constexpr int channel_fd = 3;
+
+error system_error(std::string context) {
+  int err = errno;
+  return error{std::error_code(err, std::system_category()),
+               std::move(context) + ": " + std::strerror(err)};
+}
+
+struct pipe_pair {
+  unique_fd read;
+  unique_fd write;
+};
+
+result<pipe_pair> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return system_error("unable to make a pipe");
+  }
+  pipe_pair p{unique_fd(fds[0]), unique_fd(fds[1])};
+  ::fcntl(p.read.get(), F_SETFL, O_NONBLOCK);
+  return p;
+}
+
+void set_var(std::vector<std::string>& env, const std::string& key, const std::string& value) {
+  for (auto& kv : env) {
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
+      kv = key + "=" + value;
+      return;
+    }
+  }
+  env.push_back(key + "=" + value);
+}
+
+} // namespace
+
+service_core::service_core(runtime& runtime_ref, service_options opts)
+    : rt(runtime_ref), options(std::move(opts)), logs([this] {
+        log_options l = options.logs;
+        if (l.dir.empty()) {
+          l.dir = default_log_dir();
+        }
+        return l;
+      }()) {
+  if (options.worker_program.empty()) {
+    options.worker_program = default_worker_program();
+  }
+  // Interned before any frame arrives: the daemon's side never creates atoms for commands.
+  (void)sdk::send_tag();
+  (void)sdk::exit_tag();
+  (void)sdk::main_tag();
+  (void)os_exit_tag();
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    base_env_.emplace_back(*e);
+  }
+  hooks_.rt = &rt;
+  hooks_.route = [this](pid to, term message) { route(to, message); };
+  hooks_.attach_timeout = options.attach_timeout;
+  refill_spares();
+  reactor_ = std::make_unique<reactor>(
+      rt,
+      [this](const os_child& c, std::string_view stream, std::span<const std::string_view> lines) {
+        on_lines(c, stream, lines);
+      },
+      [this](os_child& c) { on_exited(c); }, [this] { refill_spares(); }, options.reap_orphans);
+}
+
+service_core::~service_core() {
+  reactor_.reset();
+}
+
+std::vector<std::string> service_core::environment(const supervision::child_spec& spec,
+                                                   const std::optional<credentials>& creds,
+                                                   std::uint32_t node) const {
+  std::vector<std::string> env = base_env_;
+  if (creds && !spec.os.user.empty()) {
+    auto who = lookup_user(creds->uid);
+    if (!who.name.empty()) {
+      set_var(env, "USER", who.name);
+      set_var(env, "LOGNAME", who.name);
+      set_var(env, "HOME", who.home);
+    }
+  }
+  for (const auto& [key, value] : spec.os.env) {
+    set_var(env, key, value);
+  }
+  set_var(env, "VIGIL_CHANNEL_FD", std::to_string(channel_fd));
+  set_var(env, "VIGIL_NODE", std::to_string(node));
+  set_var(env, "VIGIL_WORKER_ID", spec.id);
+  return env;
+}
+
+result<launch_parts> service_core::prepare(const supervision::child_spec& spec,
+                                           std::uint32_t node) const {
+  launch_parts parts;
+  auto sig = parse_signal(spec.os.stop_signal.empty() ? "SIGTERM" : spec.os.stop_signal);
+  if (!sig) {
+    return error{make_error_code(errc::invalid_argument),
+                 "unknown stop_signal '" + spec.os.stop_signal + "'"};
+  }
+  parts.stop_signal = *sig;
+  auto creds = resolve_credentials(spec.os.user, spec.os.group);
+  if (!creds) {
+    return creds.error();
+  }
+  auto& ls = parts.spec;
+  if (spec.mode == "command") {
+    if (spec.os.command.empty()) {
+      return error{make_error_code(errc::invalid_argument), "empty command"};
+    }
+    ls.program = spec.os.command.front();
+    ls.argv = spec.os.command;
+    parts.program_label = spec.os.command.front();
+  } else {
+    parts.is_worker = true;
+    ls.program = options.worker_program;
+    ls.argv = {options.worker_program, "--kind", spec.kind};
+    if (!spec.args.is(atoms::nil)) {
+      ls.argv.insert(ls.argv.end(), {"--args", to_string(spec.args)});
+    }
+    for (const auto& plugin : options.plugins) {
+      ls.argv.insert(ls.argv.end(), {"--plugin", plugin});
+    }
+    parts.program_label = "vigil-worker " + spec.kind;
+  }
+  ls.env = environment(spec, *creds, node);
+  ls.cwd = spec.os.cwd;
+  ls.umask = spec.os.umask;
+  ls.creds = *creds;
+  ls.rlimits = options.rlimits;
+  return parts;
+}
+
+std::uint32_t service_core::count_start(pid sup, const std::string& id) {
+  std::lock_guard lock(mutex_);
+  if (starts_.size() > 100000) {
+    starts_.clear(); // supervisors come and go; forget old ones rather than grow forever
+  }
+  auto& n = starts_[{sup, id}];
+  return n++;
+}
+
+result<std::shared_ptr<os_child>> service_core::make_child(const supervision::child_spec& spec,
+                                                           std::uint32_t node) {
+  auto ch = take_spare();
+  if (!ch) {
+    return ch.error();
+  }
+  auto c = std::make_shared<os_child>();
+  c->node = node;
+  c->sdk_atoms = spec.mode != "command";
+  c->channel = std::move(*ch);
+  auto mem = c->channel.memory();
+  c->handshake = reinterpret_cast<ipc::channel_header*>(mem.data());
+  auto to = ipc::ring_view::attach(mem.subspan(c->handshake->to_attacher_offset));
+  auto from = ipc::ring_view::attach(mem.subspan(c->handshake->to_creator_offset));
+  if (!to || !from) {
+    return !to ? to.error() : from.error();
+  }
+  c->to_view = *to;
+  c->from_view = *from;
+  c->to_worker = &to->header();
+  c->from_worker = &from->header();
+  return c;
+}
+
+result<pid> service_core::start(context& sup, const supervision::child_spec& spec) {
+  std::uint32_t node = next_node_.fetch_add(1, std::memory_order_relaxed);
+  auto parts = prepare(spec, node);
+  if (!parts) {
+    return parts.error();
+  }
+  auto made = make_child(spec, node);
+  if (!made) {
+    return made.error();
+  }
+  std::shared_ptr<os_child> c = std::move(*made);
+  auto out = make_pipe();
+  if (!out) {
+    return out.error();
+  }
+  auto err = make_pipe();
+  if (!err) {
+    return err.error();
+  }
+  parts->spec.fds = {-1, out->write.get(), err->write.get(), c->channel.fd()};
+  {
+    launch_guard guard;
+    auto l = launch(parts->spec);
+    if (!l) {
+      return l.error();
+    }
+    adopt(l->pid);
+    c->os_pid = l->pid;
+    c->pidfd = std::move(l->pidfd);
+  }
+  out->write.reset();
+  err->write.reset();
+  c->started = std::chrono::steady_clock::now();
+  c->key = options.log_key ? options.log_key(sup.self(), spec) : spec.id;
+  c->program = parts->program_label;
+  c->restarts = count_start(sup.self(), spec.id);
+
+  port_setup setup{c, std::make_shared<port_lease>(c), sup.self(), parts->stop_signal,
+                   spec.shutdown};
+  spawn_options so{.trap_exit = true, .initial_call = "vigil:port/1"};
+  auto port = sup.spawn_opt(so, port_process, std::move(setup));
+  if (port) {
+    c->port = *port;
+    (void)sup.link(*port);
+    std::lock_guard lock(mutex_);
+    ports_[*port] = c;
+    nodes_[node] = c;
+  } else {
+    c->signal_group(SIGKILL);
+  }
+  if (port) {
+    remember_key(*port, c->key);
+  }
+  pump_hooks hooks = hooks_;
+  hooks.must_attach = parts->is_worker;
+  reactor_->watch(c, std::move(out->read), std::move(err->read), std::move(hooks));
+  if (!port) {
+    return port.error();
+  }
+  return *port;
+}
+
+result<ipc::channel> service_core::new_channel() const {
+  ipc::channel_options co;
+  co.ring_capacity = options.ring_capacity;
+  co.liveness_interval = std::chrono::seconds(10); // the reactor wakes the pump at exit
+  co.prefault = false;
+  return ipc::channel::create(co);
+}
+
+result<ipc::channel> service_core::take_spare() {
+  {
+    std::lock_guard lock(spare_mutex_);
+    if (!spares_.empty()) {
+      ipc::channel ch = std::move(spares_.back());
+      spares_.pop_back();
+      return ch;
+    }
+  }
+  return new_channel();
+}
+
+void service_core::refill_spares() {
+  for (;;) {
+    {
+      std::lock_guard lock(spare_mutex_);
+      if (spares_.size() >= spare_channels) {
+        return;
+      }
+    }
+    auto ch = new_channel();
+    if (!ch) {
+      return;
+    }
+    std::lock_guard lock(spare_mutex_);
+    spares_.push_back(std::move(*ch));
+  }
+}
+
+void service_core::remember_key(pid port, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  port_keys_[port] = key;
+  port_key_order_.push_back(port);
+  if (port_key_order_.size() > max_remembered_ports) {
+    port_keys_.erase(port_key_order_.front());
+    port_key_order_.pop_front();
+  }
+}
+
+void service_core::route(pid to, const term& message) {
+  if (to.node == 0) {
+    rt.send(to, message);
+    return;
+  }
+  if (auto c = by_node(to.node)) {
+    rt.send(c->port, make_route(to, message));
+  }
+}
+
+std::shared_ptr<os_child> service_core::by_port(pid port) const {
+  std::lock_guard lock(mutex_);
+  auto it = ports_.find(port);
+  return it == ports_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<os_child> service_core::by_node(std::uint32_t node) const {
+  std::lock_guard lock(mutex_);
+  auto it = nodes_.find(node);
+  return it == nodes_.end() ? nullptr : it->second.lock();
+}
+
+std::optional<std::string> service_core::key_of(pid port) const {
+  std::lock_guard lock(mutex_);
+  auto it = port_keys_.find(port);
+  return it == port_keys_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::size_t service_core::live() const {
+  return reactor_->watched();
+}
+
+void service_core::on_lines(const os_child& c, std::string_view stream,
+                            std::span<const std::string_view> lines) {
+  logs.append(c.key, stream, lines);
+  if (options.on_line) {
+    for (auto line : lines) {
+      options.on_line(output_line{c.port, c.key, stream, line});
+    }
+  }
+}
+
+void service_core::on_exited(os_child& c) {
+  std::lock_guard lock(mutex_);
+  if (auto it = ports_.find(c.port); it != ports_.end() && it->second.get() == &c) {
+    ports_.erase(it);
+  }
+  if (auto it = nodes_.find(c.node); it != nodes_.end()) {
+    nodes_.erase(it);
+  }
+}
+
+} // namespace detail
+} // namespace vigil::os

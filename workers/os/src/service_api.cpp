@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// The service's public face; the work is service_core's (service.cpp).
+#include "port.hpp"
+#include "service_core.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace vigil::os {
+
+term port_info::to_term() const {
+  auto u = [](std::uint64_t v) { return term(static_cast<std::int64_t>(v)); };
+  return term::map({{atom("os_pid"), static_cast<std::int64_t>(os_pid)},
+                    {atom("node"), static_cast<std::int64_t>(node)},
+                    {atom("program"), program},
+                    {atom("log_key"), log_key},
+                    {atom("rss_kb"), rss_kb},
+                    {atom("cpu_ms"), cpu_ms},
+                    {atom("uptime_ms"), uptime_ms},
+                    {atom("restarts"), static_cast<std::int64_t>(restarts)},
+                    {atom("ring_to_worker_bytes"), u(ring_to_worker_bytes)},
+                    {atom("ring_from_worker_bytes"), u(ring_from_worker_bytes)},
+                    {atom("sent"), u(sent)},
+                    {atom("received"), u(received)},
+                    {atom("dropped"), u(dropped)},
+                    {atom("attached"), attached}});
+}
+
+std::filesystem::path default_log_dir() {
+  if (const char* state = std::getenv("STATE_DIRECTORY"); state != nullptr && *state != '\0') {
+    std::string first(state);
+    return std::filesystem::path(first.substr(0, first.find(':'))) / "logs";
+  }
+  if (::geteuid() == 0) {
+    return "/var/lib/vigil/logs";
+  }
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::filesystem::path(xdg) / "vigil" / "logs";
+  }
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : "/tmp") / ".local/state/vigil/logs";
+}
+
+std::string default_worker_program() {
+  if (const char* set = std::getenv("VIGIL_WORKER_PROGRAM"); set != nullptr && *set != '\0') {
+    return set;
+  }
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = self.parent_path() / "vigil-worker";
+    if (::access(beside.c_str(), X_OK) == 0) {
+      return beside.string();
+    }
+  }
+  return "vigil-worker";
+}
+
+service::service(runtime& rt, service_options options)
+    : core_(std::make_shared<detail::service_core>(rt, std::move(options))) {}
+
+service::~service() = default;
+
+result<pid> service::start(context& supervisor, const supervision::child_spec& spec) {
+  return core_->start(supervisor, spec);
+}
+
+void service::route(pid to, term message) {
+  core_->route(to, message);
+}
+
+std::optional<pid> service::port_of_node(std::uint32_t node) const {
+  auto c = core_->by_node(node);
+  return c ? std::optional<pid>(c->port) : std::nullopt;
+}
+
+std::optional<port_info> service::info(pid port) const {
+  auto c = core_->by_port(port);
+  if (!c) {
+    return std::nullopt;
+  }
+  return detail::make_port_info(*c);
+}
+
+std::vector<log_entry> service::logs(pid port, std::size_t n) const {
+  auto key = core_->key_of(port);
+  return key ? core_->logs.recent(*key, n) : std::vector<log_entry>{};
+}
+
+std::vector<log_entry> service::logs(const std::string& key, std::size_t n) const {
+  return core_->logs.recent(key, n);
+}
+
+const log_store& service::log_files() const {
+  return core_->logs;
+}
+
+std::size_t service::live_children() const {
+  return core_->live();
+}
+
+const service_options& service::options() const {
+  return core_->options;
+}
+
+} // namespace vigil::os

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/common/unique_fd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// The output of OS children: each worker's stdout and stderr lines go to a rotating log
+/// file of its own and to an in-memory ring of its recent lines (what `vigilctl logs`
+/// shows). docs/os-workers.md, "Logs".
+namespace vigil::os {
+
+/// One line of a worker's output.
+struct log_entry {
+  std::int64_t ts_ms = 0; ///< wall-clock milliseconds since the epoch
+  std::string stream;     ///< "stdout" or "stderr"
+  std::string line;       ///< without its newline; valid UTF-8 (bad bytes become U+FFFD)
+};
+
+struct log_options {
+  /// Where the files go, one `<key>.log` per worker (the key percent-encoded); empty keeps
+  /// lines in memory only.
+  std::filesystem::path dir;
+  /// A file is rotated before it would grow past this: `k.log` becomes `k.log.1`, `.1`
+  /// becomes `.2`, and so on, and the oldest beyond `backups` is removed.
+  std::size_t max_bytes = 10U << 20;
+  unsigned backups = 5;
+  /// Recent lines kept in memory per worker.
+  std::size_t memory_lines = 1000;
+};
+
+/// Per-worker logs. Thread-safe: the OS reactor appends, the daemon reads.
+class log_store {
+public:
+  explicit log_store(log_options options);
+
+  /// Appends `lines` of `stream` for the worker `key`: one write to its file (each line as
+  /// "<UTC time> <stream> <bytes>\n", the bytes as the program wrote them) and each line,
+  /// made valid UTF-8, to its memory ring. A failing file write is counted, not retried.
+  void append(const std::string& key, std::string_view stream,
+              std::span<const std::string_view> lines);
+
+  /// The last `n` lines of `key`, oldest first.
+  [[nodiscard]] std::vector<log_entry> recent(const std::string& key, std::size_t n) const;
+
+  /// The file of `key` (it may not exist yet); empty without a directory.
+  [[nodiscard]] std::filesystem::path file(const std::string& key) const;
+
+  /// File writes that failed (disk full, permissions), across all workers.
+  [[nodiscard]] std::uint64_t write_errors() const;
+
+  [[nodiscard]] const log_options& options() const noexcept { return options_; }
+
+private:
+  struct sink {
+    unique_fd fd;
+    std::size_t bytes = 0;
+    bool opened = false;
+    std::deque<log_entry> ring;
+  };
+
+  void write_file(const std::string& key, sink& s, const std::string& text);
+  void rotate(const std::string& key, sink& s);
+  void open(const std::string& key, sink& s);
+
+  log_options options_;
+  mutable std::mutex mutex_;
+  std::map<std::string, sink, std::less<>> sinks_;
+  std::uint64_t write_errors_ = 0;
+};
+
+/// `text` with each byte sequence that is not valid UTF-8 replaced by U+FFFD.
+[[nodiscard]] std::string valid_utf8(std::string_view text);
+
+/// A file name for `key`: letters, digits, '_', '-' and '.' stay, every other byte becomes
+/// %XX, so distinct keys never share a file.
+[[nodiscard]] std::string file_name_for(std::string_view key);
+
+} // namespace vigil::os

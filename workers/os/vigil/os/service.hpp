@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/common/result.hpp"
+#include "vigil/os/launch.hpp"
+#include "vigil/os/log_store.hpp"
+#include "vigil/runtime/runtime.hpp"
+#include "vigil/supervision/spec.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// OS-process workers: children of a supervisor that are real OS processes, each one
+/// represented in the runtime by a *port* process. docs/os-workers.md tells the whole story;
+/// in short:
+///
+/// - `start` launches the child (a `command`, or `vigil-worker` for `mode = "process"`) in a
+///   new session with PR_SET_PDEATHSIG and only the descriptors it should have, then spawns
+///   the port linked to the supervisor. Exec failures come back as errors at once.
+/// - The port turns the child's end into its exit reason (`:normal`, `{:exit_status, N}`,
+///   `{:signal, :SIGSEGV}`, or the reason a vigil-worker reported). Killing the port stops
+///   the child: the stop signal to its group, `shutdown` to go, then SIGKILL to the group.
+/// - Messages sent to the port go to the worker through its shared-memory channel; what the
+///   worker sends comes back out. Each incarnation has a node number: pids of its processes
+///   travel as #PID<node.index.serial> and `route` delivers to them.
+/// - An OS reactor thread reaps the children (pidfds, no SIGCHLD) and reads their stdout and
+///   stderr into per-worker rotating logs and an in-memory ring (`logs`).
+namespace vigil::os {
+
+/// One line of output, as the daemon's `log` events want it.
+struct output_line {
+  pid port;
+  std::string key;
+  std::string_view stream; ///< "stdout" or "stderr"
+  std::string_view line;   ///< raw bytes, without the newline
+};
+
+struct service_options {
+  /// Log files and memory; an empty `logs.dir` means `default_log_dir()`.
+  log_options logs;
+  /// The vigil-worker executable; empty means `default_worker_program()`.
+  std::string worker_program;
+  /// Plugins every vigil-worker loads (the daemon's `plugins`, in order).
+  std::vector<std::string> plugins;
+  /// Data bytes of each ring of a worker's channel.
+  std::size_t ring_capacity = 64 * 1024;
+  /// How long a vigil-worker may take to attach to its channel before it is killed.
+  std::chrono::milliseconds attach_timeout{30000};
+  /// Resource limits for every OS child (the config has no per-child rlimits yet).
+  std::vector<rlimit_setting> rlimits;
+  /// The log key of a child: by default its id. A daemon that knows the child's path
+  /// (root/web) can return that, so that two `web`s under different supervisors differ.
+  std::function<std::string(pid supervisor, const supervision::child_spec& spec)> log_key;
+  /// Called on the reactor thread for each line of output (after it is logged). Must not
+  /// block.
+  std::function<void(const output_line& line)> on_line;
+  /// Reap orphans (reaper.hpp) each time an OS child exits. A daemon that is a subreaper
+  /// wants this; one whose own code reaps other children by pid can turn it off.
+  bool reap_orphans = true;
+};
+
+/// What `info` adds for a port: its OS child's state (docs/os-workers.md, "Info").
+struct port_info {
+  pid port;
+  pid_t os_pid = 0;
+  std::uint32_t node = 0;
+  std::string program;
+  std::string log_key;
+  std::int64_t rss_kb = 0;
+  std::int64_t cpu_ms = 0;
+  std::int64_t uptime_ms = 0;
+  std::uint32_t restarts = 0;
+  std::uint64_t ring_to_worker_bytes = 0;   ///< queued for the worker now
+  std::uint64_t ring_from_worker_bytes = 0; ///< queued for the daemon now
+  std::uint64_t sent = 0;                   ///< terms written to the worker
+  std::uint64_t received = 0;               ///< terms read from the worker
+  std::uint64_t dropped = 0;                ///< terms for the worker dropped (ring full)
+  bool attached = false;                    ///< the worker speaks the channel
+
+  /// As a map with atom keys: %{os_pid: 4711, rss_kb: 1234, ...}.
+  [[nodiscard]] term to_term() const;
+};
+
+/// $STATE_DIRECTORY/logs if set, else /var/lib/vigil/logs as root, else
+/// $XDG_STATE_HOME/vigil/logs (~/.local/state/vigil/logs).
+[[nodiscard]] std::filesystem::path default_log_dir();
+
+/// $VIGIL_WORKER_PROGRAM if set, else `vigil-worker` beside the running executable if it
+/// exists there, else "vigil-worker" (looked up in PATH).
+[[nodiscard]] std::string default_worker_program();
+
+namespace detail {
+class service_core;
+}
+
+/// The OS-worker service of one runtime. Thread-safe.
+///
+/// Lifetime: create it after the runtime and destroy it before the runtime, or after
+/// `runtime::shutdown()`; destroying it kills every OS child still running (SIGKILL to its
+/// group) and reaps it.
+class service {
+public:
+  explicit service(runtime& rt, service_options options = {});
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+  ~service();
+
+  /// Starts `spec` (mode "process" or "command") for `supervisor`: launches the OS child and
+  /// spawns its port linked to the supervisor. Returns the port's pid. Errors say why, for
+  /// the supervisor's "failed to start child" message: an exec failure with its errno
+  /// ("exec /usr/bin/nope: No such file or directory (ENOENT)"), an unknown user, a bad
+  /// stop signal, or a system error.
+  [[nodiscard]] result<pid> start(context& supervisor, const supervision::child_spec& spec);
+
+  /// Delivers `message` to `to` from outside a worker: node 0 pids through the runtime, pids
+  /// of an OS worker's node through its port and channel. A pid of a node that no longer
+  /// exists is dropped, as a send to a dead pid is.
+  void route(pid to, term message);
+
+  /// The port of the OS worker whose node is `node`, if it still runs.
+  [[nodiscard]] std::optional<pid> port_of_node(std::uint32_t node) const;
+
+  /// Info for a port pid; nullopt when `port` is not a live port.
+  [[nodiscard]] std::optional<port_info> info(pid port) const;
+
+  /// The last `n` output lines of the child behind `port` (or of the last incarnation with
+  /// the same log key), oldest first.
+  [[nodiscard]] std::vector<log_entry> logs(pid port, std::size_t n) const;
+
+  /// The last `n` output lines logged under `key`.
+  [[nodiscard]] std::vector<log_entry> logs(const std::string& key, std::size_t n) const;
+
+  /// The log store (files and memory).
+  [[nodiscard]] const log_store& log_files() const;
+
+  /// OS children running or awaiting their reaping.
+  [[nodiscard]] std::size_t live_children() const;
+
+  [[nodiscard]] const service_options& options() const;
+
+private:
+  std::shared_ptr<detail::service_core> core_;
+};
+
+} // namespace vigil::os

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/term/term.hpp"
+
+#include <optional>
+
+/// The envelopes that travel in a worker's channel (docs/worker-sdk.md, "Envelopes"). Every
+/// frame in either ring holds one of them:
+///
+///     {:send, to, message}   deliver `message` to `to`
+///     {:exit, reason}        worker -> daemon only: the worker is about to exit with `reason`
+///
+/// Daemon -> worker, `to` is `:main` (the message was sent to the worker's port) or a pid
+/// of the worker's own node. Worker -> daemon, `to` is a pid (node 0: a daemon process;
+/// another node: a process of that OS worker, routed by the daemon) or a registered name.
+namespace vigil::sdk {
+
+/// :send
+[[nodiscard]] atom send_tag();
+/// :exit
+[[nodiscard]] atom exit_tag();
+/// :main, the address of "the worker" itself
+[[nodiscard]] atom main_tag();
+
+/// {:send, to, message}
+[[nodiscard]] term make_send(const term& to, const term& message);
+/// {:exit, reason}
+[[nodiscard]] term make_exit(const term& reason);
+
+/// A decoded {:send, to, message}.
+struct delivery {
+  term to;
+  term message;
+};
+
+/// `frame` as a {:send, to, message}, or nullopt when it is not one.
+[[nodiscard]] std::optional<delivery> as_send(const term& frame);
+
+/// The reason of an {:exit, reason} frame, or nullopt.
+[[nodiscard]] std::optional<term> as_exit(const term& frame);
+
+} // namespace vigil::sdk
