@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+// vigild's side of systemd: sd_notify datagrams, the watchdog and its health probe, and
+// workers' lines in journald's native protocol, each against a datagram socket of the test's.
+#include "vigil/common/unique_fd.hpp"
+#include "vigil/runtime/runtime.hpp"
+
+#include "journal.hpp"
+#include "notify.hpp"
+#include "systemd_watchdog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace vigil::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A datagram socket bound at a path (or, for a name starting with '@', in the abstract
+/// namespace), as systemd's notify socket and journald's are.
+class datagram_socket {
+public:
+  explicit datagram_socket(std::string name) : name_(std::move(name)) {
+    fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, name_.data(), name_.size());
+    if (name_[0] == '@') {
+      addr.sun_path[0] = '\0';
+    } else {
+      (void)::unlink(name_.c_str());
+    }
+    auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name_.size());
+    bound_ = ::bind(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), len) == 0;
+  }
+
+  datagram_socket(const datagram_socket&) = delete;
+  datagram_socket& operator=(const datagram_socket&) = delete;
+
+  ~datagram_socket() {
+    if (name_[0] != '@') {
+      (void)::unlink(name_.c_str());
+    }
+  }
+
+  [[nodiscard]] bool bound() const { return bound_; }
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+  /// The next datagram, or "" after `wait` without one.
+  std::string receive(std::chrono::milliseconds wait = 1000ms) {
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) != 1) {
+      return {};
+    }
+    std::array<char, 65536> buf{};
+    auto n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+    return n > 0 ? std::string(buf.data(), static_cast<std::size_t>(n)) : std::string();
+  }
+
+private:
+  std::string name_;
+  unique_fd fd_;
+  bool bound_ = false;
+};
+
+std::string temp_socket_path(const char* tag) {
+  return "/tmp/vigil-sd-" + std::to_string(::getpid()) + "-" + tag + ".sock";
+}
+
+/// Sets NOTIFY_SOCKET for one test and restores it after.
+class notify_socket_env {
+public:
+  explicit notify_socket_env(const std::string& value) {
+    ::setenv("NOTIFY_SOCKET", value.c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+  }
+
+  notify_socket_env(const notify_socket_env&) = delete;
+  notify_socket_env& operator=(const notify_socket_env&) = delete;
+
+  ~notify_socket_env() { ::unsetenv("NOTIFY_SOCKET"); } // NOLINT(concurrency-mt-unsafe)
+};
+
+bool has_line(const std::string& datagram, const std::string& line) {
+  return ("\n" + datagram + "\n").find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(SdNotify, SendsStateToAPathSocket) {
+  datagram_socket sock(temp_socket_path("path"));
+  ASSERT_TRUE(sock.bound());
+  notify_socket_env env(sock.name());
+  notify_systemd("READY=1\nSTATUS=running");
+  EXPECT_EQ(sock.receive(), "READY=1\nSTATUS=running");
+}
+
+TEST(SdNotify, SendsStateToAnAbstractSocket) {
+  datagram_socket sock("@vigil-sd-test-" + std::to_string(::getpid()));
+  ASSERT_TRUE(sock.bound());
+  notify_socket_env env(sock.name());
+  notify_systemd("STOPPING=1");
+  EXPECT_EQ(sock.receive(), "STOPPING=1");
+}
+
+TEST(SdNotify, ReloadingCarriesTheMonotonicClock) {
+  datagram_socket sock(temp_socket_path("reload"));
+  notify_socket_env env(sock.name());
+  notify_reloading();
+  auto d = sock.receive();
+  EXPECT_TRUE(has_line(d.substr(0, d.find('\n')), "RELOADING=1")) << d;
+  EXPECT_NE(d.find("\nMONOTONIC_USEC="), std::string::npos) << d;
+}
+
+TEST(SdNotify, DoesNothingWithoutANotifySocket) {
+  ::unsetenv("NOTIFY_SOCKET"); // NOLINT(concurrency-mt-unsafe)
+  notify_systemd("READY=1");   // must neither crash nor block
+  notify_socket_env relative("relative/path");
+  notify_systemd("READY=1"); // not a path systemd would give: ignored
+}
+
+TEST(SdWatchdogTimeout, ReadsWatchdogUsecForThisProcess) {
+  EXPECT_EQ(watchdog_timeout("2000000", nullptr, 42), std::chrono::microseconds(2'000'000));
+  EXPECT_EQ(watchdog_timeout("500000", "42", 42), std::chrono::microseconds(500'000));
+}
+
+TEST(SdWatchdogTimeout, IsOffForAnotherPidOrABadValue) {
+  EXPECT_FALSE(watchdog_timeout("2000000", "41", 42));
+  EXPECT_FALSE(watchdog_timeout(nullptr, nullptr, 42));
+  EXPECT_FALSE(watchdog_timeout("0", nullptr, 42));
+  EXPECT_FALSE(watchdog_timeout("2s", nullptr, 42));
+  EXPECT_FALSE(watchdog_timeout("", nullptr, 42));
+  EXPECT_FALSE(watchdog_timeout("18446744073709551615", nullptr, 42)); // USEC_INFINITY
+  EXPECT_FALSE(watchdog_timeout("2000000", "x", 42));
+}
+
+/// Ticks `w` as the event loop would, for `span`, and returns what reached `sock` meanwhile
+/// (read as it comes: a notify socket's queue is short, and a full one blocks the sender).
+std::vector<std::string> run_loop(systemd_watchdog& w, datagram_socket& sock,
+                                  std::chrono::milliseconds span, const std::string& status) {
+  std::vector<std::string> got;
+  auto until = std::chrono::steady_clock::now() + span;
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(w.wait_ms(), 5)));
+    w.tick(status);
+    for (auto d = sock.receive(0ms); !d.empty(); d = sock.receive(0ms)) {
+      got.push_back(d);
+    }
+  }
+  return got;
+}
+
+TEST(SdWatchdog, PingsAtHalfTheTimeoutWhileTheSchedulersRun) {
+  datagram_socket sock(temp_socket_path("wd"));
+  notify_socket_env env(sock.name());
+  runtime rt;
+  systemd_watchdog w(rt, 40ms); // a tick every 20 ms
+  EXPECT_EQ(w.wait_ms(), 0);
+  auto got = run_loop(w, sock, 300ms, "running: 3 processes");
+  EXPECT_GE(w.pings(), 8U);
+  EXPECT_LE(w.pings(), 16U);
+  EXPECT_EQ(w.withheld(), 0U);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0], "WATCHDOG=1\nSTATUS=running: 3 processes");
+  EXPECT_EQ(got.back(), "WATCHDOG=1"); // the status is sent again only when it changes
+}
+
+task<> hold_thread(context&, std::chrono::milliseconds how_long) {
+  std::this_thread::sleep_for(how_long);
+  co_return;
+}
+
+TEST(SdWatchdog, WithholdsPingsWhileEverySchedulerIsStuck) {
+  datagram_socket sock(temp_socket_path("stuck"));
+  notify_socket_env env(sock.name());
+  runtime_options o;
+  o.schedulers = 1;
+  o.on_warning = [](const std::string&) {};
+  runtime rt(std::move(o));
+  systemd_watchdog w(rt, 40ms);
+  (void)run_loop(w, sock, 60ms, "running");
+  auto before = w.pings();
+  ASSERT_GT(before, 0U);
+  (void)rt.spawn(hold_thread, std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(30ms); // the hog holds the one scheduler now
+  auto during = run_loop(w, sock, 200ms, "running");
+  EXPECT_GT(w.withheld(), 3U);
+  EXPECT_LE(w.pings(), before + 2); // at most the ticks before the hog took the thread
+  bool said_unhealthy = false;
+  for (const auto& d : during) {
+    said_unhealthy = said_unhealthy || d.starts_with("STATUS=unhealthy");
+  }
+  EXPECT_TRUE(said_unhealthy);
+  std::this_thread::sleep_for(150ms); // the hog lets go
+  auto withheld = w.withheld();
+  (void)run_loop(w, sock, 100ms, "running");
+  EXPECT_EQ(w.withheld(), withheld);
+  EXPECT_GT(w.pings(), before + 2);
+}
+
+TEST(Journal, TagsAWorkersLineWithItsNameAndPath) {
+  auto d = journal_datagram({"web", "root/web", "stdout", "listening on :8080", 1234});
+  EXPECT_EQ(d, "MESSAGE=listening on :8080\nPRIORITY=6\nSYSLOG_IDENTIFIER=web\n"
+               "VIGIL_WORKER=root/web\nVIGIL_STREAM=stdout\nVIGIL_OS_PID=1234\n");
+}
+
+TEST(Journal, TakesThePriorityFromAnSdDaemonPrefix) {
+  auto d = journal_datagram({"db", "root/db", "stderr", "<3>disk full", 0});
+  EXPECT_TRUE(d.starts_with("MESSAGE=disk full\nPRIORITY=3\n")) << d;
+  EXPECT_EQ(d.find("VIGIL_OS_PID"), std::string::npos);
+  auto unknown = journal_datagram({"db", "", "stdout", "up", 0});
+  EXPECT_EQ(unknown.find("VIGIL_WORKER"), std::string::npos) << unknown;
+  EXPECT_TRUE(journal_datagram({"w", "w", "stdout", "<9>x", 0}).starts_with("MESSAGE=<9>x\n"));
+}
+
+TEST(Journal, EncodesANewlineInAValueWithItsLength) {
+  auto d = journal_datagram({"w", "w", "stdout", "a\nb", 0});
+  std::string expected = std::string("MESSAGE\n") + std::string("\x03\0\0\0\0\0\0\0", 8) + "a\nb\n";
+  EXPECT_TRUE(d.starts_with(expected));
+}
+
+TEST(Journal, SendsOneDatagramPerLine) {
+  datagram_socket sock(temp_socket_path("journal"));
+  ASSERT_TRUE(send_to_journal({"web", "root/web", "stdout", "hello", 7}, sock.name().c_str()));
+  EXPECT_EQ(sock.receive(), journal_datagram({"web", "root/web", "stdout", "hello", 7}));
+  EXPECT_FALSE(send_to_journal({"web", "root/web", "stdout", "hello", 7}, "/nonexistent/socket"));
+}
+
+} // namespace
+} // namespace vigil::daemon
