@@ -73,13 +73,21 @@ inline void emit_latency(const char* bench, const char* impl, std::vector<std::i
   }
   mean /= static_cast<double>(s.size());
   std::int64_t med = pct(s, 50);
+  std::string samples;
+  for (auto v : lat) {
+    char one[32];
+    std::snprintf(one, sizeof one, "%s%.2f", samples.empty() ? "" : ",",
+                  static_cast<double>(v) / 1e6);
+    samples += one;
+  }
   std::printf("{\"bench\":\"%s\",\"impl\":\"%s\",\"n\":%zu,\"seconds\":%.9f,\"per_op_ns\":%lld,"
               "\"rss_kb\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f,"
-              "\"mean_ms\":%.3f%s}\n",
+              "\"mean_ms\":%.3f,\"samples_ms\":[%s]%s}\n",
               bench, impl, s.size(), static_cast<double>(med) / 1e9, static_cast<long long>(med),
               self_kb("VmRSS:"), static_cast<double>(med) / 1e6,
               static_cast<double>(pct(s, 99)) / 1e6, static_cast<double>(s.front()) / 1e6,
-              static_cast<double>(s.back()) / 1e6, mean / 1e6, extra.c_str());
+              static_cast<double>(s.back()) / 1e6, mean / 1e6,
+              lat.size() <= 1000 ? samples.c_str() : "", extra.c_str());
   std::fflush(stdout);
 }
 

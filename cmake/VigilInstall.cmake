@@ -48,4 +48,5 @@ install(CODE "
 install(FILES configs/example.toml configs/demo.toml
         DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples")
 install(FILES docs/vigild.md docs/vigilctl.md docs/config.md docs/systemd.md
+              docs/containers.md
         DESTINATION "${CMAKE_INSTALL_DOCDIR}")

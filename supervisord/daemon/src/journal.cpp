@@ -41,7 +41,9 @@ std::string journal_datagram(const worker_line& line) {
   add_field(out, "MESSAGE", text);
   add_field(out, "PRIORITY", std::string_view(&priority, 1));
   add_field(out, "SYSLOG_IDENTIFIER", line.name);
-  add_field(out, "VIGIL_WORKER", line.worker);
+  if (!line.worker.empty()) {
+    add_field(out, "VIGIL_WORKER", line.worker);
+  }
   add_field(out, "VIGIL_STREAM", line.stream);
   if (line.os_pid > 0) {
     add_field(out, "VIGIL_OS_PID", std::to_string(line.os_pid));

@@ -17,7 +17,7 @@ namespace vigil::daemon {
 /// One line of a worker's output.
 struct worker_line {
   std::string_view name;   ///< its id (its log key), e.g. "web"
-  std::string_view worker; ///< its path, e.g. "root/web"
+  std::string_view worker; ///< its path, e.g. "root/web"; empty when not known yet
   std::string_view stream; ///< "stdout" or "stderr"
   std::string_view text;   ///< without its newline
   pid_t os_pid = 0;        ///< the OS process that wrote it, 0 if unknown
@@ -25,7 +25,7 @@ struct worker_line {
 
 /// The datagram journald's native protocol expects for `line`: MESSAGE (without a priority
 /// prefix), PRIORITY (the prefix's, else 6, info), SYSLOG_IDENTIFIER (the worker's name),
-/// VIGIL_WORKER (its path), VIGIL_STREAM and VIGIL_OS_PID (when known). A value holding a newline
+/// VIGIL_WORKER (its path) and VIGIL_OS_PID when known, and VIGIL_STREAM. A value holding a newline
 /// uses the protocol's length-prefixed form.
 [[nodiscard]] std::string journal_datagram(const worker_line& line);
 

@@ -35,14 +35,14 @@ watchdog_timeout(const char* usec, const char* pid, pid_t self);
 /// spawns the next probe. Used by the loop's thread only.
 class systemd_watchdog {
 public:
-  /// `timeout` is WATCHDOG_USEC; ticks come every half of it. `status` gives the STATUS=
-  /// text sent with each ping (empty: none).
+  /// `timeout` is WATCHDOG_USEC; ticks come every half of it.
   systemd_watchdog(runtime& rt, std::chrono::microseconds timeout);
 
   /// Milliseconds until the next tick is due (0 if it is), for epoll_wait.
   [[nodiscard]] int wait_ms() const;
 
-  /// Does the tick if it is due. `status` is sent along with the ping when it changed.
+  /// Does the tick if it is due. `status` goes out as STATUS= along with the ping when it
+  /// differs from the last one sent.
   void tick(const std::string& status);
 
   /// Pings sent so far, and ticks that withheld the ping because the probe had not run.
