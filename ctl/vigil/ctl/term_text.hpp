@@ -3,32 +3,17 @@
 
 #include "vigil/common/result.hpp"
 #include "vigil/term/text.hpp"
+#include "vigil/term/text_substitute.hpp"
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace vigil::ctl {
 
-/// The replacement text for an identifier, or nullopt to leave it as it is.
-using identifier_lookup = std::function<std::optional<std::string>(std::string_view name)>;
-
 /// True for a name the shell may bind: a lowercase letter or `_`, then letters, digits and
 /// `_`, optionally ending in `?` or `!`, and none of `self`, `true`, `false`, `nil`.
 [[nodiscard]] bool is_variable_name(std::string_view text) noexcept;
-
-/// True for an identifier as term text spells bare atoms and keyword keys: a letter or `_`,
-/// then letters, digits, `_` and `@`, optionally ending in `?` or `!`.
-[[nodiscard]] bool is_identifier(std::string_view text) noexcept;
-
-/// Replaces each identifier of term text for which `lookup` has a replacement: the shell's
-/// variables, and `self` (which then also swallows a following `()`). Strings, quoted
-/// atoms, `:atoms`, keyword keys (`key:`), `#PID<...>`-style literals, numbers and
-/// qualified names (`Module.fun`) are left alone, so only what Elixir reads as a variable
-/// changes.
-[[nodiscard]] std::string substitute_identifiers(std::string_view text,
-                                                 const identifier_lookup& lookup);
 
 /// `substitute_identifiers(text, lookup)` parsed as a term and printed back in canonical
 /// form. A parse error's line and column point into `text`, not into the substituted text

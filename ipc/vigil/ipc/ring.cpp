@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/ipc/ring.hpp"
 
-#include "vigil/ipc/futex.hpp"
+#include "vigil/common/futex.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decode.hpp"
 
-#include "vigil/config/duration.hpp"
+#include "vigil/common/duration.hpp"
 #include "vigil/term/atom.hpp"
 
 #include "suggest.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The validated tree as text, for `vigild --check-config`.
 #include "vigil/config/config.hpp"
-#include "vigil/config/duration.hpp"
+#include "vigil/common/duration.hpp"
 #include "vigil/term/text.hpp"
 
 #include <sstream>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reader.hpp"
 
-#include "vigil/config/duration.hpp"
+#include "vigil/common/duration.hpp"
 
 #include "decode.hpp"
 #include "suggest.hpp"

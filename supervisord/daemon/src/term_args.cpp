@@ -2,6 +2,7 @@
 #include "vigil/daemon/term_args.hpp"
 
 #include "vigil/term/text.hpp"
+#include "vigil/term/text_substitute.hpp"
 
 namespace vigil::daemon {
 namespace {
@@ -16,60 +17,6 @@ bool is_upper(char c) noexcept {
 
 bool is_ident_start(char c) noexcept {
   return (c >= 'a' && c <= 'z') || is_upper(c) || c == '_';
-}
-
-bool is_ident_char(char c) noexcept {
-  return is_ident_start(c) || is_digit(c) || c == '@';
-}
-
-std::size_t identifier_end(std::string_view text, std::size_t i) noexcept {
-  while (i < text.size() && is_ident_char(text[i])) {
-    ++i;
-  }
-  if (i < text.size() && (text[i] == '?' || text[i] == '!')) {
-    ++i;
-  }
-  return i;
-}
-
-std::size_t quoted_end(std::string_view text, std::size_t i) noexcept {
-  char quote = text[i++];
-  while (i < text.size()) {
-    if (text[i] == '\\') {
-      i += 2;
-    } else if (text[i++] == quote) {
-      return i;
-    }
-  }
-  return text.size();
-}
-
-/// The end of a literal that starts at `i` and can hold no `self`: a string or quoted atom,
-/// an `:atom`, a `#PID<...>`-style literal or a number. `i` when none starts there.
-std::size_t literal_end(std::string_view text, std::size_t i) noexcept {
-  char c = text[i];
-  char next = i + 1 < text.size() ? text[i + 1] : ' ';
-  if (c == '"' || c == '\'') {
-    return quoted_end(text, i);
-  }
-  if (c == ':' && (next == '"' || next == '\'')) {
-    return quoted_end(text, i + 1);
-  }
-  if (c == ':' && is_ident_start(next)) {
-    return identifier_end(text, i + 1);
-  }
-  if (c == '#' && is_upper(next)) {
-    std::size_t close = text.find('>', i);
-    return close == std::string_view::npos ? text.size() : close + 1;
-  }
-  if (is_digit(c)) {
-    while (i < text.size()
-           && (is_ident_char(text[i])
-               || (text[i] == '.' && i + 1 < text.size() && is_digit(text[i + 1])))) {
-      ++i;
-    }
-  }
-  return i;
 }
 
 bool is_name_char(char c) noexcept {
@@ -88,43 +35,21 @@ bool is_path(std::string_view text) noexcept {
   return true;
 }
 
+/// Reads `self` (and `self()`) as the session's pid.
+identifier_lookup self_lookup(pid self) {
+  return [text = to_string(term(self))](std::string_view name) {
+    return name == "self" ? std::optional<std::string>(text) : std::nullopt;
+  };
+}
+
 } // namespace
 
 std::string substitute_self(std::string_view text, pid self) {
-  const std::string pid_text = to_string(term(self));
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (std::size_t end = literal_end(text, i); end != i) {
-      out.append(text.substr(i, end - i));
-      i = end;
-      continue;
-    }
-    if (!is_ident_start(text[i])) {
-      out += text[i++];
-      continue;
-    }
-    std::size_t end = identifier_end(text, i);
-    std::string_view word = text.substr(i, end - i);
-    bool qualified = i > 0 && text[i - 1] == '.';
-    bool keyword =
-        end < text.size() && text[end] == ':' && (end + 1 >= text.size() || text[end + 1] != ':');
-    i = end;
-    if (word != "self" || qualified || keyword) {
-      out.append(word);
-      continue;
-    }
-    out += pid_text;
-    if (text.substr(i).starts_with("()")) {
-      i += 2;
-    }
-  }
-  return out;
+  return substitute_identifiers(text, self_lookup(self));
 }
 
 result<term, std::string> parse_client_term(std::string_view text, pid self) {
-  auto parsed = parse_term(substitute_self(text, self), parse_limits{64});
+  auto parsed = parse_substituted(text, self_lookup(self), parse_limits{64});
   if (!parsed) {
     return "bad term text '" + std::string(text) + "': " + parsed.error().to_string();
   }

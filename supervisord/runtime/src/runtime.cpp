@@ -3,10 +3,6 @@
 
 #include "runtime_impl.hpp"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <climits>
 #include <ctime>
@@ -163,24 +159,4 @@ std::vector<term> mailbox::flush() {
   return process_->flush();
 }
 
-namespace detail {
-
-void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
-            nullptr, nullptr, 0);
-}
-
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen, std::int64_t ms) noexcept {
-  timespec ts{};
-  timespec* tsp = nullptr;
-  if (ms >= 0) {
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000;
-    tsp = &ts;
-  }
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, tsp,
-            nullptr, 0);
-}
-
-} // namespace detail
 } // namespace vigil

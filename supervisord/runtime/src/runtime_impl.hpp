@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/common/futex.hpp"
 #include "vigil/runtime/options.hpp"
 
 #include "blocking_pool.hpp"
@@ -107,10 +108,20 @@ private:
   std::uint32_t ref_salt_ = 0;
 };
 
-/// Wakes a thread waiting in `futex_wait` on `word`.
-void futex_wake(std::atomic<std::uint32_t>& word) noexcept;
+/// Wakes every thread waiting in `futex_wait` on `word` (a word private to this process).
+inline void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
+  futex::wake_all(word, futex::sharing::process_private);
+}
+
 /// Waits while `word == seen`, up to `ms` milliseconds (forever if negative).
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen, std::int64_t ms) noexcept;
+inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen,
+                       std::int64_t ms) noexcept {
+  if (ms < 0) {
+    futex::wait_untimed(word, seen, futex::sharing::process_private);
+  } else {
+    futex::wait(word, seen, std::chrono::milliseconds(ms), futex::sharing::process_private);
+  }
+}
 
 /// The runtime a scheduler or pool thread belongs to, for `send` from inside processes.
 runtime_impl* current_runtime() noexcept;

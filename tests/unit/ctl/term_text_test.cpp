@@ -3,41 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-
 namespace {
-
-using vigil::ctl::substitute_identifiers;
-
-std::string with_vars(std::string_view text) {
-  static const std::map<std::string, std::string, std::less<>> vars{
-      {"pid", "#PID<0.74.0>"}, {"self", "#PID<0.57.0>"}, {"n", "42"}};
-  return substitute_identifiers(text, [](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    return it == vars.end() ? std::nullopt : std::optional(it->second);
-  });
-}
-
-TEST(CtlTermText, ReplacesVariablesAndSelf) {
-  EXPECT_EQ(with_vars("{self, :ok}"), "{#PID<0.57.0>, :ok}");
-  EXPECT_EQ(with_vars("{self(), :ok}"), "{#PID<0.57.0>, :ok}");
-  EXPECT_EQ(with_vars("[pid, n, pid]"), "[#PID<0.74.0>, 42, #PID<0.74.0>]");
-  EXPECT_EQ(with_vars("pid"), "#PID<0.74.0>");
-}
-
-TEST(CtlTermText, LeavesWhatIsNoVariableAlone) {
-  EXPECT_EQ(with_vars("\"self pid\""), "\"self pid\"");
-  EXPECT_EQ(with_vars("'pid'"), "'pid'");
-  EXPECT_EQ(with_vars(":pid"), ":pid");
-  EXPECT_EQ(with_vars(":\"pid\""), ":\"pid\"");
-  EXPECT_EQ(with_vars("[pid: 1]"), "[pid: 1]");
-  EXPECT_EQ(with_vars("%{pid: pid}"), "%{pid: #PID<0.74.0>}");
-  EXPECT_EQ(with_vars("#PID<0.74.0>"), "#PID<0.74.0>");
-  EXPECT_EQ(with_vars("Mod.pid"), "Mod.pid");
-  EXPECT_EQ(with_vars("pids"), "pids");
-  EXPECT_EQ(with_vars("0x1Fn"), "0x1Fn");
-  EXPECT_EQ(with_vars("\"esc \\\" pid\""), "\"esc \\\" pid\"");
-}
 
 TEST(CtlTermText, ChecksTermTextWithSelfStandingForAPid) {
   EXPECT_TRUE(vigil::ctl::check_term_text("{self(), :ok}"));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reactor.hpp"
 
-#include "vigil/ipc/futex.hpp"
+#include "vigil/common/futex.hpp"
 #include "vigil/os/exit_reason.hpp"
 #include "vigil/os/reaper.hpp"
 
@@ -106,7 +106,7 @@ void stop_pump(os_child& c) {
     // `offered` (the child is gone, nobody else writes it) and wake it.
     auto offered = static_cast<std::uint32_t>(ipc::attach_state::offered);
     if (c.handshake->state.compare_exchange_strong(offered, 0U)) {
-      ipc::futex::wake(c.handshake->state);
+      futex::wake(c.handshake->state);
     }
   }
   if (c.pump.joinable()) {

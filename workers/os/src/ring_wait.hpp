@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "vigil/ipc/futex.hpp"
+#include "vigil/common/futex.hpp"
 #include "vigil/ipc/ring.hpp"
 
 #include <atomic>
@@ -21,7 +21,7 @@ void wait_input(ipc::ring_header& h, const ipc::ring_reader& r, Other other,
   }
   h.reader_sleeping.store(1, std::memory_order_seq_cst);
   if (!r.readable() && !other()) {
-    ipc::futex::wait(h.reader_sleeping, 1, timeout);
+    futex::wait(h.reader_sleeping, 1, timeout);
   }
   h.reader_sleeping.store(0, std::memory_order_relaxed);
 }
@@ -29,7 +29,7 @@ void wait_input(ipc::ring_header& h, const ipc::ring_reader& r, Other other,
 /// Wakes the reader of `h` if it sleeps (or is about to).
 inline void wake_reader(ipc::ring_header& h) {
   if (h.reader_sleeping.exchange(0, std::memory_order_seq_cst) != 0) {
-    ipc::futex::wake(h.reader_sleeping);
+    futex::wake(h.reader_sleeping);
   }
 }
 

@@ -26,7 +26,7 @@ enum class option_type : std::uint8_t {
   integer,      ///< an integer (its validator states the range)
   number,       ///< an integer or a float
   boolean,      ///< true or false
-  duration,     ///< "5s", "250ms", "1m30s" (duration.hpp)
+  duration,     ///< "5s", "250ms", "1m30s" (vigil/common/duration.hpp)
   shutdown,     ///< "brutal_kill", "infinity" or a duration
   choice,       ///< one of `choices`
   signal,       ///< a signal name, with or without "SIG": one of `choices`

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/config/duration.hpp"
+#include "vigil/common/duration.hpp"
 
 #include <gtest/gtest.h>
 
-namespace vigil::config {
+namespace vigil {
 namespace {
 
 using std::chrono::milliseconds;
@@ -54,4 +54,4 @@ TEST(Duration, FormattedDurationsReadBack) {
 }
 
 } // namespace
-} // namespace vigil::config
+} // namespace vigil

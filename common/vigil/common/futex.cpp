@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/ipc/futex.hpp"
+#include "vigil/common/futex.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-namespace vigil::ipc::futex {
+namespace vigil::futex {
 
 namespace {
 
@@ -15,10 +15,14 @@ std::uint32_t* address(std::atomic<std::uint32_t>& word) noexcept {
   return reinterpret_cast<std::uint32_t*>(&word);
 }
 
+int op(int base, sharing s) noexcept {
+  return s == sharing::process_private ? (base | FUTEX_PRIVATE_FLAG) : base;
+}
+
 } // namespace
 
 void wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-          std::chrono::nanoseconds timeout) noexcept {
+          std::chrono::nanoseconds timeout, sharing s) noexcept {
   if (timeout.count() <= 0) {
     return;
   }
@@ -28,11 +32,15 @@ void wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
   ts.tv_nsec = static_cast<long>((timeout - secs).count());
   // FUTEX_WAIT's timeout is relative and runs on CLOCK_MONOTONIC, so a wall-clock step
   // cannot stretch it. EINTR, EAGAIN and ETIMEDOUT all mean "re-check": nothing to report.
-  ::syscall(SYS_futex, address(word), FUTEX_WAIT, expected, &ts, nullptr, 0);
+  ::syscall(SYS_futex, address(word), op(FUTEX_WAIT, s), expected, &ts, nullptr, 0);
 }
 
-void wake(std::atomic<std::uint32_t>& word, int count) noexcept {
-  ::syscall(SYS_futex, address(word), FUTEX_WAKE, count, nullptr, nullptr, 0);
+void wait_untimed(std::atomic<std::uint32_t>& word, std::uint32_t expected, sharing s) noexcept {
+  ::syscall(SYS_futex, address(word), op(FUTEX_WAIT, s), expected, nullptr, nullptr, 0);
 }
 
-} // namespace vigil::ipc::futex
+void wake(std::atomic<std::uint32_t>& word, int count, sharing s) noexcept {
+  ::syscall(SYS_futex, address(word), op(FUTEX_WAKE, s), count, nullptr, nullptr, 0);
+}
+
+} // namespace vigil::futex

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/config/duration.hpp"
+#include "vigil/common/duration.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace vigil::config {
+namespace vigil {
 namespace {
 
 struct unit {
@@ -90,4 +90,4 @@ std::string format_duration(std::chrono::milliseconds d) {
   return out;
 }
 
-} // namespace vigil::config
+} // namespace vigil

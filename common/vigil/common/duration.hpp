@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::config {
+namespace vigil {
 
 /// Reads a duration as the config writes it: one or more `<digits><unit>` groups with units
 /// `ms`, `s`, `m`, `h` and `d`, largest first and each unit at most once ("250ms", "5s",
@@ -18,4 +18,4 @@ namespace vigil::config {
 /// exactly, "5s", "1m30s", "250ms", "0s". `d` must not be negative.
 [[nodiscard]] std::string format_duration(std::chrono::milliseconds d);
 
-} // namespace vigil::config
+} // namespace vigil
