@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -169,3 +170,23 @@ def expect_error(reply, code):
     check(reply.get("ok") is False, "expected an error, got %r" % reply)
     check(reply["error"]["code"] == code,
           "expected %s, got %s: %s" % (code, reply["error"]["code"], reply["error"]["message"]))
+
+
+def run_script(name, argv, run, doc):
+    """The main of a test script that takes VIGILD VIGILCTL VIGIL_WORKER and runs
+    run(vigild, vigilctl) with vigil-worker found through VIGIL_WORKER_PROGRAM: 0 when it
+    passes, 1 on a Failure, 2 on bad usage; run may return another code (77: skipped)."""
+    if len(argv) != 4:
+        print(doc, file=sys.stderr)
+        return 2
+    vigild, vigilctl, worker = argv[1:]
+    os.environ["VIGIL_WORKER_PROGRAM"] = worker
+    try:
+        code = run(vigild, vigilctl)
+    except Failure as e:
+        print("FAIL: %s: %s" % (name, e), file=sys.stderr)
+        return 1
+    if code:
+        return code
+    print("ok: " + name)
+    return 0

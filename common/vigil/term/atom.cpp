@@ -62,7 +62,8 @@ struct atom_table {
     return atom(it->second, 0);
   }
 
-  std::optional<atom> intern(std::string_view name) {
+  /// Interns `name` unless the table already holds `limit` atoms.
+  std::optional<atom> intern(std::string_view name, std::uint32_t limit = atom::max_atoms) {
     if (name.size() > atom::max_length) {
       return std::nullopt;
     }
@@ -74,7 +75,7 @@ struct atom_table {
       return atom(it->second, 0);
     }
     std::uint32_t id = size.load(std::memory_order_relaxed);
-    if (id >= atom::max_atoms) {
+    if (id >= limit) {
       return std::nullopt;
     }
     auto& chunk = chunks[id / chunk_size];
@@ -105,7 +106,7 @@ atom::atom(std::string_view name) {
 
 std::optional<atom> atom::try_make(std::string_view name) noexcept {
   try {
-    return atom_table::instance().intern(name);
+    return atom_table::instance().intern(name, max_atoms - reserved_atoms);
   } catch (...) { // allocation failure: report as "cannot intern"
     return std::nullopt;
   }

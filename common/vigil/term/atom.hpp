@@ -20,6 +20,10 @@ public:
   static constexpr std::size_t max_length = 255;
   /// The most atoms one program may intern (the BEAM default is 1,048,576).
   static constexpr std::uint32_t max_atoms = 1U << 20;
+  /// The last atoms of the table, kept for names the program itself chooses: `try_make`
+  /// stops this far short of `max_atoms`, so input that fills the table (a control-socket
+  /// client sending new atoms) cannot make a later `atom(name)` abort.
+  static constexpr std::uint32_t reserved_atoms = 1U << 16;
 
   constexpr atom() noexcept = default;
 
@@ -27,7 +31,8 @@ public:
   /// use it for names the program itself chose.
   explicit atom(std::string_view name);
 
-  /// Interns `name`, or returns nullopt if it is too long or the table is full.
+  /// Interns `name`, or returns nullopt if it is too long or the table is full (all but
+  /// `reserved_atoms` of it).
   [[nodiscard]] static std::optional<atom> try_make(std::string_view name) noexcept;
 
   /// The atom named `name` if it was interned already; never interns.

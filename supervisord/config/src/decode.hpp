@@ -27,6 +27,11 @@ struct decode_failure {
 /// options, which the loader walks itself.
 [[nodiscard]] result<value, decode_failure> decode(const toml::node& node, const option_info& info);
 
+/// A `rlimits` table: names from `info.choices`, each an integer, "unlimited" or [soft, hard]
+/// (decode_rlimits.cpp).
+[[nodiscard]] result<value, decode_failure> decode_rlimits(const toml::node& node,
+                                                           const option_info& info);
+
 /// How an error quotes a value after "got": strings in double quotes, numbers and booleans
 /// as written, "an array" and "a table" for containers.
 [[nodiscard]] std::string describe_value(const toml::node& node);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The validated tree as text, for `vigild --check-config`.
-#include "vigil/config/config.hpp"
 #include "vigil/common/duration.hpp"
+#include "vigil/config/config.hpp"
 #include "vigil/term/text.hpp"
 
 #include <sstream>
@@ -78,6 +78,10 @@ std::string backoff_text(const backoff_policy& b) {
   return out.str();
 }
 
+std::string limit_text(std::uint64_t v) {
+  return v == resource_limit::unlimited ? std::string("unlimited") : std::to_string(v);
+}
+
 std::string os_text(const os_process_spec& os) {
   std::string out;
   if (!os.command.empty()) {
@@ -99,6 +103,12 @@ std::string os_text(const os_process_spec& os) {
   }
   if (!os.group.empty()) {
     out += " group=" + os.group;
+  }
+  for (const auto& [name, limit] : os.rlimits) {
+    out += " rlimits." + name + "=" + limit_text(limit.soft);
+    if (limit.hard != limit.soft) {
+      out += ":" + limit_text(limit.hard);
+    }
   }
   return out + " stop_signal=" + os.stop_signal;
 }
@@ -152,7 +162,8 @@ std::string describe(const config_tree& tree) {
   std::string out = "daemon socket=" + (d.socket.empty() ? std::string("(default)") : d.socket)
                     + " log_level=" + d.log_level + " allowed_users=" + quoted_list(d.allowed_users)
                     + " allowed_groups=" + quoted_list(d.allowed_groups)
-                    + " plugins=" + quoted_list(d.plugins) + "\n";
+                    + " plugins=" + quoted_list(d.plugins)
+                    + (d.log_dir.empty() ? std::string() : " log_dir=" + d.log_dir) + "\n";
   return out + describe(tree.root);
 }
 

@@ -29,6 +29,8 @@ const field run_fields[] = {
     {"group", [](const child_spec& a, const child_spec& b) { return a.os.group == b.os.group; }},
     {"stop_signal",
      [](const child_spec& a, const child_spec& b) { return a.os.stop_signal == b.os.stop_signal; }},
+    {"rlimits",
+     [](const child_spec& a, const child_spec& b) { return a.os.rlimits == b.os.rlimits; }},
 };
 
 // How the supervisor treats the process: a change updates the spec in place.
@@ -287,6 +289,7 @@ reload_plan diff(const config_tree& old, const config_tree& next) {
       {"allowed_users", a.allowed_users == b.allowed_users},
       {"allowed_groups", a.allowed_groups == b.allowed_groups},
       {"plugins", a.plugins == b.plugins},
+      {"log_dir", a.log_dir == b.log_dir},
   };
   for (const auto& [name, same] : fields) {
     if (!same) {

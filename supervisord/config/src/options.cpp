@@ -29,6 +29,10 @@ constexpr std::array<std::string_view, 2> modes{"inprocess", "process"};
 // supervisord's list: the signals a program may reasonably treat as "please stop".
 constexpr std::array<std::string_view, 7> stop_signals{"SIGTERM", "SIGINT",  "SIGQUIT", "SIGHUP",
                                                        "SIGKILL", "SIGUSR1", "SIGUSR2"};
+// setrlimit's resources, RLIMIT_ dropped and in lower case (prlimit(1)'s and systemd's names).
+constexpr std::array<std::string_view, 16> rlimit_names{
+    "as",   "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue",
+    "nice", "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack"};
 
 template <std::size_t N>
 std::size_t index_of(const std::array<std::string_view, N>& choices, const value& v) {
@@ -94,6 +98,18 @@ const option table[] = {
       "never unloads one."},
      non_empty_strings,
      [](const value& v, targets& t) { t.daemon->plugins = std::get<std::vector<std::string>>(v); }},
+    {{section::daemon,
+      "log_dir",
+      option_type::path,
+      "",
+      {},
+      false,
+      "The directory of the OS-process children's output logs, one file per child named "
+      "after its path (root%2Fweb.log), rotated at 10 MiB. When unset: "
+      "$STATE_DIRECTORY/logs, else /var/lib/vigil/logs as root, else "
+      "$XDG_STATE_HOME/vigil/logs. A change takes effect when vigild restarts."},
+     nullptr,
+     [](const value& v, targets& t) { t.daemon->log_dir = std::get<std::string>(v); }},
 
     // [supervisor] and children with type = "supervisor"
     {{section::supervisor, "strategy", option_type::choice, "\"one_for_one\"", strategies, false,
@@ -372,6 +388,16 @@ const option table[] = {
       "`shutdown`."},
      nullptr,
      [](const value& v, targets& t) { t.child->os.stop_signal = std::get<std::string>(v); }},
+    {{section::process, "rlimits", option_type::rlimits, "{}", rlimit_names, false,
+      "Resource limits set in the child before it starts, by setrlimit's names (as, core, "
+      "cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, "
+      "sigpending, stack): rlimits = { nofile = 1024, core = 0 }. A number sets both the soft "
+      "and the hard limit, [soft, hard] sets them apart, and \"unlimited\" lifts one. Unset "
+      "limits are inherited from vigild; raising a hard limit needs CAP_SYS_RESOURCE."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->os.rlimits = std::get<std::map<std::string, supervision::resource_limit>>(v);
+     }},
 };
 
 } // namespace

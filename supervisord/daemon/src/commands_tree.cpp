@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What runs: hello, status, tree, info, alive, registered.
+#include "vigil/os/service.hpp"
 #include "vigil/runtime/runtime.hpp"
 #include "vigil/supervision/spec_term.hpp"
 
@@ -61,6 +62,35 @@ std::string strategy_name(const supervision::supervisor_spec* s) {
   return s == nullptr ? std::string("?") : std::string(supervision::to_atom(s->how).name());
 }
 
+/// The OS child behind `p`, when `p` is a port (docs/os-workers.md, "Info").
+std::optional<os::port_info> port_info_of(const daemon_state& st, std::optional<pid> p) {
+  if (st.os == nullptr || !p) {
+    return std::nullopt;
+  }
+  return st.os->info(*p);
+}
+
+/// A port's OS child in `info`: its process, its resources and its channel. The ring's
+/// counters are named ring_* apart from the runtime's own `dropped` (mailbox overflow).
+void add_port_info(json& out, const os::port_info& p) {
+  out["os_pid"] = p.os_pid;
+  out["node"] = p.node;
+  out["program"] = p.program;
+  out["log_key"] = p.log_key;
+  out["rss_kb"] = p.rss_kb;
+  out["cpu_ms"] = p.cpu_ms;
+  out["uptime_ms"] = p.uptime_ms;
+  if (!out.contains("restarts")) {
+    out["restarts"] = p.restarts;
+  }
+  out["ring_to_worker_bytes"] = p.ring_to_worker_bytes;
+  out["ring_from_worker_bytes"] = p.ring_from_worker_bytes;
+  out["ring_sent"] = p.sent;
+  out["ring_received"] = p.received;
+  out["ring_dropped"] = p.dropped;
+  out["attached"] = p.attached;
+}
+
 json status_row(const daemon_state& st, const tree_node& n, std::int64_t now) {
   json row{{"path", n.path},
            {"id", n.id},
@@ -80,6 +110,12 @@ json status_row(const daemon_state& st, const tree_node& n, std::int64_t now) {
   } else if (n.spec != nullptr) {
     row["kind"] = n.spec->kind.empty() ? json("command") : json(n.spec->kind);
     row["mode"] = n.spec->mode;
+    if (n.spec->mode != "inprocess") {
+      auto port = port_info_of(st, n.process);
+      row["os_pid"] = port ? json(port->os_pid) : json(nullptr);
+      row["rss_kb"] = port ? json(port->rss_kb) : json(nullptr);
+      row["cpu_ms"] = port ? json(port->cpu_ms) : json(nullptr);
+    }
   } else {
     row["kind"] = nullptr;
     row["mode"] = nullptr;
@@ -167,6 +203,9 @@ json info_json(const daemon_state& st, const process_info& info) {
     if (rec->supervisor != pid{}) {
       out["parent"] = pid_json(rec->supervisor);
     }
+  }
+  if (auto port = port_info_of(st, info.self)) {
+    add_port_info(out, *port);
   }
   return out;
 }

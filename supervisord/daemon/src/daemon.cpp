@@ -3,6 +3,7 @@
 
 #include "vigil/config/config.hpp"
 #include "vigil/daemon/socket_path.hpp"
+#include "vigil/ipc/segment.hpp"
 #include "vigil/os/reaper.hpp"
 #include "vigil/supervision/client.hpp"
 #include "vigil/supervision/supervisor.hpp"
@@ -95,15 +96,20 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
   for (const auto& w : policy.warnings) {
     spdlog::warn("{}", w);
   }
+  // Sends to a pid inside a `mode = "process"` worker (node != 0) go through the OS-worker
+  // service, which binds itself to the router below once it exists.
+  auto router = std::make_shared<os::remote_router>();
   runtime_options ropts;
   ropts.on_warning = [](const std::string& w) { spdlog::warn("runtime: {}", w); };
+  ropts.remote_send = os::remote_router::hook(router);
   runtime rt(std::move(ropts));
   supervision::supervisor_spec root_spec = tree.root;
   daemon_state st(rt, parts.kinds, parts.out, parts.events, o.config_path, std::move(tree),
                   std::move(policy.policy));
   st.hub = start_event_hub(st);
   // OS-process children (docs/os-workers.md); destroyed after rt.shutdown() below.
-  auto os_workers = make_os_service(st, !o.foreground && under_systemd());
+  auto os_workers = make_os_service(st, !o.foreground && under_systemd(), router);
+  st.os = os_workers.get();
   st.factory = watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st.hub);
   int code = exit_ok;
   {
@@ -134,7 +140,12 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
   } else {
     (void)::unlink(socket_path.c_str());
   }
+  // The tree has stopped (the server stops it before it returns); ending the runtime ends any
+  // port left, which kills its OS child. Only then may the service go: no port outlives it.
   rt.shutdown();
+  st.factory = nullptr;
+  st.os = nullptr;
+  os_workers.reset();
   return code;
 }
 
@@ -180,6 +191,12 @@ int run_daemon(const daemon_options& options) {
   // Orphaned grandchildren of OS-process workers come to vigild, not to init (design.md).
   if (auto sub = os::become_subreaper(); !sub) {
     spdlog::warn("{}", sub.error().message());
+  }
+  // A vigild that was killed cannot remove the named segments it made (docs/ipc.md).
+  if (auto stale = ipc::segment::remove_stale(); !stale) {
+    spdlog::warn("stale shared-memory segments: {}", stale.error().message());
+  } else if (*stale > 0) {
+    spdlog::info("removed {} stale shared-memory segment(s) of a vigild that died", *stale);
   }
   std::string socket_path = socket_path_for(o, *loaded);
   auto listener = listen_control_socket(

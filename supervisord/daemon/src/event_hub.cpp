@@ -26,6 +26,7 @@ const atom a_started("$vigil_started");
 const atom a_root("$vigil_root");
 const atom a_session("$vigil_session_watch");
 const atom a_sups("$vigil_sups");
+const atom a_supervisor_report("supervisor_report");
 
 /// Exit codes of vigild (docs/vigild.md).
 constexpr int exit_ok = 0;
@@ -156,6 +157,16 @@ struct hub {
     }
   }
 
+  /// A supervisor gave up (supervisor.hpp's report). The root's exit is handled by its DOWN,
+  /// which also stops the daemon; a nested one is restarted by its parent, or escalates.
+  void on_report(pid sup, const term& reason) {
+    if (sup == root || st.stopping.load()) {
+      return;
+    }
+    auto it = sup_paths.find(sup);
+    st.events.gave_up(it != sup_paths.end() ? it->second : to_string(term(sup)), reason);
+  }
+
   void root_down(pid r, const term& reason) {
     if (st.retired(r) || st.stopping.load()) {
       return;
@@ -216,6 +227,8 @@ task<> hub_process(context& self, daemon_state& st) {
       h.on_down(msg);
     } else if (tagged(msg, a_root, 2)) {
       h.on_root(msg[1].as_pid());
+    } else if (tagged(msg, a_supervisor_report, 3) && msg[1].is_pid()) {
+      h.on_report(msg[1].as_pid(), msg[2]);
     } else if (tagged(msg, a_sups, 2)) {
       h.on_sups(msg[1]);
     } else if (tagged(msg, a_session, 3)) {
@@ -229,7 +242,8 @@ task<> hub_process(context& self, daemon_state& st) {
 } // namespace
 
 pid start_event_hub(daemon_state& st) {
-  spawn_options options{.initial_call = "vigild:event_hub/1"};
+  // Registered for supervisor reports, so that nested supervisors that give up are seen.
+  spawn_options options{.name = supervision::report_name(), .initial_call = "vigild:event_hub/1"};
   auto p = st.rt.spawn_opt(options, hub_process, st);
   return p ? *p : pid{};
 }

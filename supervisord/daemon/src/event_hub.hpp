@@ -9,8 +9,9 @@
 // lived resolver process, since a nested supervisor is started by its parent without the
 // factory), records process_started / process_restarted, and monitors the child, so that
 // its DOWN becomes process_exited with the reason. It also watches the root supervisor (an
-// exit nobody asked for is supervisor_gave_up, and the daemon stops) and each control
-// session (its death closes the connection).
+// exit nobody asked for is supervisor_gave_up, and the daemon stops), takes the reports of
+// nested supervisors that give up (supervision::report_name(): supervisor_gave_up with their
+// path) and watches each control session (its death closes the connection).
 
 #include "vigil/runtime/context.hpp"
 #include "vigil/supervision/supervisor.hpp"

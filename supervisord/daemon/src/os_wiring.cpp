@@ -11,19 +11,74 @@
 
 namespace vigil::daemon {
 
-std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal) {
+namespace {
+
+using spec_match = bool (*)(const supervision::child_spec& a, const supervision::child_spec& b);
+
+bool find_path(const supervision::supervisor_spec& sup, const supervision::child_spec& spec,
+               spec_match same, const std::string& prefix, std::string& out) {
+  for (const auto& c : sup.children) {
+    std::string path = prefix + "/" + c.id;
+    if (c.id == spec.id && same(c, spec)) {
+      out = std::move(path);
+      return true;
+    }
+    if (c.supervisor && find_path(*c.supervisor, spec, same, path, out)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+std::string child_path(const config::config_tree& tree, const supervision::child_spec& spec) {
+  std::string path;
+  // Where the file wrote it tells apart two equal children under different supervisors; a
+  // reload that only moved a child keeps the old place in the running spec, so an equal spec
+  // is the next best.
+  const spec_match written_at = [](const supervision::child_spec& a,
+                                   const supervision::child_spec& b) {
+    return a.where == b.where && b.where.line != 0;
+  };
+  const spec_match equal = [](const supervision::child_spec& a, const supervision::child_spec& b) {
+    return a == b;
+  };
+  if (find_path(tree.root, spec, written_at, "root", path)
+      || find_path(tree.root, spec, equal, "root", path)) {
+    return path;
+  }
+  return spec.id;
+}
+
+std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
+                                             std::shared_ptr<os::remote_router> router) {
   os::service_options o;
-  o.plugins = st.config()->daemon.plugins;
+  auto cfg = st.config();
+  o.plugins = cfg->daemon.plugins;
+  o.logs.dir = cfg->daemon.log_dir; // empty: os::default_log_dir()
+  o.router = std::move(router);
+  // The log file and `vigilctl logs` name a child by its path, so that two `web`s under
+  // different supervisors keep apart; the event hub learns the path only after the start.
+  o.log_key = [&st](pid supervisor, const supervision::child_spec& spec) {
+    // A supervisor the event hub knows gives the path at once (after a reload too); at boot
+    // the hub knows none yet, and the config tells.
+    if (auto sup = st.events.child(supervisor)) {
+      return sup->path + "/" + spec.id;
+    }
+    return child_path(*st.config(), spec);
+  };
   // On the reactor thread: nothing here may block for long (the journal send does not wait).
   o.on_line = [&st, journal](const os::output_line& l) {
-    // The event hub learns a child's path a moment after its start, so the first lines of
-    // an incarnation may come before it: they go out under the worker's id alone.
+    // The key is the child's path already; the event hub's record, once there, is the same.
     auto child = st.events.child(l.port);
-    std::string path = child ? child->path : std::string();
+    std::string path = child ? child->path : l.key;
     std::string line(l.line);
-    st.events.log_line(path.empty() ? l.key : path, std::string(l.stream), line);
-    if (journal && !send_to_journal({l.key, path, l.stream, line, 0})) {
-      spdlog::info("{} {}: {}", path.empty() ? l.key : path, l.stream, line);
+    st.events.log_line(path, std::string(l.stream), line);
+    // The journal's identifier is the child's id, the last part of its path (journal.hpp).
+    std::string_view id = std::string_view(path).substr(path.rfind('/') + 1);
+    if (journal && !send_to_journal({id, path, l.stream, line, 0})) {
+      spdlog::info("{} {}: {}", path, l.stream, line);
     }
   };
   return std::make_unique<os::service>(st.rt, std::move(o));

@@ -14,6 +14,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+#include <string_view>
+
 namespace vigil::daemon {
 namespace {
 
@@ -61,11 +64,22 @@ task<std::optional<pid>> supervisor_at(context& self, pid root, const config::ch
   co_return sup;
 }
 
-bool missing(const result<void>& r) {
-  return !r && r.error().code == make_error_code(errc::not_found);
+bool missing(const error& e) {
+  return e.code == make_error_code(errc::not_found);
 }
 
-task<std::optional<std::string>> stop_step(context& self, pid root, const plan_step& step) {
+bool missing(const result<void>& r) {
+  return !r && missing(r.error());
+}
+
+std::string failed(std::string_view verb, const config::child_path& path, const error& e) {
+  return std::string(verb) + " " + config::path_text(path) + ": " + e.message();
+}
+
+/// A stop step. A child the new config keeps (a restart) is only terminated: its entry
+/// keeps its place in the start order until its start step replaces its spec.
+task<std::optional<std::string>> stop_step(context& self, pid root, const plan_step& step,
+                                           bool kept) {
   config::child_path parent(step.path.begin(), step.path.end() - 1);
   auto sup = co_await supervisor_at(self, root, parent);
   if (!sup) {
@@ -74,26 +88,131 @@ task<std::optional<std::string>> stop_step(context& self, pid root, const plan_s
   const std::string& id = step.path.back();
   auto stopped = co_await supervision::terminate_child(self, *sup, id, step_timeout);
   if (!stopped && !missing(stopped)) {
-    co_return "stop " + config::path_text(step.path) + ": " + stopped.error().message();
+    co_return failed("stop", step.path, stopped.error());
+  }
+  if (kept) {
+    co_return std::nullopt;
   }
   auto deleted = co_await supervision::delete_child(self, *sup, id, step_timeout);
   if (!deleted && !missing(deleted)) {
-    co_return "stop " + config::path_text(step.path) + ": " + deleted.error().message();
+    co_return failed("stop", step.path, deleted.error());
   }
   co_return std::nullopt;
 }
 
-task<std::optional<std::string>>
-start_step(context& self, pid root, const config::config_tree& next, const plan_step& step) {
+/// A start step: a new child is added (after its running siblings), a kept one gets its new
+/// spec in place and starts from it (replace_child).
+task<std::optional<std::string>> start_step(context& self, pid root,
+                                            const config::config_tree& next, const plan_step& step,
+                                            bool kept) {
   const auto* spec = config::find_child(next.root, step.path);
   config::child_path parent(step.path.begin(), step.path.end() - 1);
   auto sup = co_await supervisor_at(self, root, parent);
   if (spec == nullptr || !sup) {
     co_return "start " + config::path_text(step.path) + ": its supervisor is not running";
   }
-  auto started = co_await supervision::start_child(self, *sup, *spec, step_timeout);
-  if (!started) {
-    co_return "start " + config::path_text(step.path) + ": " + started.error().message();
+  if (!kept) {
+    auto started = co_await supervision::start_child(self, *sup, *spec, step_timeout);
+    if (!started) {
+      co_return failed("start", step.path, started.error());
+    }
+    co_return std::nullopt;
+  }
+  auto replaced = co_await supervision::replace_child(self, *sup, *spec, step_timeout);
+  if (!replaced && missing(replaced.error())) {
+    // Gone since its stop step (a temporary child is forgotten when terminated): add it.
+    replaced = co_await supervision::start_child(self, *sup, *spec, step_timeout);
+  }
+  if (!replaced) {
+    co_return failed("start", step.path, replaced.error());
+  }
+  co_return std::nullopt;
+}
+
+/// An update step: the child's new spec replaces the old one in its supervisor, and a
+/// nested supervisor (or the root) takes its new flags; no process restarts.
+task<std::optional<std::string>>
+update_step(context& self, pid root, const config::config_tree& next, const plan_step& step) {
+  const supervision::supervisor_spec* flags = &next.root;
+  if (!step.path.empty()) {
+    const auto* spec = config::find_child(next.root, step.path);
+    config::child_path parent(step.path.begin(), step.path.end() - 1);
+    auto sup = co_await supervisor_at(self, root, parent);
+    if (spec == nullptr || !sup) {
+      co_return "update " + config::path_text(step.path) + ": its supervisor is not running";
+    }
+    auto updated = co_await supervision::update_child(self, *sup, *spec, step_timeout);
+    if (!updated) {
+      co_return failed("update", step.path, updated.error());
+    }
+    flags = spec->supervisor.get();
+  }
+  if (flags == nullptr) {
+    co_return std::nullopt; // a worker
+  }
+  auto sup = co_await supervisor_at(self, root, step.path);
+  if (!sup) {
+    co_return std::nullopt; // stopped, or restarting: it will start from its new spec
+  }
+  auto updated = co_await supervision::update_flags(self, *sup, *flags, step_timeout);
+  if (!updated) {
+    co_return failed("update", step.path, updated.error());
+  }
+  co_return std::nullopt;
+}
+
+/// The paths the plan restarts (kept children: stopped and started again in place), and
+/// those it updates.
+struct plan_paths {
+  std::set<std::string> restarted;
+  std::set<std::string> updated;
+
+  explicit plan_paths(const config::reload_plan& plan) {
+    for (const auto& c : plan.changes) {
+      if (c.what == config::action::restart) {
+        restarted.insert(config::path_text(c.path));
+      } else if (c.what == config::action::update) {
+        updated.insert(config::path_text(c.path));
+      }
+    }
+  }
+};
+
+/// The nested supervisors that the plan leaves alone but whose subtree changed: their parent
+/// gets their new spec, so that a later restart of one starts the new subtree, not the one
+/// of the config it was first started from. A restarted one started from its new spec; an
+/// updated one got it from its update step.
+void changed_subtrees(const supervision::supervisor_spec& old,
+                      const supervision::supervisor_spec& next, const config::child_path& path,
+                      const plan_paths& paths, std::vector<config::child_path>& out) {
+  for (const auto& c : next.children) {
+    config::child_path here = path;
+    here.push_back(c.id);
+    const auto* before = config::find_child(old, {c.id});
+    std::string text = config::path_text(here);
+    if (before == nullptr || !c.supervisor || !before->supervisor || paths.restarted.contains(text)
+        || *before->supervisor == *c.supervisor) {
+      continue;
+    }
+    if (!paths.updated.contains(text)) {
+      out.push_back(here);
+    }
+    changed_subtrees(*before->supervisor, *c.supervisor, here, paths, out);
+  }
+}
+
+task<std::optional<std::string>> sync_subtree(context& self, pid root,
+                                              const config::config_tree& next,
+                                              const config::child_path& path) {
+  const auto* spec = config::find_child(next.root, path);
+  config::child_path parent(path.begin(), path.end() - 1);
+  auto sup = co_await supervisor_at(self, root, parent);
+  if (spec == nullptr || !sup) {
+    co_return std::nullopt; // not running: it starts from the running config when it does
+  }
+  auto updated = co_await supervision::update_child(self, *sup, *spec, step_timeout);
+  if (!updated && !missing(updated)) {
+    co_return failed("update", path, updated.error());
   }
   co_return std::nullopt;
 }
@@ -117,7 +236,26 @@ task<std::optional<std::string>> replace_tree(context& self, daemon_state& st,
   co_return std::nullopt;
 }
 
+task<std::optional<std::string>> run_step(context& self, daemon_state& st,
+                                          const config::config_tree& next, const plan_paths& paths,
+                                          const plan_step& step) {
+  bool kept = paths.restarted.contains(config::path_text(step.path));
+  switch (step.what) {
+  case plan_step::kind::stop: {
+    auto f = co_await stop_step(self, st.root(), step, kept);
+    if (!kept) {
+      st.events.forget_path(config::path_text(step.path));
+    }
+    co_return f;
+  }
+  case plan_step::kind::start: co_return co_await start_step(self, st.root(), next, step, kept);
+  case plan_step::kind::update: co_return co_await update_step(self, st.root(), next, step);
+  }
+  co_return std::nullopt;
+}
+
 task<std::vector<std::string>> apply_steps(context& self, daemon_state& st,
+                                           const config::config_tree& old,
                                            const config::config_tree& next,
                                            const config::reload_plan& plan) {
   std::vector<std::string> failures;
@@ -127,20 +265,17 @@ task<std::vector<std::string>> apply_steps(context& self, daemon_state& st,
     }
     co_return failures;
   }
+  plan_paths paths(plan);
   for (const auto& step : plan.steps) {
-    std::optional<std::string> failed;
-    if (step.what == plan_step::kind::stop) {
-      failed = co_await stop_step(self, st.root(), step);
-      st.events.forget_path(config::path_text(step.path));
-    } else if (step.what == plan_step::kind::start) {
-      failed = co_await start_step(self, st.root(), next, step);
-    } else {
-      failed = "update " + config::path_text(step.path) + " (" + step.reason
-               + "): not applied to the running process, which keeps its old settings until "
-                 "vigild restarts (the supervision API cannot change a running child's spec)";
+    if (auto f = co_await run_step(self, st, next, paths, step)) {
+      failures.push_back(std::move(*f));
     }
-    if (failed) {
-      failures.push_back(std::move(*failed));
+  }
+  std::vector<config::child_path> subtrees;
+  changed_subtrees(old.root, next.root, {}, paths, subtrees);
+  for (const auto& path : subtrees) {
+    if (auto f = co_await sync_subtree(self, st.root(), next, path)) {
+      failures.push_back(std::move(*f));
     }
   }
   co_return failures;
@@ -191,7 +326,7 @@ task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run)
   notify_reloading();
   spdlog::info("reloading {}:\n{}", path.string(), config::describe(r.plan));
   st.set_config(next);
-  r.failures = co_await apply_steps(self, st, *next, r.plan);
+  r.failures = co_await apply_steps(self, st, *old, *next, r.plan);
   apply_daemon_options(st, *next, r.plan);
   for (const auto& f : r.failures) {
     spdlog::warn("reload: {}", f);

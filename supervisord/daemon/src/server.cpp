@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -32,6 +33,17 @@ namespace {
 enum tag : std::uint64_t { tag_signals = 1, tag_listener = 2, tag_outbox = 3 };
 
 constexpr std::size_t max_connections = 1024;
+
+/// One error line to a connection that will not be served, without waiting for the peer.
+void refuse(int fd, error_code code, const std::string& message) {
+  std::string line = reply_error("null", code, message);
+  (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+unique_fd open_spare_fd() {
+  return unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
 /// How long a stopping daemon keeps trying to deliver what its clients have not read.
 constexpr std::chrono::milliseconds finish_grace{1000};
 
@@ -53,7 +65,8 @@ task<> reloader(context& self, daemon_state& st) {
 
 server::server(daemon_state& st, unique_fd listener, std::string socket_path, unique_fd signals)
     : st_(st), epoll_(::epoll_create1(EPOLL_CLOEXEC)), listener_(std::move(listener)),
-      socket_path_(std::move(socket_path)), signals_(std::move(signals)) {
+      socket_path_(std::move(socket_path)), signals_(std::move(signals)),
+      spare_fd_(open_spare_fd()) {
   add_fd(signals_.get(), tag_signals, EPOLLIN);
   add_fd(listener_.get(), tag_listener, EPOLLIN);
   add_fd(st_.out.fd(), tag_outbox, EPOLLIN);
@@ -84,6 +97,10 @@ int server::run() {
       // The loop wakes for the watchdog only when systemd asked for one.
       wait_ms = wait_ms < 0 ? watchdog_->wait_ms() : std::min(wait_ms, watchdog_->wait_ms());
     }
+    if (listener_paused_) {
+      // Descriptors may come free without a connection closing: try again each second.
+      wait_ms = wait_ms < 0 ? 1000 : std::min(wait_ms, 1000);
+    }
     int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
     if (n < 0 && errno != EINTR) {
       spdlog::critical("unable to epoll_wait: {}", std::strerror(errno));
@@ -113,6 +130,9 @@ int server::run() {
     }
     if (watchdog_) {
       watchdog_->tick(status_text());
+    }
+    if (listener_paused_ && std::chrono::steady_clock::now() >= resume_at_) {
+      resume_accepting();
     }
   }
   conns_.clear();
@@ -176,31 +196,67 @@ void server::on_accept() {
   for (;;) {
     unique_fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        spdlog::warn("unable to accept a connection: {}", std::strerror(errno));
+      int err = errno;
+      if (err == EMFILE || err == ENFILE) {
+        // Level-triggered epoll would report the listener again at once: take the
+        // connection off the queue instead of spinning on it.
+        shed_connection(err);
+      } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+        spdlog::warn("unable to accept a connection: {}", std::strerror(err));
       }
       return;
+    }
+    if (out_of_fds_) {
+      out_of_fds_ = false;
+      spdlog::info("file descriptors available again: accepting control connections");
     }
     admit(std::move(fd));
   }
 }
 
+void server::shed_connection(int accept_errno) {
+  if (!out_of_fds_) {
+    out_of_fds_ = true;
+    spdlog::warn("unable to accept a control connection: {}; refusing new connections until "
+                 "descriptors are freed (raise LimitNOFILE / ulimit -n)",
+                 std::strerror(accept_errno));
+  }
+  spare_fd_.reset();
+  bool shed = false;
+  if (unique_fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC)); fd) {
+    refuse(fd.get(), error_code::failed, "vigild is out of file descriptors");
+    shed = true;
+  }
+  spare_fd_ = open_spare_fd();
+  if (!shed && !spare_fd_) {
+    // Not even the reserve could be had back: stop watching the listener rather than
+    // spinning; a connection that closes re-arms it (see drop), or the next second (run).
+    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listener_.get(), nullptr);
+    listener_paused_ = true;
+    resume_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  }
+}
+
+void server::resume_accepting() {
+  if (listener_paused_ && listener_) {
+    listener_paused_ = false;
+    add_fd(listener_.get(), tag_listener, EPOLLIN);
+  }
+}
+
 void server::admit(unique_fd fd) {
-  auto refuse = [&fd](error_code code, const std::string& message) {
-    std::string line = reply_error("null", code, message);
-    (void)::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  };
   auto peer = read_peer_credentials(fd.get());
   if (!peer || !authorized(*peer, st_.policy())) {
     std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
     spdlog::warn("refused a control connection from {} (pid {})", who, peer ? peer->pid : 0);
-    refuse(error_code::unauthorized, who
-                                         + " may not use this socket; see allowed_users and "
-                                           "allowed_groups in docs/config.md");
+    refuse(fd.get(), error_code::unauthorized,
+           who
+               + " may not use this socket; see allowed_users and "
+                 "allowed_groups in docs/config.md");
     return;
   }
   if (conns_.size() >= max_connections) {
-    refuse(error_code::failed, "too many connections");
+    refuse(fd.get(), error_code::failed, "too many connections");
     return;
   }
   auto c = std::make_unique<connection>();

@@ -46,6 +46,10 @@ private:
   void add_fd(int fd, std::uint64_t tag, std::uint32_t events);
   void on_signals();
   void on_accept();
+  /// Answers and closes the next pending connection when vigild is out of descriptors.
+  void shed_connection(int accept_errno);
+  /// Watches the listener again after shed_connection had to stop (a connection closed).
+  void resume_accepting();
   void admit(unique_fd fd);
   void on_readable(connection& c);
   void peer_gone(connection& c);
@@ -68,6 +72,12 @@ private:
   unique_fd listener_;
   std::string socket_path_;
   unique_fd signals_;
+  /// /dev/null, held in reserve: closing it frees the one descriptor needed to accept and
+  /// refuse a connection once vigild has none left, so the listener does not stay readable.
+  unique_fd spare_fd_;
+  bool out_of_fds_ = false;      ///< logged once per shortage
+  bool listener_paused_ = false; ///< out of epoll until a descriptor is freed
+  std::chrono::steady_clock::time_point resume_at_{};
   std::map<std::uint64_t, std::unique_ptr<connection>> conns_;
   std::uint64_t next_id_ = 16;
   bool stopping_ = false;

@@ -58,8 +58,10 @@ void server::on_readable(connection& c) {
 void server::peer_gone(connection& c) {
   // The client closed both directions: nobody can read a reply. What it sent still runs
   // (`printf '{"cmd":"shutdown"}\n' | nc -U` must work); then the connection goes.
+  // A reset connection is dropped by on_readable, which destroys `c`: keep its id.
+  std::uint64_t id = c.id;
   on_readable(c);
-  if (!conns_.contains(c.id)) {
+  if (!conns_.contains(id)) {
     return;
   }
   if (!c.input_done) {
@@ -174,6 +176,7 @@ void server::drop(std::uint64_t id) {
   st_.rt.send(c.session, session_wake());
   st_.events.unfollow(id);
   conns_.erase(it);
+  resume_accepting();
 }
 
 } // namespace vigil::daemon

@@ -14,6 +14,10 @@
 #include <mutex>
 #include <set>
 
+namespace vigil::os {
+class service;
+}
+
 namespace vigil::daemon {
 
 class outbox;
@@ -41,6 +45,9 @@ public:
   supervision::child_factory factory;
   /// The event hub process.
   pid hub;
+  /// The OS-process workers' service (os_wiring.hpp): ports' info for `info` and `status`.
+  /// Set at start, before the tree; cleared once the runtime has shut down.
+  os::service* os = nullptr;
 
   [[nodiscard]] std::shared_ptr<const config::config_tree> config() const;
   void set_config(std::shared_ptr<const config::config_tree> c);

@@ -190,6 +190,11 @@ void runtime_impl::wake(process* p) {
 bool runtime_impl::deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra) {
   process* p = find(to);
   if (p == nullptr) {
+    if (to.node != 0 && kind == signal_kind::message && options.remote_send) {
+      // Only a miss gets here, so the hook costs local sends nothing.
+      options.remote_send(to, std::move(payload));
+      return true;
+    }
     if (kind != signal_kind::link && kind != signal_kind::monitor && kind != signal_kind::info) {
       return false; // a send to a dead pid is a silent no-op (5)
     }

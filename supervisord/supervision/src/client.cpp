@@ -186,6 +186,57 @@ result<void> delete_child(mailbox& caller, pid sup, std::string id, timeout afte
   return ok_reply(call(caller, sup, std::move(req), after), "delete_child " + id);
 }
 
+namespace {
+
+request with_spec(request::kind what, child_spec spec) {
+  request req = make(what, spec.id);
+  req.spec = std::move(spec);
+  return req;
+}
+
+request with_flags(supervisor_spec flags) {
+  request req = make(request::kind::update_flags);
+  if (flags.how != strategy::simple_one_for_one) {
+    flags.children.clear(); // not needed, and a big tree would make a big message
+  }
+  req.flags = std::move(flags);
+  return req;
+}
+
+} // namespace
+
+task<result<pid>> replace_child(context& self, pid sup, child_spec spec, timeout after) {
+  std::string what = "replace_child " + spec.id;
+  auto req = with_spec(request::kind::replace_child, std::move(spec));
+  co_return pid_reply(co_await call(self, sup, std::move(req), after), what);
+}
+
+result<pid> replace_child(mailbox& caller, pid sup, child_spec spec, timeout after) {
+  std::string what = "replace_child " + spec.id;
+  auto req = with_spec(request::kind::replace_child, std::move(spec));
+  return pid_reply(call(caller, sup, std::move(req), after), what);
+}
+
+task<result<void>> update_child(context& self, pid sup, child_spec spec, timeout after) {
+  std::string what = "update_child " + spec.id;
+  auto req = with_spec(request::kind::update_child, std::move(spec));
+  co_return ok_reply(co_await call(self, sup, std::move(req), after), what);
+}
+
+result<void> update_child(mailbox& caller, pid sup, child_spec spec, timeout after) {
+  std::string what = "update_child " + spec.id;
+  auto req = with_spec(request::kind::update_child, std::move(spec));
+  return ok_reply(call(caller, sup, std::move(req), after), what);
+}
+
+task<result<void>> update_flags(context& self, pid sup, supervisor_spec flags, timeout after) {
+  co_return ok_reply(co_await call(self, sup, with_flags(std::move(flags)), after), "update_flags");
+}
+
+result<void> update_flags(mailbox& caller, pid sup, supervisor_spec flags, timeout after) {
+  return ok_reply(call(caller, sup, with_flags(std::move(flags)), after), "update_flags");
+}
+
 task<result<void>> stop_supervisor(context& self, pid sup, term reason, timeout after) {
   reference ref = self.monitor(sup);
   self.send(sup, vigil::make_tuple(protocol::call_tag(), self.self(), ref,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The supervisor API as the core sees it: which_children, count_children, start_child,
-// terminate_child, restart_child, delete_child. Replies are protocol terms.
+// terminate_child, restart_child, delete_child (spec changes are in core_update.cpp).
+// Replies are protocol terms.
 #include "vigil/common/assert.hpp"
 #include "vigil/supervision/core.hpp"
 #include "vigil/supervision/protocol.hpp"
@@ -68,6 +69,9 @@ void supervisor_core::handle(const request& req, term reply_to, time_point now) 
   case request::kind::terminate_child: terminate_child(req, std::move(reply_to)); return;
   case request::kind::restart_child: restart_child(req, std::move(reply_to)); return;
   case request::kind::delete_child: delete_child(req, std::move(reply_to)); return;
+  case request::kind::replace_child: replace_child(req, std::move(reply_to)); return;
+  case request::kind::update_child: update_child(req, std::move(reply_to)); return;
+  case request::kind::update_flags: update_flags(req, std::move(reply_to)); return;
   }
 }
 

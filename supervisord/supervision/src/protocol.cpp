@@ -18,6 +18,9 @@ const atom a_start_child("start_child");
 const atom a_terminate_child("terminate_child");
 const atom a_restart_child("restart_child");
 const atom a_delete_child("delete_child");
+const atom a_replace_child("replace_child");
+const atom a_update_child("update_child");
+const atom a_update_flags("update_flags");
 const atom a_spec("spec");
 const atom a_args("args");
 const atom a_restarting("restarting");
@@ -37,8 +40,9 @@ const atom a_generic("generic");
 const atom a_system("system");
 
 const std::array<atom, 4> state_atoms{a_running, a_restarting, a_backoff, a_stopped};
-const std::array<atom, 6> request_atoms{a_which_children,  a_count_children, a_start_child,
-                                        a_terminate_child, a_restart_child,  a_delete_child};
+const std::array<atom, 9> request_atoms{a_which_children,  a_count_children, a_start_child,
+                                        a_terminate_child, a_restart_child,  a_delete_child,
+                                        a_replace_child,   a_update_child,   a_update_flags};
 
 error malformed(std::string_view what) {
   return error{make_error_code(errc::invalid_argument),
@@ -159,6 +163,11 @@ term encode(const request& req) {
                                             : vigil::make_tuple(a_args, req.args.value_or(term())));
   case request::kind::terminate_child:
     return vigil::make_tuple(what, req.child ? term(*req.child) : term(req.id));
+  case request::kind::replace_child:
+  case request::kind::update_child:
+    return vigil::make_tuple(what, req.spec ? to_term(*req.spec) : term());
+  case request::kind::update_flags:
+    return vigil::make_tuple(what, req.flags ? to_term(*req.flags) : term());
   case request::kind::restart_child:
   case request::kind::delete_child: break;
   }
@@ -197,6 +206,23 @@ result<request> decode(const term& t) {
       return spec.error();
     }
     req.spec = std::move(*spec);
+    return req;
+  }
+  if (req.what == request::kind::replace_child || req.what == request::kind::update_child) {
+    auto spec = child_spec_from_term(arg);
+    if (!spec) {
+      return spec.error();
+    }
+    req.id = spec->id;
+    req.spec = std::move(*spec);
+    return req;
+  }
+  if (req.what == request::kind::update_flags) {
+    auto flags = supervisor_spec_from_term(arg);
+    if (!flags) {
+      return flags.error();
+    }
+    req.flags = std::move(*flags);
     return req;
   }
   if (req.what == request::kind::terminate_child && arg.is_pid()) {

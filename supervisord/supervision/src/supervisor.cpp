@@ -18,6 +18,8 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
+const atom a_supervisor_report("supervisor_report");
+
 /// What a running supervisor holds: its frame keeps it, so the core's random source may
 /// point at `rng`.
 struct sup_state {
@@ -31,6 +33,7 @@ struct sup_state {
         rng(static_cast<std::uint64_t>(steady::now().time_since_epoch().count())
             ^ (std::uint64_t{s.self().index} << 32U) ^ s.self().serial),
         core(*boot.spec, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {
+    boot.spec.reset(); // the core has its copy; a second one per child would stay for nothing
   }
 };
 
@@ -139,6 +142,11 @@ term error_reply(const error& e) {
 
 } // namespace
 
+atom report_name() {
+  static const atom name("vigil_supervisor_reports");
+  return name;
+}
+
 task<> supervisor_process(context& self, supervisor_boot boot) {
   self.trap_exit(true);
   if (boot.parent) {
@@ -159,6 +167,10 @@ task<> supervisor_process(context& self, supervisor_boot boot) {
   }
   ack(self, s.boot, atoms::ok);
   co_await serve(s);
+  if (s.core.gave_up()) {
+    (void)self.send(report_name(),
+                    vigil::make_tuple(a_supervisor_report, self.self(), s.core.exit_reason()));
+  }
   co_await self.exit(s.core.exit_reason());
 }
 

@@ -55,6 +55,16 @@ TEST(ReloadDiff, RestartsAChildWhoseArgsChanged) {
   EXPECT_EQ(steps(plan), (strings{"stop root/b (args changed)", "start root/b (args changed)"}));
 }
 
+TEST(ReloadDiff, RestartsACommandWhoseResourceLimitsChanged) {
+  auto old = tree("[[supervisor.children]]\nid = \"p\"\ncommand = [\"a\"]\n"
+                  "rlimits = { nofile = 1024 }\n");
+  auto next = tree("[[supervisor.children]]\nid = \"p\"\ncommand = [\"a\"]\n"
+                   "rlimits = { nofile = [1024, 4096] }\n");
+  auto plan = diff(old, next);
+  EXPECT_EQ(plan.changes.at(0), (child_change{{"p"}, action::restart, "rlimits changed"}));
+  EXPECT_TRUE(diff(old, old).empty());
+}
+
 TEST(ReloadDiff, NamesEveryFieldThatChanged) {
   auto old = tree("[[supervisor.children]]\nid = \"p\"\ncommand = [\"a\"]\n");
   auto next = tree("[[supervisor.children]]\nid = \"p\"\ncommand = [\"b\"]\nenv = { X = \"1\" }\n");
@@ -223,6 +233,7 @@ log_level = "debug"
 allowed_users = ["alice"]
 allowed_groups = ["adm"]
 plugins = ["/opt/x.so"]
+log_dir = "/var/log/vigil"
 )");
   strings every_daemon_option;
   for (const auto& o : option_catalogue()) {

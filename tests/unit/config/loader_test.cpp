@@ -97,6 +97,68 @@ restart = "transient"
   EXPECT_TRUE(c.args == term());
 }
 
+TEST(LoadConfig, ReadsResourceLimitsAsOneValueOrSoftAndHard) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "web"
+command = ["true"]
+rlimits = { nofile = 1024, core = 0, stack = [8388608, "unlimited"], cpu = "infinity" }
+)");
+  const auto& limits = tree.root.children.at(0).os.rlimits;
+  constexpr auto unlimited = resource_limit::unlimited;
+  EXPECT_EQ(limits, (std::map<std::string, resource_limit>{{"core", {0, 0}},
+                                                           {"cpu", {unlimited, unlimited}},
+                                                           {"nofile", {1024, 1024}},
+                                                           {"stack", {8388608, unlimited}}}));
+  EXPECT_NE(describe(tree).find(" rlimits.core=0 rlimits.cpu=unlimited rlimits.nofile=1024 "
+                                "rlimits.stack=8388608:unlimited stop_signal=SIGTERM"),
+            std::string::npos)
+      << describe(tree);
+}
+
+TEST(LoadConfig, RejectsUnknownOrMalformedResourceLimitsWithTheirPlace) {
+  auto errors = load_errors(R"([[supervisor.children]]
+id = "a"
+command = ["true"]
+rlimits = { nofiles = 10 }
+
+[[supervisor.children]]
+id = "b"
+command = ["true"]
+rlimits = { nofile = -1 }
+
+[[supervisor.children]]
+id = "c"
+command = ["true"]
+rlimits = { nofile = [10, 5] }
+)");
+  EXPECT_EQ(errors,
+            "vigil.toml:4:23: supervisor.children[0].rlimits.nofiles: expected a resource limit, "
+            "one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, "
+            "rss, rtprio, rttime, sigpending, stack, got \"nofiles\" (did you mean \"nofile\"?)\n"
+            "vigil.toml:9:22: supervisor.children[1].rlimits.nofile: expected a limit: a "
+            "non-negative integer, \"unlimited\", or [soft, hard] of those, got -1\n"
+            "vigil.toml:14:22: supervisor.children[2].rlimits.nofile: expected a soft limit no "
+            "higher than the hard one, got soft 10 and hard 5\n");
+}
+
+TEST(LoadConfig, RlimitsOnAnInProcessWorkerIsAnError) {
+  auto errors = load_errors(R"([[supervisor.children]]
+id = "a"
+kind = "echo"
+rlimits = { nofile = 10 }
+)");
+  EXPECT_EQ(errors, "vigil.toml:4:1: supervisor.children[0].rlimits: only applies to a worker "
+                    "run as an OS process: set mode = \"process\", or use command\n");
+}
+
+TEST(LoadConfig, ReadsTheLogDirectory) {
+  auto tree = load_ok("[daemon]\nlog_dir = \"/var/log/vigil\"\n");
+  EXPECT_EQ(tree.daemon.log_dir, "/var/log/vigil");
+  EXPECT_NE(describe(tree).find(" log_dir=/var/log/vigil\n"), std::string::npos);
+  EXPECT_FALSE(load_config_string("[daemon]\nlog_dir = \"logs\"\n", "vigil.toml"));
+}
+
 TEST(LoadConfig, ReadsAUmaskWrittenAsAString) {
   auto tree = load_ok(R"(
 [[supervisor.children]]

@@ -27,7 +27,9 @@ TEST(OptionCatalogue, NamesEachOptionOnce) {
 TEST(OptionCatalogue, DocumentsEveryOption) {
   for (const auto& o : option_catalogue()) {
     EXPECT_GT(o.doc.size(), 20U) << o.name;
-    bool choice = o.type == option_type::choice || o.type == option_type::signal;
+    // rlimits lists the resource names it accepts as its choices.
+    bool choice = o.type == option_type::choice || o.type == option_type::signal
+                  || o.type == option_type::rlimits;
     EXPECT_EQ(choice, !o.choices.empty()) << o.name;
     EXPECT_FALSE(o.required && !o.default_value.empty()) << o.name;
   }

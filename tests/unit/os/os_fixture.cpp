@@ -33,6 +33,7 @@ os_test::~os_test() {
 
 service& os_test::svc() {
   if (!svc_) {
+    opts.router = router;
     svc_ = std::make_unique<service>(rt, opts);
   }
   return *svc_;

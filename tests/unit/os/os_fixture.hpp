@@ -40,6 +40,13 @@ inline bool eventually(const std::function<bool()>& ready, std::chrono::millisec
   return true;
 }
 
+/// Two schedulers, and `remote_send` through `router`.
+inline runtime_options routed_options(const std::shared_ptr<remote_router>& router) {
+  runtime_options o{.schedulers = 2};
+  o.remote_send = remote_router::hook(router);
+  return o;
+}
+
 class os_test : public ::testing::Test {
 public:
   static constexpr timeout guard = 20s;
@@ -82,7 +89,9 @@ public:
 
   std::filesystem::path dir;
   service_options opts;
-  runtime rt{runtime_options{.schedulers = 2}};
+  /// As in vigild: sends to a worker's pids from in-process code go through the service.
+  std::shared_ptr<remote_router> router = std::make_shared<remote_router>();
+  runtime rt{routed_options(router)};
   workers::kind_registry kinds = workers::kind_registry::with_builtins();
   std::unique_ptr<mailbox> box;
 

@@ -107,6 +107,27 @@ TEST_F(Commands, EnvironmentCwdAndUmaskReachTheCommand) {
   EXPECT_TRUE(line_with("proc", "umask=027 cwd=/tmp"));
 }
 
+TEST_F(Commands, APlainCommandRunsUnderItsOwnResourceLimits) {
+  // The service's limit for every child comes first; the child's own overrides it.
+  opts.rlimits = {{RLIMIT_NOFILE, 200, 200}, {RLIMIT_CORE, 1, 1}};
+  auto c = command("limits", {});
+  c.os.command = {"/bin/sh", "-c", "echo limits $(ulimit -n) $(ulimit -Hn) $(ulimit -c)"};
+  c.os.rlimits = {{"nofile", {100, 777}}, {"core", {0, 0}}};
+  start_linked(c);
+  auto line = line_with("limits", "limits ");
+  ASSERT_TRUE(line);
+  EXPECT_EQ(*line, "limits 100 777 0");
+}
+
+TEST_F(Commands, AnUnknownResourceLimitFailsTheStart) {
+  auto c = command("limits", {"exit", "0"});
+  c.os.rlimits = {{"nofiles", {1, 1}}};
+  box->ctx().trap_exit(true);
+  auto port = svc().start(box->ctx(), c);
+  ASSERT_FALSE(port);
+  EXPECT_EQ(port.error().context, "unknown resource limit 'nofiles'");
+}
+
 TEST_F(Commands, DropsPrivilegesToTheConfiguredUser) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root";

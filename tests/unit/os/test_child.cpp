@@ -153,6 +153,27 @@ int storm_echo() {
   sleep_forever();
 }
 
+/// Waits for {pid, :go}, then sends integers to that pid as fast as its ring takes them,
+/// until it is killed.
+[[noreturn]] void flood() {
+  if (auto w = sdk::worker::from_env()) {
+    for (;;) {
+      auto d = w->receive(std::chrono::seconds(1));
+      if (!d) {
+        break;
+      }
+      if (*d && (*d)->message.is_tuple() && (*d)->message.size() == 2
+          && (*d)->message[0].is_pid()) {
+        pid to = (*d)->message[0].as_pid();
+        for (std::int64_t i = 0;; ++i) {
+          (void)w->send(to, term(i));
+        }
+      }
+    }
+  }
+  sleep_forever();
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -209,6 +230,8 @@ int main(int argc, char** argv) {
     ring_garbage();
   } else if (mode == "unknown-atom") {
     unknown_atom();
+  } else if (mode == "flood") {
+    flood();
   } else if (mode == "stamp") {
     stamp(arg);
   } else if (mode == "quit-on-term") {

@@ -5,6 +5,8 @@
 
 #include "os_fixture.hpp"
 
+#include <cstdlib>
+
 namespace vigil::os::test {
 namespace {
 
@@ -59,6 +61,13 @@ TEST_F(ProcessMode, AKilledWorkerIsRestartedAndAnswersAgain) {
   EXPECT_EQ(ask(*this, port2, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
 }
 
+TEST(WorkerProgram, AProgramRunFromTheBuildTreeFindsTheTreesVigilWorker) {
+  if (std::getenv("VIGIL_WORKER_PROGRAM") != nullptr) {
+    GTEST_SKIP() << "VIGIL_WORKER_PROGRAM is set";
+  }
+  EXPECT_EQ(default_worker_program(), VIGIL_WORKER_BIN);
+}
+
 TEST_F(ProcessMode, AnUnknownKindFailsBeforeAnythingStarts) {
   auto sup = try_start_tree({process("x", "no_such_kind")});
   ASSERT_FALSE(sup);
@@ -89,6 +98,44 @@ TEST_F(Plugins, WorkerPidsCarryTheNodeAndCanBeRoutedTo) {
   EXPECT_EQ(again, vigil::make_tuple(atom("got"), me_pid(), worker_main));
 }
 
+/// Sends {self, message} to `to` with a plain send, then passes the reply on to `report`.
+task<> ask_and_report(context& self, pid to, term message, pid report) {
+  self.send(to, vigil::make_tuple(self.self(), std::move(message)));
+  auto reply = co_await self.receive(20s);
+  self.send(report, reply ? reply.message : term(atoms::timeout));
+}
+
+TEST_F(Plugins, InProcessCodeReachesAWorkersPidWithAPlainSend) {
+  pid port = start_linked(process("who", "whoami"));
+  auto me = ask(*this, port, atom("whoami"));
+  ASSERT_TRUE(me.is_tuple() && me.size() == 2 && me[1].is_pid()) << me;
+  pid worker_main = me[1].as_pid();
+  ASSERT_NE(worker_main.node, 0U);
+  // From a process on a scheduler thread: the runtime's remote_send hook routes it.
+  pid asker = rt.spawn(ask_and_report, worker_main, term(atom("from_process")), me_pid());
+  auto r = box->receive(guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.message, vigil::make_tuple(atom("got"), atom("from_process"), worker_main));
+  EXPECT_NE(asker, pid{});
+  // From the test's own mailbox, a thread outside the schedulers.
+  box->ctx().send(worker_main, vigil::make_tuple(me_pid(), atom("from_mailbox")));
+  r = box->receive(guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.message, vigil::make_tuple(atom("got"), atom("from_mailbox"), worker_main));
+}
+
+TEST_F(Plugins, ASendToAPidOfAWorkerThatIsGoneIsDropped) {
+  pid port = start_linked(process("who", "whoami"));
+  auto me = ask(*this, port, atom("whoami"));
+  ASSERT_TRUE(me.is_tuple() && me.size() == 2 && me[1].is_pid()) << me;
+  pid worker_main = me[1].as_pid();
+  box->ctx().exit(port, atoms::kill);
+  ASSERT_EQ(exit_reason(port), term(atoms::killed));
+  ASSERT_TRUE(eventually([&] { return !svc().port_of_node(worker_main.node); }));
+  box->ctx().send(worker_main, vigil::make_tuple(me_pid(), atom("too_late")));
+  EXPECT_FALSE(box->receive(100ms)) << "a dead node answered";
+}
+
 TEST_F(Sdk, TheExampleProgramAnswersThroughItsPort) {
   auto c = command("sdk", {});
   c.os.command = {VIGIL_SDK_ECHO_BIN};
@@ -115,6 +162,45 @@ TEST_F(Sdk, AChildThatCorruptsItsChannelIsKilledWithTheReason) {
   ASSERT_TRUE(reason.is_tuple() && reason.size() == 2) << reason;
   EXPECT_EQ(reason[0], term(atom("channel_error")));
   EXPECT_NE(std::string(reason[1].as_string()).find("ring position"), std::string::npos) << reason;
+}
+
+/// Counts the integers it receives; answers {from, :count} with the count so far.
+task<> count_sink(context& self) {
+  std::int64_t n = 0;
+  for (;;) {
+    auto r = co_await self.receive();
+    if (r.message.is_integer()) {
+      ++n;
+    } else if (r.message.is_tuple() && r.message.size() == 2 && r.message[0].is_pid()) {
+      self.send(r.message[0].as_pid(), term(n));
+    }
+  }
+}
+
+TEST_F(Sdk, AChildFloodingItsRingStallsNeitherTheDaemonNorItsOwnStop) {
+  pid sink = rt.spawn(count_sink);
+  pid flooder = start_linked(command("flood", {"flood", ""}));
+  auto echo = command("sdk", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid echo_port = start_linked(echo);
+  box->ctx().send(flooder, vigil::make_tuple(sink, atom("go")));
+  // The flood is on: thousands of messages have crossed the ring.
+  ASSERT_TRUE(eventually([&] {
+    term n = ask(*this, sink, atom("count"));
+    return n.is_integer() && n.as_integer() >= 20'000;
+  })) << "the flood did not get through";
+  // Meanwhile another child's traffic and the runtime keep going.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(ask(*this, echo_port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  }
+  term before = ask(*this, sink, atom("count"));
+  EXPECT_TRUE(eventually([&] {
+    return ask(*this, sink, atom("count")).as_integer() > before.as_integer();
+  })) << "the flood stopped";
+  // Killing the flooder ends its port promptly, though its pump never saw an empty ring.
+  box->ctx().exit(flooder, atoms::kill);
+  EXPECT_EQ(exit_reason(flooder), term(atoms::killed));
+  box->ctx().exit(sink, atoms::kill);
 }
 
 TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {

@@ -2,6 +2,9 @@
 // Semantics 5-11: send, ordering, selective receive, after.
 #include "runtime_fixture.hpp"
 
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 namespace vigil::test {
@@ -189,6 +192,77 @@ TEST_F(Messaging, ReductionBudgetLetsOtherProcessesRun) {
   auto r = b->receive(guard);
   EXPECT_TRUE(r);
   b.reset();
+}
+
+/// What a runtime's remote_send hook was given, from whichever thread sent.
+struct remote_log {
+  std::mutex mutex;
+  std::vector<std::pair<pid, term>> sends;
+
+  std::vector<std::pair<pid, term>> taken() {
+    std::lock_guard lock(mutex);
+    return std::exchange(sends, {});
+  }
+};
+
+task<> send_to(context& self, pid to, term message, pid done) {
+  self.send(to, std::move(message));
+  self.send(done, atoms::ok);
+  co_return;
+}
+
+TEST(RemoteSend, SendsToAnotherNodesPidGoToTheHookFromEveryKindOfSender) {
+  auto log = std::make_shared<remote_log>();
+  runtime_options o{.schedulers = 2};
+  o.remote_send = [log](pid to, term message) {
+    std::lock_guard lock(log->mutex);
+    log->sends.emplace_back(to, std::move(message));
+  };
+  runtime rt(std::move(o));
+  auto box = rt.make_mailbox();
+  const pid remote{3, 7, 1};
+  rt.send(remote, atom("from_runtime"));
+  box->ctx().send(remote, atom("from_mailbox"));
+  rt.spawn(send_to, remote, term(atom("from_process")), box->self());
+  ASSERT_TRUE(box->receive(runtime_test::guard));
+  auto sends = log->taken();
+  ASSERT_EQ(sends.size(), 3U);
+  EXPECT_EQ(sends[0], std::make_pair(remote, term(atom("from_runtime"))));
+  EXPECT_EQ(sends[1], std::make_pair(remote, term(atom("from_mailbox"))));
+  EXPECT_EQ(sends[2], std::make_pair(remote, term(atom("from_process"))));
+  box.reset();
+  rt.shutdown();
+}
+
+TEST(RemoteSend, LocalPidsAndOtherSignalsNeverReachTheHook) {
+  auto log = std::make_shared<remote_log>();
+  runtime_options o{.schedulers = 1};
+  o.remote_send = [log](pid to, term message) {
+    std::lock_guard lock(log->mutex);
+    log->sends.emplace_back(to, std::move(message));
+  };
+  runtime rt(std::move(o));
+  auto box = rt.make_mailbox();
+  pid dead = rt.spawn([](context&) -> task<> { co_return; });
+  (void)box->ctx().monitor(dead);
+  ASSERT_TRUE(box->receive(runtime_test::guard)) << "no DOWN";
+  rt.send(dead, atoms::ok);
+  box->ctx().send(box->self(), atoms::ok);
+  ASSERT_TRUE(box->receive(runtime_test::guard));
+  // An exit signal to another node's pid is not a message: it is dropped, not forwarded.
+  rt.exit(pid{3, 7, 1}, atoms::kill);
+  EXPECT_TRUE(log->taken().empty());
+  box.reset();
+  rt.shutdown();
+}
+
+TEST(RemoteSend, WithoutAHookASendToAnotherNodeIsDropped) {
+  runtime rt(runtime_options{.schedulers = 1});
+  auto box = rt.make_mailbox();
+  box->ctx().send(pid{3, 7, 1}, atoms::ok);
+  EXPECT_FALSE(box->receive(timeout::zero()));
+  box.reset();
+  rt.shutdown();
 }
 
 } // namespace

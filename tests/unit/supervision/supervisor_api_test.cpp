@@ -85,6 +85,42 @@ TEST_F(Client, ACallThatGetsNoReplyTimesOut) {
   rt.exit(silent, atoms::kill);
 }
 
+TEST_F(Client, ReplaceChildRunsTheNewSpecAtTheChildsPlace) {
+  pid sup = start_root(make_spec(strategy::rest_for_one, {child("a"), child("b"), child("c")}));
+  pid a = started("a");
+  pid b = started("b");
+  pid c = started("c");
+  auto b2 = replace_child(*box, sup, child("b", "trapper"));
+  ASSERT_TRUE(b2) << b2.error().message();
+  EXPECT_EQ(started("b"), *b2);
+  EXPECT_FALSE(rt.alive(b)) << "the old process stopped before the new one started";
+  auto rows = children(sup);
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[1].id, "b") << "in place, not appended";
+  EXPECT_EQ(rows[0].process, a);
+  EXPECT_EQ(rows[2].process, c) << "a replacement is not a crash: no rest_for_one cascade";
+  ASSERT_TRUE(terminate_child(*box, sup, "b"));
+  EXPECT_TRUE(next("{:stopping, \"b\"}")) << "b runs the new spec (a trapper now)";
+}
+
+TEST_F(Client, UpdatesChangeSpecsAndFlagsWithoutRestarts) {
+  auto spec = make_spec(strategy::one_for_one, {child("a"), child("b")});
+  pid sup = start_root(spec);
+  pid a = started("a");
+  pid b = started("b");
+  ASSERT_TRUE(update_child(*box, sup, child("a", "worker", restart_type::temporary)));
+  spec.how = strategy::one_for_all;
+  ASSERT_TRUE(update_flags(*box, sup, spec));
+  EXPECT_TRUE(quiet(20ms)) << "nothing restarted";
+  kill_and_wait(b);
+  EXPECT_NE(started("b"), b) << "one_for_all now";
+  EXPECT_FALSE(rt.alive(a)) << "stopped with its sibling";
+  EXPECT_EQ(children(sup).size(), 1U) << "a is temporary now: not restarted, forgotten";
+  auto wrong = update_child(*box, sup, child("zz"));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, make_error_code(errc::not_found));
+}
+
 TEST_F(DynamicTree, StartsRestartsAndBoundsDynamicChildren) {
   auto tmpl = child("conn");
   auto spec = make_spec(strategy::simple_one_for_one, {tmpl});

@@ -205,6 +205,24 @@ TEST_F(Escalation, TheParentRestartsAnEscalatingSupervisor) {
   EXPECT_TRUE(rt.alive(root));
 }
 
+// A nested supervisor that gives up reports to the process registered for reports, as
+// OTP's supervisor report reaches the logger; the root, which goes on, reports nothing.
+TEST_F(Escalation, ASupervisorThatGivesUpReportsItNestedOrNot) {
+  ASSERT_TRUE(rt.register_name(report_name(), me()));
+  auto inner = make_spec(strategy::one_for_one, {child("w")}, 0);
+  pid root = start_root(make_spec(strategy::one_for_one, {nested("inner", inner)}, 5));
+  pid w = started("w");
+  pid inner1 = children(root).at(0).process.value();
+  rt.exit(w, atoms::kill);
+  auto report = next("{:supervisor_report, sup, reason}");
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report[0], term(inner1));
+  EXPECT_EQ(report[1], term(atoms::shutdown));
+  started("w");
+  ASSERT_TRUE(stop_supervisor(*box, root));
+  EXPECT_TRUE(quiet(20ms)) << "a supervisor asked to stop does not report";
+}
+
 // Restart budgets multiply down the tree; a child that always crashes exhausts them all
 // and the root gives up with :shutdown.
 TEST_F(Escalation, ACrashLoopEscalatesUpToTheRoot) {

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #if defined(__SANITIZE_THREAD__)
 #  define VIGIL_LAUNCH_WITH_FORK 1
@@ -141,6 +142,23 @@ void reap(pid_t pid) {
 }
 
 } // namespace
+
+std::optional<int> rlimit_resource(std::string_view name) {
+  static constexpr std::pair<std::string_view, int> resources[] = {
+      {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+      {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+      {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK},
+  };
+  for (const auto& [n, resource] : resources) {
+    if (n == name) {
+      return resource;
+    }
+  }
+  return std::nullopt;
+}
 
 result<std::string> resolve_program(const std::string& program,
                                     const std::vector<std::string>& env) {

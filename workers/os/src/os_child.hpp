@@ -46,6 +46,7 @@ struct os_child {
   ipc::ring_header* from_worker = nullptr;
   std::thread pump;
   std::atomic<bool> pump_stop{false};
+  std::atomic<std::uint32_t> pump_done{0}; ///< 1 once the pump has finished; a futex word
   std::atomic<bool> attached{false};
   std::atomic<std::uint64_t> received{0}; ///< frames from the child
   std::atomic<std::uint64_t> sent{0};     ///< frames to the child

@@ -53,7 +53,14 @@ public:
 private:
   /// True when the frame is gone (written, or dropped for good); false when the ring is full.
   bool write(const term& frame) {
+    // Counted before the write publishes it: the child may answer, and the answer reach
+    // whoever asked, before this thread runs again; a reply must never be seen before the
+    // request is counted. A write that does not happen takes its count back.
+    child_.sent.fetch_add(1, std::memory_order_relaxed);
     auto r = writer_.try_write(frame);
+    if (!r || !*r) {
+      child_.sent.fetch_sub(1, std::memory_order_relaxed);
+    }
     if (!r) {
       if (r.error().code == make_error_code(errc::limit_exceeded)) {
         child_.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -61,9 +68,6 @@ private:
         child_.fail_channel(r.error().message());
       }
       return true;
-    }
-    if (*r) {
-      child_.sent.fetch_add(1, std::memory_order_relaxed);
     }
     return *r;
   }

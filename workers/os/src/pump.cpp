@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pump.hpp"
 
+#include "vigil/common/futex.hpp"
 #include "vigil/term/text.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
@@ -10,8 +11,6 @@
 
 namespace vigil::os::detail {
 namespace {
-
-constexpr std::chrono::seconds idle_check{10};
 
 /// Delivers one frame; false when it is not an envelope.
 bool deliver(os_child& c, const pump_hooks& hooks, const term& frame) {
@@ -41,9 +40,8 @@ std::string describe(const term& frame) {
   return text;
 }
 
-} // namespace
-
-void run_pump(os_child& c, const pump_hooks& hooks) {
+/// Waits for the handshake, then delivers frames until the pump is told to stop.
+void read_channel(os_child& c, const pump_hooks& hooks) {
   auto timeout = hooks.must_attach ? hooks.attach_timeout
                                    : std::chrono::nanoseconds(std::chrono::hours(24 * 365));
   if (auto ok = c.channel.accept(c.os_pid, timeout); !ok) {
@@ -73,9 +71,19 @@ void run_pump(os_child& c, const pump_hooks& hooks) {
     if (c.pump_stop.load(std::memory_order_seq_cst)) {
       return;
     }
+    // No timeout: an idle child costs the daemon no wake-ups. stop_pump wakes it until it
+    // has gone, so a child that scribbles on the futex word cannot keep it asleep.
     wait_input(
-        *c.from_worker, reader, [&] { return c.pump_stop.load(); }, idle_check);
+        *c.from_worker, reader, [&] { return c.pump_stop.load(); }, std::nullopt);
   }
+}
+
+} // namespace
+
+void run_pump(os_child& c, const pump_hooks& hooks) {
+  read_channel(c, hooks);
+  c.pump_done.store(1, std::memory_order_release);
+  futex::wake_all(c.pump_done, futex::sharing::process_private);
 }
 
 } // namespace vigil::os::detail

@@ -98,20 +98,27 @@ std::uint64_t os_child::depth(const ipc::ring_header* h) const {
 
 void stop_pump(os_child& c) {
   c.pump_stop.store(true, std::memory_order_seq_cst);
-  if (c.from_worker != nullptr) {
-    wake_reader(*c.from_worker);
+  if (!c.pump.joinable()) {
+    return;
   }
-  if (c.handshake != nullptr) {
-    // A pump still waiting for the handshake sleeps on the state word: move it off
-    // `offered` (the child is gone, nobody else writes it) and wake it.
-    auto offered = static_cast<std::uint32_t>(ipc::attach_state::offered);
-    if (c.handshake->state.compare_exchange_strong(offered, 0U)) {
-      futex::wake(c.handshake->state);
+  // The pump sleeps without a timeout, on words in memory the child (or a descendant that
+  // kept the mapping) can write: one wake could be undone. So wake it until it has gone,
+  // re-checking every 10 ms; a pump that ends at the first wake costs one pass.
+  auto offered = static_cast<std::uint32_t>(ipc::attach_state::offered);
+  while (c.pump_done.load(std::memory_order_acquire) == 0) {
+    if (c.from_worker != nullptr) {
+      c.from_worker->reader_sleeping.store(0, std::memory_order_seq_cst);
+      futex::wake_all(c.from_worker->reader_sleeping);
     }
+    if (c.handshake != nullptr) {
+      // A pump waiting for the handshake sleeps on the state word: move it off `offered`.
+      auto expected = offered;
+      c.handshake->state.compare_exchange_strong(expected, 0U);
+      futex::wake_all(c.handshake->state);
+    }
+    futex::wait(c.pump_done, 0, std::chrono::milliseconds(10), futex::sharing::process_private);
   }
-  if (c.pump.joinable()) {
-    c.pump.join();
-  }
+  c.pump.join();
 }
 
 reactor::reactor(runtime& rt, line_sink on_lines, exit_hook on_exited, idle_hook on_idle,

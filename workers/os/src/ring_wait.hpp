@@ -6,22 +6,27 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 
 namespace vigil::os::detail {
 
 /// Sleeps on the reader's futex word of `h` until `r` has input, `other()` holds, or
-/// `timeout` passes. It follows the ring's wake protocol (docs/ipc.md): announce, re-check,
-/// sleep; so the ring's writer wakes it, and so does a local thread calling `wake_reader`
-/// after making `other()` true. May return early.
+/// `timeout` passes (never, for nullopt). It follows the ring's wake protocol (docs/ipc.md):
+/// announce, re-check, sleep; so the ring's writer wakes it, and so does a local thread
+/// calling `wake_reader` after making `other()` true. May return early.
 template <class Other>
 void wait_input(ipc::ring_header& h, const ipc::ring_reader& r, Other other,
-                std::chrono::nanoseconds timeout) {
+                std::optional<std::chrono::nanoseconds> timeout) {
   if (r.readable() || other()) {
     return;
   }
   h.reader_sleeping.store(1, std::memory_order_seq_cst);
   if (!r.readable() && !other()) {
-    futex::wait(h.reader_sleeping, 1, timeout);
+    if (timeout) {
+      futex::wait(h.reader_sleeping, 1, *timeout);
+    } else {
+      futex::wait_untimed(h.reader_sleeping, 1);
+    }
   }
   h.reader_sleeping.store(0, std::memory_order_relaxed);
 }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
+#include <vector>
 
 extern char** environ; // NOLINT: POSIX
 
@@ -154,6 +155,17 @@ result<launch_parts> service_core::prepare(const supervision::child_spec& spec,
   ls.umask = spec.os.umask;
   ls.creds = *creds;
   ls.rlimits = options.rlimits;
+  // The child's own limit replaces the service's for the same resource: set one after the
+  // other, a hard limit the service lowered could not be raised again without privilege.
+  for (const auto& [name, limit] : spec.os.rlimits) {
+    auto resource = rlimit_resource(name);
+    if (!resource) {
+      return error{make_error_code(errc::invalid_argument),
+                   "unknown resource limit '" + name + "'"};
+    }
+    std::erase_if(ls.rlimits, [&](const rlimit_setting& r) { return r.resource == *resource; });
+    ls.rlimits.push_back({*resource, limit.soft, limit.hard});
+  }
   return parts;
 }
 
@@ -255,7 +267,9 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
 result<ipc::channel> service_core::new_channel() const {
   ipc::channel_options co;
   co.ring_capacity = options.ring_capacity;
-  co.liveness_interval = std::chrono::seconds(10); // the reactor wakes the pump at exit
+  // No periodic liveness check while a child has not attached (a plain command never does):
+  // stop_pump wakes the pump once the child is reaped, so idle children cost no wake-ups.
+  co.liveness_interval = std::chrono::hours(24 * 365);
   co.prefault = false;
   return ipc::channel::create(co);
 }

@@ -54,14 +54,47 @@ std::string default_worker_program() {
     if (::access(beside.c_str(), X_OK) == 0) {
       return beside.string();
     }
+#if defined(VIGIL_BUILD_DIR) && defined(VIGIL_WORKER_BUILD_PATH)
+    // Only a program that itself runs from the build tree uses the tree's vigil-worker.
+    if (self.string().rfind(VIGIL_BUILD_DIR "/", 0) == 0
+        && ::access(VIGIL_WORKER_BUILD_PATH, X_OK) == 0) {
+      return VIGIL_WORKER_BUILD_PATH;
+    }
+#endif
   }
   return "vigil-worker";
 }
 
 service::service(runtime& rt, service_options options)
-    : core_(std::make_shared<detail::service_core>(rt, std::move(options))) {}
+    : core_(std::make_shared<detail::service_core>(rt, std::move(options))) {
+  if (core_->options.router) {
+    core_->options.router->bind(this);
+  }
+}
 
-service::~service() = default;
+service::~service() {
+  // Before the core goes: no route may start on a service being destroyed.
+  if (core_->options.router) {
+    core_->options.router->bind(nullptr);
+  }
+}
+
+std::function<void(pid, term)> remote_router::hook(std::shared_ptr<remote_router> router) {
+  return
+      [router = std::move(router)](pid to, term message) { router->route(to, std::move(message)); };
+}
+
+void remote_router::bind(service* s) {
+  std::unique_lock lock(mutex_);
+  service_ = s;
+}
+
+void remote_router::route(pid to, term message) const {
+  std::shared_lock lock(mutex_);
+  if (service_ != nullptr) {
+    service_->route(to, std::move(message));
+  }
+}
 
 result<pid> service::start(context& supervisor, const supervision::child_spec& spec) {
   return core_->start(supervisor, spec);

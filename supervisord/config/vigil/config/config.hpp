@@ -59,6 +59,10 @@ struct daemon_options {
   /// resolved against the config file's directory, so these are absolute when the file's
   /// path was.
   std::vector<std::string> plugins;
+  /// Where the output of OS-process children is logged, one file per child; empty means the
+  /// default of docs/os-workers.md ($STATE_DIRECTORY/logs, /var/lib/vigil/logs as root, else
+  /// $XDG_STATE_HOME/vigil/logs).
+  std::string log_dir;
 
   friend bool operator==(const daemon_options&, const daemon_options&) = default;
 };

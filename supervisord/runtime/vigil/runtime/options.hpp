@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vigil/term/atom.hpp"
+#include "vigil/term/term.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -55,6 +56,12 @@ struct runtime_options {
   std::chrono::milliseconds long_run_warning{500};
   /// Where runtime warnings go (the watchdog's); stderr if empty.
   std::function<void(const std::string&)> on_warning;
+  /// Delivers a message to a pid of another node (`to.node != 0`), such as a process inside
+  /// an OS-process worker (docs/os-workers.md). `runtime::send`, `context::send` and the
+  /// mailboxes call it, on the sender's thread, for such pids only: a local pid never reaches
+  /// it. Without it a send to another node is dropped, as one to a dead pid. It must not
+  /// block and must not throw; links, monitors and exit signals do not use it.
+  std::function<void(pid to, term message)> remote_send;
 };
 
 } // namespace vigil

@@ -79,6 +79,36 @@ which_children(context& self, pid sup, timeout after = default_call_timeout);
 [[nodiscard]] result<void> delete_child(mailbox& caller, pid sup, std::string id,
                                         timeout after = default_call_timeout);
 
+/// Gives the child `spec.id` a new spec in place (`supervisorctl update` for a changed
+/// program): the running process stops with its old spec's shutdown, then a process of the
+/// new spec starts at the child's place in the start order, so rest_for_one and one_for_all
+/// see the order of the config. A pending restart is dropped; a stopped child starts too.
+/// Returns the new pid; if the new spec fails to start the child stays stopped, with it.
+/// errc::not_found for an unknown id; errc::invalid_argument for a simple_one_for_one
+/// supervisor or an invalid spec.
+[[nodiscard]] task<result<pid>> replace_child(context& self, pid sup, child_spec spec,
+                                              timeout after = default_call_timeout);
+[[nodiscard]] result<pid> replace_child(mailbox& caller, pid sup, child_spec spec,
+                                        timeout after = default_call_timeout);
+
+/// Gives the child `spec.id` a new spec and leaves its process alone: how it is supervised
+/// (restart, shutdown, significant, backoff) changes from now on, and its next start uses
+/// the whole new spec (for a nested supervisor: its new subtree). A running child cannot
+/// change type. Errors as replace_child's.
+[[nodiscard]] task<result<void>> update_child(context& self, pid sup, child_spec spec,
+                                              timeout after = default_call_timeout);
+[[nodiscard]] result<void> update_child(mailbox& caller, pid sup, child_spec spec,
+                                        timeout after = default_call_timeout);
+
+/// Gives the supervisor new flags: strategy, intensity, period (restarts already counted
+/// stay in the window), auto_shutdown, max_children and, for simple_one_for_one, the child
+/// template (running dynamic children keep their spec). `flags.children` is ignored
+/// otherwise. A change into or out of simple_one_for_one is refused (errc::invalid_argument).
+[[nodiscard]] task<result<void>> update_flags(context& self, pid sup, supervisor_spec flags,
+                                              timeout after = default_call_timeout);
+[[nodiscard]] result<void> update_flags(mailbox& caller, pid sup, supervisor_spec flags,
+                                        timeout after = default_call_timeout);
+
 /// Stops the supervisor: its children stop in reverse order, then it exits with `reason`.
 /// Returns once it is dead (gen_server:stop); errc::not_found if it was not alive.
 [[nodiscard]] task<result<void>>

@@ -83,12 +83,18 @@ struct request {
     terminate_child,
     restart_child,
     delete_child,
+    replace_child, ///< stop the child `spec.id`, give it `spec`, start it again
+    update_child,  ///< give the child `spec.id` its `spec`; its process is left alone
+    update_flags,  ///< the supervisor's own strategy, intensity, ... (and template) from `flags`
   };
   kind what = kind::which_children;
   std::string id;                 ///< terminate/restart/delete by id
   std::optional<pid> child;       ///< terminate by pid (dynamic children)
-  std::optional<child_spec> spec; ///< start_child with a full spec
+  std::optional<child_spec> spec; ///< start_child, replace_child, update_child
   std::optional<term> args;       ///< start_child from the simple_one_for_one template
+  /// update_flags: the new flags; `children` only matters for simple_one_for_one (the
+  /// template), a static supervisor's children change one by one.
+  std::optional<supervisor_spec> flags;
 };
 
 /// A supervisor's decisions, without the process: OTP's supervisor as a state machine that
@@ -138,6 +144,9 @@ public:
 
   [[nodiscard]] const term& exit_reason() const noexcept { return exit_reason_; }
 
+  /// It exits because a restart went over its intensity (not asked to, nor auto_shutdown).
+  [[nodiscard]] bool gave_up() const noexcept { return gave_up_; }
+
   /// Why the initial start failed, naming the child.
   [[nodiscard]] const std::optional<error>& start_error() const noexcept { return start_error_; }
 
@@ -146,6 +155,8 @@ public:
   [[nodiscard]] std::vector<child_info> which_children(time_point now) const;
   [[nodiscard]] child_counts count_children() const;
 
+  /// The flags. A static supervisor's children move into its entries at `start` (see
+  /// `which_children`); a simple_one_for_one supervisor's keep its template.
   [[nodiscard]] const supervisor_spec& spec() const noexcept { return spec_; }
 
 private:
@@ -198,6 +209,10 @@ private:
   void terminate_child(const request& req, term reply_to);
   void restart_child(const request& req, term reply_to);
   void delete_child(const request& req, term reply_to);
+  [[nodiscard]] std::optional<term> refuse_spec_change(const request& req);
+  void replace_child(const request& req, term reply_to);
+  void update_child(const request& req, term reply_to);
+  void update_flags(const request& req, term reply_to);
 
   supervisor_spec spec_;
   std::optional<child_spec> template_; ///< simple_one_for_one
@@ -214,6 +229,7 @@ private:
   std::uint64_t awaiting_ = 0;
 
   bool exiting_ = false;
+  bool gave_up_ = false;
   term exit_reason_;
   std::optional<error> start_error_;
 };

@@ -15,6 +15,10 @@
 //   {:restart_child, id}           -> {:ok, pid} | {:error, :running | :restarting |
 //                                                          :not_found | reason}
 //   {:delete_child, id}            -> :ok | {:error, :running | :restarting | :not_found}
+//   {:replace_child, spec}         -> {:ok, pid} | {:error, :not_found | :simple_one_for_one |
+//                                                          reason}
+//   {:update_child, spec}          -> :ok | {:error, :not_found | :simple_one_for_one | reason}
+//   {:update_flags, sup_spec}      -> :ok | {:error, :simple_one_for_one | reason}
 //   {:stop, reason}                -> no reply: the caller watches the supervisor die
 // Ids are strings; a failed start's reason is the error text, a string.
 

@@ -46,6 +46,13 @@ public:
   /// window still holds at most `intensity` restarts. False means: give up and escalate.
   [[nodiscard]] bool record(time_point now);
 
+  /// New limits (a reload changed the supervisor's flags); the restarts already recorded
+  /// count against them.
+  void set_limits(std::uint32_t intensity, milliseconds period) noexcept {
+    intensity_ = intensity;
+    period_ = period;
+  }
+
   /// Restarts in the window as of the last `record`.
   [[nodiscard]] std::size_t size() const noexcept { return stamps_.size(); }
 

@@ -70,7 +70,16 @@ struct source_location {
   friend bool operator==(const source_location&, const source_location&) = default;
 };
 
-/// How an OS-process child runs (the OS-worker issue fills these in).
+/// One resource limit of an OS child (setrlimit): its soft and hard values.
+struct resource_limit {
+  /// No limit (RLIM_INFINITY).
+  static constexpr std::uint64_t unlimited = ~std::uint64_t{0};
+  std::uint64_t soft = unlimited;
+  std::uint64_t hard = unlimited;
+  friend bool operator==(const resource_limit&, const resource_limit&) = default;
+};
+
+/// How an OS-process child runs (docs/os-workers.md).
 struct os_process_spec {
   std::vector<std::string> command; ///< a plain program; empty for `mode = "process"`
   std::map<std::string, std::string> env;
@@ -79,6 +88,8 @@ struct os_process_spec {
   std::string user;
   std::string group;
   std::string stop_signal = "SIGTERM";
+  /// Resource limits by name, setrlimit's RLIMIT_ names in lower case: "nofile", "core".
+  std::map<std::string, resource_limit> rlimits;
   friend bool operator==(const os_process_spec&, const os_process_spec&) = default;
 };
 

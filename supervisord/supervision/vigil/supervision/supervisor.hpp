@@ -50,6 +50,12 @@ struct start_options {
 [[nodiscard]] result<pid> start_supervisor(mailbox& caller, supervisor_spec spec,
                                            child_factory factory, start_options options = {});
 
+/// The name under which a process gets supervisor reports, as OTP's supervisor reports go to
+/// the logger: a supervisor that gives up (a restart over its intensity) sends
+/// {:supervisor_report, supervisor, exit_reason} to it just before it exits, if a process is
+/// registered so (vigild's event hub is). Nested supervisors report too, not only a root.
+[[nodiscard]] atom report_name();
+
 /// The body of a supervisor process, for those who spawn it themselves: `boot` says what
 /// to supervise and whom to tell when the children have started.
 struct supervisor_boot {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 /// Starting one OS child: a small launcher on clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD),
@@ -80,6 +81,10 @@ enum class launch_step : std::uint8_t {
   pdeathsig,
   exec,
 };
+
+/// The RLIMIT_ constant for a limit's config name ("nofile" is RLIMIT_NOFILE: setrlimit's name
+/// without RLIMIT_, in lower case), or nullopt for an unknown name.
+[[nodiscard]] std::optional<int> rlimit_resource(std::string_view name);
 
 /// Resolves `program` as execvp would, against the PATH in `env` (else the parent's). Returns
 /// the path to execute. Errors: not_found (with the PATH searched), or the errno of the last

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,8 @@ struct output_line {
   std::string_view line;   ///< raw bytes, without the newline
 };
 
+class remote_router;
+
 struct service_options {
   /// Log files and memory; an empty `logs.dir` means `default_log_dir()`.
   log_options logs;
@@ -53,7 +56,8 @@ struct service_options {
   std::size_t ring_capacity = 64 * 1024;
   /// How long a vigil-worker may take to attach to its channel before it is killed.
   std::chrono::milliseconds attach_timeout{30000};
-  /// Resource limits for every OS child (the config has no per-child rlimits yet).
+  /// Resource limits for every OS child; a child's own `os.rlimits` replaces the one for the
+  /// same resource.
   std::vector<rlimit_setting> rlimits;
   /// The log key of a child: by default its id. A daemon that knows the child's path
   /// (root/web) can return that, so that two `web`s under different supervisors differ.
@@ -61,6 +65,9 @@ struct service_options {
   /// Called on the reactor thread for each line of output (after it is logged). Must not
   /// block.
   std::function<void(const output_line& line)> on_line;
+  /// When set, the service binds itself to this router for its whole life, so that the
+  /// runtime's `remote_send` hook (`remote_router::hook`) reaches the workers' processes.
+  std::shared_ptr<remote_router> router;
   /// Reap orphans (reaper.hpp) each time an OS child exits. A daemon that is a subreaper
   /// wants this; one whose own code reaps other children by pid can turn it off.
   bool reap_orphans = true;
@@ -93,7 +100,8 @@ struct port_info {
 [[nodiscard]] std::filesystem::path default_log_dir();
 
 /// $VIGIL_WORKER_PROGRAM if set, else `vigil-worker` beside the running executable if it
-/// exists there, else "vigil-worker" (looked up in PATH).
+/// exists there, else (for a program run from its build tree) the tree's vigil-worker, else
+/// "vigil-worker" (looked up in PATH).
 [[nodiscard]] std::string default_worker_program();
 
 namespace detail {
@@ -147,6 +155,38 @@ public:
 
 private:
   std::shared_ptr<detail::service_core> core_;
+};
+
+/// Lets in-process code send to the processes of OS workers (pids whose node is not 0), with
+/// a plain `send`: the runtime's `runtime_options::remote_send` hook, routed through the
+/// service by `service::route`. The runtime takes its options when it is made, before the
+/// service that needs it exists, so the router comes first and the service binds to it
+/// later (`service_options::router`):
+///
+///     auto router = std::make_shared<os::remote_router>();
+///     runtime_options ro;
+///     ro.remote_send = os::remote_router::hook(router);
+///     runtime rt(std::move(ro));
+///     os::service_options so;
+///     so.router = router;
+///     os::service svc(rt, std::move(so));   // bound until svc is destroyed
+///
+/// Thread-safe. A send while no service is bound is dropped, as one to a dead pid.
+class remote_router {
+public:
+  /// The function for `runtime_options::remote_send`; it keeps the router alive.
+  [[nodiscard]] static std::function<void(pid, term)> hook(std::shared_ptr<remote_router> router);
+
+  /// Routes through `s` from now on; nullptr unbinds. Unbinding waits for the routes in
+  /// progress, so the service may be destroyed once it returns.
+  void bind(service* s);
+
+  /// `service::route` of the bound service, if any.
+  void route(pid to, term message) const;
+
+private:
+  mutable std::shared_mutex mutex_;
+  service* service_ = nullptr;
 };
 
 } // namespace vigil::os

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// Feeds arbitrary bytes to the control socket's input path, as any allowed client could send
+// them: the line framing (in chunks of varying size, with a small line limit so that overflows
+// happen), request validation, and the term text and targets that the session then parses.
+// Every line gives a request or an error reply that is one line of valid JSON; an error
+// never loses the id it could read; the framing never holds more than its limit plus a chunk.
+#include "vigil/common/assert.hpp"
+#include "vigil/daemon/framing.hpp"
+#include "vigil/daemon/request.hpp"
+#include "vigil/daemon/term_args.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace vigil;
+using namespace vigil::daemon;
+
+/// The framing limit for one run: the real one, or a small one so that overflows are common.
+constexpr std::size_t small_line_limit = 256;
+
+void check_reply_line(const std::string& line) {
+  VIGIL_ASSERT(!line.empty() && line.back() == '\n');
+  VIGIL_ASSERT(line.find('\n') == line.size() - 1);
+  auto doc = nlohmann::json::parse(line, nullptr, false);
+  VIGIL_ASSERT(!doc.is_discarded() && doc.is_object());
+  VIGIL_ASSERT(doc.contains("id") && doc.contains("ok"));
+}
+
+/// What the session does with a valid request's arguments before running it.
+void parse_arguments(const request& r) {
+  const pid self{0, 42, 3};
+  if (!r.target.empty()) {
+    auto t = parse_target(r.target, self);
+    VIGIL_ASSERT(t || !t.error().empty());
+    [[maybe_unused]] auto parts = split_path(r.target);
+  }
+  if (r.term) {
+    auto t = parse_client_term(*r.term, self);
+    VIGIL_ASSERT(t || !t.error().empty());
+  }
+  for (const auto& n : r.names) {
+    [[maybe_unused]] auto parts = split_path(n);
+  }
+}
+
+void handle_line(const std::string& line) {
+  VIGIL_ASSERT(line.find('\n') == std::string::npos);
+  auto parsed = parse_request(line);
+  if (!parsed) {
+    const request_error& e = parsed.error();
+    VIGIL_ASSERT(!e.message.empty());
+    check_reply_line(reply_error(e.id, e.code, e.message));
+    return;
+  }
+  VIGIL_ASSERT(command_from_name(command_name(parsed->cmd)) == parsed->cmd);
+  check_reply_line(reply_ok(parsed->id, "{}"));
+  parse_arguments(*parsed);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { // NOLINT
+  if (size == 0) {
+    return 0;
+  }
+  // The first byte picks the limit and the size of the reads the socket hands over.
+  std::uint8_t knobs = data[0];
+  std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::size_t limit = (knobs & 1) != 0 ? small_line_limit : max_request_line;
+  std::size_t chunk = 1 + (knobs >> 1);
+  line_buffer in(limit);
+  std::size_t lines_bytes = 0;
+  for (std::size_t at = 0; at < input.size(); at += chunk) {
+    std::string_view piece = input.substr(at, chunk);
+    in.append(piece);
+    while (auto line = in.next_line()) {
+      VIGIL_ASSERT(line->size() < limit);
+      lines_bytes += line->size() + 1;
+      handle_line(*line);
+    }
+    VIGIL_ASSERT(in.buffered() <= limit + piece.size());
+    if (in.overflowed()) {
+      // Once overflowed nothing more comes out, whatever arrives.
+      in.append("\n{\"cmd\":\"hello\"}\n");
+      VIGIL_ASSERT(!in.next_line());
+      break;
+    }
+  }
+  VIGIL_ASSERT(lines_bytes <= input.size());
+  return 0;
+}
