@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Integration tests of vigild's reload in place: a changed child is stopped and started from
 its new spec at its place in the start order, an updated one keeps its process and takes its
-new spec, unchanged siblings are left alone. Also: a nested supervisor that gives up is
+new spec, unchanged siblings are left alone, a new child takes its place in the file's
+order. Also: a nested supervisor that gives up is
 reported as supervisor_gave_up, as the root is.
 
 Usage: reload_test.py VIGILD VIGILCTL SOURCE_DIR CASE
@@ -168,6 +169,58 @@ def case_subtree(vigild, vigilctl, source):
         d.cleanup()
 
 
+def case_inserted(vigild, vigilctl, source):
+    """A child new in the config between two running siblings takes that place in the start
+    order at once, without restarting anyone: under rest_for_one a crash of the sibling before
+    it restarts it too, and a crash of it restarts the sibling after it."""
+    d = Daemon(vigild, vigilctl, TREE).start()
+    try:
+        wait_for(lambda: all(status_rows(d).get("root/chain/" + c, {}).get("pid")
+                             for c in "abc"), "the chain to run")
+        changed = TREE.replace("args = { delay = 100 }", "args = { delay = 100 }\n\n"
+                               '  [[supervisor.children.children]]\n  id = "x"\n'
+                               '  kind = "echo"\n')
+        d.write_config(changed)
+        plan = {p["path"]: p["action"] for p in d.ctl_json("reload", "--dry-run")["plan"]}
+        check(plan == {"root/chain/x": "start"}, "plan %r" % plan)
+        before = status_rows(d)
+        applied = d.ctl_json("reload")
+        check(applied["applied"] is True, "reload: %r" % applied)
+        check(not applied.get("warnings"), "warnings: %r" % applied.get("warnings"))
+        wait_for(lambda: status_rows(d).get("root/chain/x", {}).get("pid"), "x to run")
+
+        after = status_rows(d)
+        for path in ("root/chain", "root/chain/a", "root/chain/b", "root/chain/c"):
+            check(after[path]["pid"] == before[path]["pid"], "%s was restarted" % path)
+        tree = d.ctl_json("tree")["tree"]
+        check(child_ids(tree, ["chain"]) == ["a", "b", "x", "c"],
+              "chain's order %r" % child_ids(tree, ["chain"]))
+        order = [r["path"] for r in d.ctl_json("status")["workers"]
+                 if r["path"].startswith("root/chain/")]
+        check(order == ["root/chain/a", "root/chain/b", "root/chain/x", "root/chain/c"],
+              "status order %r" % order)
+
+        def all_restarted(since, ids):
+            rows = status_rows(d)
+            return all(rows.get("root/chain/" + c, {}).get("pid")
+                       not in (since["root/chain/" + c]["pid"], None) for c in ids)
+
+        # b comes before x: rest_for_one restarts b, x and c, and leaves a alone.
+        d.ctl("kill", "root/chain/b")
+        wait_for(lambda: all_restarted(after, "bxc"), "b, x and c to restart")
+        rows = status_rows(d)
+        check(rows["root/chain/a"]["pid"] == after["root/chain/a"]["pid"], "a restarted with b")
+
+        # x comes before c: its crash restarts c, and leaves a and b alone.
+        d.ctl("kill", "root/chain/x")
+        wait_for(lambda: all_restarted(rows, "xc"), "x and c to restart")
+        last = status_rows(d)
+        for path in ("root/chain/a", "root/chain/b"):
+            check(last[path]["pid"] == rows[path]["pid"], "%s restarted with x" % path)
+    finally:
+        d.cleanup()
+
+
 def case_nested_gave_up(vigild, vigilctl, source):
     """A nested supervisor over its intensity reports supervisor_gave_up with its path; its
     parent restarts it and vigild goes on."""
@@ -195,7 +248,8 @@ intensity = 0
         d.cleanup()
 
 
-CASES = {"inplace": case_inplace, "subtree": case_subtree, "nested_gave_up": case_nested_gave_up}
+CASES = {"inplace": case_inplace, "subtree": case_subtree, "inserted": case_inserted,
+         "nested_gave_up": case_nested_gave_up}
 
 
 def main():

@@ -100,8 +100,40 @@ task<std::optional<std::string>> stop_step(context& self, pid root, const plan_s
   co_return std::nullopt;
 }
 
-/// A start step: a new child is added (after its running siblings), a kept one gets its new
-/// spec in place and starts from it (replace_child).
+/// Where a new child `path` goes in its supervisor `sup`: before the next sibling of the new
+/// config that `sup` already has, so rest_for_one, one_for_all and the stop order see the
+/// file's order; empty (after all) when there is none.
+task<std::string> next_sibling(context& self, pid sup, const config::config_tree& next,
+                               const config::child_path& path) {
+  config::child_path parent(path.begin(), path.end() - 1);
+  const supervision::supervisor_spec* flags = &next.root;
+  if (!parent.empty()) {
+    const auto* spec = config::find_child(next.root, parent);
+    flags = spec != nullptr ? spec->supervisor.get() : nullptr;
+  }
+  if (flags == nullptr || flags->how == supervision::strategy::simple_one_for_one) {
+    co_return std::string();
+  }
+  auto rows = co_await supervision::which_children(self, sup, step_timeout);
+  if (!rows) {
+    co_return std::string(); // the start fails or appends; either way it is reported
+  }
+  std::set<std::string> present;
+  for (const auto& row : *rows) {
+    present.insert(row.id);
+  }
+  bool after = false;
+  for (const auto& c : flags->children) {
+    if (after && present.contains(c.id)) {
+      co_return c.id;
+    }
+    after = after || c.id == path.back();
+  }
+  co_return std::string();
+}
+
+/// A start step: a new child is added at its place in the config's order, a kept one gets
+/// its new spec in place and starts from it (replace_child).
 task<std::optional<std::string>> start_step(context& self, pid root,
                                             const config::config_tree& next, const plan_step& step,
                                             bool kept) {
@@ -112,7 +144,8 @@ task<std::optional<std::string>> start_step(context& self, pid root,
     co_return "start " + config::path_text(step.path) + ": its supervisor is not running";
   }
   if (!kept) {
-    auto started = co_await supervision::start_child(self, *sup, *spec, step_timeout);
+    auto before = co_await next_sibling(self, *sup, next, step.path);
+    auto started = co_await supervision::start_child(self, *sup, *spec, before, step_timeout);
     if (!started) {
       co_return failed("start", step.path, started.error());
     }
@@ -121,7 +154,8 @@ task<std::optional<std::string>> start_step(context& self, pid root,
   auto replaced = co_await supervision::replace_child(self, *sup, *spec, step_timeout);
   if (!replaced && missing(replaced.error())) {
     // Gone since its stop step (a temporary child is forgotten when terminated): add it.
-    replaced = co_await supervision::start_child(self, *sup, *spec, step_timeout);
+    auto before = co_await next_sibling(self, *sup, next, step.path);
+    replaced = co_await supervision::start_child(self, *sup, *spec, before, step_timeout);
   }
   if (!replaced) {
     co_return failed("start", step.path, replaced.error());

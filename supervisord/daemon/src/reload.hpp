@@ -4,8 +4,9 @@
 // A reload (SIGHUP or the `reload` command): read the config file again; if it does not
 // validate, keep everything and report the errors; else compare it with the running config
 // (config::diff) and carry out the plan on the running tree through the supervision API:
-// removed children are terminated and deleted, new ones started with start_child, changed
-// ones stopped and started again from their new spec at their place (replace_child), updated
+// removed children are terminated and deleted, new ones started with start_child at their
+// place in the file's order (before the next sibling their supervisor has), changed ones
+// stopped and started again from their new spec at their place (replace_child), updated
 // ones given their new spec and flags without a restart (update_child, update_flags). A
 // change of the root's strategy into or out of simple_one_for_one replaces the whole tree.
 // Only one reload runs at a time.

@@ -118,6 +118,12 @@ request start_spec(child_spec spec) {
   return req;
 }
 
+request start_before(child_spec spec, std::string before_id) {
+  request req = start_spec(std::move(spec));
+  req.before = std::move(before_id);
+  return req;
+}
+
 request start_args(term args) {
   request req = make(request::kind::start_child);
   req.args = std::move(args);
@@ -131,6 +137,18 @@ request terminate_pid(pid child) {
 }
 
 } // namespace
+
+task<result<pid>> start_child(context& self, pid sup, child_spec spec, std::string before_id,
+                              timeout after) {
+  auto req = start_before(std::move(spec), std::move(before_id));
+  co_return pid_reply(co_await call(self, sup, std::move(req), after), "start_child");
+}
+
+result<pid> start_child(mailbox& caller, pid sup, child_spec spec, std::string before_id,
+                        timeout after) {
+  auto req = start_before(std::move(spec), std::move(before_id));
+  return pid_reply(call(caller, sup, std::move(req), after), "start_child");
+}
 
 task<result<pid>> start_child(context& self, pid sup, child_spec spec, timeout after) {
   co_return pid_reply(co_await call(self, sup, start_spec(std::move(spec)), after), "start_child");

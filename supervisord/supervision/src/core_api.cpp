@@ -103,7 +103,17 @@ void supervisor_core::start_child(const request& req, term reply_to) {
   if (auto ok = validate(spec); !ok) {
     return reply(std::move(reply_to), failure(term(ok.error().context)));
   }
-  queue_start(*find_key(add(std::move(spec))));
+  std::uint64_t key = 0;
+  if (req.before.empty()) {
+    key = add(std::move(spec));
+  } else if (dynamic()) {
+    return reply(std::move(reply_to), failure(a_simple_one_for_one)); // dynamic: no order
+  } else if (entry* next = find_id(req.before)) {
+    key = insert_before(std::move(spec), next->key);
+  } else {
+    return reply(std::move(reply_to), failure(a_not_found));
+  }
+  queue_start(*find_key(key));
   job_ = job_kind::api_start;
   reply_to_ = std::move(reply_to);
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec changes on a running supervisor, as a reload makes them: replace_child (stop, new
 // spec, start, at the child's place in the start order), update_child (new spec, the process
-// is left alone) and update_flags (the supervisor's own flags), OTP's code_change for
-// supervisors split into calls.
+// is left alone), update_flags (the supervisor's own flags), OTP's code_change for
+// supervisors split into calls; and the insertion of a new child in the middle of the start
+// order (start_child with `before`).
 #include "vigil/common/assert.hpp"
 #include "vigil/supervision/core.hpp"
 
 #include <utility>
+#include <vector>
 
 namespace vigil::supervision {
 namespace {
@@ -52,6 +54,31 @@ void supervisor_core::replace_child(const request& req, term reply_to) {
   queue_start(c); // a pending restart is dropped: its deadline goes stale
   job_ = job_kind::api_restart;
   reply_to_ = std::move(reply_to);
+}
+
+// Keys order the children, and a key between two neighbours may not exist: every child from
+// `before` on moves to a fresh key, larger than any so far. Only while idle, so no queued
+// step names a key; the moved children's old deadlines go stale, new ones replace them.
+std::uint64_t supervisor_core::insert_before(child_spec spec, std::uint64_t before) {
+  VIGIL_ASSERT(ops_.empty() && awaiting_ == 0);
+  std::vector<entry> moved;
+  for (auto it = children_.find(before); it != children_.end();) {
+    moved.push_back(std::move(it->second));
+    it = children_.erase(it);
+  }
+  std::uint64_t key = add(std::move(spec));
+  for (auto& e : moved) {
+    e.key = next_key_++;
+    if (e.process) {
+      by_pid_[*e.process] = e.key;
+    }
+    if (waiting(e)) {
+      deadlines_.emplace(e.restart_at, e.key);
+    }
+    std::uint64_t k = e.key;
+    children_.emplace(k, std::move(e));
+  }
+  return key;
 }
 
 void supervisor_core::update_child(const request& req, term reply_to) {

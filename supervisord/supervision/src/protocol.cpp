@@ -159,6 +159,9 @@ term encode(const request& req) {
   case request::kind::which_children:
   case request::kind::count_children: return what;
   case request::kind::start_child:
+    if (req.spec && !req.before.empty()) {
+      return vigil::make_tuple(what, vigil::make_tuple(a_spec, to_term(*req.spec), req.before));
+    }
     return vigil::make_tuple(what, req.spec ? vigil::make_tuple(a_spec, to_term(*req.spec))
                                             : vigil::make_tuple(a_args, req.args.value_or(term())));
   case request::kind::terminate_child:
@@ -198,7 +201,8 @@ result<request> decode(const term& t) {
       req.args = arg[1];
       return req;
     }
-    if (!arg.is_tuple() || arg.size() != 2 || !arg[0].is(a_spec)) {
+    bool before = arg.is_tuple() && arg.size() == 3 && is_id(arg[2]);
+    if (!arg.is_tuple() || (arg.size() != 2 && !before) || !arg[0].is(a_spec)) {
       return malformed("start_child");
     }
     auto spec = child_spec_from_term(arg[1]);
@@ -206,6 +210,9 @@ result<request> decode(const term& t) {
       return spec.error();
     }
     req.spec = std::move(*spec);
+    if (before) {
+      req.before = std::string(arg[2].as_string());
+    }
     return req;
   }
   if (req.what == request::kind::replace_child || req.what == request::kind::update_child) {

@@ -12,6 +12,7 @@ using ReplaceChild = core_test;
 using UpdateChild = core_test;
 using UpdateFlags = core_test;
 using GiveUp = core_test;
+using InsertChild = core_test;
 
 request change(request::kind what, child_spec spec) {
   request r;
@@ -33,6 +34,14 @@ request flags(supervisor_spec spec) {
   request r;
   r.what = request::kind::update_flags;
   r.flags = std::move(spec);
+  return r;
+}
+
+request insert(child_spec spec, std::string before) {
+  request r;
+  r.what = request::kind::start_child;
+  r.spec = std::move(spec);
+  r.before = std::move(before);
   return r;
 }
 
@@ -236,6 +245,88 @@ TEST_F(UpdateFlags, ANewTemplateServesTheNextDynamicChild) {
   auto st = uut->next();
   ASSERT_TRUE(st && std::holds_alternative<start_step>(*st));
   EXPECT_EQ(std::get<start_step>(*st).spec->args, term::map({{atom("n"), 9}}));
+}
+
+TEST_F(InsertChild, TakesItsPlaceBeforeTheNamedSibling) {
+  make(make_spec(strategy::rest_for_one, {worker("a"), worker("b"), worker("c")}));
+  start();
+  take();
+  call(insert(worker("x"), "c"));
+  EXPECT_EQ(take(), (steps{"start x"})) << "nobody else moves";
+  EXPECT_EQ(replies.at(0), vigil::make_tuple(atoms::ok, pids["x"]));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"a", "b", "x", "c"}));
+  call(insert(worker("y"), "a"));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"y", "a", "b", "x", "c"}));
+}
+
+TEST_F(InsertChild, RestForOneRestartOfAnEarlierSiblingRestartsIt) {
+  make(make_spec(strategy::rest_for_one, {worker("a"), worker("b"), worker("c")}));
+  start();
+  call(insert(worker("x"), "c"));
+  take();
+  exit("b");
+  EXPECT_EQ(take(), (steps{"stop c,x", "start b", "start x", "start c"}));
+  exit("x");
+  EXPECT_EQ(take(), (steps{"stop c", "start x", "start c"})) << "a moved child still cascades";
+  exit("c");
+  EXPECT_EQ(take(), (steps{"start c"}));
+}
+
+TEST_F(InsertChild, OneForAllRestartsInTheNewOrder) {
+  make(make_spec(strategy::one_for_all, {worker("a"), worker("b")}));
+  start();
+  call(insert(worker("x"), "b"));
+  take();
+  exit("a");
+  EXPECT_EQ(take(), (steps{"stop b,x", "start a", "start x", "start b"}));
+}
+
+TEST_F(InsertChild, StopsInReverseOfTheNewOrder) {
+  make(make_spec(strategy::one_for_one, {worker("a"), worker("b"), worker("c")}));
+  start();
+  call(insert(worker("x"), "b"));
+  take();
+  uut->shutdown(atoms::shutdown);
+  drive();
+  EXPECT_EQ(take(), (steps{"stop c,b,x,a"}));
+}
+
+TEST_F(InsertChild, AMovedChildKeepsItsPendingRestart) {
+  auto c = worker("c");
+  c.backoff = backoff(2s, 8s);
+  make(make_spec(strategy::one_for_one, {worker("a"), c}));
+  start();
+  exit("c");
+  ASSERT_EQ(state_of("c"), child_state::backoff);
+  call(insert(worker("x"), "c"));
+  take();
+  EXPECT_EQ(uut->next_deadline(), now + 2s);
+  EXPECT_EQ(state_of("c"), child_state::backoff);
+  advance(2s);
+  EXPECT_EQ(take(), (steps{"start c"}));
+  EXPECT_EQ(state_of("c"), child_state::running);
+  exit("c"); // its pid is known under its new key
+  EXPECT_EQ(state_of("c"), child_state::backoff);
+}
+
+TEST_F(InsertChild, RefusesAnUnknownSiblingAndDynamicSupervisors) {
+  make(make_spec(strategy::one_for_one, {worker("a")}));
+  start();
+  call(insert(worker("x"), "nope"));
+  EXPECT_EQ(replies.at(0), failure("not_found"));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"a"}));
+  make(make_spec(strategy::simple_one_for_one, {worker("t")}));
+  start();
+  call(insert(worker("x"), "t"));
+  EXPECT_EQ(replies.at(1), failure("simple_one_for_one"));
+}
+
+TEST(ProtocolUpdate, AnInsertSurvivesARoundTrip) {
+  auto back = protocol::decode(protocol::encode(insert(with_args(worker("x"), 1), "c")));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->what, request::kind::start_child);
+  EXPECT_EQ(back->before, "c");
+  EXPECT_EQ(back->spec, with_args(worker("x"), 1));
 }
 
 TEST(ProtocolUpdate, SpecChangesSurviveARoundTrip) {

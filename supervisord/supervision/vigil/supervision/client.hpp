@@ -49,6 +49,16 @@ which_children(context& self, pid sup, timeout after = default_call_timeout);
 [[nodiscard]] result<pid> start_child(mailbox& caller, pid sup, child_spec spec,
                                       timeout after = default_call_timeout);
 
+/// Adds and starts a child of a static supervisor at a place in its start order: just
+/// before the child `before_id` (empty: after all), so that rest_for_one, one_for_all and
+/// the reverse stop order see it where the config has it. errc::not_found if there is no
+/// child `before_id`; errc::invalid_argument for a simple_one_for_one supervisor.
+[[nodiscard]] task<result<pid>> start_child(context& self, pid sup, child_spec spec,
+                                            std::string before_id,
+                                            timeout after = default_call_timeout);
+[[nodiscard]] result<pid> start_child(mailbox& caller, pid sup, child_spec spec,
+                                      std::string before_id, timeout after = default_call_timeout);
+
 /// Starts a dynamic child from a simple_one_for_one template, its `args` map merged with
 /// `args` (a non-map replaces them). Fails with errc::limit_exceeded at max_children.
 [[nodiscard]] task<result<pid>> start_dynamic_child(context& self, pid sup, term args,

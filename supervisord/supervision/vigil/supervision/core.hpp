@@ -95,6 +95,10 @@ struct request {
   /// update_flags: the new flags; `children` only matters for simple_one_for_one (the
   /// template), a static supervisor's children change one by one.
   std::optional<supervisor_spec> flags;
+  /// start_child of a static supervisor: the new child takes its place in the start order
+  /// just before the child of this id (a reload inserting a child in the middle); empty
+  /// appends it.
+  std::string before;
 };
 
 /// A supervisor's decisions, without the process: OTP's supervisor as a state machine that
@@ -190,6 +194,7 @@ private:
   entry* find_id(const std::string& id);
   void erase_key(std::uint64_t key);
   std::uint64_t add(child_spec spec);
+  std::uint64_t insert_before(child_spec spec, std::uint64_t before);
   void set_running(entry& c, pid p);
   void clear_running(entry& c);
   void wait_until(entry& c, child_state state, time_point at);

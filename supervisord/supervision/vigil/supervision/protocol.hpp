@@ -10,6 +10,8 @@
 //                                     state: :running | :restarting | :backoff | :stopped
 //   :count_children                -> [specs: n, active: n, supervisors: n, workers: n]
 //   {:start_child, {:spec, spec}}  -> {:ok, pid} | {:error, reason}
+//   {:start_child, {:spec, spec, before_id}} -> same; the child goes before `before_id` in the
+//                                     start order ({:error, :not_found} if there is none)
 //   {:start_child, {:args, args}}  -> same, from the simple_one_for_one template
 //   {:terminate_child, id | pid}   -> :ok | {:error, :not_found}
 //   {:restart_child, id}           -> {:ok, pid} | {:error, :running | :restarting |
