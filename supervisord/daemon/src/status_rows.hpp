@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// One row of the `status` reply (docs/protocol.md), written straight into the reply text.
+
+#include "vigil/term/term.hpp"
+
+#include "json_writer.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vigil::daemon {
+
+/// A child as `status` lists it. The views point into the tree walked for the reply.
+struct status_row {
+  std::string_view path;
+  std::string_view id;
+  std::optional<pid> process;
+  std::string_view state;
+  std::string_view type;
+  std::uint32_t restarts = 0;
+  std::optional<std::int64_t> uptime_ms;
+  std::optional<std::string_view> kind;
+  std::optional<std::string_view> mode;
+  /// An OS worker lists os_pid, rss_kb and cpu_ms, null while it has no OS child.
+  bool os_fields = false;
+  std::optional<std::int64_t> os_pid;
+  std::optional<std::int64_t> rss_kb;
+  std::optional<std::int64_t> cpu_ms;
+};
+
+/// Writes `r` as one JSON object, the same text as dump() of the row as a nlohmann::json
+/// (keys sorted).
+void write_status_row(json_writer& w, const status_row& r);
+
+} // namespace vigil::daemon
