@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/term/pattern.hpp"
 #include "vigil/term/pattern_detail.hpp"
+#include "vigil/term/text_chars.hpp"
 
 #include <algorithm>
 #include <array>
@@ -56,15 +57,6 @@ bool is_quote(char c) {
   return c == '"' || c == '\'';
 }
 
-/// The end of the quoted text at `at`, past its closing quote (or the end of input).
-std::size_t quoted_end(std::string_view text, std::size_t at) {
-  std::size_t i = at + 1;
-  while (i < text.size() && text[i] != text[at]) {
-    i += text[i] == '\\' ? 2 : 1;
-  }
-  return std::min(i + 1, text.size());
-}
-
 /// The end of the scalar literal at `at` (number, string, atom, pid, reference): up to the
 /// next delimiter outside quotes and angle brackets. `parse_term` reads what lies between.
 std::size_t scalar_end(std::string_view text, std::size_t at) {
@@ -72,7 +64,7 @@ std::size_t scalar_end(std::string_view text, std::size_t at) {
   while (i < text.size()) {
     char c = text[i];
     if (is_quote(c)) {
-      i = quoted_end(text, i);
+      i = text_chars::quoted_end(text, i);
     } else if (c == '<') {
       std::size_t close = text.find('>', i);
       i = close == std::string_view::npos ? text.size() : close + 1;
@@ -261,7 +253,7 @@ private:
     skip_space();
     std::size_t start = pos_;
     bool quoted = start < text_.size() && is_quote(text_[start]);
-    std::size_t end = quoted ? quoted_end(text_, start) : ident_end(text_, start, true);
+    std::size_t end = quoted ? text_chars::quoted_end(text_, start) : ident_end(text_, start, true);
     if (end == start || (!quoted && !is_ident_start(text_[start])) || end >= text_.size()
         || text_[end] != ':' || text_.substr(end, 2) == "::") {
       return true;

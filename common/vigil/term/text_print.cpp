@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/term/text.hpp"
+#include "vigil/term/text_chars.hpp"
 
 #include <array>
 #include <charconv>
@@ -16,15 +17,9 @@ namespace vigil {
 
 namespace {
 
+using namespace text_chars;
+
 constexpr std::string_view hex_digits = "0123456789ABCDEF";
-
-bool is_ident_start(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool is_ident_char(char c) noexcept {
-  return is_ident_start(c) || (c >= '0' && c <= '9') || c == '@';
-}
 
 // Elixir's unquoted atom grammar: [a-zA-Z_][a-zA-Z0-9_@]*[?!]?
 bool is_plain_atom(std::string_view name) noexcept {

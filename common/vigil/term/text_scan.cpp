@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/term/text_scan.hpp"
 
+#include "vigil/term/text_chars.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <iterator>
@@ -13,18 +15,7 @@ namespace vigil::detail {
 namespace {
 
 using namespace std::string_view_literals;
-
-bool is_digit(char c) noexcept {
-  return c >= '0' && c <= '9';
-}
-
-bool is_ident_start(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool is_ident_char(char c) noexcept {
-  return is_ident_start(c) || is_digit(c) || c == '@';
-}
+using namespace text_chars;
 
 /// The value of `c` as a digit in `radix` (at most 16), or -1.
 int digit_value(char c, unsigned radix) noexcept {

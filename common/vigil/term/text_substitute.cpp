@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/term/text_substitute.hpp"
 
+#include "vigil/term/text_chars.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,49 +11,7 @@
 namespace vigil {
 namespace {
 
-bool is_digit(char c) noexcept {
-  return c >= '0' && c <= '9';
-}
-
-bool is_lower(char c) noexcept {
-  return c >= 'a' && c <= 'z';
-}
-
-bool is_upper(char c) noexcept {
-  return c >= 'A' && c <= 'Z';
-}
-
-bool is_ident_start(char c) noexcept {
-  return is_lower(c) || is_upper(c) || c == '_';
-}
-
-bool is_ident_char(char c) noexcept {
-  return is_ident_start(c) || is_digit(c) || c == '@';
-}
-
-// The end of the identifier starting at `i` (which must start one).
-std::size_t scan_identifier(std::string_view text, std::size_t i) noexcept {
-  while (i < text.size() && is_ident_char(text[i])) {
-    ++i;
-  }
-  if (i < text.size() && (text[i] == '?' || text[i] == '!')) {
-    ++i;
-  }
-  return i;
-}
-
-// The end of the quoted text starting at `i` (a quote character), past its closing quote.
-std::size_t skip_quoted(std::string_view text, std::size_t i) noexcept {
-  char quote = text[i++];
-  while (i < text.size()) {
-    if (text[i] == '\\') {
-      i += 2;
-    } else if (text[i++] == quote) {
-      return i;
-    }
-  }
-  return text.size();
-}
+using namespace text_chars;
 
 // The end of the number starting at `i`: digits, letters (0x1F, 1e5), `_` and `.digit`.
 std::size_t skip_number(std::string_view text, std::size_t i) noexcept {
@@ -69,13 +29,13 @@ std::size_t skip_literal(std::string_view text, std::size_t i) noexcept {
   char c = text[i];
   char next = i + 1 < text.size() ? text[i + 1] : ' ';
   if (c == '"' || c == '\'') {
-    return skip_quoted(text, i);
+    return quoted_end(text, i);
   }
   if (c == ':' && (next == '"' || next == '\'')) {
-    return skip_quoted(text, i + 1);
+    return quoted_end(text, i + 1);
   }
   if (c == ':' && is_ident_start(next)) {
-    return scan_identifier(text, i + 1);
+    return identifier_end(text, i + 1);
   }
   if (c == '#' && is_upper(next)) {
     std::size_t close = text.find('>', i);
@@ -109,7 +69,7 @@ std::string substitute(std::string_view text, const identifier_lookup& lookup,
       out += text[i++];
       continue;
     }
-    std::size_t end = scan_identifier(text, i);
+    std::size_t end = identifier_end(text, i);
     std::string_view name = text.substr(i, end - i);
     bool qualified = i > 0 && text[i - 1] == '.';
     bool keyword =
@@ -178,7 +138,7 @@ parse_error locate_in_original(parse_error e, std::string_view original,
 } // namespace
 
 bool is_identifier(std::string_view text) noexcept {
-  return !text.empty() && is_ident_start(text[0]) && scan_identifier(text, 0) == text.size();
+  return !text.empty() && is_ident_start(text[0]) && identifier_end(text, 0) == text.size();
 }
 
 std::string substitute_identifiers(std::string_view text, const identifier_lookup& lookup) {

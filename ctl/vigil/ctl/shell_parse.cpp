@@ -3,6 +3,7 @@
 
 #include "vigil/ctl/shell_detail.hpp"
 #include "vigil/ctl/term_text.hpp"
+#include "vigil/term/text_chars.hpp"
 
 #include <optional>
 #include <utility>
@@ -14,19 +15,6 @@ using detail::trim;
 
 bool is_lower_start(char c) {
   return (c >= 'a' && c <= 'z') || c == '_';
-}
-
-// The end of the closing quote of the quoted text starting at `i`, or npos when unclosed.
-std::size_t skip_quoted(std::string_view text, std::size_t i) {
-  char quote = text[i++];
-  while (i < text.size()) {
-    if (text[i] == '\\') {
-      i += 2;
-    } else if (text[i++] == quote) {
-      return i;
-    }
-  }
-  return std::string_view::npos;
 }
 
 // A pasted iex or vigil prompt, "iex(12)> ", at the start of `line`.
@@ -51,7 +39,7 @@ std::string_view strip_prompt(std::string_view line) {
 std::string_view strip_comment(std::string_view line) {
   for (std::size_t i = 0; i < line.size(); ++i) {
     if (line[i] == '"' || line[i] == '\'') {
-      std::size_t end = skip_quoted(line, i);
+      std::size_t end = text_chars::quoted_close(line, i);
       if (end == std::string_view::npos) {
         return line;
       }
@@ -208,7 +196,7 @@ result<std::vector<std::string>, std::string> split_arguments(std::string_view t
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '"' || c == '\'') {
-      std::size_t end = skip_quoted(text, i);
+      std::size_t end = text_chars::quoted_close(text, i);
       if (end == std::string_view::npos) {
         return std::string("(SyntaxError) missing terminator: ") + c;
       }
@@ -269,7 +257,7 @@ std::size_t matching_paren(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '"' || c == '\'') {
-      std::size_t end = skip_quoted(text, i);
+      std::size_t end = text_chars::quoted_close(text, i);
       if (end == std::string_view::npos) {
         return end;
       }

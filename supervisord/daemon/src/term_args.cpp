@@ -2,22 +2,13 @@
 #include "vigil/daemon/term_args.hpp"
 
 #include "vigil/term/text.hpp"
+#include "vigil/term/text_chars.hpp"
 #include "vigil/term/text_substitute.hpp"
 
 namespace vigil::daemon {
 namespace {
 
-bool is_digit(char c) noexcept {
-  return c >= '0' && c <= '9';
-}
-
-bool is_upper(char c) noexcept {
-  return c >= 'A' && c <= 'Z';
-}
-
-bool is_ident_start(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || is_upper(c) || c == '_';
-}
+using namespace text_chars;
 
 bool is_name_char(char c) noexcept {
   return is_ident_start(c) || is_digit(c) || c == '-' || c == '.';
