@@ -85,7 +85,7 @@ task<result<located, outcome>> find_child(session_env& env, const std::string& n
 }
 
 task<result<void>> terminate(session_env& env, const located& l) {
-  if (l.dynamic) {
+  if (l.dynamic()) {
     if (!l.info || !l.info->process) {
       co_return error{make_error_code(errc::not_found), "'" + l.path + "' is not running"};
     }
@@ -149,7 +149,7 @@ task<outcome> cmd_restart(session_env& env, const request& req) {
     co_return found.error();
   }
   located l = std::move(*found);
-  if (l.dynamic) {
+  if (l.dynamic()) {
     co_return outcome::failure(error_code::failed,
                                "a dynamic child is not restarted by name: stop it and start "
                                "another from its supervisor");

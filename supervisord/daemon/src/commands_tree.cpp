@@ -103,8 +103,8 @@ status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) 
                  .type = type_name(n.type),
                  .restarts = st.events.restarts(n.path)};
   if (n.process) {
-    if (auto rec = st.events.child(*n.process)) {
-      row.uptime_ms = now - rec->started_ms;
+    if (auto started = st.events.started_ms(*n.process)) {
+      row.uptime_ms = now - *started;
     }
   }
   if (n.type == child_type::supervisor) {
@@ -128,8 +128,13 @@ bool wanted(const tree_node& n, const std::vector<std::string>& names) {
   if (names.empty()) {
     return true;
   }
+  // "root/" + name == path, compared in place: no string built per name and row.
+  constexpr std::string_view root_prefix = "root/";
+  const std::string_view path = n.path;
+  const bool under_root = path.starts_with(root_prefix);
+  const std::string_view below_root = under_root ? path.substr(root_prefix.size()) : path;
   for (const auto& name : names) {
-    if (name == n.id || name == n.path || "root/" + name == n.path) {
+    if (name == n.id || name == n.path || (under_root && name == below_root)) {
       return true;
     }
   }

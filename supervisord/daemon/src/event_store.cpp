@@ -134,6 +134,12 @@ std::optional<child_record> event_store::child(pid p) const {
   return it->second;
 }
 
+std::optional<std::int64_t> event_store::started_ms(pid p) const {
+  std::lock_guard lock(mutex_);
+  auto it = children_.find(pid_key(p));
+  return it == children_.end() ? std::nullopt : std::optional(it->second.started_ms);
+}
+
 std::uint32_t event_store::restarts(const std::string& path) const {
   std::lock_guard lock(mutex_);
   auto it = starts_.find(path);

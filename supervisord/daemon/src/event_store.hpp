@@ -57,6 +57,8 @@ public:
   // -- readers ---------------------------------------------------------------------------
 
   [[nodiscard]] std::optional<child_record> child(pid p) const;
+  /// `child(p)->started_ms` without copying the record (status reads it for every row).
+  [[nodiscard]] std::optional<std::int64_t> started_ms(pid p) const;
   [[nodiscard]] std::uint32_t restarts(const std::string& path) const;
   /// The last `n` events, oldest first, as JSON objects.
   [[nodiscard]] std::vector<std::string> recent(std::size_t n) const;

@@ -81,7 +81,6 @@ tree_node make_node(const tree_node& parent, const spec_index& specs, child_info
   n.process = row.process;
   n.type = row.type;
   n.state = row.state;
-  n.dynamic = simple(parent.sup_spec);
   if (n.type == child_type::supervisor) {
     n.sup_spec = nested(n.spec);
   }
@@ -115,7 +114,6 @@ located from_node(const tree_node& node, const tree_node& parent) {
   l.parent_spec = parent.sup_spec;
   l.spec = node.spec;
   l.info = child_info{node.id, node.process, node.type, node.state, {}};
-  l.dynamic = node.dynamic;
   return l;
 }
 
@@ -138,15 +136,25 @@ std::string list_paths(const std::vector<located>& found) {
   return out;
 }
 
-task<result<located>> locate_id(context& self, pid root, const config::config_tree& cfg,
-                                std::string id) {
+/// Every child of the running tree for which `match` holds, depth first.
+task<result<std::vector<located>>> find_all(context& self, pid root, const config::config_tree& cfg,
+                                            std::function<bool(const tree_node&)> match) {
   auto tree = co_await walk_tree(self, root, cfg);
   if (!tree) {
     co_return tree.error();
   }
   std::vector<located> found;
-  collect(
-      *tree, [&id](const tree_node& n) { return n.id == id; }, found);
+  collect(*tree, match, found);
+  co_return found;
+}
+
+task<result<located>> locate_id(context& self, pid root, const config::config_tree& cfg,
+                                std::string id) {
+  auto all = co_await find_all(self, root, cfg, [&id](const tree_node& n) { return n.id == id; });
+  if (!all) {
+    co_return all.error();
+  }
+  std::vector<located>& found = *all;
   if (found.empty()) {
     co_return not_found("no worker named '" + id + "'");
   }
@@ -212,7 +220,7 @@ task<result<located>> locate(context& self, pid root, const config::config_tree&
       if (matches.empty() && spec == nullptr) {
         co_return not_found("no worker at '" + path + "'");
       }
-      located l{path, ids[i], sup, sup_spec, spec, std::nullopt, simple(sup_spec)};
+      located l{path, ids[i], sup, sup_spec, spec, std::nullopt};
       if (!matches.empty()) {
         l.info = std::move(matches.front());
       }
@@ -229,17 +237,15 @@ task<result<located>> locate(context& self, pid root, const config::config_tree&
 }
 
 task<result<located>> locate_pid(context& self, pid root, const config::config_tree& cfg, pid p) {
-  auto tree = co_await walk_tree(self, root, cfg);
-  if (!tree) {
-    co_return tree.error();
+  auto found =
+      co_await find_all(self, root, cfg, [p](const tree_node& n) { return n.process == p; });
+  if (!found) {
+    co_return found.error();
   }
-  std::vector<located> found;
-  collect(
-      *tree, [p](const tree_node& n) { return n.process == p; }, found);
-  if (found.empty()) {
+  if (found->empty()) {
     co_return not_found(to_string(term(p)) + " is not a child of the tree");
   }
-  co_return std::move(found.front());
+  co_return std::move(found->front());
 }
 
 } // namespace vigil::daemon

@@ -32,8 +32,6 @@ struct tree_node {
   const supervision::child_spec* spec = nullptr;
   /// For a supervisor, its flags and children in the config.
   const supervision::supervisor_spec* sup_spec = nullptr;
-  /// True for children of a simple_one_for_one supervisor.
-  bool dynamic = false;
   std::vector<tree_node> children;
 };
 
@@ -52,7 +50,11 @@ struct located {
   /// Its row in the parent's which_children; empty when the config names it but the
   /// supervisor no longer holds it (a temporary child that ended).
   std::optional<supervision::child_info> info;
-  bool dynamic = false;
+
+  /// True for a child of a simple_one_for_one supervisor.
+  [[nodiscard]] bool dynamic() const {
+    return parent_spec != nullptr && parent_spec->how == supervision::strategy::simple_one_for_one;
+  }
 };
 
 /// Finds a child by path ("root/jobs/x", "jobs/x") or, for a bare id, anywhere in the tree;

@@ -135,19 +135,24 @@ void supervisor_core::terminate_child(const request& req, term reply_to) {
   reply(std::move(reply_to), atoms::ok);
 }
 
-void supervisor_core::restart_child(const request& req, term reply_to) {
+supervisor_core::entry* supervisor_core::stopped_child(const request& req, term& reply_to) {
   if (dynamic()) {
-    return reply(std::move(reply_to), failure(a_simple_one_for_one));
+    reply(std::move(reply_to), failure(a_simple_one_for_one));
+    return nullptr;
   }
   entry* c = find_id(req.id);
+  if (c != nullptr && !c->process && !pending(c->state)) {
+    return c;
+  }
+  const atom& why = c == nullptr ? a_not_found : c->process ? a_running : a_restarting;
+  reply(std::move(reply_to), failure(why));
+  return nullptr;
+}
+
+void supervisor_core::restart_child(const request& req, term reply_to) {
+  entry* c = stopped_child(req, reply_to);
   if (c == nullptr) {
-    return reply(std::move(reply_to), failure(a_not_found));
-  }
-  if (c->process) {
-    return reply(std::move(reply_to), failure(a_running));
-  }
-  if (pending(c->state)) {
-    return reply(std::move(reply_to), failure(a_restarting));
+    return;
   }
   queue_start(*c);
   job_ = job_kind::api_restart;
@@ -155,18 +160,9 @@ void supervisor_core::restart_child(const request& req, term reply_to) {
 }
 
 void supervisor_core::delete_child(const request& req, term reply_to) {
-  if (dynamic()) {
-    return reply(std::move(reply_to), failure(a_simple_one_for_one));
-  }
-  entry* c = find_id(req.id);
+  entry* c = stopped_child(req, reply_to);
   if (c == nullptr) {
-    return reply(std::move(reply_to), failure(a_not_found));
-  }
-  if (c->process) {
-    return reply(std::move(reply_to), failure(a_running));
-  }
-  if (pending(c->state)) {
-    return reply(std::move(reply_to), failure(a_restarting));
+    return;
   }
   erase_key(c->key);
   reply(std::move(reply_to), atoms::ok);

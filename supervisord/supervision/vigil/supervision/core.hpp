@@ -212,6 +212,9 @@ private:
 
   void start_child(const request& req, term reply_to);
   void terminate_child(const request& req, term reply_to);
+  /// The stopped static child `req.id` names, or nullptr after replying why there is none
+  /// (a simple_one_for_one supervisor, no such child, running, or restarting).
+  entry* stopped_child(const request& req, term& reply_to);
   void restart_child(const request& req, term reply_to);
   void delete_child(const request& req, term reply_to);
   [[nodiscard]] std::optional<term> refuse_spec_change(const request& req);
