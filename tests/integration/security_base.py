@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """What the security tests share: skipping, the daemon under test, clients of other users."""
 
+import atexit
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigild_harness import Daemon  # noqa: E402
@@ -36,6 +39,27 @@ def as_user(uid, gid=None):
     return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"]
 
 
+_reachable_dir = None
+
+
+def reachable(program):
+    """A copy of `program` that another user can execute. The build tree may sit under a
+    0700 directory (as /root and `mktemp -d` are), where nobody reaches the original."""
+    global _reachable_dir
+    if _reachable_dir is None:
+        _reachable_dir = tempfile.mkdtemp(prefix="vigil-reachable-", dir="/tmp")
+        os.chmod(_reachable_dir, 0o755)
+        atexit.register(shutil.rmtree, _reachable_dir, True)
+    copy = os.path.join(_reachable_dir, os.path.basename(program))
+    if not os.path.exists(copy):
+        shutil.copy2(program, copy)
+        os.chmod(copy, 0o755)
+    probe = subprocess.run(as_user(NOBODY) + ["test", "-x", copy])
+    if probe.returncode != 0:
+        raise Skip("no copy of %s that another user can run" % program)
+    return copy
+
+
 def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
@@ -55,6 +79,6 @@ def started(tools, config, **kw):
 
 
 def ctl_as(d, uid, gid, *args):
-    return subprocess.run(as_user(uid, gid) + [d.vigilctl, "--socket", d.socket, "--timeout",
+    return subprocess.run(as_user(uid, gid) + [reachable(d.vigilctl), "--socket", d.socket, "--timeout",
                                                "10s"] + list(args),
                           capture_output=True, text=True, timeout=30)

@@ -8,7 +8,7 @@ import stat
 import subprocess
 import tempfile
 
-from security_base import ECHO, NOBODY, Skip, daemon, need_root, started
+from security_base import ECHO, NOBODY, Skip, daemon, need_root, reachable, started
 from vigild_harness import check, wait_for
 
 def case_world_writable(tools):
@@ -107,7 +107,11 @@ def case_segments(tools):
     talks through it."""
     if not os.path.isdir("/dev/shm"):
         raise Skip("no /dev/shm")
-    config = PROCESS_WORKERS + (AS_NOBODY_WORKER if os.geteuid() == 0 else "")
+    config = PROCESS_WORKERS
+    if os.geteuid() == 0:
+        # The worker runs as nobody, who must reach the vigil-worker program.
+        config += AS_NOBODY_WORKER
+        os.environ["VIGIL_WORKER_PROGRAM"] = reachable(os.environ["VIGIL_WORKER_PROGRAM"])
     d = started(tools, config, dir_mode=0o755)
     try:
         rows = {r["id"]: r for r in d.ctl_json("status")["workers"]}

@@ -91,8 +91,7 @@ void systemd_watchdog::tick(const std::string& status) {
   }
   next_ = now + interval_;
   simulate_hang_for_tests(rt_, now - started_);
-  bool healthy = answered_->load(std::memory_order_acquire) == sent_;
-  if (healthy) {
+  if (probe_answered()) {
     std::string message = "WATCHDOG=1";
     if (status != last_status_) {
       message += "\nSTATUS=" + status;

@@ -50,6 +50,11 @@ public:
 
   [[nodiscard]] std::uint64_t withheld() const noexcept { return withheld_; }
 
+  /// True when the last probe spawned has run: the next due tick will ping.
+  [[nodiscard]] bool probe_answered() const noexcept {
+    return answered_->load(std::memory_order_acquire) == sent_;
+  }
+
 private:
   using clock = std::chrono::steady_clock;
 

@@ -75,10 +75,11 @@ TEST_F(InitMode, ListsTheChildrenOfAProcess) {
 }
 
 TEST_F(InitMode, ReturnsAtOnceWhenNothingIsLeft) {
+  // Nothing to wait for: it returns without waiting out the (long) grace.
   auto start = std::chrono::steady_clock::now();
-  auto r = end_leftovers(2000ms);
+  auto r = end_leftovers(600s);
   EXPECT_EQ(r.terminated + r.killed, 0U);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 300s);
 }
 
 TEST_F(InitMode, EndsAdoptedOrphansWithSigterm) {
@@ -86,13 +87,14 @@ TEST_F(InitMode, EndsAdoptedOrphansWithSigterm) {
   ASSERT_GT(orphan, 0);
   auto kids = children_of(::getpid());
   ASSERT_NE(std::find(kids.begin(), kids.end(), orphan), kids.end()) << "not adopted";
+  // It returns once the orphan has gone, not when the (long) grace ends.
   auto start = std::chrono::steady_clock::now();
-  auto r = end_leftovers(2000ms);
+  auto r = end_leftovers(600s);
   EXPECT_EQ(r.terminated, 1U);
   EXPECT_EQ(r.killed, 0U);
   EXPECT_EQ(r.reaped, 1U);
   EXPECT_FALSE(alive(orphan));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 300s);
 }
 
 TEST_F(InitMode, KillsAnOrphanThatIgnoresSigtermAfterTheGrace) {

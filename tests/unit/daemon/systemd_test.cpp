@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,40 +147,72 @@ TEST(SdWatchdogTimeout, IsOffForAnotherPidOrABadValue) {
   EXPECT_FALSE(watchdog_timeout("2000000", "x", 42));
 }
 
-/// Ticks `w` as the event loop would, for `span`, and returns what reached `sock` meanwhile
-/// (read as it comes: a notify socket's queue is short, and a full one blocks the sender).
-std::vector<std::string> run_loop(systemd_watchdog& w, datagram_socket& sock,
-                                  std::chrono::milliseconds span, const std::string& status) {
-  std::vector<std::string> got;
-  auto until = std::chrono::steady_clock::now() + span;
-  while (std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(w.wait_ms(), 5)));
-    w.tick(status);
-    for (auto d = sock.receive(0ms); !d.empty(); d = sock.receive(0ms)) {
-      got.push_back(d);
+/// Polls `ready` until it holds; false after `limit`, which only catches a hang.
+bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds limit = 20s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > until) {
+      return false;
     }
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+/// Waits as the event loop does until a tick is due, then ticks `w` and returns what reached
+/// `sock` from it.
+std::vector<std::string> due_tick(systemd_watchdog& w, datagram_socket& sock,
+                                  const std::string& status) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(w.wait_ms()));
+  w.tick(status);
+  std::vector<std::string> got;
+  for (auto d = sock.receive(0ms); !d.empty(); d = sock.receive(0ms)) {
+    got.push_back(d);
   }
   return got;
 }
 
-TEST(SdWatchdog, PingsAtHalfTheTimeoutWhileTheSchedulersRun) {
+/// A process that holds its scheduler's thread until `release` is set.
+task<> hold_thread(context&, std::atomic<bool>* holding, std::atomic<bool>* release) {
+  holding->store(true);
+  while (!release->load()) {
+    std::this_thread::sleep_for(1ms);
+  }
+  co_return;
+}
+
+TEST(SdWatchdog, PingsOnEveryDueTickWhileTheSchedulersRun) {
   datagram_socket sock(temp_socket_path("wd"));
   notify_socket_env env(sock.name());
   runtime rt;
   systemd_watchdog w(rt, 40ms); // a tick every 20 ms
   EXPECT_EQ(w.wait_ms(), 0);
-  auto got = run_loop(w, sock, 300ms, "running: 3 processes");
-  EXPECT_GE(w.pings(), 8U);
-  EXPECT_LE(w.pings(), 16U);
+  std::vector<std::string> got;
+  for (int i = 0; i < 8; ++i) {
+    // The schedulers run: each tick's probe has run before the next tick, however busy
+    // the machine.
+    ASSERT_TRUE(eventually([&] { return w.probe_answered(); }));
+    auto d = due_tick(w, sock, "running: 3 processes");
+    got.insert(got.end(), d.begin(), d.end());
+  }
+  EXPECT_EQ(w.pings(), 8U);
   EXPECT_EQ(w.withheld(), 0U);
-  ASSERT_FALSE(got.empty());
+  ASSERT_EQ(got.size(), 8U);
   EXPECT_EQ(got[0], "WATCHDOG=1\nSTATUS=running: 3 processes");
   EXPECT_EQ(got.back(), "WATCHDOG=1"); // the status is sent again only when it changes
 }
 
-task<> hold_thread(context&, std::chrono::milliseconds how_long) {
-  std::this_thread::sleep_for(how_long);
-  co_return;
+TEST(SdWatchdog, DoesNothingBeforeATickIsDue) {
+  datagram_socket sock(temp_socket_path("early"));
+  notify_socket_env env(sock.name());
+  runtime rt;
+  systemd_watchdog w(rt, std::chrono::hours(2)); // a tick every hour; the first is due now
+  w.tick("running");
+  EXPECT_EQ(w.pings(), 1U);
+  EXPECT_GT(w.wait_ms(), 0);
+  w.tick("running");
+  EXPECT_EQ(w.pings(), 1U);
+  EXPECT_EQ(w.withheld(), 0U);
 }
 
 TEST(SdWatchdog, WithholdsPingsWhileEverySchedulerIsStuck) {
@@ -189,24 +223,32 @@ TEST(SdWatchdog, WithholdsPingsWhileEverySchedulerIsStuck) {
   o.on_warning = [](const std::string&) {};
   runtime rt(std::move(o));
   systemd_watchdog w(rt, 40ms);
-  (void)run_loop(w, sock, 60ms, "running");
-  auto before = w.pings();
-  ASSERT_GT(before, 0U);
-  (void)rt.spawn(hold_thread, std::chrono::milliseconds(300));
-  std::this_thread::sleep_for(30ms); // the hog holds the one scheduler now
-  auto during = run_loop(w, sock, 200ms, "running");
-  EXPECT_GT(w.withheld(), 3U);
-  EXPECT_LE(w.pings(), before + 2); // at most the ticks before the hog took the thread
+  (void)due_tick(w, sock, "running");
+  ASSERT_TRUE(eventually([&] { return w.probe_answered(); }));
+  ASSERT_EQ(w.pings(), 1U);
+  std::atomic<bool> holding{false};
+  std::atomic<bool> release{false};
+  (void)rt.spawn(hold_thread, &holding, &release);
+  ASSERT_TRUE(eventually([&] { return holding.load(); })); // the one scheduler is held
+  // The next tick still pings (its probe ran) and spawns a probe that cannot run; every
+  // tick after it withholds the ping and says why.
+  std::vector<std::string> during;
+  while (w.withheld() < 3) {
+    auto d = due_tick(w, sock, "running");
+    during.insert(during.end(), d.begin(), d.end());
+  }
+  EXPECT_EQ(w.pings(), 2U);
   bool said_unhealthy = false;
   for (const auto& d : during) {
     said_unhealthy = said_unhealthy || d.starts_with("STATUS=unhealthy");
   }
   EXPECT_TRUE(said_unhealthy);
-  std::this_thread::sleep_for(150ms); // the hog lets go
+  release.store(true); // the hog lets go; the waiting probe runs
+  ASSERT_TRUE(eventually([&] { return w.probe_answered(); }));
   auto withheld = w.withheld();
-  (void)run_loop(w, sock, 100ms, "running");
+  (void)due_tick(w, sock, "running");
   EXPECT_EQ(w.withheld(), withheld);
-  EXPECT_GT(w.pings(), before + 2);
+  EXPECT_EQ(w.pings(), 3U);
 }
 
 TEST(Journal, TagsAWorkersLineWithItsNameAndPath) {

@@ -20,6 +20,24 @@ os_test::os_test() {
   box = rt.make_mailbox();
 }
 
+std::string os_test::reachable_copy(const std::string& program) {
+  auto copy = dir / std::filesystem::path(program).filename();
+  std::error_code ec;
+  std::filesystem::copy_file(program, copy, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec || ::chmod(copy.c_str(), 0755) != 0) {
+    return {};
+  }
+  // Every directory above the copy must let others through.
+  for (auto d = copy.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path()) {
+    struct stat st {};
+
+    if (::stat(d.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) {
+      return {};
+    }
+  }
+  return copy.string();
+}
+
 os_test::~os_test() {
   for (pid sup : roots_) {
     (void)supervision::stop_supervisor(*box, sup, atoms::shutdown, 30s);

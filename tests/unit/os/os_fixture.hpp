@@ -59,6 +59,10 @@ public:
 
   /// A command child running test_child with `args`.
   static supervision::child_spec command(std::string id, std::vector<std::string> args);
+  /// A copy of `program` that any user can execute: in the fixture's 0755 directory under
+  /// /tmp, since the build tree may sit under a 0700 directory (as /root or `mktemp -d`
+  /// are). Empty when another user could still not reach it.
+  std::string reachable_copy(const std::string& program);
   /// A kind run in vigil-worker.
   static supervision::child_spec process(std::string id, std::string kind, term args = {});
 
