@@ -12,13 +12,14 @@ import os
 import resource
 import socket
 import stat
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import security_files  # noqa: E402
-from security_base import (ECHO, NOBODY, SKIP, Skip, ctl_as, mode_of, need_root,  # noqa: E402
-                           started)
+from security_base import (ECHO, NOBODY, SKIP, Skip, as_user, ctl_as, mode_of,  # noqa: E402
+                           need_root, reachable, started)
 from vigild_harness import Client, Failure, check, expect_error, wait_for  # noqa: E402
 
 # -- cases ---------------------------------------------------------------------------------
@@ -177,24 +178,49 @@ mode = "process"
 """
 
 
+ATOM_FLOOD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "security",
+                          "atom_flood.py")
+USER_ATOMS, TRUSTED_ATOMS = 16384, 131072  # daemon_state's budgets (docs/security.md)
+
+
+def flood_atoms(d, prefix, uid=None):
+    """Runs tests/security/atom_flood.py (as `uid`, when given) against `d`."""
+    cmd = [sys.executable, reachable(ATOM_FLOOD) if uid else ATOM_FLOOD, d.socket, prefix]
+    if uid:
+        cmd = as_user(uid) + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    check(r.returncode == 0, "atom_flood.py failed: " + r.stderr[-2000:])
+    return json.loads(r.stdout)
+
+
 def case_atom_flood(tools):
-    """A client that fills the atom table with new atoms gets invalid_argument ("atom table
-    full") and nothing worse: vigild keeps the table's last atoms for names it chooses itself,
-    so restarting an OS worker afterwards (which once aborted vigild) still works."""
-    d = started(tools, FLOOD_CONFIG)
+    """Finding 4 of issue #12: one allowed user filled the atom table for everyone. Each user
+    of the socket may create a bounded number of new atoms (across its sessions); past it, new
+    atoms are refused with a clear error while known atoms still work, and other users, root,
+    OS workers and a reload that brings a new config key keep working."""
+    need_root("to run a client as another user")
+    config = '[daemon]\nallowed_users = ["%d", "%d"]\n' % (NOBODY, NOBODY - 1) + FLOOD_CONFIG
+    d = started(tools, config, dir_mode=0o755)
     try:
-        c = Client(d.socket, timeout=60)
-        first, per_request = 0, 4000  # about 60 KB a line
-        while True:
-            atoms = ", ".join(":flood%07d" % (first + k) for k in range(per_request))
-            r = c.call("send", {"target": "self", "term": "[%s]" % atoms})
-            first += per_request
-            c.call("flush")
-            if not r["ok"]:
-                break
-            check(first < 2 * 1048576, "the atom table never filled")
-        expect_error(r, "invalid_argument")
-        check("atom table full" in r["error"]["message"], r["error"]["message"][-200:])
+        r = flood_atoms(d, "nobodyflood", NOBODY)
+        check(r["error"] is not None, "nobody's atoms were never refused: %r" % r)
+        check(0 < r["sent"] <= USER_ATOMS, "nobody created %d atoms: %r" % (r["sent"], r))
+        check(r["error"]["code"] == "invalid_argument"
+              and "may create no more atoms" in r["error"]["message"], r["error"]["message"])
+        # The budget is the user's, not the connection's; known atoms still work for it.
+        again = ctl_as(d, NOBODY, NOBODY, "send", "self", "{:nobody_after_flood}")
+        check(again.returncode != 0 and "may create no more atoms" in again.stderr,
+              "a new session got a fresh budget: %d %s" % (again.returncode, again.stderr))
+        known = ctl_as(d, NOBODY, NOBODY, "send", "echo", "{self(), :ping}", "--await", "5s")
+        check(known.returncode == 0 and "{:ok, :pong}" in known.stdout,
+              "known atoms refused: " + known.stderr)
+        # Another user, and root, still create atoms of their own.
+        other = ctl_as(d, NOBODY - 1, NOBODY - 1, "send", "self", "{:fresh_from_another_user}")
+        check(other.returncode == 0, "another user lost service: " + other.stderr)
+        # Root floods too: its larger budget ends as well, and the daemon keeps working.
+        r = flood_atoms(d, "rootflood")
+        check(r["error"] is not None and r["sent"] <= TRUSTED_ATOMS,
+              "root's atoms were never refused: %r" % r)
         old = d.ctl_json("status", "isolated")["workers"][0]["os_pid"]
         d.ctl("kill", "isolated")
         wait_for(lambda: d.proc.poll() is not None or
@@ -203,8 +229,56 @@ def case_atom_flood(tools):
         check(d.proc.poll() is None, "vigild died:\n" + d.read_log()[-3000:])
         out = d.ctl("send", "isolated", "{self(), :ping}", "--await", "5s").stdout
         check("{:ok, :pong}" in out, "the restarted worker does not answer: " + out)
-        d.ctl("reload")
-        check(c.call("hello")["ok"], "the flooding client lost service")
+        # A reload whose config brings a key no one has used yet still finds room for it.
+        d.write_config(config + FRESH_KEY_CHILD)
+        out = d.ctl("reload").stdout
+        check("start" in out and "fresh" in out, "the reload did not start the child: " + out)
+        check(d.ctl_json("status", "fresh")["workers"][0]["state"] == "running",
+              "the new child does not run")
+    finally:
+        d.cleanup()
+
+
+FRESH_KEY_CHILD = """
+[[supervisor.children]]
+id = "fresh"
+kind = "echo"
+args = { name = "fresh", a_key_first_seen_after_the_flood = 1 }
+"""
+
+
+def case_shell_spawns(tools):
+    """Finding 4 of issue #12: processes a session spawns belong to it. They end when the
+    session ends, and one session may run a bounded number of them at once."""
+    d = started(tools, ECHO)
+    try:
+        c = Client(d.socket, timeout=60)
+        pids = []
+        for _ in range(3):
+            r = c.call("spawn", {"kind": "echo"})
+            check(r["ok"], "spawn failed: %r" % r)
+            pids.append(r["result"]["pid"])
+        other = Client(d.socket, timeout=60)
+
+        def alive(p):
+            return other.call("alive", {"target": p})["result"]["alive"]
+
+        for p in pids:
+            check(alive(p), "%s is not alive" % p)
+        c.close()  # the session ends, and what it spawned with it
+        for p in pids:
+            wait_for(lambda: not alive(p), "%s to end with its session" % p)
+        # A bound per session: the 1,001st live process is refused, with a reason.
+        c = Client(d.socket, timeout=60)
+        for i in range(1000):
+            r = c.call("spawn", {"kind": "echo"})
+            check(r["ok"], "spawn %d failed: %r" % (i, r))
+        r = c.call("spawn", {"kind": "echo"})
+        expect_error(r, "failed")
+        check("already runs 1000 spawned processes" in r["error"]["message"], r["error"]["message"])
+        check(Client(d.socket).call("spawn", {"kind": "echo"})["ok"], "another session refused")
+        c.close()
+        check(d.proc.poll() is None, "vigild died:\n" + d.read_log()[-3000:])
     finally:
         d.cleanup()
 

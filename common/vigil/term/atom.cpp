@@ -112,6 +112,36 @@ std::optional<atom> atom::try_make(std::string_view name) noexcept {
   }
 }
 
+std::optional<atom> atom::try_make(std::string_view name, atom_budget& budget) noexcept {
+  if (auto known = find(name)) {
+    return known;
+  }
+  if (name.size() > max_length || !budget.take()) {
+    return std::nullopt;
+  }
+  // Two sources racing to intern the same new name both pay for it: harmless.
+  return try_make(name);
+}
+
+atom_budget& atom_budget::outside() noexcept {
+  static atom_budget total(outside_limit);
+  return total;
+}
+
+bool atom_budget::take() noexcept {
+  std::uint32_t used = used_.load(std::memory_order_relaxed);
+  do {
+    if (used >= limit_) {
+      return false;
+    }
+  } while (!used_.compare_exchange_weak(used, used + 1, std::memory_order_relaxed));
+  if (parent_ != nullptr && !parent_->take()) {
+    used_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
 std::optional<atom> atom::find(std::string_view name) noexcept {
   try {
     return atom_table::instance().lookup(name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -14,6 +15,8 @@ namespace vigil {
 /// table is bounded (`max_atoms`), because atoms are never freed: code that interns names it
 /// receives from outside (decoders, the control socket) uses `try_make`, which reports a full
 /// table instead of aborting.
+class atom_budget;
+
 class atom {
 public:
   /// The longest atom name, in bytes (Erlang's limit too).
@@ -34,6 +37,11 @@ public:
   /// Interns `name`, or returns nullopt if it is too long or the table is full (all but
   /// `reserved_atoms` of it).
   [[nodiscard]] static std::optional<atom> try_make(std::string_view name) noexcept;
+
+  /// As `try_make`, for a name from an outside source: an atom that exists is always found,
+  /// and a new one also takes one from `budget` (nullopt when it is spent).
+  [[nodiscard]] static std::optional<atom> try_make(std::string_view name,
+                                                    atom_budget& budget) noexcept;
 
   /// The atom named `name` if it was interned already; never interns.
   [[nodiscard]] static std::optional<atom> find(std::string_view name) noexcept;
@@ -56,6 +64,38 @@ private:
   constexpr explicit atom(std::uint32_t id, int /*tag*/) noexcept : id_(id) {}
 
   std::uint32_t id_ = 0;
+};
+
+/// How many new atoms an outside source (a control-socket user, an OS worker) may still
+/// intern. Atoms are never freed, so without a budget one source could fill the table for
+/// everyone: each source gets its own, and each draws on its parent too (the daemon's total
+/// for all outside input), so that the program's own names (a reload's config keys) always
+/// find room. Thread-safe.
+class atom_budget {
+public:
+  explicit atom_budget(std::uint32_t limit, atom_budget* parent = nullptr) noexcept
+      : limit_(limit), parent_(parent) {}
+
+  atom_budget(const atom_budget&) = delete;
+  atom_budget& operator=(const atom_budget&) = delete;
+
+  /// Takes one new atom; false, taking nothing, when this budget or a parent is spent.
+  [[nodiscard]] bool take() noexcept;
+
+  [[nodiscard]] std::uint32_t used() const noexcept { return used_.load(); }
+
+  [[nodiscard]] std::uint32_t limit() const noexcept { return limit_; }
+
+  /// The process-wide total for all outside input, the parent of every source's budget. It
+  /// stops well short of `try_make`'s limit, leaving the program room for names of its own
+  /// (a reloaded config's keys) after any flood.
+  static atom_budget& outside() noexcept;
+  static constexpr std::uint32_t outside_limit = atom::max_atoms - 4 * atom::reserved_atoms;
+
+private:
+  std::atomic<std::uint32_t> used_{0};
+  std::uint32_t limit_;
+  atom_budget* parent_;
 };
 
 /// The atoms the runtime and the protocols use, interned before `main` at fixed ids.

@@ -41,6 +41,9 @@ struct parse_limits {
   /// Counts nested containers; values above 1024 are treated as 1024 so that the parser's
   /// recursion stays within a small stack.
   std::uint32_t max_depth = 64;
+  /// New atoms in the text take one each from this budget (`atom::try_make`); null when
+  /// the text may intern freely (up to the table's reserve).
+  atom_budget* new_atoms = nullptr;
 };
 
 /// Parses one term in Elixir's syntax, plus Erlang's forms: bare atoms (`{ok, pong}`),

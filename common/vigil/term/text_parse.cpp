@@ -33,7 +33,8 @@ constexpr std::uint32_t depth_ceiling = 1024;
 class parser : detail::text_scanner {
 public:
   parser(std::string_view text, parse_limits limits)
-      : text_scanner(text), max_depth_(std::min(limits.max_depth, depth_ceiling)) {}
+      : text_scanner(text, limits.new_atoms),
+        max_depth_(std::min(limits.max_depth, depth_ceiling)) {}
 
   result<term, parse_error> run() {
     term out;

@@ -77,9 +77,15 @@ bool text_scanner::make_atom(std::string_view name, std::size_t start, term& out
   if (name.size() > atom::max_length) {
     return fail_at(start, "atom longer than " + std::to_string(atom::max_length) + " bytes");
   }
-  std::optional<atom> a = atom::try_make(name);
+  std::optional<atom> a =
+      new_atoms_ != nullptr ? atom::try_make(name, *new_atoms_) : atom::try_make(name);
   if (!a) {
-    return fail_at(start, "atom table full");
+    return fail_at(start, new_atoms_ != nullptr
+                              ? "new atom '" + std::string(name)
+                                    + "' refused: this source may create no more atoms (limit "
+                                    + std::to_string(new_atoms_->limit())
+                                    + "); use an existing atom or a string"
+                              : std::string("atom table full"));
   }
   out = term(*a);
   return true;

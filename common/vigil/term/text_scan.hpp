@@ -21,7 +21,9 @@ namespace vigil::detail {
 /// `make_error` then reports with its line and column.
 class text_scanner {
 public:
-  explicit text_scanner(std::string_view text) noexcept : text_(text) {}
+  /// New atoms take one each from `new_atoms` when it is given (text from outside).
+  explicit text_scanner(std::string_view text, atom_budget* new_atoms = nullptr) noexcept
+      : text_(text), new_atoms_(new_atoms) {}
 
   [[nodiscard]] bool at_end() const noexcept { return pos_ >= text_.size(); }
 
@@ -130,6 +132,7 @@ private:
   bool parse_reference(term& out);
 
   std::string_view text_;
+  atom_budget* new_atoms_;
   std::size_t pos_ = 0;
   std::size_t error_pos_ = 0;
   std::string error_;

@@ -41,6 +41,9 @@ struct decode_limits {
   /// peer that sends endless new names fills the process-wide table; set this to false for
   /// untrusted peers that need only atoms the program already knows (Erlang's `safe`).
   bool create_atoms = true;
+  /// With `create_atoms`, each new atom also takes one from this budget when it is given:
+  /// a peer may intern a bounded number of names of its own.
+  atom_budget* new_atoms = nullptr;
 };
 
 /// Appends one whole frame holding `t` to `out`, growing `out` once to the exact size. Never

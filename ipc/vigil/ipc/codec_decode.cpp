@@ -221,11 +221,20 @@ private:
       return false;
     }
     auto name = take(n);
-    auto a = limits_.create_atoms ? atom::try_make(name) : atom::find(name);
+    std::optional<atom> a;
+    if (!limits_.create_atoms) {
+      a = atom::find(name);
+    } else if (limits_.new_atoms != nullptr) {
+      a = atom::try_make(name, *limits_.new_atoms);
+    } else {
+      a = atom::try_make(name);
+    }
     if (!a) {
       return fail(errc::limit_exceeded, at,
-                  limits_.create_atoms ? "atom table is full"
-                                       : "unknown atom (creating atoms is disabled)");
+                  !limits_.create_atoms ? "unknown atom (creating atoms is disabled)"
+                  : limits_.new_atoms != nullptr
+                      ? "new atom refused: this peer's atom budget is spent"
+                      : "atom table is full");
     }
     values_.emplace_back(*a);
     return true;

@@ -167,7 +167,10 @@ result<term, decode_failure> table_to_term(const toml::table& table, const std::
   for (auto&& [key, item] : table) {
     auto name = atom::try_make(key.str());
     if (!name) {
-      return decode_failure{"expected a key of at most 255 bytes (keys become atoms)",
+      bool too_long = key.str().size() > atom::max_length;
+      return decode_failure{too_long ? "expected a key of at most 255 bytes (keys become atoms)"
+                                     : "a key the atom table has no room for (it holds "
+                                           + std::to_string(atom::count()) + " atoms)",
                             path + "." + std::string(key.str()), &item};
     }
     auto inner = to_term(item, path + "." + std::string(key.str()), depth + 1);

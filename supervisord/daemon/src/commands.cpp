@@ -4,6 +4,7 @@
 #include "vigil/daemon/term_args.hpp"
 #include "vigil/term/text.hpp"
 
+#include "session.hpp"
 #include "state.hpp"
 #include "tree_walk.hpp"
 
@@ -16,6 +17,10 @@ std::optional<pid> registered_pid(runtime& rt, std::string_view name) {
 }
 
 } // namespace
+
+result<term, std::string> client_term(session_env& env, std::string_view text) {
+  return parse_client_term(text, env.self.self(), &env.st.client_atoms(env.ch.peer_uid()));
+}
 
 outcome from_error(const error& e) {
   bool missing = e.code == make_error_code(errc::not_found);

@@ -62,6 +62,9 @@ struct outcome {
 [[nodiscard]] task<outcome> cmd_logs(session_env& env, const request& req);
 [[nodiscard]] task<outcome> cmd_events(session_env& env, const request& req);
 
+/// Parses a term the client sent, drawing its new atoms on the client's budget.
+[[nodiscard]] result<term, std::string> client_term(session_env& env, std::string_view text);
+
 /// A target resolved to a process: its pid when it runs, and how to name it in messages.
 struct resolved_target {
   std::optional<pid> process;

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "json_util.hpp"
 #include "reload.hpp"
+#include "session.hpp"
 #include "state.hpp"
 #include "tree_walk.hpp"
 
@@ -170,7 +171,7 @@ task<outcome> cmd_restart(session_env& env, const request& req) {
 task<outcome> cmd_kill(session_env& env, const request& req) {
   term reason = atoms::kill;
   if (req.term) {
-    auto parsed = parse_client_term(*req.term, env.self.self());
+    auto parsed = client_term(env, *req.term);
     if (!parsed) {
       co_return outcome::failure(error_code::invalid_argument, parsed.error());
     }
@@ -199,11 +200,21 @@ task<outcome> cmd_spawn(session_env& env, const request& req) {
   }
   term args = term::map(std::span<const std::pair<term, term>>{});
   if (req.term) {
-    auto parsed = parse_client_term(*req.term, env.self.self());
+    auto parsed = client_term(env, *req.term);
     if (!parsed) {
       co_return outcome::failure(error_code::invalid_argument, parsed.error());
     }
     args = std::move(*parsed);
+  }
+  // What a session spawns belongs to it: bounded while it runs, ended when it ends.
+  auto& owned = env.ch.spawned;
+  std::erase_if(owned, [&](pid p) { return !env.st.rt.alive(p); });
+  if (owned.size() >= session_channel::max_spawned) {
+    co_return outcome::failure(error_code::failed,
+                               "this session already runs "
+                                   + std::to_string(session_channel::max_spawned)
+                                   + " spawned processes; kill some, or start workers from "
+                                     "the config");
   }
   reference ref = env.self.make_ref();
   env.self.spawn(spawner, k, args, env.self.self(), ref);
@@ -216,6 +227,7 @@ task<outcome> cmd_spawn(session_env& env, const request& req) {
   if (!r[0].is_pid()) {
     co_return outcome::failure(error_code::failed, std::string(r[0].as_string()));
   }
+  owned.push_back(r[0].as_pid());
   co_return pid_reply(r[0].as_pid());
 }
 

@@ -52,7 +52,7 @@ std::size_t count_of(const request& req, std::size_t fallback) {
 } // namespace
 
 task<outcome> cmd_send(session_env& env, const request& req) {
-  auto message = parse_client_term(req.term.value_or(""), env.self.self());
+  auto message = client_term(env, req.term.value_or(""));
   if (!message) {
     co_return outcome::failure(error_code::invalid_argument, message.error());
   }

@@ -262,7 +262,7 @@ void server::admit(unique_fd fd) {
   auto c = std::make_unique<connection>();
   c->id = next_id_++;
   c->fd = std::move(fd);
-  c->channel = std::make_shared<session_channel>(c->id);
+  c->channel = std::make_shared<session_channel>(c->id, peer->uid);
   auto session = start_session(st_, c->channel);
   if (!session) {
     spdlog::error("unable to start a session process: {}", session.error().message());

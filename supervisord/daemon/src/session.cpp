@@ -43,6 +43,10 @@ task<> session_process(context& self, std::shared_ptr<session_channel> ch, daemo
       continue;
     }
     if (ch->closed()) {
+      // What the session spawned ends with it, as a shell's processes end with the shell.
+      for (pid p : ch->spawned) {
+        self.exit(p, atoms::kill);
+      }
       co_return;
     }
     // A wake may have been taken by `flush`; the queue is checked before every wait, so

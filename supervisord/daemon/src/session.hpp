@@ -10,6 +10,8 @@
 #include "vigil/daemon/request.hpp"
 #include "vigil/runtime/runtime.hpp"
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vigil::daemon {
 
@@ -34,9 +37,19 @@ struct queued_request {
 /// The queue between the event loop (producer) and a session process (consumer).
 class session_channel {
 public:
-  explicit session_channel(std::uint64_t conn) noexcept : conn_(conn) {}
+  session_channel(std::uint64_t conn, ::uid_t peer_uid) noexcept
+      : conn_(conn), peer_uid_(peer_uid) {}
 
   [[nodiscard]] std::uint64_t conn() const noexcept { return conn_; }
+
+  /// The client's uid (SO_PEERCRED): whose atom budget its terms draw on.
+  [[nodiscard]] ::uid_t peer_uid() const noexcept { return peer_uid_; }
+
+  /// The processes this session spawned (`spawn`) that may still run. They belong to the
+  /// session and end with it. Touched by the session process only.
+  std::vector<pid> spawned;
+  /// The most spawned processes one session may have running at once.
+  static constexpr std::size_t max_spawned = 1'000;
 
   void push(queued_request item);
   [[nodiscard]] std::optional<queued_request> pop();
@@ -48,6 +61,7 @@ public:
 
 private:
   std::uint64_t conn_;
+  ::uid_t peer_uid_;
   std::mutex mutex_;
   std::deque<queued_request> queue_;
   std::atomic<bool> closed_{false};

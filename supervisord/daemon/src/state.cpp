@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "state.hpp"
 
+#include <unistd.h>
+
 namespace vigil::daemon {
 
 daemon_state::daemon_state(runtime& r, const workers::kind_registry& k, outbox& o, event_store& e,
@@ -46,6 +48,17 @@ void daemon_state::retire_root(pid r) {
 bool daemon_state::retired(pid r) const {
   std::lock_guard lock(mutex_);
   return retired_.contains(r);
+}
+
+atom_budget& daemon_state::client_atoms(::uid_t uid) {
+  std::lock_guard lock(mutex_);
+  auto& budget = client_atoms_[uid];
+  if (!budget) {
+    bool trusted = uid == 0 || uid == ::geteuid();
+    budget = std::make_unique<atom_budget>(
+        trusted ? trusted_client_atoms_limit : client_atoms_limit, &atom_budget::outside());
+  }
+  return *budget;
 }
 
 } // namespace vigil::daemon

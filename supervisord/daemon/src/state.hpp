@@ -7,9 +7,12 @@
 #include "vigil/supervision/supervisor.hpp"
 #include "vigil/workers/kind_registry.hpp"
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -63,6 +66,13 @@ public:
   void retire_root(pid root);
   [[nodiscard]] bool retired(pid root) const;
 
+  /// The new atoms that control-socket clients of `uid` may still create, together across
+  /// their sessions (docs/security.md, "Atoms"): root and the daemon's own user get
+  /// `trusted_client_atoms`, others `client_atoms`; all draw on `atom_budget::outside()`.
+  [[nodiscard]] atom_budget& client_atoms(::uid_t uid);
+  static constexpr std::uint32_t client_atoms_limit = 16'384;
+  static constexpr std::uint32_t trusted_client_atoms_limit = 131'072;
+
   /// Set once a shutdown begins; commands then answer `shutting_down`.
   std::atomic<bool> stopping{false};
   /// Held by the one reload that runs at a time.
@@ -74,6 +84,7 @@ private:
   pid root_;
   access_policy policy_;
   std::set<pid> retired_;
+  std::map<::uid_t, std::unique_ptr<atom_budget>> client_atoms_;
 };
 
 } // namespace vigil::daemon

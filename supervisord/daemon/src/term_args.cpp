@@ -39,8 +39,9 @@ std::string substitute_self(std::string_view text, pid self) {
   return substitute_identifiers(text, self_lookup(self));
 }
 
-result<term, std::string> parse_client_term(std::string_view text, pid self) {
-  auto parsed = parse_substituted(text, self_lookup(self), parse_limits{64});
+result<term, std::string> parse_client_term(std::string_view text, pid self,
+                                            atom_budget* new_atoms) {
+  auto parsed = parse_substituted(text, self_lookup(self), parse_limits{64, new_atoms});
   if (!parsed) {
     return "bad term text '" + std::string(text) + "': " + parsed.error().to_string();
   }

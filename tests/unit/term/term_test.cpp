@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/term/term.hpp"
 
+#include "vigil/term/text.hpp"
+
 #include "term_generator.hpp"
 
 #include <gtest/gtest.h>
@@ -39,6 +41,41 @@ TEST(Atom, RejectsNamesLongerThanTheLimit) {
   std::string long_name(atom::max_length + 1, 'a');
   EXPECT_FALSE(atom::try_make(long_name).has_value());
   EXPECT_TRUE(atom::try_make(std::string(atom::max_length, 'a')).has_value());
+}
+
+TEST(AtomBudget, NewAtomsFromOneSourceStopAtItsBudgetWhileKnownOnesStillWork) {
+  atom_budget budget(3);
+  for (const char* name : {"budget_test_new_1", "budget_test_new_2", "budget_test_new_3"}) {
+    EXPECT_TRUE(atom::try_make(name, budget).has_value()) << name;
+  }
+  auto before = atom::count();
+  EXPECT_FALSE(atom::try_make("budget_test_new_4", budget).has_value());
+  EXPECT_EQ(atom::count(), before) << "a refused name is not interned";
+  EXPECT_EQ(atom::try_make("budget_test_new_2", budget), atom("budget_test_new_2"));
+  EXPECT_EQ(atom::try_make("ok", budget), atoms::ok) << "atoms that exist cost nothing";
+  EXPECT_EQ(budget.used(), 3U);
+}
+
+TEST(AtomBudget, ASourceAlsoDrawsOnItsParent) {
+  atom_budget all(2);
+  atom_budget first(10, &all);
+  atom_budget second(10, &all);
+  EXPECT_TRUE(atom::try_make("budget_parent_a", first).has_value());
+  EXPECT_TRUE(atom::try_make("budget_parent_b", second).has_value());
+  EXPECT_FALSE(atom::try_make("budget_parent_c", first).has_value());
+  EXPECT_EQ(first.used(), 1U) << "a refusal by the parent takes nothing from the child";
+}
+
+TEST(AtomBudget, TextFromOutsideStopsAtItsBudget) {
+  atom_budget budget(1);
+  parse_limits limits;
+  limits.new_atoms = &budget;
+  EXPECT_TRUE(parse_term("{:budget_text_one, :ok}", limits));
+  auto refused = parse_term("{:budget_text_two}", limits);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("new atom 'budget_text_two' refused"), std::string::npos)
+      << refused.error().message;
+  EXPECT_TRUE(parse_term("[:budget_text_one, \"strings are free\"]", limits));
 }
 
 TEST(Atom, FindDoesNotIntern) {

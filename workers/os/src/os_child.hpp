@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ struct os_child {
   std::chrono::steady_clock::time_point started;
   std::uint32_t restarts = 0;
   bool sdk_atoms = false; ///< whether frames from the child may create atoms
+  /// The new atoms frames from the child may still create, shared by every incarnation of
+  /// the same child id: a worker that restarts does not get a fresh budget.
+  std::shared_ptr<atom_budget> new_atoms;
 
   // -- the channel: memory shared by port (writer) and pump (reader) ---------------------
   ipc::channel channel;   ///< the pump's after the launch

@@ -51,7 +51,8 @@ void read_channel(os_child& c, const pump_hooks& hooks) {
     return;
   }
   c.attached.store(true);
-  ipc::ring_reader reader(c.from_view, ipc::decode_limits{.create_atoms = c.sdk_atoms});
+  ipc::ring_reader reader(
+      c.from_view, ipc::decode_limits{.create_atoms = c.sdk_atoms, .new_atoms = c.new_atoms.get()});
   for (;;) {
     auto r = reader.try_read();
     if (!r) {

@@ -178,6 +178,15 @@ std::uint32_t service_core::count_start(pid sup, const std::string& id) {
   return n++;
 }
 
+std::shared_ptr<atom_budget> service_core::atom_budget_for(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto& budget = atom_budgets_[id];
+  if (!budget) {
+    budget = std::make_shared<atom_budget>(worker_atoms_limit, &atom_budget::outside());
+  }
+  return budget;
+}
+
 result<std::shared_ptr<os_child>> service_core::make_child(const supervision::child_spec& spec,
                                                            std::uint32_t node) {
   auto ch = take_spare();
@@ -187,6 +196,9 @@ result<std::shared_ptr<os_child>> service_core::make_child(const supervision::ch
   auto c = std::make_shared<os_child>();
   c->node = node;
   c->sdk_atoms = spec.mode != "command";
+  if (c->sdk_atoms) {
+    c->new_atoms = atom_budget_for(spec.id);
+  }
   c->channel = std::move(*ch);
   auto mem = c->channel.memory();
   c->handshake = reinterpret_cast<ipc::channel_header*>(mem.data());

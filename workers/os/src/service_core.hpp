@@ -61,6 +61,10 @@ private:
   result<ipc::channel> take_spare();
   void refill_spares();
 
+  /// The most new atoms the frames of all children of one id may create.
+  static constexpr std::uint32_t worker_atoms_limit = 4'096;
+  std::shared_ptr<atom_budget> atom_budget_for(const std::string& id);
+
   /// Channels kept ready (their memfds and mappings are part of the service's cost).
   static constexpr std::size_t spare_channels = 2;
   std::mutex spare_mutex_;
@@ -72,6 +76,8 @@ private:
   std::map<pid, std::shared_ptr<os_child>> ports_;
   std::map<std::uint32_t, std::weak_ptr<os_child>> nodes_;
   std::map<std::pair<pid, std::string>, std::uint32_t> starts_;
+  /// Atoms that frames of children of each id may create (docs/security.md, "Atoms").
+  std::map<std::string, std::shared_ptr<atom_budget>> atom_budgets_;
   std::map<pid, std::string> port_keys_;
   std::deque<pid> port_key_order_;
   pump_hooks hooks_;

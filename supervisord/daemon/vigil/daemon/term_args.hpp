@@ -19,8 +19,10 @@ namespace vigil::daemon {
 [[nodiscard]] std::string substitute_self(std::string_view text, pid self);
 
 /// Parses term text from a client, with `self()` substituted and the protocol's depth limit
-/// (64). The error says where parsing stopped, in the text as the client wrote it.
-[[nodiscard]] result<term, std::string> parse_client_term(std::string_view text, pid self);
+/// (64). New atoms take one each from `new_atoms` (the client's budget) when it is given.
+/// The error says where parsing stopped, in the text as the client wrote it.
+[[nodiscard]] result<term, std::string> parse_client_term(std::string_view text, pid self,
+                                                          atom_budget* new_atoms = nullptr);
 
 /// What a `target` or `name` argument designates.
 struct target {
