@@ -106,8 +106,9 @@ int run_shell(const global_options& options) {
     vigil::ctl::report_error(started.error(), options.json, std::cout, std::cerr);
     return started.error().exit_status();
   }
-  return vigil::ctl::run_shell(session, vigil::ctl::make_line_reader(session.interactive()),
-                               std::cout);
+  auto complete = [&session](std::string_view prefix) { return session.completions(prefix); };
+  return vigil::ctl::run_shell(
+      session, vigil::ctl::make_line_reader(session.interactive(), complete), std::cout);
 }
 
 int vigilctl_main(int argc, char** argv) {

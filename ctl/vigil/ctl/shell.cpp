@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <limits>
 #include <ostream>
 #include <thread>
@@ -225,6 +226,33 @@ void shell_session::show(const shell_action& action, const shell_output& output)
   }
 }
 
+std::vector<std::string> shell_session::completions(std::string_view prefix) {
+  std::vector<std::string> all = builtin_names();
+  all.emplace_back("self");
+  for (const auto& [name, value] : ctx_.variables) {
+    all.push_back(name);
+  }
+  if (auto names = client_.call("registered", json::object(), opts_.timeout)) {
+    for (const json& entry : member(*names, "names")) {
+      std::string name = string_field(entry, "name");
+      all.push_back(name.starts_with(':') ? name : ":" + name);
+    }
+  }
+  if (auto rows = client_.call("status", json::object(), opts_.timeout)) {
+    for (const json& row : member(*rows, "workers")) {
+      all.push_back(string_field(row, "id"));
+      all.push_back(string_field(row, "path"));
+      if (std::string p = cell_text(member(row, "pid")); p.starts_with("#PID<")) {
+        all.push_back(p);
+      }
+    }
+  }
+  std::erase_if(all, [&](const std::string& c) { return c.empty() || !c.starts_with(prefix); });
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
 int run_shell(shell_session& session, const line_reader& read, std::ostream& out) {
   if (session.interactive()) {
     const json& hello = session.hello();
@@ -234,8 +262,13 @@ int run_shell(shell_session& session, const line_reader& read, std::ostream& out
                        cell_text(member(hello, "protocol")), session.context().self);
   }
   std::size_t counter = 1;
+  std::string pending; // the lines of an expression still open
   for (;;) {
-    std::string prompt = session.interactive() ? fmt::format("vigil({})> ", counter) : "";
+    std::string prompt;
+    if (session.interactive()) {
+      prompt =
+          pending.empty() ? fmt::format("vigil({})> ", counter) : fmt::format("...({})> ", counter);
+    }
     out.flush();
     auto line = read(prompt);
     if (!line) {
@@ -244,10 +277,22 @@ int run_shell(shell_session& session, const line_reader& read, std::ostream& out
       }
       break;
     }
+    if (*line == cancelled_line) {
+      pending.clear(); // Ctrl-C drops the line and any open expression; the shell goes on
+      continue;
+    }
+    pending += pending.empty() ? *line : "\n" + *line;
+    if (needs_more_input(pending)) {
+      continue;
+    }
     ++counter;
-    if (!session.eval(*line)) {
+    std::string text = std::exchange(pending, {});
+    if (!session.eval(text)) {
       break;
     }
+  }
+  if (!pending.empty()) {
+    (void)session.eval(pending); // input ended inside an expression: its error is shown
   }
   out.flush();
   return session.exit_status();

@@ -17,8 +17,11 @@
 namespace vigil::ctl {
 
 /// Reads one line without its newline; nullopt at the end of input. `prompt` is empty when
-/// none should be shown.
+/// none should be shown. A reader returns `cancelled_line` when the user pressed Ctrl-C.
 using line_reader = std::function<std::optional<std::string>(const std::string& prompt)>;
+
+/// What a `line_reader` returns for Ctrl-C: the shell drops the pending input, as iex does.
+inline const std::string cancelled_line = "\x03";
 
 /// How a shell session runs.
 struct shell_options {
@@ -62,6 +65,11 @@ public:
 
   /// The `hello` result: daemon name and version, protocol, self.
   [[nodiscard]] const json& hello() const noexcept { return hello_; }
+
+  /// What Tab may complete `prefix` to: the shell's functions, bound variables, `self`,
+  /// registered names (`:echo`), worker ids and the pids of running workers. Asks the
+  /// daemon, so only a terminal's completion calls it.
+  [[nodiscard]] std::vector<std::string> completions(std::string_view prefix);
 
   /// Whether the session shows prompts (stdin is a terminal).
   [[nodiscard]] bool interactive() const noexcept { return opts_.interactive; }

@@ -260,6 +260,14 @@ constexpr std::array<builtin, 19> builtins{{
 
 } // namespace
 
+std::vector<std::string> builtin_names_list() {
+  std::vector<std::string> names;
+  for (const builtin& fn : builtins) {
+    names.emplace_back(fn.name);
+  }
+  return names;
+}
+
 const builtin* find_builtin(std::string_view name) noexcept {
   for (const builtin& fn : builtins) {
     if (fn.name == name) {

@@ -43,6 +43,9 @@ struct builtin {
 /// The builtin called `name` (`send`, `Process.alive?`, `:observer.start`), or nullptr.
 [[nodiscard]] const builtin* find_builtin(std::string_view name) noexcept;
 
+/// Every builtin's name, in the table's order.
+[[nodiscard]] std::vector<std::string> builtin_names_list();
+
 /// `fn` applied to `args`, after checking their number.
 [[nodiscard]] result<shell_action, std::string>
 call_builtin(const builtin& fn, const std::vector<std::string>& args, const shell_context& ctx);

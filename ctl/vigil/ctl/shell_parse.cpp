@@ -5,6 +5,7 @@
 #include "vigil/ctl/term_text.hpp"
 #include "vigil/term/text_chars.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -299,6 +300,35 @@ result<std::string, failure> resolve_term(std::string_view arg, const shell_cont
 } // namespace vigil::ctl::detail
 
 namespace vigil::ctl {
+
+bool needs_more_input(std::string_view text) {
+  int open = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '#' && !(i + 1 < text.size() && text[i + 1] >= 'A' && text[i + 1] <= 'Z')) {
+      i = std::min(text.find('\n', i), text.size()); // a comment runs to the end of its line
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      std::size_t close = text_chars::quoted_close(text, i);
+      if (close == std::string_view::npos) {
+        return true;
+      }
+      i = close - 1;
+    } else if (c == '(' || c == '[' || c == '{') {
+      ++open;
+    } else if (c == ')' || c == ']' || c == '}') {
+      if (--open < 0) {
+        return false;
+      }
+    }
+  }
+  return open > 0;
+}
+
+std::vector<std::string> builtin_names() {
+  return detail::builtin_names_list();
+}
 
 std::string shell_help() {
   return R"(vigilctl shell: iex's process functions, run inside vigild. Each line is one of:

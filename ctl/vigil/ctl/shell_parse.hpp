@@ -80,7 +80,15 @@ inline constexpr std::chrono::milliseconds default_receive_timeout{5000};
 /// An empty `text` has no parts. Fails on unbalanced brackets or an unclosed quote.
 [[nodiscard]] result<std::vector<std::string>, std::string> split_arguments(std::string_view text);
 
+/// True when `text` is an unfinished expression that the next line may complete, as iex
+/// continues with `...(n)>`: a bracket, brace or parenthesis left open, or a quote not
+/// closed. A closer without its opener is finished (and an error for `translate_line`).
+[[nodiscard]] bool needs_more_input(std::string_view text);
+
 /// The shell's help text, listing what `translate_line` understands.
 [[nodiscard]] std::string shell_help();
+
+/// The functions the shell knows (`self`, `send`, `Process.info`, ...), for completion.
+[[nodiscard]] std::vector<std::string> builtin_names();
 
 } // namespace vigil::ctl

@@ -2,6 +2,7 @@
 #include "runtime_impl.hpp"
 
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace vigil {
@@ -15,6 +16,16 @@ atom status_atom(process_status s) {
   case process_status::exiting: return atom("exiting");
   }
   return atoms::undefined;
+}
+
+/// A source file as the compiler named it, relative to the source tree: Ninja passes paths
+/// relative to the build directory ("../../workers/src/echo.cpp"), which say nothing to a
+/// user reading `Process.info`.
+std::string_view source_relative(std::string_view file) {
+  while (file.starts_with("../") || file.starts_with("./")) {
+    file.remove_prefix(file.find('/') + 1);
+  }
+  return file;
 }
 
 term pid_list(const std::vector<pid>& pids) {
@@ -57,7 +68,8 @@ process_info runtime_impl::snapshot(process* p) const {
   process_info out;
   out.self = p->id();
   if (p->wait == wait_kind::receive && p->current_where != nullptr) {
-    out.current_function = std::string(p->current_where) + ":" + std::to_string(p->current_line);
+    out.current_function =
+        std::string(source_relative(p->current_where)) + ":" + std::to_string(p->current_line);
   }
   out.initial_call = p->initial_call != nullptr ? p->initial_call : "anonymous";
   // What the process does apart from answering this request, which may have woken it.

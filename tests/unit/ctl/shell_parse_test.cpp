@@ -204,6 +204,20 @@ TEST(ShellParse, ReportsMistakesAsIexDoes) {
   EXPECT_NE(error_of("x = h").find("nothing to assign"), std::string::npos);
 }
 
+TEST(ShellParse, AnOpenBracketOrQuoteNeedsMoreInput) {
+  using vigil::ctl::needs_more_input;
+  EXPECT_TRUE(needs_more_input("{self(), :ok"));
+  EXPECT_TRUE(needs_more_input("send(pid, [1,"));
+  EXPECT_TRUE(needs_more_input("\"an open string"));
+  EXPECT_TRUE(needs_more_input("%{a: 1,\n b: 2"));
+  EXPECT_FALSE(needs_more_input("{self(), :ok}"));
+  EXPECT_FALSE(needs_more_input("send(pid, {self, :ok}) # (a comment"));
+  EXPECT_FALSE(needs_more_input("\"{ in a string\""));
+  EXPECT_FALSE(needs_more_input("#PID<0.1.2>"));
+  EXPECT_FALSE(needs_more_input("[1]]")); // a stray closer is an error, not more input
+  EXPECT_FALSE(needs_more_input(""));
+}
+
 TEST(ShellParse, SplitsArgumentsAtTopLevelCommas) {
   auto parts = vigil::ctl::split_arguments(" pid , {self, :ok}, \"a, b\", [1, 2], 'x,y' ");
   ASSERT_TRUE(parts);

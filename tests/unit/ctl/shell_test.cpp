@@ -215,6 +215,40 @@ TEST(ShellSession, RunsTheBlogTranscript) {
   EXPECT_EQ(t.connections, 2); // one more after the session process died
 }
 
+TEST(ShellSession, AnUnfinishedTermContinuesOnTheNextLine) {
+  transcript t = run_lines({"msg = {self,", "  :ok", "}", "msg"});
+  EXPECT_EQ(t.err, "");
+  EXPECT_EQ(t.out, "{#PID<0.57.0>, :ok}\n{#PID<0.57.0>, :ok}\n");
+}
+
+TEST(ShellSession, CtrlCDropsTheLineAndTheShellGoesOn) {
+  transcript t =
+      run_lines({"{1,", vigil::ctl::cancelled_line, "2", vigil::ctl::cancelled_line, ":after"});
+  EXPECT_EQ(t.err, "");
+  EXPECT_EQ(t.out, "2\n:after\n");
+  EXPECT_EQ(t.status, 0);
+}
+
+TEST(ShellSession, InputThatEndsInsideAnExpressionIsAnError) {
+  transcript t = run_lines({"{self, :ok"});
+  EXPECT_NE(t.err.find("SyntaxError"), std::string::npos) << t.err;
+}
+
+TEST(ShellSession, TabCompletesFunctionsVariablesAndSelf) {
+  mini_vigild world;
+  fake_daemon daemon([&world](const json& req) { return world.handle(req); });
+  auto c = client::connect(daemon.path());
+  ASSERT_TRUE(c);
+  std::ostringstream out;
+  std::ostringstream err;
+  vigil::ctl::shell_session session(std::move(*c), vigil::ctl::shell_options{}, out, err);
+  ASSERT_TRUE(session.start());
+  ASSERT_TRUE(session.eval("pid_of_echo = spawn(:echo)"));
+  EXPECT_EQ(session.completions("Process.i"), (std::vector<std::string>{"Process.info"}));
+  EXPECT_EQ(session.completions("pid_"), (std::vector<std::string>{"pid_of_echo"}));
+  EXPECT_EQ(session.completions("se"), (std::vector<std::string>{"self", "send"}));
+}
+
 TEST(ShellSession, VariablesHoldResults) {
   transcript t = run_lines({"pid = spawn(:echo)", "me = self", "msg = {me, :ok}", "send(pid, msg)",
                             "receive(100)", "ok = Process.alive?(pid)", "ok"});
