@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // vigilctl's command line. The only file that includes CLI11 (a heavy header); everything it
 // parses goes into a vigil::ctl::invocation that the ctl_client library carries out.
+#include "vigil/common/suggest.hpp"
 #include "vigil/ctl/commands.hpp"
 #include "vigil/ctl/duration.hpp"
 #include "vigil/ctl/shell.hpp"
@@ -11,8 +12,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -27,6 +34,54 @@ struct parsed_line {
   std::string timeout = "60s";
   std::string await;
 };
+
+/// Examples for `vigilctl help COMMAND` and each command's --help: the lines people copy.
+struct command_examples {
+  const char* command;
+  const char* lines;
+};
+
+constexpr std::array<command_examples, 16> examples{{
+    {"status", "  vigilctl status\n  vigilctl status echo root/pool/worker_1\n"
+               "  vigilctl --json status | jq '.workers[].state'"},
+    {"tree", "  vigilctl tree"},
+    {"info", "  vigilctl info echo\n  vigilctl info '#PID<0.74.0>'"},
+    {"start", "  vigilctl start echo\n  vigilctl start root/jobs/dispatcher"},
+    {"stop", "  vigilctl stop echo"},
+    {"restart", "  vigilctl restart echo"},
+    {"kill", "  vigilctl kill echo\n  vigilctl kill '#PID<0.74.0>' :shutdown"},
+    {"send", "  vigilctl send echo '{self(), :ping}' --await 1s\n"
+             "  vigilctl send :logger '{:log, \"hello\"}'"},
+    {"logs", "  vigilctl logs web\n  vigilctl logs -n 200 web\n  vigilctl logs -f web"},
+    {"reload", "  vigilctl reload --dry-run\n  vigilctl reload"},
+    {"events", "  vigilctl events -n 20\n  vigilctl events -f"},
+    {"spawn", "  vigilctl spawn echo\n  vigilctl spawn dispatcher '%{delay: 100}'"},
+    {"registered", "  vigilctl registered"},
+    {"shutdown", "  vigilctl shutdown"},
+    {"shell", "  vigilctl shell\n  echo 'send(:echo, {self(), :ping}); flush' | vigilctl shell"},
+    {"help", "  vigilctl help\n  vigilctl help send"},
+}};
+
+std::string examples_of(const std::string& command) {
+  for (const auto& e : examples) {
+    if (command == e.command) {
+      return std::string("\nExamples:\n") + e.lines + "\n";
+    }
+  }
+  return {};
+}
+
+/// A count of lines or events: digits only, with an error that says so (CLI11's own check
+/// prints its whole numeric range).
+CLI::Validator line_count() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        bool digits = !text.empty() && text.size() <= 9
+                      && text.find_first_not_of("0123456789") == std::string::npos;
+        return digits ? std::string() : "expected a whole number of at least 0, not '" + text + "'";
+      },
+      "COUNT");
+}
 
 void add_commands(CLI::App& app, parsed_line& p) {
   invocation& inv = p.inv;
@@ -53,19 +108,82 @@ void add_commands(CLI::App& app, parsed_line& p) {
   logs->add_option("NAME", inv.target, "Worker id or path")->required();
   logs->add_flag("-f,--follow", inv.follow, "Keep printing new lines");
   logs->add_option("-n,--lines", inv.lines, "How many recent lines (daemon default 50)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(line_count());
   app.add_subcommand("reload", "Reload the config: only changed workers are touched")
       ->add_flag("--dry-run", inv.dry_run, "Print the plan without applying it");
   auto* events = app.add_subcommand("events", "Show recent events: starts, exits, restarts");
   events->add_flag("-f,--follow", inv.follow, "Keep printing new events");
-  events->add_option("-n,--last", inv.lines, "How many recent events")
-      ->check(CLI::NonNegativeNumber);
+  events->add_option("-n,--last", inv.lines, "How many recent events")->check(line_count());
   auto* spawn = app.add_subcommand("spawn", "Start an unsupervised process of a worker kind");
   spawn->add_option("KIND", inv.target, "The worker kind, e.g. echo")->required();
   spawn->add_option("ARGS", inv.term, "Its arguments, as a term");
   app.add_subcommand("registered", "List registered names");
   app.add_subcommand("shutdown", "Stop the tree in reverse order and exit vigild");
   app.add_subcommand("shell", "An iex-like shell: self, send, flush, spawn, Process.*");
+  app.add_subcommand("help", "Show help for vigilctl or one command, with examples")
+      ->add_option("COMMAND", inv.target, "The command");
+  for (CLI::App* sub : app.get_subcommands({})) {
+    sub->footer(examples_of(sub->get_name()));
+  }
+}
+
+/// The subcommand names, in the order --help lists them.
+std::vector<std::string> command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (CLI::App* sub : app.get_subcommands({})) {
+    names.push_back(sub->get_name());
+  }
+  return names;
+}
+
+/// The first word of the command line that is not an option or an option's value.
+std::optional<std::string> first_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i]; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    if (arg == "--socket" || arg == "--timeout") {
+      ++i; // its value
+    } else if (!arg.starts_with("-")) {
+      return std::string(arg);
+    }
+  }
+  return std::nullopt;
+}
+
+/// "unknown command 'statuss' (did you mean 'status'?)", or nullopt for a known one.
+std::optional<std::string> unknown_command(CLI::App& app, const std::string& word) {
+  auto names = command_names(app);
+  if (std::find(names.begin(), names.end(), word) != names.end()) {
+    return std::nullopt;
+  }
+  std::vector<std::string_view> views(names.begin(), names.end());
+  std::string message = "unknown command '" + word + "'";
+  if (auto guess = vigil::closest(word, views)) {
+    message += " (did you mean '" + std::string(*guess) + "'?)";
+  }
+  return message;
+}
+
+/// `vigilctl help [COMMAND]`.
+int print_help(CLI::App& app, const std::string& command) {
+  if (command.empty()) {
+    std::cout << app.help();
+    return 0;
+  }
+  if (auto unknown = unknown_command(app, command)) {
+    std::cerr << "vigilctl: usage: " << *unknown << "\nRun 'vigilctl help' for the commands.\n";
+    return static_cast<int>(exit_code::usage);
+  }
+  std::cout << app.get_subcommand(command)->help();
+  return 0;
+}
+
+/// Colour on a terminal unless NO_COLOR is set (no-color.org) or the terminal is dumb.
+bool wants_colour() {
+  // vigilctl is single-threaded: nothing can change the environment under getenv.
+  const char* no_colour = std::getenv("NO_COLOR"); // NOLINT(concurrency-mt-unsafe)
+  const char* term = std::getenv("TERM");          // NOLINT(concurrency-mt-unsafe)
+  return (no_colour == nullptr || *no_colour == '\0') && term != nullptr
+         && std::string_view(term) != "dumb";
 }
 
 int usage(const std::string& message) {
@@ -123,6 +241,15 @@ int vigilctl_main(int argc, char** argv) {
   app.add_flag("--json", p.options.json, "Print results as JSON, one object a line");
   app.add_option("--timeout", p.timeout, "How long to wait for a reply (default 60s)");
   add_commands(app, p);
+  app.footer("\nExamples:\n  vigilctl status\n  vigilctl send echo '{self(), :ping}' --await 1s\n"
+             "  vigilctl logs -f web\n  vigilctl shell\n"
+             "Run 'vigilctl help COMMAND' for a command's options and examples.\n");
+  // A mistyped command is named, with a guess, before CLI11 reports it less helpfully.
+  if (auto word = first_word(argc, argv)) {
+    if (auto unknown = unknown_command(app, *word)) {
+      return usage(*unknown);
+    }
+  }
   // CLI11 reports through exceptions; they stop here.
   try {
     app.parse(argc, argv);
@@ -136,6 +263,10 @@ int vigilctl_main(int argc, char** argv) {
     return status;
   }
   p.inv.command = app.get_subcommands().front()->get_name();
+  if (p.inv.command == "help") {
+    return print_help(app, p.inv.target);
+  }
+  p.options.colour = !p.options.json && ::isatty(STDOUT_FILENO) == 1 && wants_colour();
   if (p.inv.command == "shell") {
     return run_shell(p.options);
   }

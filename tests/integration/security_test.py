@@ -278,6 +278,11 @@ def case_shell_spawns(tools):
         check("already runs 1000 spawned processes" in r["error"]["message"], r["error"]["message"])
         check(Client(d.socket).call("spawn", {"kind": "echo"})["ok"], "another session refused")
         c.close()
+        # `vigilctl spawn` detaches: the process outlives the command and `tree` lists it.
+        detached = d.ctl_json("spawn", "echo")["pid"]
+        check(alive(detached), "a detached process ended with its session")
+        check("(spawned)" in d.ctl("tree").stdout and detached in d.ctl("tree").stdout,
+              "tree does not list the detached process:\n" + d.ctl("tree").stdout)
         check(d.proc.poll() is None, "vigild died:\n" + d.read_log()[-3000:])
     finally:
         d.cleanup()

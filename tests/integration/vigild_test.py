@@ -401,6 +401,47 @@ args = { crash_after = 300 }
         crashing.cleanup()
 
 
+def case_cli(vigild, vigilctl, source):
+    """vigilctl as people expect (docs/vigilctl.md): help with examples, a guess for a
+    mistyped command, counts checked, no-op actions that succeed and say so, and streams that
+    end with status 0 when vigild stops."""
+    d = Daemon(vigild, vigilctl, SMALL).start()
+    try:
+        r = d.ctl("statuss", expect=2)
+        check("unknown command 'statuss' (did you mean 'status'?)" in r.stderr, r.stderr)
+        r = d.ctl("help", "send")
+        check("Examples:" in r.stdout and "vigilctl send echo" in r.stdout, r.stdout)
+        check("help" in d.ctl("help").stdout, "help lists no commands")
+        d.ctl("help", "sned", expect=2)
+        r = d.ctl("logs", "-n", "abc", "echo", expect=2)
+        check("expected a whole number of at least 0, not 'abc'" in r.stderr
+              and len(r.stderr) < 300, r.stderr)
+        # Nothing to do is not a failure, either way round.
+        r = d.ctl("start", "echo")
+        check("echo: already running, #PID<" in r.stdout, r.stdout)
+        d.ctl("stop", "slow")
+        r = d.ctl("stop", "slow")
+        check("slow: already stopped" in r.stdout, r.stdout)
+        # Colour only on a terminal: a pipe gets plain text.
+        check("\x1b[" not in d.ctl("status").stdout, "colour codes in a pipe")
+        # A following stream ends with 0 and says why when vigild stops.
+        streamed = os.path.join(d.dir, "events.out")
+        with open(streamed, "w") as sink:
+            follower = subprocess.Popen([vigilctl, "--socket", d.socket, "events", "-f"],
+                                        stdout=sink, stderr=subprocess.PIPE, text=True)
+        # It has subscribed once it printed the recent events (the tree's starts).
+        wait_for(lambda: follower.poll() is not None or os.path.getsize(streamed) > 0,
+                 "the follower to subscribe")
+        d.ctl("shutdown")
+        _, err = follower.communicate(timeout=30)
+        with open(streamed) as f:
+            out = f.read()
+        check(follower.returncode == 0, "events -f exited %d: %s" % (follower.returncode, err))
+        check("daemon_stopping" in out and "vigild stopped" in err, out + err)
+    finally:
+        d.cleanup()
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

@@ -62,14 +62,15 @@ std::string pid_text(const json& result) {
 
 std::string render_action(const invocation& inv, const json& result) {
   const std::string& name = inv.target;
+  bool unchanged = result.value("unchanged", false);
   if (inv.command == "start") {
-    return name + ": started, " + pid_text(result) + "\n";
+    return name + (unchanged ? ": already running, " : ": started, ") + pid_text(result) + "\n";
   }
   if (inv.command == "restart") {
     return name + ": restarted, " + pid_text(result) + "\n";
   }
   if (inv.command == "stop") {
-    return name + ": stopped\n";
+    return name + (unchanged ? ": already stopped\n" : ": stopped\n");
   }
   if (inv.command == "kill") {
     return name + ": sent exit signal " + (inv.term.empty() ? ":kill" : inv.term) + "\n";
@@ -91,14 +92,22 @@ std::string render_replies(const json& result) {
 }
 
 // Prints events until the connection ends; `logs -f` prints its log events as log lines.
+// A stream ends with status 0 when vigild said it was stopping (its last event to every
+// follower) and then closed the connection; any other end is an error.
 int follow_events(client& c, const invocation& inv, const global_options& opts, std::ostream& out,
                   std::ostream& err) {
+  bool daemon_stopping = false;
   for (;;) {
     auto event = c.next_event(std::nullopt);
     if (!event) {
+      if (daemon_stopping) {
+        err << "vigilctl: vigild stopped; the stream has ended\n";
+        return static_cast<int>(exit_code::ok);
+      }
       report_error(event.error(), opts.json, out, err);
       return event.error().exit_status();
     }
+    daemon_stopping = daemon_stopping || (*event)["event"] == "daemon_stopping";
     if (opts.json) {
       out << dump_json(*event) << '\n';
     } else if (inv.command == "logs" && (*event)["event"] == "log") {
@@ -151,16 +160,17 @@ result<request, ctl_error> make_request(const invocation& inv) {
     return req;
   }
   if (cmd == "spawn") {
-    request req{cmd, {{"kind", inv.target}}};
+    // The command ends at once: what it spawns must outlive its session.
+    request req{cmd, {{"kind", inv.target}, {"detach", true}}};
     return inv.term.empty() ? req : with_term(std::move(req), "ARGS", "args", inv.term);
   }
   return usage_error("unknown command '" + cmd + "'");
 }
 
-std::string render_result(const invocation& inv, const json& result) {
+std::string render_result(const invocation& inv, const json& result, bool colour) {
   const std::string& cmd = inv.command;
   if (cmd == "status") {
-    return render_status(result);
+    return render_status(result, colour);
   }
   if (cmd == "tree") {
     return render_tree(result);
@@ -211,7 +221,7 @@ int run_command(client& c, const invocation& inv, const global_options& opts, st
     report_error(reply.error(), opts.json, out, err);
     return reply.error().exit_status();
   }
-  out << (opts.json ? dump_json(*reply) + "\n" : render_result(inv, *reply));
+  out << (opts.json ? dump_json(*reply) + "\n" : render_result(inv, *reply, opts.colour));
   out.flush();
   if (inv.follow && (inv.command == "logs" || inv.command == "events")) {
     return follow_events(c, inv, opts, out, err);

@@ -22,6 +22,8 @@ struct global_options {
   bool json = false;
   /// `--timeout`: how long to wait for a reply, beyond any `--await` the request asks for.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+  /// States in colour: set when stdout is a terminal and NO_COLOR is unset.
+  bool colour = false;
 };
 
 /// One command line, parsed: which command and its arguments. Fields a command does not
@@ -52,7 +54,8 @@ struct request {
 [[nodiscard]] result<request, ctl_error> make_request(const invocation& inv);
 
 /// The human output of `inv`'s reply `result`.
-[[nodiscard]] std::string render_result(const invocation& inv, const json& result);
+[[nodiscard]] std::string render_result(const invocation& inv, const json& result,
+                                        bool colour = false);
 
 /// Prints `e` to `err` as "vigilctl: <code>: <message>" (daemon errors),
 /// "vigilctl: usage: <message>" or "vigilctl: fatal: <message>", and, with `json`,

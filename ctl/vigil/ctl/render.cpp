@@ -74,15 +74,35 @@ std::string cell_text(const json& value) {
   return json_as_term(value);
 }
 
-std::string render_status(const json& result) {
+namespace {
+
+/// What a state looks like on a terminal: running is well, a failure is red, the rest is
+/// waiting on something.
+colour state_colour(const std::string& state) {
+  if (state == "running") {
+    return colour::green;
+  }
+  if (state == "failed" || state == "crashed" || state == "gave_up") {
+    return colour::red;
+  }
+  return state == "-" ? colour::none : colour::yellow;
+}
+
+} // namespace
+
+std::string render_status(const json& result, bool use_colour) {
   table t;
   t.header = {"PATH", "PID", "STATE", "RESTARTS", "UPTIME", "KIND", "MODE", "OS_PID"};
   t.aligns = {align::left,  align::left, align::left, align::right,
               align::right, align::left, align::left, align::right};
   for (const json& w : array_field(result, "workers")) {
     const json& path = field(w, "path");
+    std::string state = cell_text(field(w, "state"));
+    if (use_colour) {
+      state = paint(state, state_colour(state));
+    }
     t.rows.push_back({cell_text(path.is_null() ? field(w, "id") : path), cell_text(field(w, "pid")),
-                      cell_text(field(w, "state")), cell_text(field(w, "restarts")),
+                      std::move(state), cell_text(field(w, "restarts")),
                       uptime_text(field(w, "uptime_ms")), cell_text(field(w, "kind")),
                       cell_text(field(w, "mode")), cell_text(field(w, "os_pid"))});
   }
@@ -94,6 +114,17 @@ std::string render_tree(const json& result) {
   const json& root = field(result, "tree");
   if (root.is_object()) {
     add_tree_rows(t, root, "", "", 0);
+  }
+  // Processes clients spawned outside the tree (`vigilctl spawn`).
+  const json& spawned = array_field(result, "spawned");
+  if (!spawned.empty()) {
+    t.rows.push_back({"(spawned)"});
+    for (std::size_t i = 0; i < spawned.size(); ++i) {
+      const json& p = spawned[i];
+      t.rows.push_back({(i + 1 == spawned.size() ? "└─ " : "├─ ") + cell_text(field(p, "kind")),
+                        cell_text(field(p, "pid")), "worker", "-",
+                        "uid " + cell_text(field(p, "uid"))});
+    }
   }
   return format_table(t);
 }

@@ -15,7 +15,7 @@ namespace vigil::ctl {
 [[nodiscard]] std::string cell_text(const json& value);
 
 /// `status`: PATH PID STATE RESTARTS UPTIME KIND MODE OS_PID.
-[[nodiscard]] std::string render_status(const json& result);
+[[nodiscard]] std::string render_status(const json& result, bool colour = false);
 
 /// `tree`: the supervision tree as the observer shows it, one process a line with its pid,
 /// type, strategy and state, children under their supervisor with box-drawing branches.

@@ -58,10 +58,31 @@ void append_row(std::string& out, const std::vector<std::string>& row,
 } // namespace
 
 std::size_t display_width(std::string_view text) noexcept {
-  // Count every byte that is not a UTF-8 continuation byte (10xxxxxx).
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
-  }));
+  // Count every byte that is not a UTF-8 continuation byte (10xxxxxx), skipping the colour
+  // sequences (ESC [ ... m) that `paint` adds, which take no column.
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '[') {
+      std::size_t end = text.find('m', i);
+      if (end != std::string_view::npos) {
+        i = end;
+        continue;
+      }
+    }
+    width += (static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U ? 1 : 0;
+  }
+  return width;
+}
+
+std::string paint(std::string_view text, colour c) {
+  const char* code = nullptr;
+  switch (c) {
+  case colour::none: return std::string(text);
+  case colour::green: code = "\x1b[32m"; break;
+  case colour::yellow: code = "\x1b[33m"; break;
+  case colour::red: code = "\x1b[31m"; break;
+  }
+  return code + std::string(text) + "\x1b[0m";
 }
 
 std::string format_table(const table& t) {

@@ -28,8 +28,14 @@ struct table {
 /// line. An empty table with a header prints the header alone.
 [[nodiscard]] std::string format_table(const table& t);
 
-/// Columns that `text` takes on a terminal: its UTF-8 code points.
+/// Columns that `text` takes on a terminal: its UTF-8 code points, colour codes excluded.
 [[nodiscard]] std::size_t display_width(std::string_view text) noexcept;
+
+/// The few colours vigilctl uses for states on a terminal.
+enum class colour : std::uint8_t { none, green, yellow, red };
+
+/// `text` in colour `c` for a terminal (ANSI SGR), or as is for `colour::none`.
+[[nodiscard]] std::string paint(std::string_view text, colour c);
 
 /// An uptime as `ps` and `systemctl` users read it, keeping the two largest units: "0s",
 /// "45s", "5m03s", "2h05m", "3d04h". Negative values print as "0s".

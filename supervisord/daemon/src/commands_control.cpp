@@ -45,8 +45,9 @@ task<outcome> start_dynamic(session_env& env, pid sup) {
 /// the config for one it forgot (a temporary child that ended).
 task<outcome> start_located(session_env& env, const located& l) {
   if (l.info && l.info->process) {
-    co_return outcome::failure(error_code::failed, "'" + l.path + "' is already running as "
-                                                       + to_string(term(*l.info->process)));
+    // Nothing to do is not a failure, as systemctl start of a running unit.
+    json r{{"pid", pid_json(l.info->process)}, {"unchanged", true}};
+    co_return outcome::success(dump(r));
   }
   if (l.info) {
     auto p = co_await supervision::restart_child(env.self, l.supervisor, l.id, control_timeout);
@@ -137,11 +138,13 @@ task<outcome> cmd_stop(session_env& env, const request& req) {
   if (!found) {
     co_return found.error();
   }
+  bool running = found->info && found->info->process;
   auto stopped = co_await terminate(env, *found);
   if (!stopped) {
     co_return from_error(stopped.error());
   }
-  co_return pid_reply(std::nullopt);
+  json r{{"pid", nullptr}, {"unchanged", !running}};
+  co_return outcome::success(dump(r));
 }
 
 task<outcome> cmd_restart(session_env& env, const request& req) {
@@ -206,15 +209,22 @@ task<outcome> cmd_spawn(session_env& env, const request& req) {
     }
     args = std::move(*parsed);
   }
-  // What a session spawns belongs to it: bounded while it runs, ended when it ends.
+  // What a session spawns belongs to it: bounded while it runs, ended when it ends. A
+  // detached process (`vigilctl spawn`) outlives it, bounded per user and listed in `tree`.
   auto& owned = env.ch.spawned;
   std::erase_if(owned, [&](pid p) { return !env.st.rt.alive(p); });
-  if (owned.size() >= session_channel::max_spawned) {
+  if (!req.detach && owned.size() >= session_channel::max_spawned) {
     co_return outcome::failure(error_code::failed,
                                "this session already runs "
                                    + std::to_string(session_channel::max_spawned)
                                    + " spawned processes; kill some, or start workers from "
                                      "the config");
+  }
+  if (req.detach && !env.st.may_detach(env.ch.peer_uid())) {
+    co_return outcome::failure(error_code::failed,
+                               "uid " + std::to_string(env.ch.peer_uid()) + " already runs "
+                                   + std::to_string(daemon_state::max_detached_per_user)
+                                   + " detached processes (see vigilctl tree); kill some");
   }
   reference ref = env.self.make_ref();
   env.self.spawn(spawner, k, args, env.self.self(), ref);
@@ -227,7 +237,11 @@ task<outcome> cmd_spawn(session_env& env, const request& req) {
   if (!r[0].is_pid()) {
     co_return outcome::failure(error_code::failed, std::string(r[0].as_string()));
   }
-  owned.push_back(r[0].as_pid());
+  if (req.detach) {
+    env.st.add_detached({r[0].as_pid(), req.target, env.ch.peer_uid()});
+  } else {
+    owned.push_back(r[0].as_pid());
+  }
   co_return pid_reply(r[0].as_pid());
 }
 

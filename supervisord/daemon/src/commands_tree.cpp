@@ -272,6 +272,11 @@ task<outcome> cmd_tree(session_env& env, const request& /*req*/) {
     co_return from_error(tree.error());
   }
   json r{{"tree", tree_json(*tree)}};
+  json spawned = json::array();
+  for (const auto& d : env.st.detached()) {
+    spawned.push_back({{"pid", to_string(term(d.process))}, {"kind", d.kind}, {"uid", d.uid}});
+  }
+  r["spawned"] = std::move(spawned);
   co_return outcome::success(dump(r));
 }
 

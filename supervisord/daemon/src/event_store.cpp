@@ -56,6 +56,17 @@ void event_store::publish(std::string event_json) {
   }
 }
 
+void event_store::daemon_stopping(int exit_code) {
+  json e = event_head("daemon_stopping");
+  e["exit_code"] = exit_code;
+  std::string line = dump(e);
+  std::lock_guard lock(mutex_);
+  for (const auto& [conn, path] : log_followers_) {
+    out_.push({post_kind::line, conn, line + "\n", 0});
+  }
+  publish(std::move(line));
+}
+
 void event_store::started(const std::string& path, pid child, pid supervisor, bool dynamic) {
   json e;
   std::lock_guard lock(mutex_);

@@ -49,6 +49,9 @@ public:
   void gave_up(const std::string& path, const term& reason);
   /// config_reloaded, with the plan as a JSON array.
   void reloaded(const std::string& plan_json);
+  /// vigild is stopping (`exit_code` is the status it will exit with): the last event every
+  /// follower, of events or of logs, gets before its stream ends with the connection.
+  void daemon_stopping(int exit_code);
   /// One line of a worker's output (OS-process workers; in-process workers print nothing).
   void log_line(const std::string& path, const std::string& stream, const std::string& line);
   /// Forgets the restart count of `path` (a reload stopped it).

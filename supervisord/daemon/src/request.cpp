@@ -34,7 +34,17 @@ struct arg_spec {
   int slot; // see store_arg
 };
 
-enum slot : int { s_names, s_target, s_term, s_await, s_timeout, s_count, s_follow, s_dry_run };
+enum slot : int {
+  s_names,
+  s_target,
+  s_term,
+  s_await,
+  s_timeout,
+  s_count,
+  s_follow,
+  s_dry_run,
+  s_detach
+};
 
 struct command_spec {
   command cmd;
@@ -66,8 +76,9 @@ constexpr std::array<command_spec, 18> command_specs{{
     {command::flush, {}, 0},
     {command::receive, {arg("timeout_ms", arg_type::count, false, s_timeout)}, 1},
     {command::spawn,
-     {arg("kind", arg_type::string, true, s_target), arg("args", arg_type::string, false, s_term)},
-     2},
+     {arg("kind", arg_type::string, true, s_target), arg("args", arg_type::string, false, s_term),
+      arg("detach", arg_type::boolean, false, s_detach)},
+     3},
     {command::logs,
      {arg("name", arg_type::string, true, s_target), arg("lines", arg_type::count, false, s_count),
       arg("follow", arg_type::boolean, false, s_follow)},
@@ -167,6 +178,7 @@ void store_arg(request& r, int s, const json& v) {
   case s_timeout: r.timeout_ms = count_value(v); return;
   case s_count: r.count = count_value(v); return;
   case s_follow: r.follow = v.get<bool>(); return;
+  case s_detach: r.detach = v.get<bool>(); return;
   case s_dry_run: r.dry_run = v.get<bool>(); return;
   default: return;
   }

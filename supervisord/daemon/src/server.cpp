@@ -315,6 +315,7 @@ void server::handle(const post& p) {
       stopping_ = true;
       st_.stopping.store(true);
       exit_code_ = p.code;
+      st_.events.daemon_stopping(exit_code_);
       notify_systemd("STOPPING=1\nSTATUS=stopping the tree");
       begin_finish();
     }
@@ -329,6 +330,7 @@ void server::begin_shutdown(int code) {
   stopping_ = true;
   exit_code_ = code;
   st_.stopping.store(true);
+  st_.events.daemon_stopping(exit_code_);
   notify_systemd("STOPPING=1\nSTATUS=stopping the tree");
   (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listener_.get(), nullptr);
   listener_.reset();

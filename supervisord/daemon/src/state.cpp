@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace vigil::daemon {
 
 daemon_state::daemon_state(runtime& r, const workers::kind_registry& k, outbox& o, event_store& e,
@@ -59,6 +61,25 @@ atom_budget& daemon_state::client_atoms(::uid_t uid) {
         trusted ? trusted_client_atoms_limit : client_atoms_limit, &atom_budget::outside());
   }
   return *budget;
+}
+
+bool daemon_state::may_detach(::uid_t uid) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(detached_, [&](const detached_process& d) { return !rt.alive(d.process); });
+  auto mine = std::count_if(detached_.begin(), detached_.end(),
+                            [&](const detached_process& d) { return d.uid == uid; });
+  return static_cast<std::size_t>(mine) < max_detached_per_user;
+}
+
+void daemon_state::add_detached(detached_process p) {
+  std::lock_guard lock(mutex_);
+  detached_.push_back(std::move(p));
+}
+
+std::vector<daemon_state::detached_process> daemon_state::detached() {
+  std::lock_guard lock(mutex_);
+  std::erase_if(detached_, [&](const detached_process& d) { return !rt.alive(d.process); });
+  return detached_;
 }
 
 } // namespace vigil::daemon

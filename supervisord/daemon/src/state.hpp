@@ -16,6 +16,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace vigil::os {
 class service;
@@ -73,6 +75,22 @@ public:
   static constexpr std::uint32_t client_atoms_limit = 16'384;
   static constexpr std::uint32_t trusted_client_atoms_limit = 131'072;
 
+  /// A process a client spawned detached (`vigilctl spawn`): it outlives the session, and
+  /// `tree` lists it.
+  struct detached_process {
+    pid process;
+    std::string kind;
+    ::uid_t uid = 0;
+  };
+
+  /// The most detached processes one uid may have running at once.
+  static constexpr std::size_t max_detached_per_user = 1'000;
+  /// Whether `uid` may spawn one more detached process (the ended ones are forgotten here).
+  [[nodiscard]] bool may_detach(::uid_t uid);
+  void add_detached(detached_process p);
+  /// The detached processes still running.
+  [[nodiscard]] std::vector<detached_process> detached();
+
   /// Set once a shutdown begins; commands then answer `shutting_down`.
   std::atomic<bool> stopping{false};
   /// Held by the one reload that runs at a time.
@@ -85,6 +103,7 @@ private:
   access_policy policy_;
   std::set<pid> retired_;
   std::map<::uid_t, std::unique_ptr<atom_budget>> client_atoms_;
+  std::vector<detached_process> detached_;
 };
 
 } // namespace vigil::daemon

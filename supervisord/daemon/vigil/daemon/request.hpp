@@ -73,6 +73,7 @@ struct request {
   std::optional<std::int64_t> count;      ///< logs: `lines`; events: `last`
   bool follow = false;                    ///< logs, events
   bool dry_run = false;                   ///< reload
+  bool detach = false;                    ///< spawn: outlive the session
 };
 
 /// Why a line is not a valid request: the reply's code and message, and the request's `id`

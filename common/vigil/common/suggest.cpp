@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "suggest.hpp"
+#include "vigil/common/suggest.hpp"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-namespace vigil::config::detail {
+namespace vigil {
 namespace {
 
 std::string lower(std::string_view s) {
@@ -61,4 +61,4 @@ std::optional<std::string_view> closest(std::string_view word,
   return best;
 }
 
-} // namespace vigil::config::detail
+} // namespace vigil
