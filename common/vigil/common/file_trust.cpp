@@ -85,7 +85,8 @@ std::string chain_problem(const std::string& path, ::uid_t owner) {
 result<std::string, trust_problem> trusted_path(const std::string& path, ::uid_t owner) {
   char* resolved = ::realpath(path.c_str(), nullptr);
   if (resolved == nullptr) {
-    return trust_problem{path + ": " + errno_text(errno)};
+    int e = errno;
+    return trust_problem{path + ": " + errno_text(e), e};
   }
   std::string canonical(resolved);
   std::free(resolved); // NOLINT(cppcoreguidelines-no-malloc): realpath's allocation

@@ -22,6 +22,8 @@ namespace vigil {
 /// Why a file or directory is not to be trusted: a sentence that names it.
 struct trust_problem {
   std::string message;
+  /// The errno when the path itself could not be looked at (ENOENT...), else 0.
+  int error_number = 0;
 };
 
 /// The canonical path of `path` (symlinks resolved, absolute) when it and every directory

@@ -57,16 +57,24 @@ result<std::string, config_error_list> read_config_file(const std::string& file,
   // its way) would let that user run anything as root through `command`: refuse it, and read
   // the canonical path, which no one but root can make lead elsewhere.
   std::string opened = file;
+  std::string unchecked;
   if (strict_modes && ::geteuid() == 0) {
     auto trusted = trusted_path(file, 0);
-    if (!trusted) {
+    if (trusted) {
+      opened = *trusted;
+    } else if (trusted.error().error_number == 0) {
       return config_error_list{file_error(file, refusal(trusted.error().message))};
+    } else {
+      unchecked = trusted.error().message; // the open below says why it cannot be read
     }
-    opened = *trusted;
   }
   int fd = ::open(opened.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     return config_error_list{file_error(file, "unable to open: " + errno_text(errno))};
+  }
+  if (!unchecked.empty()) { // it appeared between the check and the open
+    ::close(fd);
+    return config_error_list{file_error(file, refusal(unchecked))};
   }
 
   struct stat st {};
