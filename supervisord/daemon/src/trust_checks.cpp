@@ -47,7 +47,8 @@ struct walker {
     std::string path_var;
     if (auto it = c.os.env.find("PATH"); it != c.os.env.end()) {
       path_var = it->second;
-    } else if (const char* own = std::getenv("PATH"); own != nullptr) { // NOLINT
+    } else if (const char* own = std::getenv("PATH");
+               own != nullptr) { // NOLINT(concurrency-mt-unsafe)
       path_var = own;
     }
     auto found = os::resolve_program(program, {"PATH=" + path_var});
