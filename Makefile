@@ -5,8 +5,10 @@ setup:
 	@scripts/setup
 
 # Builds a release and runs vigild on configs/demo.toml in the foreground, with its control
-# socket in a directory of the user's own; Ctrl-C stops it (docs/vigild.md).
-VIGIL_RUN_DIR ?= $(or $(XDG_RUNTIME_DIR),/tmp/vigil-$(shell id -u))/vigil-demo
+# socket in a directory of the user's own ($XDG_RUNTIME_DIR, else the build tree: never a
+# shared one such as /tmp, where another user could have made the directory first, and
+# vigild would refuse it); Ctrl-C stops it (docs/vigild.md).
+VIGIL_RUN_DIR ?= $(or $(XDG_RUNTIME_DIR),$(CURDIR)/build/run)/vigil-demo
 run: setup
 	cmake --preset release
 	cmake --build --preset release

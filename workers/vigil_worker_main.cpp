@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // vigil-worker: runs one worker kind as an OS process for vigild (`mode = "process"`).
 //
-//     vigil-worker --kind NAME [--args TERM] [--plugin PATH]...
+//     vigil-worker --kind NAME [--args TERM] [--plugin PATH]... [--insecure-paths]
 //
 // with VIGIL_CHANNEL_FD (the inherited channel segment) and VIGIL_NODE in the environment.
 // It starts a small runtime (VIGIL_WORKER_SCHEDULERS threads, 1 by default), loads the
@@ -29,11 +29,16 @@ struct arguments {
   std::string kind;
   std::string args;
   std::vector<std::string> plugins;
+  bool insecure_paths = false;
 };
 
 bool parse(int argc, char** argv, arguments& out) {
   for (int i = 1; i < argc; ++i) {
     std::string opt = argv[i];
+    if (opt == "--insecure-paths") {
+      out.insecure_paths = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       return false;
     }
@@ -85,11 +90,12 @@ task<> host(context& self, const workers::kind* k, term args, os::worker_bridge*
 int main(int argc, char** argv) {
   arguments a;
   if (!parse(argc, argv, a)) {
-    return fail(100, "usage: vigil-worker --kind NAME [--args TERM] [--plugin PATH]...");
+    return fail(
+        100, "usage: vigil-worker --kind NAME [--args TERM] [--plugin PATH]... [--insecure-paths]");
   }
   auto kinds = workers::kind_registry::with_builtins();
   for (const auto& path : a.plugins) {
-    if (auto r = workers::load_plugin(path, kinds); !r) {
+    if (auto r = workers::load_plugin(path, kinds, !a.insecure_paths); !r) {
       return fail(100, r.error().message());
     }
   }

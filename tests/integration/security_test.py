@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import security_files  # noqa: E402
+import security_paths  # noqa: E402
 from security_base import (ECHO, NOBODY, SKIP, Skip, as_user, ctl_as, mode_of,  # noqa: E402
                            need_root, reachable, started)
 from vigild_harness import Client, Failure, check, expect_error, wait_for  # noqa: E402
@@ -31,7 +32,7 @@ def case_socket_modes(tools):
     try:
         check(mode_of(d.socket) == 0o600, "socket mode %o, not 0600" % mode_of(d.socket))
         run_dir = os.path.dirname(d.socket)
-        check(mode_of(run_dir) == 0o750, "directory mode %o, not 0750" % mode_of(run_dir))
+        check(mode_of(run_dir) == 0o700, "directory mode %o, not 0700" % mode_of(run_dir))
         check(os.stat(d.socket).st_uid == os.geteuid(), "socket not owned by vigild's user")
     finally:
         d.cleanup()
@@ -408,7 +409,7 @@ def case_fd_exhaustion(tools):
         d.cleanup()
 
 
-CASES = {name[5:]: fn for scope in (globals(), vars(security_files))
+CASES = {name[5:]: fn for scope in (globals(), vars(security_files), vars(security_paths))
          for name, fn in scope.items() if name.startswith("case_")}
 
 

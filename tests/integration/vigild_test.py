@@ -70,8 +70,8 @@ def case_demo(vigild, vigilctl, source):
     try:
         d.start()
         check(oct(os.stat(d.socket).st_mode & 0o777) == oct(0o600), "socket mode not 0600")
-        check(oct(os.stat(os.path.dirname(d.socket)).st_mode & 0o777) == oct(0o750),
-              "socket directory mode not 0750")
+        check(oct(os.stat(os.path.dirname(d.socket)).st_mode & 0o777) == oct(0o700),
+              "socket directory mode not 0700")
         rows = status_rows(d)
         check(set(rows) == {"root/echo", "root/slow_echo", "root/jobs", "root/jobs/dispatcher"},
               "unexpected status: %r" % rows)

@@ -8,6 +8,8 @@ checks systemd/vigild.service end to end:
              start holds it back), then `active`, with vigild's STATUS= text
   journal    a worker's output is in the journal, tagged with the worker's name and path
   restart    a worker killed with SIGKILL is restarted
+  allowed    a user of `allowed_users` (nobody) runs `vigilctl status` through the unit's
+             RuntimeDirectory (0755) and the 0666 socket; an unlisted user is refused
   reload     `systemctl reload` applies a config change; a bad config fails the reload and
              leaves the service running
   stop       `systemctl stop` ends every child, in reverse start order, by vigild itself
@@ -46,6 +48,7 @@ def config(extra_children="", slow_ms=2000):
     return """
 [daemon]
 log_level = "info"
+allowed_users = ["nobody"]
 plugins = ["%s/libvigil_slow_start_plugin.so"]
 
 [supervisor]
@@ -178,6 +181,25 @@ def case_journal(c):
     check("ready" in out, "vigild's own log is not in the journal:\n" + out[-2000:])
 
 
+def as_user(c, uid, *args):
+    return c.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups",
+                  "vigilctl", "--timeout", "20s"] + list(args), check_rc=False,
+                 env={"LD_LIBRARY_PATH": LIB_DIR})
+
+
+def case_allowed(c):
+    run_dir = c.run(["stat", "-c", "%a %U", "/run/vigil"]).stdout.split()
+    check(run_dir == ["755", "root"], "RuntimeDirectory: %r" % run_dir)
+    # Without --socket: a user's vigilctl falls back to /run/vigil/control.sock.
+    r = as_user(c, 65534, "--json", "status")
+    check(r.returncode == 0 and "root/web" in r.stdout,
+          "an allowed user cannot use the socket: exit %d\n%s%s"
+          % (r.returncode, r.stdout, r.stderr))
+    r = as_user(c, 65533, "status")
+    check(r.returncode == 3 and "may not use this socket" in r.stderr,
+          "an unlisted user: exit %d %s" % (r.returncode, r.stderr))
+
+
 def os_pid_of(c, ident):
     """The pid (in the container) of the shell that runs worker `ident`."""
     for line in c.run(["ps", "-eo", "pid=,args="]).stdout.splitlines():
@@ -297,7 +319,8 @@ def main():
         c.copy_in(stage)
         c.run(["systemctl", "daemon-reload"])
         c.run(["systemd-analyze", "verify", "vigild.service"])
-        for name, case in (("ready", case_ready), ("journal", case_journal),
+        for name, case in (("ready", case_ready), ("allowed", case_allowed),
+                           ("journal", case_journal),
                            ("restart", case_restart), ("reload", case_reload),
                            ("stop", case_stop),
                            ("watchdog", lambda c: case_watchdog(c, "schedulers")),

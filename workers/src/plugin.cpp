@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/workers/plugin.hpp"
 
+#include "vigil/common/file_trust.hpp"
+
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,18 +21,24 @@ error plugin_error(const std::string& path, std::string what) {
 
 } // namespace
 
-result<void> load_plugin(const std::string& path, kind_registry& registry) {
+result<void> load_plugin(const std::string& path, kind_registry& registry, bool strict_modes) {
   struct stat st {};
 
   if (::stat(path.c_str(), &st) != 0) {
     return plugin_error(path, std::error_code(errno, std::generic_category()).message());
   }
-  // As root, code that others could have replaced must not run with our privileges.
-  if (::geteuid() == 0 && ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_uid != 0)) {
-    return plugin_error(path, "refusing to load: it must be owned by root and writable by no "
-                              "one else (chmod go-w, chown root)");
+  // As root, code that others could have replaced must not run with our privileges; the
+  // canonical path of a trusted file leads nowhere else until root changes it.
+  std::string opened = path;
+  if (strict_modes && ::geteuid() == 0) {
+    auto trusted = trusted_path(path, 0);
+    if (!trusted) {
+      return plugin_error(path, "refusing to load as root: " + trusted.error().message
+                                    + " (vigild --insecure-paths allows it)");
+    }
+    opened = *trusted;
   }
-  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = ::dlopen(opened.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = ::dlerror();
     return plugin_error(path, std::string("cannot load: ") + (why != nullptr ? why : "?"));

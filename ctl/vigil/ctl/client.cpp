@@ -26,7 +26,7 @@ std::string connect_hint(int err) {
   case ENOENT:
   case ECONNREFUSED: return " (is vigild running? --socket or VIGIL_SOCKET name another socket)";
   case EACCES:
-  case EPERM: return " (allow_users and allow_groups in vigild's config grant access)";
+  case EPERM: return " (allowed_users and allowed_groups in vigild's config grant access)";
   default: return {};
   }
 }
@@ -64,6 +64,17 @@ result<client, ctl_error> client::connect(const std::string& path) {
     int err = errno;
     return connect_error(
         fmt::format("unable to connect to {}: {}{}", path, errno_text(err), connect_hint(err)));
+  }
+  // Whoever serves the socket sees every request and answers for the daemon: only root or
+  // our own uid may (like ssh-agent and tmux clients), not a user who put a socket there.
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
+    return connect_error(fmt::format("unable to learn who serves {}: {}", path, errno_text(errno)));
+  }
+  if (peer.uid != 0 && peer.uid != ::geteuid()) {
+    return connect_error(
+        fmt::format("{} is served by uid {}, not root or you: refusing", path, peer.uid));
   }
   return client(std::move(fd));
 }

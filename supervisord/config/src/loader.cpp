@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loader's edge: reading the file, and toml++'s exceptions, which stop here.
+#include "vigil/common/file_trust.hpp"
 #include "vigil/config/config.hpp"
 
 #include "reader.hpp"
@@ -9,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <string>
 #include <system_error>
 
@@ -51,10 +51,30 @@ bool read_all(int fd, std::string& out) {
 
 // The file's text, checked on the descriptor that is read so that the file checked is the
 // file loaded.
-result<std::string, config_error_list> read_config_file(const std::string& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+result<std::string, config_error_list> read_config_file(const std::string& file,
+                                                        bool strict_modes) {
+  // As root, a file that another user could change (itself or by replacing a directory on
+  // its way) would let that user run anything as root through `command`: refuse it, and read
+  // the canonical path, which no one but root can make lead elsewhere.
+  std::string opened = file;
+  std::string unchecked;
+  if (strict_modes && ::geteuid() == 0) {
+    auto trusted = trusted_path(file, 0);
+    if (trusted) {
+      opened = *trusted;
+    } else if (trusted.error().error_number == 0) {
+      return config_error_list{file_error(file, refusal(trusted.error().message))};
+    } else {
+      unchecked = trusted.error().message; // the open below says why it cannot be read
+    }
+  }
+  int fd = ::open(opened.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     return config_error_list{file_error(file, "unable to open: " + errno_text(errno))};
+  }
+  if (!unchecked.empty()) { // it appeared between the check and the open
+    ::close(fd);
+    return config_error_list{file_error(file, refusal(unchecked))};
   }
 
   struct stat st {};
@@ -67,8 +87,11 @@ result<std::string, config_error_list> read_config_file(const std::string& file)
     problem = "not a regular file";
   } else if (st.st_size > max_file_size) {
     problem = "larger than 16 MiB: not a config file";
-  } else {
-    problem = permission_problem(st.st_mode, ::geteuid());
+  } else if (strict_modes && ::geteuid() == 0) {
+    problem = ownership_problem(st, "the file " + opened, 0);
+    if (!problem.empty()) {
+      problem = refusal(problem);
+    }
   }
   if (problem.empty() && !read_all(fd, text)) {
     problem = "unable to read: " + errno_text(errno);
@@ -103,18 +126,14 @@ std::string to_string(const config_error_list& errors) {
   return out;
 }
 
-std::string permission_problem(std::uint32_t mode, std::uint32_t euid) {
-  if (euid != 0 || (mode & S_IWOTH) == 0) {
-    return {};
-  }
-  char octal[8];
-  (void)std::snprintf(octal, sizeof octal, "%04o", mode & 07777U);
-  return std::string("refusing to load as root a file that every user may write (mode ") + octal
-         + "); run: chmod o-w on it";
+std::string refusal(const std::string& problem) {
+  return "refusing to load as root: " + problem
+         + " (root runs what this file says; vigild --insecure-paths allows it)";
 }
 
-result<config_tree, config_error_list> load_config(const std::filesystem::path& path) {
-  auto text = read_config_file(path.string());
+result<config_tree, config_error_list> load_config(const std::filesystem::path& path,
+                                                   bool strict_modes) {
+  auto text = read_config_file(path.string(), strict_modes);
   if (!text) {
     return text.error();
   }

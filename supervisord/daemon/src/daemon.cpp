@@ -5,6 +5,7 @@
 #include "vigil/daemon/socket_path.hpp"
 #include "vigil/ipc/segment.hpp"
 #include "vigil/os/reaper.hpp"
+#include "vigil/os/service.hpp"
 #include "vigil/supervision/client.hpp"
 #include "vigil/supervision/supervisor.hpp"
 #include "vigil/workers/child_factory.hpp"
@@ -20,6 +21,7 @@
 #include "process_setup.hpp"
 #include "server.hpp"
 #include "state.hpp"
+#include "trust_checks.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -54,9 +56,9 @@ int permanent_or_temporary(const error& e) {
 }
 
 result<void, start_failure> load_plugins(const config::config_tree& tree,
-                                         workers::kind_registry& kinds) {
+                                         workers::kind_registry& kinds, bool strict_modes) {
   for (const auto& path : tree.daemon.plugins) {
-    if (auto loaded = workers::load_plugin(path, kinds); !loaded) {
+    if (auto loaded = workers::load_plugin(path, kinds, strict_modes); !loaded) {
       spdlog::critical("{}", loaded.error().message());
       return start_failure{exit_permanent};
     }
@@ -89,7 +91,7 @@ std::string socket_path_for(const daemon_options& o, const config::config_tree& 
 int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, unique_fd listener,
           const std::string& socket_path, unique_fd& ready) {
   daemon_parts parts;
-  if (auto loaded = load_plugins(tree, parts.kinds); !loaded) {
+  if (auto loaded = load_plugins(tree, parts.kinds, !o.insecure_paths); !loaded) {
     return loaded.error().code;
   }
   auto policy = resolve_policy(tree.daemon.allowed_users, tree.daemon.allowed_groups, ::geteuid());
@@ -106,6 +108,7 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
   supervision::supervisor_spec root_spec = tree.root;
   daemon_state st(rt, parts.kinds, parts.out, parts.events, o.config_path, std::move(tree),
                   std::move(policy.policy));
+  st.strict_modes = !o.insecure_paths;
   st.hub = start_event_hub(st);
   // OS-process children (docs/os-workers.md); destroyed after rt.shutdown() below.
   auto os_workers = make_os_service(st, !o.foreground && under_systemd(), router);
@@ -162,9 +165,16 @@ int run_daemon(const daemon_options& options) {
   if (o.socket) {
     o.socket = std::filesystem::absolute(*o.socket, ec).string();
   }
-  auto loaded = config::load_config(o.config_path);
+  auto loaded = config::load_config(o.config_path, !o.insecure_paths);
   if (!loaded) {
     std::cerr << config::to_string(loaded.error());
+    return exit_permanent;
+  }
+  if (auto untrusted = untrusted_files(*loaded, os::default_worker_program(), !o.insecure_paths);
+      !untrusted.empty()) {
+    for (const auto& line : untrusted) {
+      std::cerr << o.config_path << ": " << line << '\n';
+    }
     return exit_permanent;
   }
   if (o.check_config) {
@@ -207,6 +217,10 @@ int run_daemon(const daemon_options& options) {
     spdlog::critical("{}", listener.error().message);
     report_start(ready, listener.error().exit_code);
     return listener.error().exit_code;
+  }
+  if (o.insecure_paths && ::geteuid() == 0) {
+    spdlog::warn("--insecure-paths: running as root with a config, plugins and programs that "
+                 "others than root may be able to change");
   }
   if (o.init || is_pid1()) {
     spdlog::info("container init mode ({}): reaping orphans, ending strays at exit",

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "logging.hpp"
 
+#include "vigil/common/unique_fd.hpp"
+
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <system_error>
 #include <vector>
 
 namespace vigil::daemon {
@@ -46,6 +54,66 @@ bool set_env(const char* name) {
   return value != nullptr && *value != '\0';
 }
 
+/// Appends to a file vigild opened itself: never through a symlink, and only a regular file of
+/// its own uid (or root's) with no other name, so that a link planted where --log-file points
+/// cannot redirect root's appends (docs/security.md).
+class append_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  explicit append_sink(unique_fd fd) : fd_(std::move(fd)) {}
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_.get(), p, left);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return; // a full disk loses lines; the other sinks still have them
+      }
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+
+  void flush_() override {}
+
+private:
+  unique_fd fd_;
+};
+
+result<unique_fd> open_log_file(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    return error{std::make_error_code(std::errc::io_error),
+                 "unable to open the log " + path + ": " + why};
+  };
+  unique_fd fd(
+      ::open(path.c_str(),
+             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640));
+  if (!fd) {
+    int e = errno;
+    return fail(e == ELOOP ? std::string("it is a symlink (not followed)")
+                           : std::error_code(e, std::generic_category()).message());
+  }
+
+  struct stat st {};
+
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return fail("not a regular file");
+  }
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    return fail("it is owned by uid " + std::to_string(st.st_uid));
+  }
+  if (st.st_nlink != 1) {
+    return fail("it has " + std::to_string(st.st_nlink) + " names (hard links)");
+  }
+  return fd;
+}
+
 spdlog::sink_ptr journal_sink() {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
@@ -74,7 +142,11 @@ result<void> setup_logging(const log_options& options) {
           std::make_shared<spdlog::sinks::syslog_sink_mt>("vigild", LOG_PID, LOG_DAEMON, false));
     }
     if (options.file) {
-      auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(*options.file);
+      auto fd = open_log_file(*options.file);
+      if (!fd) {
+        return fd.error();
+      }
+      auto sink = std::make_shared<append_sink>(std::move(*fd));
       sink->set_pattern("%Y-%m-%d %H:%M:%S.%e [%P] %-5l %v");
       sinks.push_back(sink);
     }

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   app.add_flag("--init", options.init,
                "act as a container's init (implied as PID 1): foreground, reap orphans, end "
                "leftover processes at exit");
+  app.add_flag("--insecure-paths", options.insecure_paths,
+               "as root, trust a config, plugins and programs that others than root could "
+               "change (refused without it; docs/security.md)");
   app.set_version_flag("-V,--version", "vigild " VIGIL_VERSION);
   try {
     app.parse(argc, argv);

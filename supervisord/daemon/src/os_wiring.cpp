@@ -56,6 +56,10 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   os::service_options o;
   auto cfg = st.config();
   o.plugins = cfg->daemon.plugins;
+  o.strict_modes = st.strict_modes;
+  // A worker's log that cannot be written (a symlink planted in log_dir, a directory others
+  // may write) is an error in vigild's log; the worker runs on, its lines kept in memory.
+  o.logs.on_error = [](const std::string& message) { spdlog::error("{}", message); };
   o.logs.dir = cfg->daemon.log_dir; // empty: os::default_log_dir()
   o.router = std::move(router);
   // The log file and `vigilctl logs` name a child by its path, so that two `web`s under

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reload.hpp"
 
+#include "vigil/os/service.hpp"
 #include "vigil/supervision/client.hpp"
 #include "vigil/supervision/supervisor.hpp"
 
@@ -11,6 +12,7 @@
 #include "notify.hpp"
 #include "outbox.hpp"
 #include "state.hpp"
+#include "trust_checks.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -343,7 +345,24 @@ task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run)
   }
   reload_guard guard(st.reloading);
   const auto& path = st.config_path;
-  auto loaded = co_await self.blocking([&path] { return config::load_config(path); });
+  bool strict = st.strict_modes;
+  // Off the event loop, with the file system checks of the files the new tree would make
+  // root load or run: before anything changes.
+  auto loaded = co_await self.blocking([&path, strict]() -> decltype(config::load_config(path)) {
+    auto tree = config::load_config(path, strict);
+    if (!tree) {
+      return tree;
+    }
+    auto untrusted = untrusted_files(*tree, os::default_worker_program(), strict);
+    if (untrusted.empty()) {
+      return tree;
+    }
+    config::config_error_list errors;
+    for (auto& line : untrusted) {
+      errors.push_back({{path.string(), 0, 0}, "", std::move(line)});
+    }
+    return errors;
+  });
   if (!loaded) {
     r.errors = config::to_string(loaded.error());
     spdlog::error("reload of {} failed; the running tree is unchanged:\n{}", path.string(),

@@ -43,6 +43,9 @@ public:
   outbox& out;
   event_store& events;
   const std::filesystem::path config_path;
+  /// False under --insecure-paths: root then trusts files others could change. Set before
+  /// the tree starts, never changed after.
+  bool strict_modes = true;
   /// When the daemon started (for `hello`).
   const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 

@@ -61,7 +61,7 @@ TEST(SocketMode, IsPrivateUnlessSomeoneElseIsAllowed) {
   using vigil::daemon::socket_mode_for;
   auto only_us = socket_mode_for(access_policy{0, {}, {}});
   EXPECT_EQ(only_us.file, 0600U);
-  EXPECT_EQ(only_us.dir, 0750U);
+  EXPECT_EQ(only_us.dir, 0700U);
   auto group = socket_mode_for(access_policy{0, {}, {50}});
   EXPECT_EQ(group.file, 0660U);
   EXPECT_EQ(group.group, 50U);

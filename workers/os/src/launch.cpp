@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/os/launch.hpp"
 
+#include "vigil/common/file_trust.hpp"
+
 #include "launch_child.hpp"
 
 #include <fcntl.h>
@@ -199,6 +201,20 @@ result<launched> launch(const launch_spec& spec) {
   auto path = resolve_program(spec.program, spec.env);
   if (!path) {
     return path.error();
+  }
+  if (spec.trusted_program_only) {
+    // A relative path is the child's: it runs after the chdir to `cwd`.
+    std::string written = *path;
+    if (written.front() != '/' && !spec.cwd.empty()) {
+      written = spec.cwd + "/" + written;
+    }
+    auto trusted = trusted_path(written, 0);
+    if (!trusted) {
+      return error{make_error_code(errc::config_invalid),
+                   "refusing to run " + written + " as root's child: " + trusted.error().message
+                       + " (vigild --insecure-paths allows it)"};
+    }
+    *path = *trusted;
   }
   if (spec.argv.empty() || spec.fds.size() > detail::max_child_fds) {
     return error{make_error_code(errc::invalid_argument),

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/os/log_store.hpp"
 
+#include "vigil/common/file_trust.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <system_error>
 
 namespace vigil::os {
 namespace {
@@ -93,7 +96,24 @@ log_store::log_store(log_options options) : options_(std::move(options)) {
   if (!options_.dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options_.dir, ec);
+    auto dir = open_trusted_dir(options_.dir.string(), ::geteuid());
+    if (dir) {
+      dir_fd_ = std::move(*dir);
+    } else {
+      dir_problem_ =
+          "not writing worker logs to " + options_.dir.string() + ": " + dir.error().message;
+      if (options_.on_error) {
+        options_.on_error(dir_problem_);
+      }
+    }
   }
+}
+
+void log_store::report(sink& s, const std::string& message) {
+  if (!s.reported && options_.on_error) {
+    options_.on_error(message);
+  }
+  s.reported = true;
 }
 
 std::filesystem::path log_store::file(const std::string& key) const {
@@ -130,28 +150,56 @@ void log_store::append(const std::string& key, std::string_view stream,
   }
 }
 
-void log_store::open(const std::string& key, sink& s) {
+void log_store::open(const std::string& key, sink& s, int extra_flags) {
   s.opened = true;
-  s.fd.reset(::open(file(key).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  s.bytes = 0;
+  if (!dir_fd_) {
+    s.fd.reset();
+    report(s, dir_problem_);
+    return;
+  }
+  // Relative to the checked directory, never through a symlink, never a device or a FIFO.
+  std::string name = file_name_for(key);
+  s.fd.reset(::openat(dir_fd_.get(), name.c_str(),
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK
+                          | extra_flags,
+                      0640));
+  if (!s.fd) {
+    report(s, "unable to open the log " + file(key).string() + ": "
+                  + std::error_code(errno, std::generic_category()).message()
+                  + (errno == ELOOP ? " (a symlink: not followed)" : ""));
+    return;
+  }
 
   struct stat st {};
 
-  s.bytes = s.fd && ::fstat(s.fd.get(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+  if (::fstat(s.fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    s.fd.reset();
+    report(s, "not writing the log " + file(key).string() + ": not a regular file");
+    return;
+  }
+  s.bytes = static_cast<std::size_t>(st.st_size);
+  s.reported = false;
 }
 
 void log_store::rotate(const std::string& key, sink& s) {
   s.fd.reset();
-  std::string base = file(key).string();
-  if (options_.backups == 0) {
-    (void)::truncate(base.c_str(), 0);
-  } else {
-    (void)::unlink((base + "." + std::to_string(options_.backups)).c_str());
-    for (unsigned k = options_.backups; k > 1; --k) {
-      (void)::rename((base + "." + std::to_string(k - 1)).c_str(),
-                     (base + "." + std::to_string(k)).c_str());
-    }
-    (void)::rename(base.c_str(), (base + ".1").c_str());
+  if (!dir_fd_) {
+    open(key, s);
+    return;
   }
+  std::string base = file_name_for(key);
+  if (options_.backups == 0) {
+    open(key, s, O_TRUNC);
+    return;
+  }
+  int dir = dir_fd_.get();
+  (void)::unlinkat(dir, (base + "." + std::to_string(options_.backups)).c_str(), 0);
+  for (unsigned k = options_.backups; k > 1; --k) {
+    (void)::renameat(dir, (base + "." + std::to_string(k - 1)).c_str(), dir,
+                     (base + "." + std::to_string(k)).c_str());
+  }
+  (void)::renameat(dir, base.c_str(), dir, (base + ".1").c_str());
   open(key, s);
 }
 

@@ -148,9 +148,13 @@ result<launch_parts> service_core::prepare(const supervision::child_spec& spec,
     for (const auto& plugin : options.plugins) {
       ls.argv.insert(ls.argv.end(), {"--plugin", plugin});
     }
+    if (!options.strict_modes) {
+      ls.argv.emplace_back("--insecure-paths");
+    }
     parts.program_label = "vigil-worker " + spec.kind;
   }
   ls.env = environment(spec, *creds, node);
+  ls.trusted_program_only = options.strict_modes && ::geteuid() == 0;
   ls.cwd = spec.os.cwd;
   ls.umask = spec.os.umask;
   ls.creds = *creds;

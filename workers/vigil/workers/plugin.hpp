@@ -26,8 +26,10 @@ inline constexpr const char* plugin_entry_point = "vigil_plugin_init";
 
 /// Loads the plugin at `path` and lets it register its kinds. Errors say what went wrong
 /// with which file: it cannot be opened (dlerror), lacks the entry point, refused to
-/// initialise, or, when the daemon runs as root, is writable by others than root.
-/// A loaded plugin stays loaded for the life of the program.
-[[nodiscard]] result<void> load_plugin(const std::string& path, kind_registry& registry);
+/// initialise, or, as root with `strict_modes`, could be changed by someone other than root
+/// (itself or a directory on its way: vigil/common/file_trust.hpp), in which case it is
+/// not loaded. A loaded plugin stays loaded for the life of the program.
+[[nodiscard]] result<void> load_plugin(const std::string& path, kind_registry& registry,
+                                       bool strict_modes = true);
 
 } // namespace vigil::workers

@@ -76,18 +76,21 @@ struct config_tree {
 };
 
 /// Reads and validates the config at `path`. Fails with every problem found; the caller keeps
-/// whatever tree it was running. When the effective uid is 0, a file writable by every user
-/// is refused (anyone could make root run anything through `command`).
-[[nodiscard]] result<config_tree, config_error_list> load_config(const std::filesystem::path& path);
+/// whatever tree it was running. When the effective uid is 0 and `strict_modes` holds, a file
+/// that root does not own, or that anyone but root may write, itself or through a directory
+/// on its way from /, is refused (its writer could make root run anything through `command`;
+/// docs/security.md).
+[[nodiscard]] result<config_tree, config_error_list> load_config(const std::filesystem::path& path,
+                                                                 bool strict_modes = true);
 
 /// Validates `text` as if read from a file named `file_name`, which errors quote and against
 /// whose directory relative plugin paths are resolved. Checks no permissions.
 [[nodiscard]] result<config_tree, config_error_list> load_config_string(std::string_view text,
                                                                         std::string_view file_name);
 
-/// Why a config file with permission bits `mode` must not be loaded by effective uid `euid`,
-/// or an empty string when it may be. Only root refuses anything: a world-writable file.
-[[nodiscard]] std::string permission_problem(std::uint32_t mode, std::uint32_t euid);
+/// The refusal of a file root will not trust, for `problem` (file_trust.hpp): what every
+/// such error says, with the way to relax the check.
+[[nodiscard]] std::string refusal(const std::string& problem);
 
 /// The validated tree as text, one line per supervisor or child, indented by depth, with every
 /// effective value (defaults included) and where it was written: what `vigild --check-config`

@@ -32,6 +32,10 @@ struct daemon_options {
   /// Act as a container's init even when not PID 1: stay in the foreground, and end the
   /// processes left after the tree stops (docs/containers.md). Implied as PID 1.
   bool init = false;
+  /// As root, load a config and plugins and run programs that others than root could
+  /// change (itself or through a directory on its way); refused without it
+  /// (docs/security.md, "Paths and files as root").
+  bool insecure_paths = false;
 };
 
 /// Runs vigild and returns its exit code.

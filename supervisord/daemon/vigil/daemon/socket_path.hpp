@@ -29,12 +29,12 @@ struct socket_env {
 /// Permissions of the socket and of the directory vigild creates for it.
 struct socket_mode {
   ::mode_t file = 0600;
-  ::mode_t dir = 0750;
+  ::mode_t dir = 0700;
   /// Group owner for both, so the members of the one allowed group can connect.
   std::optional<::gid_t> group;
 };
 
-/// The modes for `policy`: 0600 in a 0750 directory when only root and the daemon's user
+/// The modes for `policy`: 0600 in a 0700 directory when only root and the daemon's user
 /// may connect; 0660 with the group set when one group is allowed; 0666 in a 0755 directory
 /// when other users or several groups are (SO_PEERCRED then decides, per connection).
 [[nodiscard]] socket_mode socket_mode_for(const access_policy& policy);
@@ -45,8 +45,10 @@ struct listen_error {
   std::string message;
 };
 
-/// Creates the socket's directory if needed, removes a stale socket file (one nobody
-/// listens on), binds and listens. Another vigild listening there is an error.
+/// Creates the socket's directory if needed (owned by the daemon's uid, `mode.dir`), refuses
+/// one that another uid owns or others may write, or that sits below such a directory,
+/// removes a stale socket file (one nobody listens on), binds under a umask that gives the
+/// socket `mode.file`, and listens. Another vigild listening there is an error.
 [[nodiscard]] result<unique_fd, listen_error> listen_control_socket(const std::string& path,
                                                                     const socket_mode& mode);
 

@@ -59,6 +59,9 @@ struct launch_spec {
   bool new_session = true;
   /// PR_SET_PDEATHSIG: the signal the child gets when the thread that spawned it ends.
   int parent_death_signal = 9; // SIGKILL
+  /// Run the program only if no one but root can change it (vigil/common/file_trust.hpp),
+  /// by its canonical path; vigild sets this as root unless started with --insecure-paths.
+  bool trusted_program_only = false;
 };
 
 /// A running child. The pidfd keeps naming this process after its pid is reused.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
@@ -36,11 +37,19 @@ struct log_options {
   unsigned backups = 5;
   /// Recent lines kept in memory per worker.
   std::size_t memory_lines = 1000;
+  /// Told why a worker's file cannot be written (the directory is not trusted, the file is a
+  /// symlink, the disk is full), once until it can again. Called with the store's lock held:
+  /// must not block or call back into the store.
+  std::function<void(const std::string& message)> on_error;
 };
 
 /// Per-worker logs. Thread-safe: the OS reactor appends, the daemon reads.
 class log_store {
 public:
+  /// Creates `options.dir` if needed and opens it (O_DIRECTORY | O_NOFOLLOW): it must be owned
+  /// by root or this process's uid and writable by no one else, or no file is written there
+  /// (on_error says why). Files are opened relative to it with O_NOFOLLOW, so a symlink
+  /// planted in the directory redirects nothing: that worker's file stays unwritten.
   explicit log_store(log_options options);
 
   /// Appends `lines` of `stream` for the worker `key`: one write to its file (each line as
@@ -65,14 +74,18 @@ private:
     unique_fd fd;
     std::size_t bytes = 0;
     bool opened = false;
+    bool reported = false; ///< on_error was told; cleared by the next successful open
     std::deque<log_entry> ring;
   };
 
   void write_file(const std::string& key, sink& s, const std::string& text);
   void rotate(const std::string& key, sink& s);
-  void open(const std::string& key, sink& s);
+  void open(const std::string& key, sink& s, int extra_flags = 0);
+  void report(sink& s, const std::string& message);
 
   log_options options_;
+  unique_fd dir_fd_;
+  std::string dir_problem_; ///< why there is no dir_fd_ although options_.dir is set
   mutable std::mutex mutex_;
   std::map<std::string, sink, std::less<>> sinks_;
   std::uint64_t write_errors_ = 0;

@@ -52,6 +52,9 @@ struct service_options {
   std::string worker_program;
   /// Plugins every vigil-worker loads (the daemon's `plugins`, in order).
   std::vector<std::string> plugins;
+  /// As root, run only programs (commands, vigil-worker) and load only plugins that no one
+  /// but root can change (vigil/common/file_trust.hpp); false is vigild's --insecure-paths.
+  bool strict_modes = true;
   /// Data bytes of each ring of a worker's channel.
   std::size_t ring_capacity = 64 * 1024;
   /// How long a vigil-worker may take to attach to its channel before it is killed.
