@@ -5,7 +5,9 @@
 
 #include <array>
 #include <limits>
+#include <set>
 #include <utility>
+#include <vector>
 
 namespace vigil::daemon {
 namespace {
@@ -108,6 +110,34 @@ int nesting_depth(std::string_view text) {
     }
   }
   return deepest;
+}
+
+/// Parses `line` as JSON; sets `duplicate` to the first key that appears twice in one object,
+/// at any depth. JSON allows duplicate keys but leaves their meaning open (RFC 8259, 4):
+/// nlohmann keeps the last, another reader the first, so a request that reads as `status`
+/// to a proxy could run as `shutdown` here. Keys compare after unescaping ("\u0063md" is
+/// "cmd").
+json parse_checked(std::string_view line, std::optional<std::string>& duplicate) {
+  std::vector<std::set<std::string>> open_objects;
+  auto watch = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+    case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+    case json::parse_event_t::object_end:
+      if (!open_objects.empty()) {
+        open_objects.pop_back();
+      }
+      break;
+    case json::parse_event_t::key:
+      if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second
+          && !duplicate) {
+        duplicate = parsed.get<std::string>();
+      }
+      break;
+    default: break;
+    }
+    return true;
+  };
+  return json::parse(line, watch, false);
 }
 
 request_error fail(error_code code, std::string message, std::string id = "null") {
@@ -237,9 +267,15 @@ result<request, request_error> parse_request(std::string_view line) {
   if (nesting_depth(line) > max_json_depth) {
     return fail(error_code::bad_request, "the request is nested too deeply");
   }
-  json doc = json::parse(line, nullptr, false);
+  std::optional<std::string> duplicate;
+  json doc = parse_checked(line, duplicate);
   if (doc.is_discarded()) {
     return fail(error_code::bad_request, "not valid JSON");
+  }
+  if (duplicate) {
+    return fail(error_code::bad_request,
+                "duplicate key " + dump(json(*duplicate))
+                    + " in the request; each key may appear once per object");
   }
   if (!doc.is_object()) {
     return fail(error_code::bad_request, "a request is a JSON object");
