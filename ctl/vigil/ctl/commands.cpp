@@ -102,7 +102,7 @@ int follow_events(client& c, const invocation& inv, const global_options& opts, 
     if (opts.json) {
       out << dump_json(*event) << '\n';
     } else if (inv.command == "logs" && (*event)["event"] == "log") {
-      out << render_log_line(*event);
+      out << render_log_line(*event, inv.escape_logs);
     } else {
       out << render_event(*event);
     }
@@ -172,7 +172,7 @@ std::string render_result(const invocation& inv, const json& result) {
     return render_replies(result);
   }
   if (cmd == "logs") {
-    return render_logs(result);
+    return render_logs(result, inv.escape_logs);
   }
   if (cmd == "events") {
     return render_events(result);
