@@ -264,8 +264,8 @@ def run_on_pty(argv, until=None, timeout=60):
 
 def case_logs_escape(tools):
     """`vigilctl logs` and `logs -f` on a terminal print a worker's control characters as
-    \\xHH, so its escape sequences never reach the terminal; `--raw` and output that is not a
-    terminal keep them as they are."""
+    \\xHH, so its escape sequences never reach the terminal (`--json` there is written in
+    ASCII); `--raw` and output that is not a terminal keep them as they are."""
     d = started(tools, ESCAPE_CONFIG % repro("client_escape_worker.sh"))
     try:
         wait_for(lambda: any("after" in l["line"] for l in d.ctl_json("logs", "evil")["lines"]),
@@ -277,6 +277,12 @@ def case_logs_escape(tools):
             check(escaped in out, "%s on a terminal: %r" % (" ".join(args), out))
             check(b"\x1b" not in out and b"\x07" not in out and b"\xc2\x9b" not in out,
                   "%s let a control character through: %r" % (" ".join(args), out))
+        # --json on a terminal: the same JSON, in ASCII.
+        out = run_on_pty(ctl + ["--json", "logs", "evil"])
+        check(b"\x1b" not in out and b"\xc2\x9b" not in out, "--json on a terminal: %r" % out)
+        lines = json.loads(out.decode().strip().splitlines()[0])["lines"]
+        check(any(l["line"] == "before \x1b]0;pwned\x07\x1b[2J\x9b2J after" for l in lines),
+              "--json changed the text: %r" % lines)
         raw = b"before \x1b]0;pwned\x07\x1b[2J\xc2\x9b2J after"
         out = run_on_pty(ctl + ["logs", "--raw", "evil"])
         check(raw in out, "--raw on a terminal: %r" % out)
