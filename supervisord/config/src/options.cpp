@@ -145,9 +145,10 @@ const option table[] = {
       "\"30s\"",
       {},
       false,
-      "A control connection with replies or events waiting that reads none of them for this "
-      "long is disconnected. A reply of any size is streamed to a client that keeps reading. "
-      "Takes effect at once."},
+      "A control connection with replies waiting that reads none of them for this long is "
+      "disconnected. A reply of any size is streamed to a client that keeps reading; events "
+      "and log lines alone (logs -f, events -f) never start this clock, they are bounded at "
+      "4 MiB unread instead. Takes effect at once."},
      positive_duration,
      [](const value& v, targets& t) {
        t.daemon->slow_reader_timeout = std::get<std::chrono::milliseconds>(v);

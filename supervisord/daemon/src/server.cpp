@@ -345,7 +345,7 @@ void server::check_timers() {
       }
       arm(due);
     }
-    if (c->waiting > 0) {
+    if (c->reply_bytes > 0) {
       auto due = c->last_write + slow_reader;
       if (now >= due) {
         stalled.push_back(id);

@@ -5,7 +5,7 @@
 // listening socket, the outbox's eventfd and every client socket, and nothing else, so an
 // idle daemon makes no wake-ups. Sockets are non-blocking; a client's replies and events wait
 // in its output queue. A reply of any size is written out as the client reads it, while its
-// session runs no further request (session.hpp); a client that reads nothing for
+// session runs no further request (session.hpp); a client that reads none of its replies for
 // slow_reader_timeout, or lets 4 MiB of events pile up, is disconnected, so no client can
 // hold up the daemon. Connections are bounded per uid, a connection must send its first
 // request within first_request_timeout, and refusals are logged at most about once a second

@@ -43,7 +43,8 @@ struct server::connection {
   std::deque<reply_mark> replies;
   std::size_t reply_bytes = 0; ///< the sizes in `replies`, summed
   clock::time_point accepted;
-  /// When the socket last took output, or output began to wait: the slow-reader clock.
+  /// When the socket last took output, or a reply began to wait: the slow-reader clock,
+  /// which runs while `replies` is not empty.
   clock::time_point last_write;
   bool requested = false; ///< a whole request line has arrived
   std::shared_ptr<session_channel> channel;

@@ -138,7 +138,9 @@ void server::append_output(connection& c, const std::string& text, bool reply) {
     drop(c.id);
     return;
   }
-  if (c.waiting == 0) {
+  if (reply && c.reply_bytes == 0) {
+    // The slow-reader clock runs while replies wait. Events alone do not start it: their
+    // 4 MiB bound is enough, and a `logs -f` paused with Ctrl-S should outlast it.
     c.last_write = std::chrono::steady_clock::now();
     arm(c.last_write + st_.config()->daemon.slow_reader_timeout);
   }

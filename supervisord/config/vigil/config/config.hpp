@@ -68,7 +68,7 @@ struct daemon_options {
   std::uint32_t max_connections_per_user = 64;
   /// A connection that sends no whole request line within this time is closed.
   std::chrono::milliseconds first_request_timeout{std::chrono::seconds(30)};
-  /// A connection with output waiting that reads nothing for this long is disconnected.
+  /// A connection with replies waiting that reads nothing for this long is disconnected.
   std::chrono::milliseconds slow_reader_timeout{std::chrono::seconds(30)};
 
   friend bool operator==(const daemon_options&, const daemon_options&) = default;
