@@ -140,6 +140,13 @@ TEST(ParseRequest, RefusesDuplicateKeysAtAnyDepth) {
   EXPECT_EQ(r.error().code, error_code::bad_request);
   EXPECT_NE(r.error().message.find("duplicate key \"cmd\""), std::string::npos)
       << r.error().message;
+  EXPECT_EQ(r.error().id, "3"); // the id is not in doubt
+  auto two_ids = parse_request(R"({"id":1,"cmd":"hello","id":2})");
+  ASSERT_FALSE(two_ids);
+  EXPECT_EQ(two_ids.error().id, "null");
+  auto nested_id = parse_request(R"({"id":4,"cmd":"hello","x":{"id":1,"id":2}})");
+  ASSERT_FALSE(nested_id);
+  EXPECT_EQ(nested_id.error().id, "4");
   EXPECT_EQ(code_of(R"({"cmd":"logs","args":{"name":"a","name":"b"}})"), error_code::bad_request);
   EXPECT_EQ(code_of(R"({"cmd":"hello","x":[{"k":1,"k":2}]})"), error_code::bad_request);
   // Keys compare as the strings they decode to.
