@@ -13,8 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -49,6 +51,56 @@ void parse_arguments(const request& r) {
   }
 }
 
+/// Whether some object in the JSON text `line` names a key twice; counted here on its own,
+/// without the daemon's parser callback, through nlohmann's SAX interface.
+bool has_duplicate_keys(const std::string& line) {
+  struct finder : nlohmann::json_sax<nlohmann::json> {
+    std::vector<std::set<std::string>> objects;
+    bool found = false;
+
+    bool null() override { return true; }
+
+    bool boolean(bool /*v*/) override { return true; }
+
+    bool number_integer(number_integer_t /*v*/) override { return true; }
+
+    bool number_unsigned(number_unsigned_t /*v*/) override { return true; }
+
+    bool number_float(number_float_t /*v*/, const string_t& /*s*/) override { return true; }
+
+    bool string(string_t& /*s*/) override { return true; }
+
+    bool binary(binary_t& /*b*/) override { return true; }
+
+    bool start_object(std::size_t /*n*/) override {
+      objects.emplace_back();
+      return true;
+    }
+
+    bool key(string_t& k) override {
+      found = !objects.back().insert(k).second || found;
+      return true;
+    }
+
+    bool end_object() override {
+      objects.pop_back();
+      return true;
+    }
+
+    bool start_array(std::size_t /*n*/) override { return true; }
+
+    bool end_array() override { return true; }
+
+    bool parse_error(std::size_t /*pos*/, const std::string& /*token*/,
+                     const nlohmann::detail::exception& /*e*/) override {
+      return false;
+    }
+  } sax;
+
+  (void)nlohmann::json::sax_parse(line, &sax, nlohmann::json::input_format_t::json, false);
+  return sax.found;
+}
+
 void handle_line(const std::string& line) {
   VIGIL_ASSERT(line.find('\n') == std::string::npos);
   auto parsed = parse_request(line);
@@ -59,6 +111,9 @@ void handle_line(const std::string& line) {
     return;
   }
   VIGIL_ASSERT(command_from_name(command_name(parsed->cmd)) == parsed->cmd);
+  // An accepted request has each key once per object: its meaning does not depend on
+  // which duplicate a reader keeps.
+  VIGIL_ASSERT(!has_duplicate_keys(line));
   check_reply_line(reply_ok(parsed->id, "{}"));
   parse_arguments(*parsed);
 }

@@ -33,6 +33,7 @@ struct parsed_line {
   invocation inv;
   std::string timeout = "60s";
   std::string await;
+  bool raw = false; ///< logs --raw
 };
 
 /// Examples for `vigilctl help COMMAND` and each command's --help: the lines people copy.
@@ -109,6 +110,8 @@ void add_commands(CLI::App& app, parsed_line& p) {
   logs->add_flag("-f,--follow", inv.follow, "Keep printing new lines");
   logs->add_option("-n,--lines", inv.lines, "How many recent lines (daemon default 50)")
       ->check(line_count());
+  logs->add_flag("--raw", p.raw,
+                 "Print control characters as they are (on a terminal they are escaped, \\x1b)");
   app.add_subcommand("reload", "Reload the config: only changed workers are touched")
       ->add_flag("--dry-run", inv.dry_run, "Print the plan without applying it");
   auto* events = app.add_subcommand("events", "Show recent events: starts, exits, restarts");
@@ -267,6 +270,8 @@ int vigilctl_main(int argc, char** argv) {
     return print_help(app, p.inv.target);
   }
   p.options.colour = !p.options.json && ::isatty(STDOUT_FILENO) == 1 && wants_colour();
+  // A worker's output may hold escape sequences meant for whoever reads the logs' terminal.
+  p.inv.escape_logs = !p.raw && ::isatty(STDOUT_FILENO) == 1;
   if (p.inv.command == "shell") {
     return run_shell(p.options);
   }

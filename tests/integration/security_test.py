@@ -17,6 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import security_clients  # noqa: E402
 import security_files  # noqa: E402
 import security_paths  # noqa: E402
 from security_base import (ECHO, NOBODY, SKIP, Skip, as_user, ctl_as, mode_of,  # noqa: E402
@@ -409,7 +410,8 @@ def case_fd_exhaustion(tools):
         d.cleanup()
 
 
-CASES = {name[5:]: fn for scope in (globals(), vars(security_files), vars(security_paths))
+CASES = {name[5:]: fn for scope in (globals(), vars(security_files), vars(security_paths),
+                                    vars(security_clients))
          for name, fn in scope.items() if name.startswith("case_")}
 
 

@@ -225,8 +225,10 @@ def case_bad_input(vigild, vigilctl, source):
 
 
 def case_slow_client(vigild, vigilctl, source):
-    """A client that never reads is cut off at 4 MiB; others are served meanwhile."""
-    d = Daemon(vigild, vigilctl, SMALL).start()
+    """A client that never reads is cut off once it has read nothing for slow_reader_timeout
+    (its session runs no more requests while 4 MiB of replies wait); others are served
+    meanwhile."""
+    d = Daemon(vigild, vigilctl, '[daemon]\nslow_reader_timeout = "1s"\n' + SMALL).start()
     try:
         slow = Client(d.socket, timeout=5)
         # Fill the session's mailbox with 1 MB, so that each `info self` reply is that big.

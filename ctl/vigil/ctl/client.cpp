@@ -156,10 +156,11 @@ result<void, ctl_error> client::write_all(std::string_view bytes) {
 result<std::optional<json>, ctl_error>
 client::read_message(std::optional<clock::time_point> deadline) {
   for (;;) {
-    std::size_t end = buffer_.find('\n');
+    std::size_t end = buffer_.find('\n', scanned_);
     if (end != std::string::npos) {
       std::string line = buffer_.substr(0, end);
       buffer_.erase(0, end + 1);
+      scanned_ = 0;
       if (line.find_first_not_of(" \t\r") == std::string::npos) {
         continue;
       }
@@ -169,6 +170,7 @@ client::read_message(std::optional<clock::time_point> deadline) {
       }
       return std::optional<json>(std::move(message));
     }
+    scanned_ = buffer_.size();
     if (buffer_.size() > max_reply_bytes) {
       return protocol_error(fmt::format("reply line longer than {} bytes", max_reply_bytes));
     }

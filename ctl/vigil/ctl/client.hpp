@@ -30,7 +30,9 @@ public:
   /// The largest request line the daemon accepts, newline included.
   static constexpr std::size_t max_request_bytes = 65'536;
   /// The largest reply or event line this client accepts; longer ones are protocol errors.
-  static constexpr std::size_t max_reply_bytes = std::size_t{64} << 20;
+  /// vigild streams replies of any size (an `info` of a full mailbox, the `status` of a
+  /// very large tree); this bound only keeps vigilctl's memory finite.
+  static constexpr std::size_t max_reply_bytes = std::size_t{256} << 20;
 
   /// Connects to the Unix stream socket at `path`.
   [[nodiscard]] static result<client, ctl_error> connect(const std::string& path);
@@ -65,6 +67,8 @@ private:
 
   unique_fd fd_;
   std::string buffer_;
+  /// How much of `buffer_` is known to hold no newline: a long line is scanned once.
+  std::size_t scanned_ = 0;
   std::deque<json> events_;
   std::int64_t next_id_ = 1;
 };

@@ -91,6 +91,15 @@ std::string render_replies(const json& result) {
   return out;
 }
 
+// `--json` output. For logs on a terminal, every non-ASCII character is escaped as \uXXXX
+// too: the same JSON, without the DEL and C1 controls that JSON lets through raw.
+std::string json_line(const json& value, const invocation& inv) {
+  if (inv.escape_logs && inv.command == "logs") {
+    return value.dump(-1, ' ', true, json::error_handler_t::replace) + "\n";
+  }
+  return dump_json(value) + "\n";
+}
+
 // Prints events until the connection ends; `logs -f` prints its log events as log lines.
 // A stream ends with status 0 when vigild said it was stopping (its last event to every
 // follower) and then closed the connection; any other end is an error.
@@ -109,9 +118,9 @@ int follow_events(client& c, const invocation& inv, const global_options& opts, 
     }
     daemon_stopping = daemon_stopping || (*event)["event"] == "daemon_stopping";
     if (opts.json) {
-      out << dump_json(*event) << '\n';
+      out << json_line(*event, inv);
     } else if (inv.command == "logs" && (*event)["event"] == "log") {
-      out << render_log_line(*event);
+      out << render_log_line(*event, inv.escape_logs);
     } else {
       out << render_event(*event);
     }
@@ -182,7 +191,7 @@ std::string render_result(const invocation& inv, const json& result, bool colour
     return render_replies(result);
   }
   if (cmd == "logs") {
-    return render_logs(result);
+    return render_logs(result, inv.escape_logs);
   }
   if (cmd == "events") {
     return render_events(result);
@@ -221,7 +230,7 @@ int run_command(client& c, const invocation& inv, const global_options& opts, st
     report_error(reply.error(), opts.json, out, err);
     return reply.error().exit_status();
   }
-  out << (opts.json ? dump_json(*reply) + "\n" : render_result(inv, *reply, opts.colour));
+  out << (opts.json ? json_line(*reply, inv) : render_result(inv, *reply, opts.colour));
   out.flush();
   if (inv.follow && (inv.command == "logs" || inv.command == "events")) {
     return follow_events(c, inv, opts, out, err);

@@ -39,6 +39,9 @@ struct invocation {
   std::optional<int> lines;                       ///< logs -n, events -n
   bool follow = false;                            ///< logs -f, events -f
   bool dry_run = false;                           ///< reload --dry-run
+  /// logs: write out the control characters of log text (escape_control_characters).
+  /// vigilctl sets it when its output is a terminal and `--raw` is not given.
+  bool escape_logs = false;
 };
 
 /// A protocol request: `cmd`, `args`, and how long the daemon may wait on purpose before it

@@ -3,6 +3,7 @@
 
 #include "vigil/ctl/iex_format.hpp"
 #include "vigil/ctl/table.hpp"
+#include "vigil/ctl/terminal_text.hpp"
 
 #include <fmt/core.h>
 
@@ -200,15 +201,17 @@ std::string render_event(const json& event) {
   return out + "\n";
 }
 
-std::string render_log_line(const json& line) {
+std::string render_log_line(const json& line, bool escape) {
+  std::string text = cell_text(field(line, "line"));
   return fmt::format("{}  {}  {}\n", timestamp_text(field(line, "ts")),
-                     cell_text(field(line, "stream")), cell_text(field(line, "line")));
+                     cell_text(field(line, "stream")),
+                     escape ? escape_control_characters(text) : text);
 }
 
-std::string render_logs(const json& result) {
+std::string render_logs(const json& result, bool escape) {
   std::string out;
   for (const json& line : array_field(result, "lines")) {
-    out += render_log_line(line);
+    out += render_log_line(line, escape);
   }
   return out;
 }

@@ -33,11 +33,13 @@ namespace vigil::ctl {
 /// One event line: time, event, path, pid, then the other fields as key=value.
 [[nodiscard]] std::string render_event(const json& event);
 
-/// One log line, from `logs` or from a `log` event: time, stream, text.
-[[nodiscard]] std::string render_log_line(const json& line);
+/// One log line, from `logs` or from a `log` event: time, stream, text. With `escape`, the
+/// text's control characters are written out (escape_control_characters): the text comes
+/// from a worker, and vigilctl prints it to a terminal.
+[[nodiscard]] std::string render_log_line(const json& line, bool escape = false);
 
-/// `logs`: each of the result's lines.
-[[nodiscard]] std::string render_logs(const json& result);
+/// `logs`: each of the result's lines, escaped as render_log_line says.
+[[nodiscard]] std::string render_logs(const json& result, bool escape = false);
 
 /// `events`: each of the result's events.
 [[nodiscard]] std::string render_events(const json& result);

@@ -290,6 +290,9 @@ reload_plan diff(const config_tree& old, const config_tree& next) {
       {"allowed_groups", a.allowed_groups == b.allowed_groups},
       {"plugins", a.plugins == b.plugins},
       {"log_dir", a.log_dir == b.log_dir},
+      {"max_connections_per_user", a.max_connections_per_user == b.max_connections_per_user},
+      {"first_request_timeout", a.first_request_timeout == b.first_request_timeout},
+      {"slow_reader_timeout", a.slow_reader_timeout == b.slow_reader_timeout},
   };
   for (const auto& [name, same] : fields) {
     if (!same) {

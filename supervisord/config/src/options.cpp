@@ -110,6 +110,49 @@ const option table[] = {
       "$XDG_STATE_HOME/vigil/logs. A change takes effect when vigild restarts."},
      nullptr,
      [](const value& v, targets& t) { t.daemon->log_dir = std::get<std::string>(v); }},
+    {{section::daemon,
+      "max_connections_per_user",
+      option_type::integer,
+      "64",
+      {},
+      false,
+      "The most control connections one user (one uid) may hold at once; the next one is "
+      "refused with `failed`. vigild serves 1024 connections in all, of which the last 32 "
+      "are kept for root and the user vigild runs as, who are not held to this cap: an "
+      "allowed user who opens connections without end cannot lock the administrator out. "
+      "Takes effect for new connections."},
+     in_range<1, 1024>,
+     [](const value& v, targets& t) {
+       t.daemon->max_connections_per_user = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
+     }},
+    {{section::daemon,
+      "first_request_timeout",
+      option_type::duration,
+      "\"30s\"",
+      {},
+      false,
+      "A control connection that has not sent a whole request line this long after it was "
+      "accepted is closed (as sshd's LoginGraceTime). Connections that have sent a request are "
+      "never closed for being idle: a `vigilctl shell` may wait hours for its user, and "
+      "`logs -f` for a line. Takes effect at once."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.daemon->first_request_timeout = std::get<std::chrono::milliseconds>(v);
+     }},
+    {{section::daemon,
+      "slow_reader_timeout",
+      option_type::duration,
+      "\"30s\"",
+      {},
+      false,
+      "A control connection with replies waiting that reads none of them for this long is "
+      "disconnected. A reply of any size is streamed to a client that keeps reading; events "
+      "and log lines alone (logs -f, events -f) never start this clock, they are bounded at "
+      "4 MiB unread instead. Takes effect at once."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.daemon->slow_reader_timeout = std::get<std::chrono::milliseconds>(v);
+     }},
 
     // [supervisor] and children with type = "supervisor"
     {{section::supervisor, "strategy", option_type::choice, "\"one_for_one\"", strategies, false,

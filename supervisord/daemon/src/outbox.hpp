@@ -12,7 +12,8 @@ namespace vigil::daemon {
 
 /// What a process hands the event loop.
 enum class post_kind : std::uint8_t {
-  line,         ///< append `text` to connection `conn`'s output
+  line,         ///< append `text` to connection `conn`'s output (an event, a log line)
+  reply,        ///< the same for a session's reply, counted in its channel's backlog
   close,        ///< close `conn` once its output is written
   done,         ///< `conn`'s session finished one request
   shutdown,     ///< stop the tree and exit with `code`

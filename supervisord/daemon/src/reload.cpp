@@ -329,6 +329,9 @@ void apply_daemon_options(daemon_state& st, const config::config_tree& next,
         spdlog::warn("{}", w);
       }
       st.set_policy(std::move(resolved.policy));
+    } else if (name == "max_connections_per_user" || name == "first_request_timeout"
+               || name == "slow_reader_timeout") {
+      // The event loop reads these from the running config as it goes.
     } else {
       spdlog::warn("daemon.{} changed: it takes effect when vigild restarts", name);
     }

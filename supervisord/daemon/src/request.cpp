@@ -5,7 +5,9 @@
 
 #include <array>
 #include <limits>
+#include <set>
 #include <utility>
+#include <vector>
 
 namespace vigil::daemon {
 namespace {
@@ -119,6 +121,44 @@ int nesting_depth(std::string_view text) {
     }
   }
   return deepest;
+}
+
+/// What parse_checked found about repeated keys.
+struct key_check {
+  /// The first key that appears twice in one object, at any depth.
+  std::optional<std::string> duplicate;
+  /// Whether the request's own `id` is among them (then no id can be trusted for the reply).
+  bool id_repeated = false;
+};
+
+/// Parses `line` as JSON and looks for repeated keys. JSON allows them but leaves their
+/// meaning open (RFC 8259, 4): nlohmann keeps the last, another reader the first, so a
+/// request that reads as `status` to a proxy could run as `shutdown` here. Keys compare
+/// after unescaping ("\u0063md" is "cmd").
+json parse_checked(std::string_view line, key_check& found) {
+  std::vector<std::set<std::string>> open_objects;
+  auto watch = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+    case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+    case json::parse_event_t::object_end:
+      if (!open_objects.empty()) {
+        open_objects.pop_back();
+      }
+      break;
+    case json::parse_event_t::key:
+      if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second) {
+        if (!found.duplicate) {
+          found.duplicate = parsed.get<std::string>();
+        }
+        found.id_repeated =
+            found.id_repeated || (open_objects.size() == 1 && parsed.get<std::string>() == "id");
+      }
+      break;
+    default: break;
+    }
+    return true;
+  };
+  return json::parse(line, watch, false);
 }
 
 request_error fail(error_code code, std::string message, std::string id = "null") {
@@ -249,9 +289,22 @@ result<request, request_error> parse_request(std::string_view line) {
   if (nesting_depth(line) > max_json_depth) {
     return fail(error_code::bad_request, "the request is nested too deeply");
   }
-  json doc = json::parse(line, nullptr, false);
+  key_check keys;
+  json doc = parse_checked(line, keys);
   if (doc.is_discarded()) {
     return fail(error_code::bad_request, "not valid JSON");
+  }
+  if (keys.duplicate) {
+    // The reply names the request when its id, at least, is not in doubt.
+    std::string id = "null";
+    if (auto it = doc.find("id");
+        !keys.id_repeated && it != doc.end() && (it->is_string() || it->is_number_integer())) {
+      id = dump(*it);
+    }
+    return fail(error_code::bad_request,
+                "duplicate key " + dump(json(*keys.duplicate))
+                    + " in the request; each key may appear once per object",
+                id);
   }
   if (!doc.is_object()) {
     return fail(error_code::bad_request, "a request is a JSON object");

@@ -23,16 +23,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <vector>
 
 namespace vigil::daemon {
 namespace {
 
 enum tag : std::uint64_t { tag_signals = 1, tag_listener = 2, tag_outbox = 3 };
-
-constexpr std::size_t max_connections = 1024;
 
 /// One error line to a connection that will not be served, without waiting for the peer.
 void refuse(int fd, error_code code, const std::string& message) {
@@ -66,7 +66,8 @@ task<> reloader(context& self, daemon_state& st) {
 server::server(daemon_state& st, unique_fd listener, std::string socket_path, unique_fd signals)
     : st_(st), epoll_(::epoll_create1(EPOLL_CLOEXEC)), listener_(std::move(listener)),
       socket_path_(std::move(socket_path)), signals_(std::move(signals)),
-      spare_fd_(open_spare_fd()) {
+      spare_fd_(open_spare_fd()),
+      refusals_([](const std::string& line) { spdlog::warn("{}", line); }) {
   add_fd(signals_.get(), tag_signals, EPOLLIN);
   add_fd(listener_.get(), tag_listener, EPOLLIN);
   add_fd(st_.out.fd(), tag_outbox, EPOLLIN);
@@ -101,6 +102,12 @@ int server::run() {
       // Descriptors may come free without a connection closing: try again each second.
       wait_ms = wait_ms < 0 ? 1000 : std::min(wait_ms, 1000);
     }
+    if (next_check_ != std::chrono::steady_clock::time_point::max()) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(next_check_
+                                                               - std::chrono::steady_clock::now());
+      int check_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 3'600'000));
+      wait_ms = wait_ms < 0 ? check_ms : std::min(wait_ms, check_ms);
+    }
     int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
     if (n < 0 && errno != EINTR) {
       spdlog::critical("unable to epoll_wait: {}", std::strerror(errno));
@@ -133,6 +140,9 @@ int server::run() {
     }
     if (listener_paused_ && std::chrono::steady_clock::now() >= resume_at_) {
       resume_accepting();
+    }
+    if (std::chrono::steady_clock::now() >= next_check_) {
+      check_timers();
     }
   }
   conns_.clear();
@@ -244,24 +254,56 @@ void server::resume_accepting() {
   }
 }
 
+void server::refuse_client(int fd, std::uint32_t uid, error_code code, const std::string& reply,
+                           const std::string& warning, const std::string& why) {
+  refuse(fd, code, reply);
+  auto now = std::chrono::steady_clock::now();
+  refusals_.refused(warning, "uid " + std::to_string(uid), why, now);
+  if (auto due = refusals_.tick(now)) {
+    arm(*due);
+  }
+}
+
 void server::admit(unique_fd fd) {
   auto peer = read_peer_credentials(fd.get());
-  if (!peer || !authorized(*peer, st_.policy())) {
+  auto policy = st_.policy();
+  if (!peer || !authorized(*peer, policy)) {
     std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
-    spdlog::warn("refused a control connection from {} (pid {})", who, peer ? peer->pid : 0);
-    refuse(fd.get(), error_code::unauthorized,
-           who
-               + " may not use this socket; see allowed_users and "
-                 "allowed_groups in docs/config.md");
+    refuse_client(fd.get(), peer ? peer->uid : ~0U, error_code::unauthorized,
+                  who
+                      + " may not use this socket; see allowed_users and "
+                        "allowed_groups in docs/config.md",
+                  "refused a control connection from " + who + " (pid "
+                      + std::to_string(peer ? peer->pid : 0) + ")",
+                  "not allowed");
     return;
   }
-  if (conns_.size() >= max_connections) {
-    refuse(fd.get(), error_code::failed, "too many connections");
+  bool trusted = peer->uid == 0 || peer->uid == policy.daemon_uid;
+  auto per_user = static_cast<std::size_t>(st_.config()->daemon.max_connections_per_user);
+  std::size_t mine = per_uid_.contains(peer->uid) ? per_uid_[peer->uid] : 0;
+  std::string who = "uid " + std::to_string(peer->uid);
+  if (conns_.size() >= (trusted ? max_connections : max_connections - reserved_connections)) {
+    refuse_client(fd.get(), peer->uid, error_code::failed, "too many connections",
+                  "refused a control connection from " + who + ": " + std::to_string(conns_.size())
+                      + " connections are open",
+                  "too many connections");
+    return;
+  }
+  if (!trusted && mine >= per_user) {
+    refuse_client(fd.get(), peer->uid, error_code::failed,
+                  "too many connections: " + who + " has " + std::to_string(mine)
+                      + ", the most one user may have (daemon.max_connections_per_user)",
+                  "refused a control connection from " + who + ": it has " + std::to_string(mine)
+                      + " (daemon.max_connections_per_user)",
+                  "max_connections_per_user");
     return;
   }
   auto c = std::make_unique<connection>();
   c->id = next_id_++;
   c->fd = std::move(fd);
+  c->uid = peer->uid;
+  c->trusted = trusted;
+  c->accepted = std::chrono::steady_clock::now();
   c->channel = std::make_shared<session_channel>(c->id, peer->uid);
   auto session = start_session(st_, c->channel);
   if (!session) {
@@ -273,7 +315,64 @@ void server::admit(unique_fd fd) {
   add_fd(c->fd.get(), c->id, EPOLLIN);
   spdlog::debug("control connection {} from uid {} (pid {}), session {}", c->id, peer->uid,
                 peer->pid, to_string(term(c->session)));
+  arm(c->accepted + st_.config()->daemon.first_request_timeout);
+  ++per_uid_[c->uid];
   conns_.emplace(c->id, std::move(c));
+}
+
+void server::arm(std::chrono::steady_clock::time_point when) {
+  next_check_ = std::min(next_check_, when);
+}
+
+void server::check_timers() {
+  using clock = std::chrono::steady_clock;
+  auto now = clock::now();
+  next_check_ = clock::time_point::max();
+  auto cfg = st_.config();
+  const auto first_request = cfg->daemon.first_request_timeout;
+  const auto slow_reader = cfg->daemon.slow_reader_timeout;
+  std::vector<std::uint64_t> idle;
+  std::vector<std::uint64_t> stalled;
+  for (const auto& [id, c] : conns_) {
+    if (c->gone) {
+      continue;
+    }
+    if (!c->requested && !c->input_done) {
+      auto due = c->accepted + first_request;
+      if (now >= due) {
+        idle.push_back(id);
+        continue;
+      }
+      arm(due);
+    }
+    if (c->reply_bytes > 0) {
+      auto due = c->last_write + slow_reader;
+      if (now >= due) {
+        stalled.push_back(id);
+        continue;
+      }
+      arm(due);
+    }
+  }
+  for (auto id : idle) {
+    connection& c = *conns_.at(id);
+    spdlog::debug("control connection {} (uid {}) sent no request within {} ms; closing it", id,
+                  c.uid, first_request.count());
+    refuse(c.fd.get(), error_code::failed,
+           "no request within " + std::to_string(first_request.count())
+               + " ms (daemon.first_request_timeout); closing the connection");
+    drop(id);
+  }
+  for (auto id : stalled) {
+    connection& c = *conns_.at(id);
+    spdlog::warn("control connection {} (uid {}) does not read its replies ({} bytes waiting, "
+                 "none read for {} ms); disconnecting it",
+                 id, c.uid, c.waiting, slow_reader.count());
+    drop(id);
+  }
+  if (auto due = refusals_.tick(now)) {
+    arm(*due);
+  }
 }
 
 void server::on_outbox() {
@@ -287,8 +386,9 @@ void server::handle(const post& p) {
   connection* c = it == conns_.end() ? nullptr : it->second.get();
   switch (p.kind) {
   case post_kind::line:
+  case post_kind::reply:
     if (c != nullptr && !p.text.empty()) {
-      append_output(*c, p.text);
+      append_output(*c, p.text, p.kind == post_kind::reply);
     }
     return;
   case post_kind::close:

@@ -4,13 +4,21 @@
 // vigild's event loop (s6's iopause loop, on epoll): one thread waits on the signalfd, the
 // listening socket, the outbox's eventfd and every client socket, and nothing else, so an
 // idle daemon makes no wake-ups. Sockets are non-blocking; a client's replies and events wait
-// in its output buffer, and a client that lets that buffer pass 4 MiB is disconnected, so no
-// client can hold up the daemon.
+// in its output queue. A reply of any size is written out as the client reads it, while its
+// session runs no further request (session.hpp); a client that reads none of its replies for
+// slow_reader_timeout, or lets 4 MiB of events pile up, is disconnected, so no client can
+// hold up the daemon. Connections are bounded per uid, a connection must send its first
+// request within first_request_timeout, and refusals are logged at most about once a second
+// (refusal_log.hpp).
 
 #include "vigil/common/unique_fd.hpp"
 #include "vigil/daemon/framing.hpp"
+#include "vigil/daemon/request.hpp"
 
+#include "refusal_log.hpp"
 #include "systemd_watchdog.hpp"
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -25,8 +33,15 @@ class daemon_state;
 class session_channel;
 struct post;
 
-/// A client's output beyond this many bytes gets it disconnected.
+/// A client with this many bytes of events and log lines waiting to be read is disconnected
+/// (its replies are bounded by its session instead, see reply_backlog_limit).
 inline constexpr std::size_t max_output_buffer = std::size_t{4} << 20;
+
+/// Control connections served at once, all users together.
+inline constexpr std::size_t max_connections = 1024;
+/// Of those, the last ones are kept for root and vigild's own user, so that other users
+/// cannot take them all (max_connections_per_user bounds each of them).
+inline constexpr std::size_t reserved_connections = 32;
 
 class server {
 public:
@@ -51,12 +66,23 @@ private:
   /// Watches the listener again after shed_connection had to stop (a connection closed).
   void resume_accepting();
   void admit(unique_fd fd);
+  /// Refuses a client: `reply` to it, and a rate-limited warning.
+  void refuse_client(int fd, std::uint32_t uid, error_code code, const std::string& reply,
+                     const std::string& warning, const std::string& why);
+  /// Closes connections past their first_request_timeout or slow_reader_timeout, and writes
+  /// the refusals' summary when due; sets next_check_.
+  void check_timers();
+  /// Makes sure check_timers runs by `when`.
+  void arm(std::chrono::steady_clock::time_point when);
   void on_readable(connection& c);
   void peer_gone(connection& c);
   void queue_lines(connection& c);
   void on_outbox();
   void handle(const post& p);
-  void append_output(connection& c, const std::string& text);
+  void append_output(connection& c, const std::string& text, bool reply);
+  /// Takes `n` written bytes off `c`'s output queue; wakes its session when its replies are
+  /// back under the backlog limit.
+  void consume(connection& c, std::size_t n);
   void flush(connection& c);
   void watch(connection& c);
   void drop(std::uint64_t id);
@@ -79,6 +105,11 @@ private:
   bool listener_paused_ = false; ///< out of epoll until a descriptor is freed
   std::chrono::steady_clock::time_point resume_at_{};
   std::map<std::uint64_t, std::unique_ptr<connection>> conns_;
+  /// Connections open per uid (every connection counted).
+  std::map<::uid_t, std::size_t> per_uid_;
+  refusal_log refusals_;
+  /// When check_timers must next run; max() when nothing waits on a clock.
+  std::chrono::steady_clock::time_point next_check_ = std::chrono::steady_clock::time_point::max();
   std::uint64_t next_id_ = 16;
   bool stopping_ = false;
   bool finishing_ = false;

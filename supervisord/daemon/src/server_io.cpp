@@ -12,9 +12,12 @@
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <chrono>
 
 namespace vigil::daemon {
 namespace {
@@ -73,11 +76,18 @@ void server::peer_gone(connection& c) {
   c.gone = true;
   c.out.clear();
   c.out_pos = 0;
+  c.waiting = 0;
+  c.replies.clear();
+  c.reply_bytes = 0;
+  // Nothing will be read any more: the session must not wait for its replies to go out.
+  c.channel->unthrottle();
+  st_.rt.send(c.session, session_wake());
   (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.fd.get(), nullptr);
 }
 
 void server::queue_lines(connection& c) {
   while (auto line = c.in.next_line()) {
+    c.requested = true;
     auto parsed = parse_request(*line);
     if (parsed) {
       c.channel->push({std::move(*parsed), std::nullopt, false});
@@ -102,7 +112,7 @@ void server::watch(connection& c) {
     return;
   }
   bool want_read = !c.input_done && !c.close_when_flushed && c.pending < max_pending;
-  bool want_write = c.out_pos < c.out.size();
+  bool want_write = c.waiting > 0;
   if (want_read == c.reading && want_write == c.writing) {
     return;
   }
@@ -114,19 +124,59 @@ void server::watch(connection& c) {
   (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
 }
 
-void server::append_output(connection& c, const std::string& text) {
+void server::append_output(connection& c, const std::string& text, bool reply) {
   if (c.gone) {
     return;
   }
-  if (c.out.size() - c.out_pos + text.size() > max_output_buffer) {
-    spdlog::warn("control connection {} does not read its replies (over {} bytes waiting); "
-                 "disconnecting it",
-                 c.id, max_output_buffer);
+  // Replies are bounded by the session, which waits while they pile up; events and log
+  // lines come whether the client reads or not, and are bounded here.
+  std::size_t streamed = c.waiting > c.reply_bytes ? c.waiting - c.reply_bytes : 0;
+  if (!reply && streamed >= max_output_buffer) {
+    spdlog::warn("control connection {} (uid {}) does not read its events (over {} bytes "
+                 "waiting); disconnecting it",
+                 c.id, c.uid, max_output_buffer);
     drop(c.id);
     return;
   }
-  c.out.append(text);
+  if (reply && c.reply_bytes == 0) {
+    // The slow-reader clock runs while replies wait. Events alone do not start it: their
+    // 4 MiB bound is enough, and a `logs -f` paused with Ctrl-S should outlast it.
+    c.last_write = std::chrono::steady_clock::now();
+    arm(c.last_write + st_.config()->daemon.slow_reader_timeout);
+  }
+  c.out.push_back(text);
+  c.waiting += text.size();
+  c.appended += text.size();
+  if (reply) {
+    c.replies.push_back({c.appended, text.size()});
+    c.reply_bytes += text.size();
+  }
   flush(c);
+}
+
+void server::consume(connection& c, std::size_t n) {
+  c.written += n;
+  c.waiting -= n;
+  c.last_write = std::chrono::steady_clock::now();
+  while (n > 0) {
+    std::size_t left = c.out.front().size() - c.out_pos;
+    if (n < left) {
+      c.out_pos += n;
+      break;
+    }
+    n -= left;
+    c.out.pop_front();
+    c.out_pos = 0;
+  }
+  bool wake = false;
+  while (!c.replies.empty() && c.replies.front().end <= c.written) {
+    c.reply_bytes -= c.replies.front().size;
+    wake = c.channel->reply_written(c.replies.front().size) || wake;
+    c.replies.pop_front();
+  }
+  if (wake) {
+    st_.rt.send(c.session, session_wake());
+  }
 }
 
 void server::flush(connection& c) {
@@ -136,9 +186,19 @@ void server::flush(connection& c) {
     }
     return;
   }
-  while (c.out_pos < c.out.size()) {
-    ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (c.waiting > 0) {
+    // Many short lines (events) go out in one call; a long one as far as the socket takes.
+    std::array<iovec, 64> iov{};
+    std::size_t count = 0;
+    for (auto it = c.out.begin(); it != c.out.end() && count < iov.size(); ++it, ++count) {
+      std::size_t skip = count == 0 ? c.out_pos : 0;
+      iov[count].iov_base = it->data() + skip;
+      iov[count].iov_len = it->size() - skip;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+    ssize_t n = ::sendmsg(c.fd.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -149,18 +209,11 @@ void server::flush(connection& c) {
       drop(c.id); // the peer is gone
       return;
     }
-    c.out_pos += static_cast<std::size_t>(n);
+    consume(c, static_cast<std::size_t>(n));
   }
-  if (c.out_pos == c.out.size()) {
-    c.out.clear();
-    c.out_pos = 0;
-    if (c.close_when_flushed) {
-      drop(c.id);
-      return;
-    }
-  } else if (c.out_pos > max_output_buffer / 4) {
-    c.out.erase(0, c.out_pos);
-    c.out_pos = 0;
+  if (c.waiting == 0 && c.close_when_flushed) {
+    drop(c.id);
+    return;
   }
   watch(c);
 }
@@ -175,6 +228,9 @@ void server::drop(std::uint64_t id) {
   c.channel->close();
   st_.rt.send(c.session, session_wake());
   st_.events.unfollow(id);
+  if (auto count = per_uid_.find(c.uid); count != per_uid_.end() && --count->second == 0) {
+    per_uid_.erase(count);
+  }
   conns_.erase(it);
   resume_accepting();
 }

@@ -10,19 +10,21 @@ namespace {
 
 const atom a_wake("$vigil_session_wake");
 
-void post_line(daemon_state& st, std::uint64_t conn, std::string line) {
-  st.out.push({post_kind::line, conn, std::move(line), 0});
+/// Posts a reply line, counted against the connection's backlog until it is written.
+void post_reply(daemon_state& st, session_channel& ch, std::string line) {
+  ch.reply_posted(line.size());
+  st.out.push({post_kind::reply, ch.conn(), std::move(line), 0});
 }
 
 task<> run_one(context& self, daemon_state& st, session_channel& ch, queued_request item) {
   if (item.ready_reply) {
-    post_line(st, ch.conn(), std::move(*item.ready_reply));
+    post_reply(st, ch, std::move(*item.ready_reply));
   } else {
     session_env env{self, st, ch};
     outcome o = co_await run_command(env, item.req);
     if (!o.posted) {
-      post_line(st, ch.conn(),
-                o.ok ? reply_ok(item.req.id, o.text) : reply_error(item.req.id, o.code, o.text));
+      post_reply(st, ch,
+                 o.ok ? reply_ok(item.req.id, o.text) : reply_error(item.req.id, o.code, o.text));
     }
     if (o.stop_daemon) {
       st.out.push({post_kind::shutdown, ch.conn(), {}, 0});
@@ -37,6 +39,11 @@ task<> run_one(context& self, daemon_state& st, session_channel& ch, queued_requ
 task<> session_process(context& self, std::shared_ptr<session_channel> ch, daemon_state& st) {
   const auto is_wake = [](const term& m) { return m.is(a_wake); };
   for (;;) {
+    if (ch->backlogged()) {
+      // The client has not read enough of its replies: the loop wakes us once it has.
+      (void)co_await self.receive_if(is_wake);
+      continue;
+    }
     auto item = ch->pop();
     if (item) {
       co_await run_one(self, st, *ch, std::move(*item));

@@ -34,6 +34,11 @@ struct queued_request {
   bool close_after = false;
 };
 
+/// While this many bytes of a session's replies wait to be written to its client, the
+/// session runs no further request: a client that pipelines requests and reads slowly is
+/// not sent more than it reads, and a reply of any size still goes out whole.
+inline constexpr std::size_t reply_backlog_limit = std::size_t{4} << 20;
+
 /// The queue between the event loop (producer) and a session process (consumer).
 class session_channel {
 public:
@@ -59,12 +64,32 @@ public:
 
   [[nodiscard]] bool closed() const noexcept { return closed_.load(); }
 
+  /// The session posted a reply of `bytes` bytes.
+  void reply_posted(std::size_t bytes) noexcept { unsent_replies_.fetch_add(bytes); }
+
+  /// The event loop wrote a whole reply of `bytes` bytes. Returns true when that brought
+  /// the backlog back under the limit: the session may be waiting and must be woken.
+  [[nodiscard]] bool reply_written(std::size_t bytes) noexcept {
+    std::size_t before = unsent_replies_.fetch_sub(bytes);
+    return before > reply_backlog_limit && before - bytes <= reply_backlog_limit;
+  }
+
+  /// The peer can read nothing more: its requests run without waiting for it.
+  void unthrottle() noexcept { unthrottled_.store(true); }
+
+  /// Whether the session must wait (for session_wake) before running the next request.
+  [[nodiscard]] bool backlogged() const noexcept {
+    return !closed_.load() && !unthrottled_.load() && unsent_replies_.load() > reply_backlog_limit;
+  }
+
 private:
   std::uint64_t conn_;
   ::uid_t peer_uid_;
   std::mutex mutex_;
   std::deque<queued_request> queue_;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> unthrottled_{false};
+  std::atomic<std::size_t> unsent_replies_{0};
 };
 
 /// The message that wakes a session for new work; never shown to the client.

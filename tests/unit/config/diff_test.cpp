@@ -234,6 +234,9 @@ allowed_users = ["alice"]
 allowed_groups = ["adm"]
 plugins = ["/opt/x.so"]
 log_dir = "/var/log/vigil"
+max_connections_per_user = 8
+first_request_timeout = "5s"
+slow_reader_timeout = "1m"
 )");
   strings every_daemon_option;
   for (const auto& o : option_catalogue()) {

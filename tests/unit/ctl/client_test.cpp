@@ -37,6 +37,16 @@ TEST(CtlClient, SendsOneVersionedLineAndReturnsTheResult) {
             (json{{"v", 1}, {"id", 1}, {"cmd", "status"}, {"args", {{"names", {"echo"}}}}}));
 }
 
+TEST(CtlClient, ReadsAReplyLineOfManyMegabytes) {
+  // vigild streams replies of any size (an info of a full mailbox): 4 MiB is no limit.
+  std::string big(std::size_t{6} << 20, 'x');
+  fake_daemon daemon(answer({{"blob", big}}));
+  client c(daemon.connect_pair());
+  auto reply = c.call("info", {{"target", "self"}}, 60s);
+  ASSERT_TRUE(reply) << reply.error().message;
+  EXPECT_EQ((*reply)["blob"].get<std::string>().size(), big.size());
+}
+
 TEST(CtlClient, OmitsEmptyArgsAndNumbersRequestsInOrder) {
   fake_daemon daemon(answer(json::object()));
   client c(daemon.connect_pair());

@@ -96,6 +96,14 @@ TEST(CtlRender, EventsAreOneLineEach) {
             "12:00  stdout  x\n");
 }
 
+TEST(CtlRender, EscapesLogTextOnlyWhenAsked) {
+  auto line = parse(R"({"ts":"12:00","stream":"stdout","line":"\u001b]0;owned\u0007\u001b[2J"})");
+  EXPECT_EQ(vigil::ctl::render_log_line(line, true), "12:00  stdout  \\x1b]0;owned\\x07\\x1b[2J\n");
+  EXPECT_EQ(vigil::ctl::render_log_line(line), "12:00  stdout  \x1b]0;owned\x07\x1b[2J\n");
+  auto result = parse(R"({"lines":[{"ts":"12:00","stream":"stderr","line":"\u009b2J"}]})");
+  EXPECT_EQ(vigil::ctl::render_logs(result, true), "12:00  stderr  \\x9b2J\n");
+}
+
 TEST(CtlRender, NeverFailsOnMistypedReplies) {
   for (const char* text : {"{}", "[]", "null", R"({"workers":7})", R"({"tree":[1]})",
                            R"({"info":"x"})", R"({"workers":[1,"a",null]})"}) {

@@ -132,3 +132,30 @@ TEST(Replies, EscapeMessagesAndSurviveInvalidUtf8) {
 }
 
 } // namespace
+
+TEST(ParseRequest, RefusesDuplicateKeysAtAnyDepth) {
+  // nlohmann keeps the last of two equal keys: this once ran as `shutdown`.
+  auto r = parse_request(R"({"id":3,"cmd":"status","cmd":"shutdown"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, error_code::bad_request);
+  EXPECT_NE(r.error().message.find("duplicate key \"cmd\""), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(r.error().id, "3"); // the id is not in doubt
+  auto two_ids = parse_request(R"({"id":1,"cmd":"hello","id":2})");
+  ASSERT_FALSE(two_ids);
+  EXPECT_EQ(two_ids.error().id, "null");
+  auto nested_id = parse_request(R"({"id":4,"cmd":"hello","x":{"id":1,"id":2}})");
+  ASSERT_FALSE(nested_id);
+  EXPECT_EQ(nested_id.error().id, "4");
+  EXPECT_EQ(code_of(R"({"cmd":"logs","args":{"name":"a","name":"b"}})"), error_code::bad_request);
+  EXPECT_EQ(code_of(R"({"cmd":"hello","x":[{"k":1,"k":2}]})"), error_code::bad_request);
+  // Keys compare as the strings they decode to.
+  EXPECT_EQ(code_of(R"({"cmd":"status","\u0063md":"shutdown"})"), error_code::bad_request);
+  EXPECT_EQ(code_of(R"({"id":1,"id":2,"cmd":"hello"})"), error_code::bad_request);
+}
+
+TEST(ParseRequest, TakesEqualKeysInDifferentObjects) {
+  auto r = parse_request(R"({"cmd":"hello","a":{"cmd":1},"b":[{"cmd":2},{"cmd":3}]})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cmd, command::hello);
+}

@@ -16,6 +16,7 @@
 #include "vigil/common/result.hpp"
 #include "vigil/supervision/spec.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -63,6 +64,12 @@ struct daemon_options {
   /// default of docs/os-workers.md ($STATE_DIRECTORY/logs, /var/lib/vigil/logs as root, else
   /// $XDG_STATE_HOME/vigil/logs).
   std::string log_dir;
+  /// The most control connections one uid may hold; root and the daemon's uid are exempt.
+  std::uint32_t max_connections_per_user = 64;
+  /// A connection that sends no whole request line within this time is closed.
+  std::chrono::milliseconds first_request_timeout{std::chrono::seconds(30)};
+  /// A connection with replies waiting that reads nothing for this long is disconnected.
+  std::chrono::milliseconds slow_reader_timeout{std::chrono::seconds(30)};
 
   friend bool operator==(const daemon_options&, const daemon_options&) = default;
 };
