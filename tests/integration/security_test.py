@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import security_files  # noqa: E402
+import security_workers  # noqa: E402
 from security_base import (ECHO, NOBODY, SKIP, Skip, ctl_as, mode_of, need_root,  # noqa: E402
                            started)
 from vigild_harness import Client, Failure, check, expect_error, wait_for  # noqa: E402
@@ -329,7 +330,7 @@ def case_fd_exhaustion(tools):
         d.cleanup()
 
 
-CASES = {name[5:]: fn for scope in (globals(), vars(security_files))
+CASES = {name[5:]: fn for scope in (globals(), vars(security_files), vars(security_workers))
          for name, fn in scope.items() if name.startswith("case_")}
 
 
