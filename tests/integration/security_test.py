@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import security_clients  # noqa: E402
 import security_files  # noqa: E402
 import security_paths  # noqa: E402
+import security_workers  # noqa: E402
 from security_base import (ECHO, NOBODY, SKIP, Skip, as_user, ctl_as, mode_of,  # noqa: E402
                            need_root, reachable, started)
 from vigild_harness import Client, Failure, check, expect_error, wait_for  # noqa: E402
@@ -411,7 +412,7 @@ def case_fd_exhaustion(tools):
 
 
 CASES = {name[5:]: fn for scope in (globals(), vars(security_files), vars(security_paths),
-                                    vars(security_clients))
+                                    vars(security_clients), vars(security_workers))
          for name, fn in scope.items() if name.startswith("case_")}
 
 

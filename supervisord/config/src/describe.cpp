@@ -110,6 +110,9 @@ std::string os_text(const os_process_spec& os) {
       out += ":" + limit_text(limit.hard);
     }
   }
+  if (!os.may_send.empty()) {
+    out += " may_send=" + quoted_list(os.may_send);
+  }
   return out + " stop_signal=" + os.stop_signal;
 }
 

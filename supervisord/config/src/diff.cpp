@@ -31,6 +31,9 @@ const field run_fields[] = {
      [](const child_spec& a, const child_spec& b) { return a.os.stop_signal == b.os.stop_signal; }},
     {"rlimits",
      [](const child_spec& a, const child_spec& b) { return a.os.rlimits == b.os.rlimits; }},
+    // The grants are the worker's from its start: a change takes a new incarnation.
+    {"may_send",
+     [](const child_spec& a, const child_spec& b) { return a.os.may_send == b.os.may_send; }},
 };
 
 // How the supervisor treats the process: a change updates the spec in place.

@@ -441,6 +441,20 @@ const option table[] = {
      [](const value& v, targets& t) {
        t.child->os.rlimits = std::get<std::map<std::string, supervision::resource_limit>>(v);
      }},
+    {{section::process,
+      "may_send",
+      option_type::string_list,
+      "[]",
+      {},
+      false,
+      "Registered names the worker may send to: may_send = [\"echo\"]. An OS worker is "
+      "untrusted: besides these names it reaches only pids that appeared in messages sent to "
+      "it and its own processes, never vigild's own; any other send is dropped and counted "
+      "(`refused` in the info of its port; docs/security.md)."},
+     send_grants,
+     [](const value& v, targets& t) {
+       t.child->os.may_send = std::get<std::vector<std::string>>(v);
+     }},
 };
 
 } // namespace

@@ -41,6 +41,29 @@ std::string non_empty_strings(const value& v) {
   return {};
 }
 
+std::string send_grants(const value& v) {
+  const auto& names = std::get<std::vector<std::string>>(v);
+  // supervision::report_name(), vigild's event hub (the config links no runtime to ask).
+  const std::string_view reports = "vigil_supervisor_reports";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto& n = names[i];
+    if (n.empty() || n.size() > atom::max_length) {
+      return "an array of registered names, each 1 to " + std::to_string(atom::max_length)
+             + " bytes";
+    }
+    if (n == reports) {
+      return "names of the worker's peers; '" + std::string(reports)
+             + "' is vigild's own event hub, which no worker may reach";
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (names[j] == n) {
+        return "an array of names without repeats ('" + n + "' is listed twice)";
+      }
+    }
+  }
+  return {};
+}
+
 std::string command_line(const value& v) {
   const auto& argv = std::get<std::vector<std::string>>(v);
   if (argv.empty() || argv.front().empty()) {

@@ -32,6 +32,9 @@ std::string fraction(const value& v);
 std::string not_empty(const value& v);
 /// An array whose strings are all non-empty.
 std::string non_empty_strings(const value& v);
+/// Names a worker may send to: each non-empty, at most an atom's length, listed once, and
+/// none of vigild's own processes.
+std::string send_grants(const value& v);
 /// A command line: at least the program, which is not empty.
 std::string command_line(const value& v);
 /// A path that fits in a Unix socket address.

@@ -97,7 +97,9 @@ task<result<void>> terminate(session_env& env, const located& l) {
   co_return co_await supervision::terminate_child(env.self, l.supervisor, l.id, control_timeout);
 }
 
-task<> spawner(context& self, const workers::kind* k, term args, pid reply_to, reference ref) {
+task<> spawner(context& self, daemon_state& st, const workers::kind* k, term args, pid reply_to,
+               reference ref) {
+  protected_scope guard(st.guarded, self.self(), std::string("vigild's spawner"));
   // Trapping exits: a worker that dies at once must not take the answer down with it.
   self.trap_exit(true);
   auto started = k->start(self, args);
@@ -187,6 +189,9 @@ task<outcome> cmd_kill(session_env& env, const request& req) {
   if (!target->process) {
     co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");
   }
+  if (auto refused = env.st.guarded.refusal(*target->process, env.self.self())) {
+    co_return outcome::failure(error_code::protected_process, *refused);
+  }
   env.self.exit(*target->process, reason);
   co_return outcome::success(R"({"sent":true})");
 }
@@ -227,7 +232,7 @@ task<outcome> cmd_spawn(session_env& env, const request& req) {
                                    + " detached processes (see vigilctl tree); kill some");
   }
   reference ref = env.self.make_ref();
-  env.self.spawn(spawner, k, args, env.self.self(), ref);
+  env.self.spawn(spawner, env.st, k, args, env.self.self(), ref);
   const auto answer = pattern::tuple({a_spawned, term(ref), pattern::bind("r")});
   auto r = co_await env.self.receive(answer, spawn_timeout);
   if (!r) {

@@ -63,6 +63,9 @@ task<outcome> cmd_send(session_env& env, const request& req) {
   if (!target->process) {
     co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");
   }
+  if (auto refused = env.st.guarded.refusal(*target->process, env.self.self())) {
+    co_return outcome::failure(error_code::protected_process, *refused);
+  }
   env.self.send(*target->process, *message);
   json replies = json::array();
   if (req.await_ms && *req.await_ms > 0) {

@@ -8,6 +8,7 @@
 #include "vigil/os/service.hpp"
 #include "vigil/supervision/client.hpp"
 #include "vigil/supervision/supervisor.hpp"
+#include "vigil/term/text.hpp"
 #include "vigil/workers/child_factory.hpp"
 #include "vigil/workers/plugin.hpp"
 
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -87,6 +89,17 @@ std::string socket_path_for(const daemon_options& o, const config::config_tree& 
   return default_socket_path(socket_env_from_process());
 }
 
+/// VIGIL_TEST_KILL=hub: kills vigild's event hub once the daemon is ready, so that a test can
+/// see vigild stop loudly rather than run on half-blind (docs/vigild.md). Test-only, as
+/// VIGIL_TEST_HANG; nothing else reads it.
+void kill_for_test(daemon_state& st) {
+  const char* which = std::getenv("VIGIL_TEST_KILL"); // NOLINT(concurrency-mt-unsafe)
+  if (which != nullptr && std::string_view(which) == "hub") {
+    spdlog::warn("VIGIL_TEST_KILL=hub: killing the event hub {}", to_string(term(st.hub)));
+    st.rt.exit(st.hub, atoms::kill);
+  }
+}
+
 /// Starts the tree and serves until it stops.
 int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, unique_fd listener,
           const std::string& socket_path, unique_fd& ready) {
@@ -113,7 +126,7 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
   // OS-process children (docs/os-workers.md); destroyed after rt.shutdown() below.
   auto os_workers = make_os_service(st, !o.foreground && under_systemd(), router);
   st.os = os_workers.get();
-  st.factory = watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st.hub);
+  st.factory = watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st);
   int code = exit_ok;
   {
     notify_systemd("STATUS=starting: " + std::to_string(root_spec.children.size()) + " children");
@@ -126,7 +139,7 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
       code = permanent_or_temporary(root.error());
     } else {
       st.set_root(*root);
-      announce_root(rt, st.hub, *root);
+      announce_root(st, *root);
     }
   }
   if (code == exit_ok) {
@@ -137,6 +150,7 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
                  rt.process_count(), socket_path);
     notify_systemd("READY=1\nSTATUS=running: " + std::to_string(rt.process_count()) + " processes");
     report_start(ready, exit_ok);
+    kill_for_test(st);
     server srv(st, std::move(listener), socket_path, std::move(signals));
     code = srv.run();
     spdlog::info("vigild stopped (exit {})", code);

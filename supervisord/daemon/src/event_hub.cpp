@@ -32,8 +32,17 @@ const atom a_supervisor_report("supervisor_report");
 constexpr int exit_ok = 0;
 constexpr int exit_temporary = 111;
 
+/// A process of vigild's own died: say which and why, and stop the tree (exit 111).
+void stop_loudly(daemon_state& st, const std::string& what) {
+  if (st.stopping.load()) {
+    return; // a shutdown ends every process; nothing died on its own
+  }
+  spdlog::critical("{}: vigild stops", what);
+  st.out.push({post_kind::fatal, 0, {}, exit_temporary});
+}
+
 struct watch {
-  enum class kind : std::uint8_t { child, supervisor, root, session };
+  enum class kind : std::uint8_t { child, supervisor, root, session, sentinel };
   kind what = kind::child;
   pid process;
   std::string path;
@@ -80,8 +89,12 @@ struct hub {
     watch_pid(p.child, watch{watch::kind::child, {}, path, 0});
   }
 
+  /// {:"$vigil_started", key, sup, id, child}
   void on_started(const term& m) {
-    pending_start p{m[1].as_pid(), std::string(m[2].as_string()), m[3].as_pid(), ++seq};
+    if (!m[2].is_pid() || !m[3].is_string() || !m[4].is_pid()) {
+      return;
+    }
+    pending_start p{m[2].as_pid(), std::string(m[3].as_string()), m[4].as_pid(), ++seq};
     if (auto it = sup_paths.find(p.sup); it != sup_paths.end()) {
       emit_start(it->second, p);
       return;
@@ -124,7 +137,13 @@ struct hub {
 
   void on_sups(const term& list) {
     resolving = false;
+    if (!list.is_list()) {
+      return;
+    }
     for (const auto& entry : list.elements()) {
+      if (!entry.is_tuple() || entry.size() != 2 || !entry[0].is_pid() || !entry[1].is_string()) {
+        continue;
+      }
       pid p = entry[0].as_pid();
       std::string path(entry[1].as_string());
       if (sup_paths.emplace(p, path).second) {
@@ -136,6 +155,9 @@ struct hub {
   }
 
   void on_down(const term& m) {
+    if (!m[1].is_reference()) {
+      return;
+    }
     auto it = watches.find(m[1].as_reference());
     if (it == watches.end()) {
       return;
@@ -145,6 +167,11 @@ struct hub {
     const term& reason = m[4];
     if (w.what == watch::kind::session) {
       st.out.push({post_kind::close, w.conn, {}, 0});
+      return;
+    }
+    if (w.what == watch::kind::sentinel) {
+      stop_loudly(st, "vigild's sentinel " + to_string(term(w.process)) + " died ("
+                          + to_string(reason) + ")");
       return;
     }
     st.events.exited(w.path, w.process, reason);
@@ -184,6 +211,7 @@ struct hub {
 
 /// Walks the tree and tells the hub each supervisor's pid and path.
 task<> resolver(context& self, daemon_state& st, pid hub_pid, pid root) {
+  protected_scope guard(st.guarded, self.self(), std::string("vigild's tree resolver"));
   auto cfg = st.config();
   std::vector<term> found;
   auto tree = co_await walk_tree(self, root, *cfg);
@@ -200,7 +228,23 @@ task<> resolver(context& self, daemon_state& st, pid hub_pid, pid root) {
       }
     }
   }
-  self.send(hub_pid, vigil::make_tuple(a_sups, term::list(found)));
+  self.send(hub_pid, vigil::make_tuple(a_sups, st.hub_key, term::list(found)));
+}
+
+void hub_died(daemon_state& st, pid hub_pid, const term& reason) {
+  stop_loudly(st, "vigild's event hub " + to_string(term(hub_pid)) + " died (" + to_string(reason)
+                      + "); without it events, restart counts and the watch on the root "
+                        "supervisor would be lost");
+}
+
+/// Watches the hub, which watches it back: whichever dies first, the other stops vigild.
+task<> sentinel(context& self, daemon_state& st, pid hub_pid) {
+  protected_scope guard(st.guarded, self.self(), std::string("vigild's sentinel"));
+  auto ref = self.monitor(hub_pid);
+  const auto is_down =
+      pattern::tuple({atoms::down, term(ref), pattern::any(), pattern::any(), pattern::bind("r")});
+  auto down = co_await self.receive(is_down);
+  hub_died(st, hub_pid, down[0]);
 }
 
 void hub::resolve() {
@@ -216,25 +260,46 @@ bool tagged(const term& m, atom tag, std::size_t size) {
   return m.is_tuple() && m.size() == size && m[0].is(tag);
 }
 
+/// A message of the daemon's own: its tag, its size and the daemon's key in second place.
+bool keyed(const daemon_state& st, const term& m, atom tag, std::size_t size) {
+  return tagged(m, tag, size) && m[1] == st.hub_key;
+}
+
+/// {:"$vigil_session_watch", key, session, conn}
+void on_session(hub& h, const term& msg) {
+  if (msg[2].is_pid() && msg[3].is_integer()) {
+    h.watch_pid(
+        msg[2].as_pid(),
+        watch{watch::kind::session, {}, {}, static_cast<std::uint64_t>(msg[3].as_integer())});
+  }
+}
+
 task<> hub_process(context& self, daemon_state& st) {
+  protected_scope guard(st.guarded, self.self(), std::string("vigild's event hub"));
   hub h{self, st, pid{}, {}, {}, {}, 0, false, 0};
+  spawn_options so{.initial_call = "vigild:sentinel/1"};
+  if (auto s = self.spawn_opt(so, sentinel, st, self.self())) {
+    h.watch_pid(*s, watch{watch::kind::sentinel, {}, {}, 0});
+  } else {
+    stop_loudly(st, "unable to spawn vigild's sentinel: " + s.error().message());
+  }
+  // Anything not of the daemon's making is ignored: a forged {:"$vigil_root", pid} (which
+  // once made any pid's death stop vigild) has no key; a malformed one never reaches as_pid.
   for (;;) {
     auto m = co_await self.receive();
     const term& msg = m.message;
-    if (tagged(msg, a_started, 4)) {
+    if (keyed(st, msg, a_started, 5)) {
       h.on_started(msg);
     } else if (tagged(msg, atoms::down, 5)) {
       h.on_down(msg);
-    } else if (tagged(msg, a_root, 2)) {
-      h.on_root(msg[1].as_pid());
+    } else if (keyed(st, msg, a_root, 3) && msg[2].is_pid()) {
+      h.on_root(msg[2].as_pid());
     } else if (tagged(msg, a_supervisor_report, 3) && msg[1].is_pid()) {
       h.on_report(msg[1].as_pid(), msg[2]);
-    } else if (tagged(msg, a_sups, 2)) {
-      h.on_sups(msg[1]);
-    } else if (tagged(msg, a_session, 3)) {
-      h.watch_pid(
-          msg[1].as_pid(),
-          watch{watch::kind::session, {}, {}, static_cast<std::uint64_t>(msg[2].as_integer())});
+    } else if (keyed(st, msg, a_sups, 3)) {
+      h.on_sups(msg[2]);
+    } else if (keyed(st, msg, a_session, 4)) {
+      on_session(h, msg);
     }
   }
 }
@@ -248,23 +313,24 @@ pid start_event_hub(daemon_state& st) {
   return p ? *p : pid{};
 }
 
-supervision::child_factory watch_starts(supervision::child_factory inner, pid hub_pid) {
-  return [inner = std::move(inner), hub_pid](context& sup,
-                                             const supervision::child_spec& spec) -> result<pid> {
+supervision::child_factory watch_starts(supervision::child_factory inner, const daemon_state& st) {
+  return [inner = std::move(inner), &st](context& sup,
+                                         const supervision::child_spec& spec) -> result<pid> {
     auto started = inner(sup, spec);
     if (started) {
-      sup.send(hub_pid, vigil::make_tuple(a_started, sup.self(), spec.id, *started));
+      sup.send(st.hub, term::tuple({a_started, st.hub_key, sup.self(), spec.id, *started}));
     }
     return started;
   };
 }
 
-void announce_root(runtime& rt, pid hub_pid, pid root) {
-  rt.send(hub_pid, vigil::make_tuple(a_root, root));
+void announce_root(const daemon_state& st, pid root) {
+  st.rt.send(st.hub, vigil::make_tuple(a_root, st.hub_key, root));
 }
 
-void watch_session(runtime& rt, pid hub_pid, pid session, std::uint64_t conn) {
-  rt.send(hub_pid, vigil::make_tuple(a_session, session, static_cast<std::int64_t>(conn)));
+void watch_session(const daemon_state& st, pid session, std::uint64_t conn) {
+  st.rt.send(st.hub,
+             vigil::make_tuple(a_session, st.hub_key, session, static_cast<std::int64_t>(conn)));
 }
 
 } // namespace vigil::daemon

@@ -12,6 +12,13 @@
 // exit nobody asked for is supervisor_gave_up, and the daemon stops), takes the reports of
 // nested supervisors that give up (supervision::report_name(): supervisor_gave_up with their
 // path) and watches each control session (its death closes the connection).
+//
+// The hub is one of vigild's own processes (protected_pids.hpp): no worker or client can send
+// to it, and it ignores any message of the daemon's kinds that lacks the daemon's private key
+// (`daemon_state::hub_key`), so even a process that forwards what it is told to cannot forge
+// one. A sentinel process and the hub monitor each other: if either dies, vigild logs what
+// died and why and stops its tree with exit code 111, rather than run on without events,
+// restart counts or a watch on the root (docs/vigild.md, "Exit codes").
 
 #include "vigil/runtime/context.hpp"
 #include "vigil/supervision/supervisor.hpp"
@@ -25,14 +32,15 @@ class daemon_state;
 /// Spawns the hub; `st` must outlive it.
 [[nodiscard]] pid start_event_hub(daemon_state& st);
 
-/// `inner`, telling `hub` about every child it starts.
-[[nodiscard]] supervision::child_factory watch_starts(supervision::child_factory inner, pid hub);
+/// `inner`, telling `st.hub` about every child it starts.
+[[nodiscard]] supervision::child_factory watch_starts(supervision::child_factory inner,
+                                                      const daemon_state& st);
 
 /// Tells the hub that `root` is the root supervisor now. A null pid says a new root is on
 /// its way (a reload replaces the tree): starts wait until it is announced.
-void announce_root(runtime& rt, pid hub, pid root);
+void announce_root(const daemon_state& st, pid root);
 
 /// Asks the hub to close connection `conn` when `session` dies.
-void watch_session(runtime& rt, pid hub, pid session, std::uint64_t conn);
+void watch_session(const daemon_state& st, pid session, std::uint64_t conn);
 
 } // namespace vigil::daemon

@@ -62,6 +62,8 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   o.logs.on_error = [](const std::string& message) { spdlog::error("{}", message); };
   o.logs.dir = cfg->daemon.log_dir; // empty: os::default_log_dir()
   o.router = std::move(router);
+  // No OS worker reaches vigild's own processes, whatever pid it was given (docs/security.md).
+  o.is_protected = [&st](pid p) { return st.guarded.shields(p); };
   // The log file and `vigilctl logs` name a child by its path, so that two `web`s under
   // different supervisors keep apart; the event hub learns the path only after the start.
   o.log_key = [&st](pid supervisor, const supervision::child_spec& spec) {

@@ -19,6 +19,7 @@ enum class post_kind : std::uint8_t {
   shutdown,     ///< stop the tree and exit with `code`
   tree_stopped, ///< the root supervisor is gone after a shutdown: finish
   root_down,    ///< the root supervisor died on its own: exit with `code`
+  fatal,        ///< one of vigild's own processes died (logged): stop the tree, exit `code`
 };
 
 struct post {

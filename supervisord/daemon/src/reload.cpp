@@ -257,7 +257,7 @@ task<std::optional<std::string>> sync_subtree(context& self, pid root,
 task<std::optional<std::string>> replace_tree(context& self, daemon_state& st,
                                               const config::config_tree& next) {
   pid old_root = st.root();
-  announce_root(st.rt, st.hub, pid{});
+  announce_root(st, pid{});
   st.retire_root(old_root);
   (void)co_await supervision::stop_supervisor(self, old_root, atoms::shutdown);
   supervision::start_options options;
@@ -268,7 +268,7 @@ task<std::optional<std::string>> replace_tree(context& self, daemon_state& st,
     co_return "the new tree did not start: " + started.error().message();
   }
   st.set_root(*started);
-  announce_root(st.rt, st.hub, *started);
+  announce_root(st, *started);
   co_return std::nullopt;
 }
 

@@ -18,10 +18,10 @@ constexpr std::array<std::string_view, 18> command_names{
     "hello", "status", "tree",    "info",  "alive", "start",  "stop",   "restart",    "kill",
     "send",  "flush",  "receive", "spawn", "logs",  "reload", "events", "registered", "shutdown"};
 
-constexpr std::array<std::string_view, 9> error_names{
-    "bad_request",     "too_large",        "unsupported_version",
-    "unknown_command", "invalid_argument", "not_found",
-    "unauthorized",    "failed",           "shutting_down"};
+constexpr std::array<std::string_view, 10> error_names{
+    "bad_request",      "too_large", "unsupported_version", "unknown_command",
+    "invalid_argument", "not_found", "unauthorized",        "failed",
+    "shutting_down",    "protected"};
 
 /// Requests from outside are nested no deeper than term text may be.
 constexpr int max_json_depth = 64;

@@ -48,6 +48,7 @@ unique_fd open_spare_fd() {
 constexpr std::chrono::milliseconds finish_grace{1000};
 
 task<> stopper(context& self, daemon_state& st) {
+  protected_scope guard(st.guarded, self.self(), std::string("vigild's stopper"));
   pid root = st.root();
   st.retire_root(root);
   (void)co_await supervision::stop_supervisor(self, root, atoms::shutdown);
@@ -55,6 +56,7 @@ task<> stopper(context& self, daemon_state& st) {
 }
 
 task<> reloader(context& self, daemon_state& st) {
+  protected_scope guard(st.guarded, self.self(), std::string("vigild's reloader"));
   auto r = co_await reload_config(self, st, false);
   if (r.busy) {
     spdlog::warn("SIGHUP: a reload is already in progress; this one is ignored");
@@ -311,7 +313,7 @@ void server::admit(unique_fd fd) {
     return;
   }
   c->session = *session;
-  watch_session(st_.rt, st_.hub, c->session, c->id);
+  watch_session(st_, c->session, c->id);
   add_fd(c->fd.get(), c->id, EPOLLIN);
   spdlog::debug("control connection {} from uid {} (pid {}), session {}", c->id, peer->uid,
                 peer->pid, to_string(term(c->session)));
@@ -409,6 +411,7 @@ void server::handle(const post& p) {
     }
     begin_shutdown(p.code);
     return;
+  case post_kind::fatal: begin_shutdown(p.code); return;
   case post_kind::tree_stopped: begin_finish(); return;
   case post_kind::root_down:
     if (!stopping_) {

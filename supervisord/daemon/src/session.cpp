@@ -37,6 +37,9 @@ task<> run_one(context& self, daemon_state& st, session_channel& ch, queued_requ
 }
 
 task<> session_process(context& self, std::shared_ptr<session_channel> ch, daemon_state& st) {
+  protected_scope guard(st.guarded, self.self(),
+                        "the session of control connection " + std::to_string(ch->conn()),
+                        protected_pids::role::session);
   const auto is_wake = [](const term& m) { return m.is(a_wake); };
   for (;;) {
     if (ch->backlogged()) {

@@ -1,15 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "state.hpp"
 
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 
 namespace vigil::daemon {
+namespace {
+
+term random_key() {
+  std::array<char, 16> bytes{};
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+    if (n <= 0) {
+      break; // EINTR at worst, before the pool is ready; the clock below still differs
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  std::string key(bytes.data(), bytes.size());
+  key += std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  return term(key);
+}
+
+} // namespace
 
 daemon_state::daemon_state(runtime& r, const workers::kind_registry& k, outbox& o, event_store& e,
                            std::filesystem::path path, config::config_tree c, access_policy p)
-    : rt(r), kinds(k), out(o), events(e), config_path(std::move(path)),
+    : rt(r), kinds(k), out(o), events(e), config_path(std::move(path)), hub_key(random_key()),
       config_(std::make_shared<const config::config_tree>(std::move(c))), policy_(std::move(p)) {}
 
 std::shared_ptr<const config::config_tree> daemon_state::config() const {
@@ -29,7 +50,13 @@ pid daemon_state::root() const {
 
 void daemon_state::set_root(pid p) {
   std::lock_guard lock(mutex_);
+  if (root_ != pid{}) {
+    guarded.remove(root_);
+  }
   root_ = p;
+  if (p != pid{}) {
+    guarded.add(p, "vigild's root supervisor");
+  }
 }
 
 access_policy daemon_state::policy() const {

@@ -7,6 +7,8 @@
 #include "vigil/supervision/supervisor.hpp"
 #include "vigil/workers/kind_registry.hpp"
 
+#include "protected_pids.hpp"
+
 #include <sys/types.h>
 
 #include <atomic>
@@ -53,6 +55,11 @@ public:
   supervision::child_factory factory;
   /// The event hub process.
   pid hub;
+  /// vigild's own processes, out of reach of workers and other clients (protected_pids.hpp).
+  protected_pids guarded;
+  /// What every message of the daemon to its event hub carries, so that no other sender can
+  /// forge one (128 random bits, made at start, never sent outside the daemon's processes).
+  const term hub_key;
   /// The OS-process workers' service (os_wiring.hpp): ports' info for `info` and `status`.
   /// Set at start, before the tree; cleared once the runtime has shut down.
   os::service* os = nullptr;
@@ -61,6 +68,7 @@ public:
   void set_config(std::shared_ptr<const config::config_tree> c);
 
   [[nodiscard]] pid root() const;
+  /// Sets the root supervisor, and protects it in place of the one before.
   void set_root(pid p);
 
   [[nodiscard]] access_policy policy() const;

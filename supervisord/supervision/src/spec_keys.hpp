@@ -33,6 +33,7 @@ inline const atom k_umask("umask");
 inline const atom k_user("user");
 inline const atom k_group("group");
 inline const atom k_stop_signal("stop_signal");
+inline const atom k_may_send("may_send");
 inline const atom k_name("name");
 inline const atom k_strategy("strategy");
 inline const atom k_intensity("intensity");

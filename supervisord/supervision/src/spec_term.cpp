@@ -39,7 +39,8 @@ term os_term(const os_process_spec& os) {
                     {k_umask, umask},
                     {k_user, os.user},
                     {k_group, os.group},
-                    {k_stop_signal, os.stop_signal}});
+                    {k_stop_signal, os.stop_signal},
+                    {k_may_send, strings(os.may_send)}});
 }
 
 term where_term(const source_location& w) {

@@ -189,8 +189,16 @@ void read_os(reader& r, os_process_spec& out) {
   in.text(k_user, out.user);
   in.text(k_group, out.group);
   in.text(k_stop_signal, out.stop_signal);
+  const term* may_send = in.get(k_may_send);
+  for (std::size_t i = 0; may_send != nullptr && may_send->is_list() && i < may_send->size(); ++i) {
+    if ((*may_send)[i].is_string()) {
+      out.may_send.emplace_back((*may_send)[i].as_string());
+    } else {
+      in.fail(k_may_send);
+    }
+  }
   if ((command != nullptr && !command->is_list()) || (env != nullptr && !env->is_map())
-      || in.failed()) {
+      || (may_send != nullptr && !may_send->is_list()) || in.failed()) {
     r.fail(k_os);
   }
 }

@@ -24,6 +24,7 @@ child_spec full_child() {
   c.os.umask = 022;
   c.os.user = "nobody";
   c.os.stop_signal = "SIGINT";
+  c.os.may_send = {"echo", "jobs"};
   c.where = source_location{"vigil.toml", 7, 3};
   return c;
 }

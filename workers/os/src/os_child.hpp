@@ -4,6 +4,7 @@
 #include "vigil/common/unique_fd.hpp"
 #include "vigil/ipc/channel.hpp"
 #include "vigil/ipc/ring.hpp"
+#include "vigil/os/capabilities.hpp"
 #include "vigil/term/term.hpp"
 
 #include <sys/types.h>
@@ -55,6 +56,9 @@ struct os_child {
   std::atomic<std::uint64_t> received{0}; ///< frames from the child
   std::atomic<std::uint64_t> sent{0};     ///< frames to the child
   std::atomic<std::uint64_t> dropped{0};  ///< terms for the child dropped (ring and backlog full)
+  /// What the child may send to: its node and `may_send` are set before it is shared; the
+  /// port grants the pids it passes on, the pump checks (capabilities.hpp).
+  worker_grants grants;
 
   // -- written by the pump before it ends, read by the reactor after joining it -----------
   std::optional<term> exit_frame; ///< {:exit, reason} sent by the child

@@ -122,8 +122,11 @@ task<> port_process(context& self, port_setup setup) {
     } else if (tagged(msg, port_info_tag, 3) && msg[1].is_pid()) {
       self.send(msg[1].as_pid(), vigil::make_tuple(msg[2], make_port_info(*setup.child).to_term()));
     } else if (tagged(msg, route_tag, 3)) {
+      // Every pid the worker is shown becomes one it may send to (capabilities.hpp).
+      setup.child->grants.given.grant_all(msg[2], setup.child->node);
       out.push(sdk::make_send(msg[1], msg[2]));
     } else {
+      setup.child->grants.given.grant_all(msg, setup.child->node);
       out.push(sdk::make_send(sdk::main_tag(), msg));
     }
   }
@@ -145,6 +148,7 @@ port_info make_port_info(const os_child& c) {
   info.sent = c.sent.load(std::memory_order_relaxed);
   info.received = c.received.load(std::memory_order_relaxed);
   info.dropped = c.dropped.load(std::memory_order_relaxed);
+  info.refused = c.grants.refused.load(std::memory_order_relaxed);
   info.attached = c.attached.load(std::memory_order_relaxed);
   std::ifstream stat("/proc/" + std::to_string(c.os_pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());

@@ -12,16 +12,22 @@
 namespace vigil::os::detail {
 namespace {
 
-/// Delivers one frame; false when it is not an envelope.
-bool deliver(os_child& c, const pump_hooks& hooks, const term& frame) {
+/// Where the pump's checked sends go.
+send_sinks sinks_of(const pump_hooks& hooks) {
+  runtime* rt = hooks.rt;
+  return send_sinks{
+      .whereis = [rt](atom name) { return rt->whereis(name); },
+      .is_protected = hooks.is_protected,
+      .send_local = [rt](pid to, term message) { rt->send(to, std::move(message)); },
+      .route = hooks.route,
+  };
+}
+
+/// Delivers one frame; false when it is not an envelope. A send the child may not make is
+/// dropped and counted (deliver_checked).
+bool deliver(os_child& c, const send_sinks& sinks, const term& frame) {
   if (auto d = sdk::as_send(frame)) {
-    if (d->to.is_atom()) {
-      (void)hooks.rt->send(d->to.as_atom(), d->message); // unregistered: dropped, as Erlang
-    } else if (d->to.as_pid().node == 0) {
-      hooks.rt->send(d->to.as_pid(), d->message);
-    } else if (hooks.route) {
-      hooks.route(d->to.as_pid(), d->message);
-    }
+    (void)deliver_checked(c.grants, d->to, d->message, sinks);
     return true;
   }
   if (auto reason = sdk::as_exit(frame)) {
@@ -53,6 +59,7 @@ void read_channel(os_child& c, const pump_hooks& hooks) {
   c.attached.store(true);
   ipc::ring_reader reader(
       c.from_view, ipc::decode_limits{.create_atoms = c.sdk_atoms, .new_atoms = c.new_atoms.get()});
+  const send_sinks sinks = sinks_of(hooks);
   for (;;) {
     auto r = reader.try_read();
     if (!r) {
@@ -61,7 +68,7 @@ void read_channel(os_child& c, const pump_hooks& hooks) {
     }
     if (r->has_value()) {
       c.received.fetch_add(1, std::memory_order_relaxed);
-      if (!deliver(c, hooks, **r)) {
+      if (!deliver(c, sinks, **r)) {
         c.fail_channel("a frame that is no envelope: " + describe(**r));
         return;
       }

@@ -82,6 +82,7 @@ service_core::service_core(runtime& runtime_ref, service_options opts)
   }
   hooks_.rt = &rt;
   hooks_.route = [this](pid to, term message) { route(to, message); };
+  hooks_.is_protected = options.is_protected;
   hooks_.attach_timeout = options.attach_timeout;
   refill_spares();
   reactor_ = std::make_unique<reactor>(
@@ -199,6 +200,11 @@ result<std::shared_ptr<os_child>> service_core::make_child(const supervision::ch
   }
   auto c = std::make_shared<os_child>();
   c->node = node;
+  c->grants.node = node;
+  for (const auto& name : spec.os.may_send) {
+    // Names come from the config, which the administrator wrote: interning them is safe.
+    c->grants.names.emplace_back(name);
+  }
   c->sdk_atoms = spec.mode != "command";
   if (c->sdk_atoms) {
     c->new_atoms = atom_budget_for(spec.id);

@@ -25,6 +25,7 @@ term port_info::to_term() const {
                     {atom("sent"), u(sent)},
                     {atom("received"), u(received)},
                     {atom("dropped"), u(dropped)},
+                    {atom("refused"), u(refused)},
                     {atom("attached"), attached}});
 }
 

@@ -54,6 +54,8 @@ enum class error_code : std::uint8_t {
   unauthorized,
   failed,
   shutting_down,
+  /// `send`, `kill` or `exit` on one of vigild's own processes (docs/security.md): "protected".
+  protected_process,
 };
 
 [[nodiscard]] std::string_view error_code_name(error_code c) noexcept;

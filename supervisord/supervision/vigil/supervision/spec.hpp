@@ -90,6 +90,9 @@ struct os_process_spec {
   std::string stop_signal = "SIGTERM";
   /// Resource limits by name, setrlimit's RLIMIT_ names in lower case: "nofile", "core".
   std::map<std::string, resource_limit> rlimits;
+  /// Registered names the worker may send to, beyond the pids it was given (docs/security.md,
+  /// "Workers"): `may_send = ["echo"]`.
+  std::vector<std::string> may_send;
   friend bool operator==(const os_process_spec&, const os_process_spec&) = default;
 };
 

@@ -71,6 +71,10 @@ struct service_options {
   /// When set, the service binds itself to this router for its whole life, so that the
   /// runtime's `remote_send` hook (`remote_router::hook`) reaches the workers' processes.
   std::shared_ptr<remote_router> router;
+  /// The daemon's own processes: true for a pid that no OS worker may send to, whatever it
+  /// was given (capabilities.hpp). Called on pump threads, once per send to a daemon pid or
+  /// granted name: it must be thread-safe and cheap. Empty: none is protected.
+  std::function<bool(pid)> is_protected;
   /// Reap orphans (reaper.hpp) each time an OS child exits. A daemon that is a subreaper
   /// wants this; one whose own code reaps other children by pid can turn it off.
   bool reap_orphans = true;
@@ -92,7 +96,9 @@ struct port_info {
   std::uint64_t sent = 0;                   ///< terms written to the worker
   std::uint64_t received = 0;               ///< terms read from the worker
   std::uint64_t dropped = 0;                ///< terms for the worker dropped (ring full)
-  bool attached = false;                    ///< the worker speaks the channel
+  /// Sends from the worker dropped because it may not make them (capabilities.hpp).
+  std::uint64_t refused = 0;
+  bool attached = false; ///< the worker speaks the channel
 
   /// As a map with atom keys: %{os_pid: 4711, rss_kb: 1234, ...}.
   [[nodiscard]] term to_term() const;

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/os/capabilities.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <vector>
+
+namespace vigil::os {
+namespace {
+
+const pid hub{0, 1, 1};
+const pid echo{0, 5, 1};
+const pid session{0, 40, 2};
+
+/// A worker of node 7 that may send to :echo, and sinks that record what went where.
+struct fixture {
+  worker_grants g;
+  std::vector<pid> local;
+  std::vector<pid> routed;
+  send_sinks sinks;
+
+  fixture() {
+    g.node = 7;
+    g.names = {atom("echo")};
+    sinks.whereis = [](atom name) -> std::optional<pid> {
+      if (name == atom("echo")) {
+        return echo;
+      }
+      if (name == atom("vigil_supervisor_reports")) {
+        return hub;
+      }
+      return std::nullopt;
+    };
+    sinks.is_protected = [](pid p) { return p == hub; };
+    sinks.send_local = [this](pid to, const term&) { local.push_back(to); };
+    sinks.route = [this](pid to, const term&) { routed.push_back(to); };
+  }
+
+  send_outcome send(const term& to) { return deliver_checked(g, to, term(atoms::ok), sinks); }
+};
+
+TEST(Capabilities, AWorkerAnswersAPidThatWasSentToIt) {
+  fixture uut;
+  EXPECT_EQ(uut.send(term(session)), send_outcome::refused);
+  uut.g.given.grant_all(vigil::make_tuple(session, atoms::ping), 7);
+  EXPECT_EQ(uut.send(term(session)), send_outcome::delivered);
+  EXPECT_EQ(uut.local, std::vector<pid>{session});
+  EXPECT_EQ(uut.g.refused.load(), 1U);
+}
+
+TEST(Capabilities, PidsInsideMapsAndListsAreGrantedToo) {
+  fixture uut;
+  pid other{9, 2, 1};
+  uut.g.given.grant_all(term::map({{atom("from"), term::list({term(other)})}}), 7);
+  EXPECT_EQ(uut.send(term(other)), send_outcome::delivered);
+  EXPECT_EQ(uut.routed, std::vector<pid>{other});
+}
+
+TEST(Capabilities, TheWorkersOwnProcessesNeedNoGrant) {
+  fixture uut;
+  EXPECT_EQ(uut.send(term(pid{7, 3, 1})), send_outcome::delivered);
+  EXPECT_EQ(uut.send(term(pid{8, 3, 1})), send_outcome::refused);
+  EXPECT_EQ(uut.routed, (std::vector<pid>{pid{7, 3, 1}}));
+}
+
+TEST(Capabilities, OnlyGrantedNamesAreReached) {
+  fixture uut;
+  EXPECT_EQ(uut.send(term(atom("echo"))), send_outcome::delivered);
+  EXPECT_EQ(uut.send(term(atom("echo2"))), send_outcome::refused);
+  uut.g.names.emplace_back("nobody_has_it");
+  EXPECT_EQ(uut.send(term(atom("nobody_has_it"))), send_outcome::unregistered);
+  EXPECT_EQ(uut.local, std::vector<pid>{echo});
+  EXPECT_EQ(uut.g.refused.load(), 1U);
+}
+
+TEST(Capabilities, AProtectedProcessIsNeverReachedEvenWhenGivenOrGranted) {
+  fixture uut;
+  uut.g.given.grant(hub);
+  uut.g.names.emplace_back("vigil_supervisor_reports");
+  EXPECT_EQ(uut.send(term(hub)), send_outcome::refused);
+  EXPECT_EQ(uut.send(term(atom("vigil_supervisor_reports"))), send_outcome::refused);
+  EXPECT_TRUE(uut.local.empty());
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
+TEST(Capabilities, ATargetThatIsNeitherPidNorAtomIsCounted) {
+  fixture uut;
+  EXPECT_EQ(uut.send(term(42)), send_outcome::bad_target);
+  EXPECT_EQ(uut.g.refused.load(), 1U);
+}
+
+TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
+  capability_set uut(2);
+  pid a{0, 10, 1};
+  pid b{0, 11, 1};
+  pid c{0, 12, 1};
+  uut.grant(a);
+  uut.grant(b);
+  EXPECT_TRUE(uut.holds(a)); // a is now the most recent
+  uut.grant(c);
+  EXPECT_TRUE(uut.holds(a));
+  EXPECT_FALSE(uut.holds(b));
+  EXPECT_TRUE(uut.holds(c));
+  EXPECT_EQ(uut.size(), 2U);
+}
+
+TEST(CapabilitySet, ATermWithMorePidsThanTheCapacityKeepsTheLast) {
+  capability_set uut(2);
+  uut.grant_all(term::list({term(pid{0, 1, 9}), term(pid{0, 2, 9}), term(pid{0, 3, 9})}), 7);
+  EXPECT_FALSE(uut.holds(pid{0, 1, 9}));
+  EXPECT_TRUE(uut.holds(pid{0, 2, 9}));
+  EXPECT_TRUE(uut.holds(pid{0, 3, 9}));
+}
+
+} // namespace
+} // namespace vigil::os

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vigil/os/capabilities.hpp"
+
+#include <algorithm>
+
+namespace vigil::os {
+
+void capability_set::grant_locked(pid p) {
+  if (capacity_ == 0) {
+    return;
+  }
+  if (auto it = index_.find(p); it != index_.end()) {
+    order_.splice(order_.begin(), order_, it->second);
+    return;
+  }
+  if (index_.size() >= capacity_) {
+    index_.erase(order_.back());
+    order_.pop_back();
+  }
+  order_.push_front(p);
+  index_.emplace(p, order_.begin());
+}
+
+void capability_set::grant(pid p) {
+  std::lock_guard lock(mutex_);
+  grant_locked(p);
+}
+
+void capability_set::collect(const term& t, std::uint32_t own_node, std::vector<pid>& out) const {
+  switch (t.kind()) {
+  case term_kind::pid:
+    if (t.as_pid().node != own_node || own_node == 0) {
+      out.push_back(t.as_pid());
+    }
+    return;
+  case term_kind::tuple:
+  case term_kind::list:
+    for (const term& e : t.elements()) {
+      collect(e, own_node, out);
+    }
+    return;
+  case term_kind::map:
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      collect(t.map_key(i), own_node, out);
+      collect(t.map_value(i), own_node, out);
+    }
+    return;
+  default: return;
+  }
+}
+
+void capability_set::grant_all(const term& t, std::uint32_t own_node) {
+  // The walk happens outside the lock: only the inserts hold it.
+  std::vector<pid> found;
+  collect(t, own_node, found);
+  if (found.empty()) {
+    return;
+  }
+  // Only the last `capacity_` can be kept anyway.
+  std::size_t skip = found.size() > capacity_ ? found.size() - capacity_ : 0;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = skip; i < found.size(); ++i) {
+    grant_locked(found[i]);
+  }
+}
+
+bool capability_set::holds(pid p) {
+  std::lock_guard lock(mutex_);
+  auto it = index_.find(p);
+  if (it == index_.end()) {
+    return false;
+  }
+  order_.splice(order_.begin(), order_, it->second);
+  return true;
+}
+
+std::size_t capability_set::size() const {
+  std::lock_guard lock(mutex_);
+  return index_.size();
+}
+
+namespace {
+
+send_outcome refuse(worker_grants& g) {
+  g.refused.fetch_add(1, std::memory_order_relaxed);
+  return send_outcome::refused;
+}
+
+send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_sinks& sinks) {
+  if (g.node != 0 && to.node == g.node) {
+    // One of the worker's own processes: it goes back into the worker.
+    if (sinks.route) {
+      sinks.route(to, message);
+    }
+    return send_outcome::delivered;
+  }
+  if (to.node == 0 && sinks.is_protected && sinks.is_protected(to)) {
+    return refuse(g);
+  }
+  if (!g.given.holds(to)) {
+    return refuse(g);
+  }
+  const auto& sink = to.node == 0 ? sinks.send_local : sinks.route;
+  if (sink) {
+    sink(to, message);
+  }
+  return send_outcome::delivered;
+}
+
+} // namespace
+
+send_outcome deliver_checked(worker_grants& g, const term& to, const term& message,
+                             const send_sinks& sinks) {
+  if (to.is_pid()) {
+    return to_pid(g, to.as_pid(), message, sinks);
+  }
+  if (!to.is_atom()) {
+    g.refused.fetch_add(1, std::memory_order_relaxed);
+    return send_outcome::bad_target;
+  }
+  atom name = to.as_atom();
+  if (std::find(g.names.begin(), g.names.end(), name) == g.names.end()) {
+    return refuse(g);
+  }
+  std::optional<pid> p = sinks.whereis ? sinks.whereis(name) : std::nullopt;
+  if (!p) {
+    return send_outcome::unregistered;
+  }
+  if (sinks.is_protected && sinks.is_protected(*p)) {
+    return refuse(g);
+  }
+  if (sinks.send_local) {
+    sinks.send_local(*p, message);
+  }
+  return send_outcome::delivered;
+}
+
+} // namespace vigil::os

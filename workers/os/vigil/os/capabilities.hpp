@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/term/term.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+/// What an OS worker may send to (docs/security.md, "Workers"). An OS worker is untrusted: a
+/// frame it writes reaches only
+///
+/// - a pid that appeared in a message sent to it (its *capabilities*, `capability_set`),
+/// - a process of its own node (those it spawned itself, in a `mode = "process"` worker),
+/// - a name the config granted it (`may_send = ["echo"]`), if that name is registered,
+///
+/// and never one of the daemon's own processes (`send_sinks::is_protected`), whatever it was
+/// given. Everything else is dropped and counted (`worker_grants::refused`, `refused` in the
+/// `info` of the worker's port).
+namespace vigil::os {
+
+/// The pids an OS worker was given, bounded: past `capacity` pids the one given or used
+/// least recently is forgotten, and a send to it is refused until it is given again (as a
+/// reply to a request long gone would be). Thread-safe: the port (a scheduler thread) grants,
+/// the pump thread checks; each call takes one uncontended mutex.
+class capability_set {
+public:
+  /// How many pids a worker holds by default.
+  static constexpr std::size_t default_capacity = 4096;
+
+  explicit capability_set(std::size_t capacity = default_capacity) : capacity_(capacity) {}
+
+  /// Adds `p` (or marks it as just used).
+  void grant(pid p);
+
+  /// Grants every pid in `t` whose node is not `own_node` (the worker's own pids need no
+  /// grant). Walks `t` once; its depth is bounded by the decoder's or the parser's limit.
+  void grant_all(const term& t, std::uint32_t own_node);
+
+  /// Whether `p` was given (and is still remembered); a hit counts as a use.
+  [[nodiscard]] bool holds(pid p);
+
+  [[nodiscard]] std::size_t size() const;
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+private:
+  struct pid_hash {
+    std::size_t operator()(const pid& p) const noexcept {
+      std::uint64_t h = (std::uint64_t{p.node} << 32) ^ p.index;
+      return static_cast<std::size_t>((h * 0x9e3779b97f4a7c15ULL) ^ p.serial);
+    }
+  };
+
+  void grant_locked(pid p);
+  void collect(const term& t, std::uint32_t own_node, std::vector<pid>& out) const;
+
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::list<pid> order_; ///< most recent first
+  std::unordered_map<pid, std::list<pid>::iterator, pid_hash> index_;
+};
+
+/// What one OS worker may reach: its node, the pids it was given and the names granted to
+/// it. Shared by its port (grants) and its pump (checks).
+struct worker_grants {
+  std::uint32_t node = 0;                ///< the worker's own node (0: it has no processes)
+  capability_set given;                  ///< pids that reached it
+  std::vector<atom> names;               ///< `may_send`
+  std::atomic<std::uint64_t> refused{0}; ///< sends dropped by the check
+};
+
+/// Where a checked send goes. Any may be empty: no send happens through an empty one.
+struct send_sinks {
+  /// The pid registered under a name, if any.
+  std::function<std::optional<pid>(atom)> whereis;
+  /// True for the daemon's own processes: no worker may send to them.
+  std::function<bool(pid)> is_protected;
+  /// Delivers to a process of the daemon (node 0).
+  std::function<void(pid, term)> send_local;
+  /// Delivers to a process of an OS worker (node != 0), the worker's own included.
+  std::function<void(pid, term)> route;
+};
+
+/// What became of a send from a worker.
+enum class send_outcome : std::uint8_t {
+  delivered,    ///< handed to a sink
+  unregistered, ///< a granted name nobody has registered: dropped, as in Erlang
+  refused,      ///< not granted, or a daemon process: dropped and counted
+  bad_target,   ///< `to` is neither a pid nor an atom: dropped and counted
+};
+
+/// The check itself: delivers `message` to `to` (a pid or a registered name) if `g` allows
+/// it; counts a refusal in `g.refused`. Thread-safe as `g` is.
+send_outcome deliver_checked(worker_grants& g, const term& to, const term& message,
+                             const send_sinks& sinks);
+
+} // namespace vigil::os
