@@ -92,9 +92,10 @@ TEST(CtlCommands, LogsEventsReloadAndSpawnArguments) {
   EXPECT_EQ(request_of(reload)["args"], json::object());
   reload.dry_run = true;
   EXPECT_EQ(request_of(reload)["args"], (json{{"dry_run", true}}));
-  EXPECT_EQ(request_of(command("spawn", "echo"))["args"], (json{{"kind", "echo"}}));
+  EXPECT_EQ(request_of(command("spawn", "echo"))["args"],
+            (json{{"kind", "echo"}, {"detach", true}}));
   EXPECT_EQ(request_of(command("spawn", "echo", "[delay: 5]"))["args"],
-            (json{{"kind", "echo"}, {"args", "[delay: 5]"}}));
+            (json{{"kind", "echo"}, {"detach", true}, {"args", "[delay: 5]"}}));
 }
 
 struct run_result {

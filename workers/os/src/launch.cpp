@@ -209,6 +209,10 @@ result<launched> launch(const launch_spec& spec) {
       written = spec.cwd + "/" + written;
     }
     auto trusted = trusted_path(written, 0);
+    if (!trusted && trusted.error().error_number != 0) {
+      // Not there (or not reachable): the launch itself says so, as it would unchecked.
+      return sys_error(trusted.error().error_number, "exec " + written);
+    }
     if (!trusted) {
       return error{make_error_code(errc::config_invalid),
                    "refusing to run " + written + " as root's child: " + trusted.error().message
