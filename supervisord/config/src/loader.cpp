@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -88,6 +89,9 @@ std::string config_error::to_string() const {
     out += ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
   }
   out += ": ";
+  if (level == severity::warning) {
+    out += "warning: ";
+  }
   if (!option.empty()) {
     out += option + ": ";
   }
@@ -114,15 +118,25 @@ std::string permission_problem(std::uint32_t mode, std::uint32_t euid) {
 }
 
 result<config_tree, config_error_list> load_config(const std::filesystem::path& path) {
+  return load_config(path, checks{});
+}
+
+result<config_tree, config_error_list> load_config(const std::filesystem::path& path,
+                                                   const checks& with) {
   auto text = read_config_file(path.string());
   if (!text) {
     return text.error();
   }
-  return load_config_string(*text, path.string());
+  return load_config_string(*text, path.string(), with);
 }
 
 result<config_tree, config_error_list> load_config_string(std::string_view text,
                                                           std::string_view file_name) {
+  return load_config_string(text, file_name, checks{});
+}
+
+result<config_tree, config_error_list>
+load_config_string(std::string_view text, std::string_view file_name, const checks& with) {
   toml::table doc;
   try {
     doc = toml::parse(text, file_name);
@@ -132,12 +146,15 @@ result<config_tree, config_error_list> load_config_string(std::string_view text,
                               "",
                               "TOML syntax error: " + std::string(e.description())}};
   }
-  detail::reader reader{std::string(file_name)};
+  detail::reader reader{std::string(file_name), &with};
   config_tree tree = reader.read(doc);
-  auto errors = reader.take_errors();
-  if (!errors.empty()) {
-    return errors;
+  auto problems = reader.take_errors();
+  bool any_error = std::any_of(problems.begin(), problems.end(),
+                               [](const config_error& e) { return e.level == severity::error; });
+  if (any_error) {
+    return problems;
   }
+  tree.warnings = std::move(problems);
   return tree;
 }
 

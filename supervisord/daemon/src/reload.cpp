@@ -4,6 +4,7 @@
 #include "vigil/supervision/client.hpp"
 #include "vigil/supervision/supervisor.hpp"
 
+#include "config_checks.hpp"
 #include "event_hub.hpp"
 #include "event_store.hpp"
 #include "json_util.hpp"
@@ -343,7 +344,8 @@ task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run)
   }
   reload_guard guard(st.reloading);
   const auto& path = st.config_path;
-  auto loaded = co_await self.blocking([&path] { return config::load_config(path); });
+  auto loaded = co_await self.blocking(
+      [&path, &st] { return config::load_config(path, make_reload_checks(st.kinds)); });
   if (!loaded) {
     r.errors = config::to_string(loaded.error());
     spdlog::error("reload of {} failed; the running tree is unchanged:\n{}", path.string(),
@@ -351,6 +353,9 @@ task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run)
     co_return r;
   }
   r.loaded = true;
+  for (const auto& w : loaded->warnings) {
+    spdlog::warn("reload: {}", w.to_string());
+  }
   auto old = st.config();
   auto next = std::make_shared<const config::config_tree>(std::move(*loaded));
   r.plan = config::diff(*old, *next);
