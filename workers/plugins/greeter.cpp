@@ -49,5 +49,8 @@ VIGIL_PLUGIN_EXPORT int vigil_plugin_init(vigil::workers::kind_registry* registr
     }
     return sup.spawn_link(greeter, std::move(greeting));
   };
-  return registry->add(std::move(k)) ? 0 : 2;
+  // The arguments it accepts, for vigild --check-config (a kind added without them takes any).
+  vigil::workers::arg_schema args{
+      {"greeting", vigil::workers::arg_type::string, "a word put before each name", false}};
+  return registry->add(std::move(k), std::move(args)) ? 0 : 2;
 }

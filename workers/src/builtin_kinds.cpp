@@ -26,24 +26,20 @@ task<> answer_after(context& self, pid to, milliseconds delay) {
   self.send(to, make_tuple(atoms::ok, atoms::pong));
 }
 
-/// A kind whose process takes one duration argument.
-kind duration_kind(std::string name, std::string doc, std::string arg,
-                   task<> (*body)(context&, milliseconds)) {
+/// A kind whose process takes one optional duration argument ("2s", or 2000 ms).
+kind_with_args duration_kind(std::string name, std::string doc, std::string arg,
+                             std::string arg_doc, task<> (*body)(context&, milliseconds)) {
   kind k;
   k.name = std::move(name);
   k.doc = std::move(doc);
-  k.start = [body, arg = std::move(arg)](context& sup, const term& args) -> result<pid> {
-    auto ms = int_arg(args, arg, 0);
-    if (!ms) {
-      return ms.error();
+  k.start = [body, arg](context& sup, const term& args) -> result<pid> {
+    auto d = duration_arg(args, arg, milliseconds{0});
+    if (!d) {
+      return d.error();
     }
-    if (*ms < 0) {
-      return error{make_error_code(errc::invalid_argument),
-                   "argument '" + arg + "' must not be negative"};
-    }
-    return sup.spawn_link(body, milliseconds(*ms));
+    return sup.spawn_link(body, *d);
   };
-  return k;
+  return {std::move(k), {{std::move(arg), arg_type::duration, std::move(arg_doc), false}}};
 }
 
 } // namespace
@@ -85,18 +81,20 @@ task<> crasher(context& self, milliseconds crash_after) {
   }
 }
 
-std::vector<kind> builtin_kinds() {
-  std::vector<kind> out;
-  out.push_back(duration_kind("echo", "answers {from, _} with {:ok, :pong} after `delay` ms",
-                              "delay", &echo));
+std::vector<kind_with_args> builtin_kinds() {
+  std::vector<kind_with_args> out;
+  out.push_back(duration_kind("echo", "answers {from, _} with {:ok, :pong} after `delay`", "delay",
+                              "how long to wait before answering (default 0s)", &echo));
   out.push_back(duration_kind("dispatcher",
                               "spawns a worker per {from, _} request; each answers {:ok, :pong} "
-                              "after `delay` ms",
-                              "delay", &dispatcher));
+                              "after `delay`",
+                              "delay", "how long each worker waits before answering (default 0s)",
+                              &dispatcher));
   out.push_back(duration_kind("crasher",
                               "answers like echo; exits :crashed on :crash, or after "
-                              "`crash_after` ms if set",
-                              "crash_after", &crasher));
+                              "`crash_after` if set",
+                              "crash_after",
+                              "exit :crashed this long after starting (default: never)", &crasher));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <system_error>
@@ -111,6 +112,9 @@ std::string config_error::to_string() const {
     out += ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
   }
   out += ": ";
+  if (level == severity::warning) {
+    out += "warning: ";
+  }
   if (!option.empty()) {
     out += option + ": ";
   }
@@ -133,15 +137,25 @@ std::string refusal(const std::string& problem) {
 
 result<config_tree, config_error_list> load_config(const std::filesystem::path& path,
                                                    bool strict_modes) {
+  return load_config(path, checks{}, strict_modes);
+}
+
+result<config_tree, config_error_list> load_config(const std::filesystem::path& path,
+                                                   const checks& with, bool strict_modes) {
   auto text = read_config_file(path.string(), strict_modes);
   if (!text) {
     return text.error();
   }
-  return load_config_string(*text, path.string());
+  return load_config_string(*text, path.string(), with);
 }
 
 result<config_tree, config_error_list> load_config_string(std::string_view text,
                                                           std::string_view file_name) {
+  return load_config_string(text, file_name, checks{});
+}
+
+result<config_tree, config_error_list>
+load_config_string(std::string_view text, std::string_view file_name, const checks& with) {
   toml::table doc;
   try {
     doc = toml::parse(text, file_name);
@@ -151,12 +165,15 @@ result<config_tree, config_error_list> load_config_string(std::string_view text,
                               "",
                               "TOML syntax error: " + std::string(e.description())}};
   }
-  detail::reader reader{std::string(file_name)};
+  detail::reader reader{std::string(file_name), &with};
   config_tree tree = reader.read(doc);
-  auto errors = reader.take_errors();
-  if (!errors.empty()) {
-    return errors;
+  auto problems = reader.take_errors();
+  bool any_error = std::any_of(problems.begin(), problems.end(),
+                               [](const config_error& e) { return e.level == severity::error; });
+  if (any_error) {
+    return problems;
   }
+  tree.warnings = std::move(problems);
   return tree;
 }
 

@@ -94,8 +94,9 @@ const option table[] = {
       {},
       false,
       "Shared objects loaded at start, in order, each registering worker kinds. A relative "
-      "path is relative to the config file's directory. A reload loads new plugins but "
-      "never unloads one."},
+      "path is relative to the config file's directory. One that does not load is an error "
+      "at start and for --check-config. A reload neither loads nor unloads plugins: a "
+      "change takes effect when vigild restarts."},
      non_empty_strings,
      [](const value& v, targets& t) { t.daemon->plugins = std::get<std::vector<std::string>>(v); }},
     {{section::daemon,
@@ -350,9 +351,12 @@ const option table[] = {
       "{}",
       {},
       false,
-      "Arguments for the kind, as a term map: args = { delay = 200 } arrives as "
-      "%{delay: 200}. Keys become atoms; strings, integers, floats, booleans, arrays (lists) "
-      "and tables (maps) keep their shape. Only with kind."},
+      "Arguments for the kind, as a term map: args = { delay = \"200ms\" } arrives as "
+      "%{delay: \"200ms\"}. Keys become atoms; strings, integers, floats, booleans, arrays "
+      "(lists) and tables (maps) keep their shape. They are checked against the arguments "
+      "the kind declares (an unknown one, or a value of the wrong type, is an error); a "
+      "duration argument takes a string with units like every duration here, or an integer "
+      "of milliseconds. Only with kind."},
      nullptr,
      [](const value& v, targets& t) { t.child->args = std::get<term>(v); }},
     {{section::worker, "mode", option_type::choice, "\"inprocess\"", modes, false,

@@ -84,12 +84,14 @@ supervision::source_location reader::where(const toml::source_region& region) co
   return {file_, region.begin.line, region.begin.column};
 }
 
-void reader::fail(const toml::source_region& at, std::string option, std::string message) {
-  fail(where(at), std::move(option), std::move(message));
+void reader::fail(const toml::source_region& at, std::string option, std::string message,
+                  severity level) {
+  fail(where(at), std::move(option), std::move(message), level);
 }
 
-void reader::fail(const supervision::source_location& at, std::string option, std::string message) {
-  errors_.push_back({at, std::move(option), std::move(message)});
+void reader::fail(const supervision::source_location& at, std::string option, std::string message,
+                  severity level) {
+  errors_.push_back({at, std::move(option), std::move(message), level});
 }
 
 config_error_list reader::take_errors() {
@@ -103,10 +105,15 @@ config_tree reader::read(const toml::table& doc) {
   config_tree tree;
   tree.root.name = "root";
   tree.root.where = {file_, 1, 1};
+  // [daemon] first wherever it is written: its plugins register kinds that children use.
+  if (const toml::node* daemon = doc.get("daemon")) {
+    read_daemon(*daemon, tree.daemon);
+  }
   for (auto&& [key, node] : doc) {
     if (key.str() == "daemon") {
-      read_daemon(node, tree.daemon);
-    } else if (key.str() == "supervisor") {
+      continue;
+    }
+    if (key.str() == "supervisor") {
       if (!node.is_table()) {
         fail(node.source(), "supervisor", "expected a table, got " + describe_value(node));
         continue;
@@ -196,7 +203,7 @@ void reader::read_daemon(const toml::node& node, daemon_options& daemon) {
   }
   targets t;
   t.daemon = &daemon;
-  (void)read_table(*node.as_table(), "daemon", {section::daemon}, t);
+  auto keys = read_table(*node.as_table(), "daemon", {section::daemon}, t);
   namespace fs = std::filesystem;
   const fs::path base = fs::path(file_).parent_path();
   for (auto& plugin : daemon.plugins) {
@@ -205,6 +212,7 @@ void reader::read_daemon(const toml::node& node, daemon_options& daemon) {
       plugin = (base / p).lexically_normal().string();
     }
   }
+  load_plugins(keys, daemon);
 }
 
 void reader::read_supervisor_body(const toml::node& table, const std::string& path,

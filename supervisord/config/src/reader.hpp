@@ -38,8 +38,10 @@ struct child_read {
 /// Reads one document. Single use: construct, `read`, then `take_errors`.
 class reader {
 public:
-  /// `file` is quoted in every error.
-  explicit reader(std::string file) : file_(std::move(file)) {}
+  /// `file` is quoted in every error. `with`, when not null, adds its checks (config.hpp) and
+  /// must outlive the reader.
+  explicit reader(std::string file, const checks* with = nullptr)
+      : file_(std::move(file)), with_(with) {}
 
   /// The tree `doc` describes. Meaningful only if `take_errors()` is then empty.
   [[nodiscard]] config_tree read(const toml::table& doc);
@@ -50,8 +52,10 @@ public:
 private:
   // -- walking (reader.cpp) ------------------------------------------------------------------
   [[nodiscard]] supervision::source_location where(const toml::source_region& region) const;
-  void fail(const toml::source_region& at, std::string option, std::string message);
-  void fail(const supervision::source_location& at, std::string option, std::string message);
+  void fail(const toml::source_region& at, std::string option, std::string message,
+            severity level = severity::error);
+  void fail(const supervision::source_location& at, std::string option, std::string message,
+            severity level = severity::error);
   present_keys read_table(const toml::table& table, const std::string& path,
                           std::initializer_list<section> allowed, targets& t);
   bool read_value(const option& o, const toml::node& node, const std::string& path, targets& t);
@@ -71,11 +75,17 @@ private:
                         const supervision::supervisor_spec& spec,
                         const std::vector<child_read>& children);
   void check_unique_ids(const std::vector<child_read>& children);
+
+  // -- checks against the kinds and the host (reader_host_checks.cpp) -------------------------
+  void load_plugins(const present_keys& keys, const daemon_options& daemon);
+  void check_kind(const child_read& child);
+  void check_host(const child_read& child);
   void check_significance(const std::string& path, const present_keys& keys,
                           const supervision::supervisor_spec& spec,
                           const std::vector<child_read>& children);
 
   std::string file_;
+  const checks* with_ = nullptr;
   config_error_list errors_;
 };
 

@@ -61,12 +61,15 @@ void reader::check_worker(const toml::table& table, child_read& child) {
       fail(mode->key, child.path + ".mode",
            "only applies with kind: a command always runs as an OS process");
     }
+    check_host(child);
     return;
   }
   if (find_key(child.keys, "args") == nullptr) {
     spec.args = term::map(std::span<const std::pair<term, term>>{});
   }
+  check_kind(child);
   if (spec.mode != "inprocess") {
+    check_host(child);
     return;
   }
   for (const auto& [name, at] : child.keys) {

@@ -10,8 +10,8 @@
 #include "vigil/supervision/supervisor.hpp"
 #include "vigil/term/text.hpp"
 #include "vigil/workers/child_factory.hpp"
-#include "vigil/workers/plugin.hpp"
 
+#include "config_checks.hpp"
 #include "event_hub.hpp"
 #include "event_store.hpp"
 #include "init_mode.hpp"
@@ -37,15 +37,11 @@
 namespace vigil::daemon {
 namespace {
 
-/// A start that failed: the message, already logged, and the exit code.
-struct start_failure {
-  int code = exit_temporary;
-};
-
 /// Everything a running vigild holds, in construction order; destroyed in reverse, after
 /// `rt.shutdown()` has ended every process that refers to the rest.
 struct daemon_parts {
-  workers::kind_registry kinds = workers::kind_registry::with_builtins();
+  /// The built-in kinds and those of the plugins, loaded when the config was checked.
+  workers::kind_registry kinds;
   outbox out;
   event_store events{out};
 };
@@ -57,16 +53,14 @@ int permanent_or_temporary(const error& e) {
   return permanent ? exit_permanent : exit_temporary;
 }
 
-result<void, start_failure> load_plugins(const config::config_tree& tree,
-                                         workers::kind_registry& kinds, bool strict_modes) {
+/// What checking the config found that does not stop vigild (docs/vigild.md).
+void log_checks(const config::config_tree& tree) {
   for (const auto& path : tree.daemon.plugins) {
-    if (auto loaded = workers::load_plugin(path, kinds, strict_modes); !loaded) {
-      spdlog::critical("{}", loaded.error().message());
-      return start_failure{exit_permanent};
-    }
     spdlog::info("loaded plugin {}", path);
   }
-  return {};
+  for (const auto& w : tree.warnings) {
+    spdlog::warn("{}", w.to_string());
+  }
 }
 
 log_options logging_for(const daemon_options& o, const config::config_tree& tree) {
@@ -101,12 +95,10 @@ void kill_for_test(daemon_state& st) {
 }
 
 /// Starts the tree and serves until it stops.
-int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, unique_fd listener,
-          const std::string& socket_path, unique_fd& ready) {
-  daemon_parts parts;
-  if (auto loaded = load_plugins(tree, parts.kinds, !o.insecure_paths); !loaded) {
-    return loaded.error().code;
-  }
+int serve(const daemon_options& o, workers::kind_registry kinds, config::config_tree tree,
+          unique_fd signals, unique_fd listener, const std::string& socket_path, unique_fd& ready) {
+  daemon_parts parts{std::move(kinds)};
+  log_checks(tree);
   auto policy = resolve_policy(tree.daemon.allowed_users, tree.daemon.allowed_groups, ::geteuid());
   for (const auto& w : policy.warnings) {
     spdlog::warn("{}", w);
@@ -179,7 +171,14 @@ int run_daemon(const daemon_options& options) {
   if (o.socket) {
     o.socket = std::filesystem::absolute(*o.socket, ec).string();
   }
-  auto loaded = config::load_config(o.config_path, !o.insecure_paths);
+  // The config's plugins load here, into the registry the tree then starts from, so that the
+  // kinds and their arguments are checked with the file (config_checks.hpp).
+  auto kinds = workers::kind_registry::with_builtins();
+  auto loaded = config::load_config(
+      o.config_path,
+      make_checks(kinds, o.check_config ? check_mode::check_config : check_mode::boot,
+                  !o.insecure_paths),
+      !o.insecure_paths);
   if (!loaded) {
     std::cerr << config::to_string(loaded.error());
     return exit_permanent;
@@ -240,8 +239,8 @@ int run_daemon(const daemon_options& options) {
     spdlog::info("container init mode ({}): reaping orphans, ending strays at exit",
                  is_pid1() ? "PID 1" : "--init");
   }
-  int code =
-      serve(o, std::move(*loaded), std::move(*signals), std::move(*listener), socket_path, ready);
+  int code = serve(o, std::move(kinds), std::move(*loaded), std::move(*signals),
+                   std::move(*listener), socket_path, ready);
   // As PID 1 nothing may outlive vigild unnoticed, and as a subreaper its adopted orphans
   // would escape: end what the tree left behind (docs/containers.md).
   (void)end_leftovers();

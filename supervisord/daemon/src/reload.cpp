@@ -5,6 +5,7 @@
 #include "vigil/supervision/client.hpp"
 #include "vigil/supervision/supervisor.hpp"
 
+#include "config_checks.hpp"
 #include "event_hub.hpp"
 #include "event_store.hpp"
 #include "json_util.hpp"
@@ -351,21 +352,22 @@ task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run)
   bool strict = st.strict_modes;
   // Off the event loop, with the file system checks of the files the new tree would make
   // root load or run: before anything changes.
-  auto loaded = co_await self.blocking([&path, strict]() -> decltype(config::load_config(path)) {
-    auto tree = config::load_config(path, strict);
-    if (!tree) {
-      return tree;
-    }
-    auto untrusted = untrusted_files(*tree, os::default_worker_program(), strict);
-    if (untrusted.empty()) {
-      return tree;
-    }
-    config::config_error_list errors;
-    for (auto& line : untrusted) {
-      errors.push_back({{path.string(), 0, 0}, "", std::move(line)});
-    }
-    return errors;
-  });
+  auto loaded =
+      co_await self.blocking([&path, &st, strict]() -> decltype(config::load_config(path)) {
+        auto tree = config::load_config(path, make_reload_checks(st.kinds), strict);
+        if (!tree) {
+          return tree;
+        }
+        auto untrusted = untrusted_files(*tree, os::default_worker_program(), strict);
+        if (untrusted.empty()) {
+          return tree;
+        }
+        config::config_error_list errors;
+        for (auto& line : untrusted) {
+          errors.push_back({{path.string(), 0, 0}, "", std::move(line)});
+        }
+        return errors;
+      });
   if (!loaded) {
     r.errors = config::to_string(loaded.error());
     spdlog::error("reload of {} failed; the running tree is unchanged:\n{}", path.string(),
@@ -373,6 +375,9 @@ task<reload_result> reload_config(context& self, daemon_state& st, bool dry_run)
     co_return r;
   }
   r.loaded = true;
+  for (const auto& w : loaded->warnings) {
+    spdlog::warn("reload: {}", w.to_string());
+  }
   auto old = st.config();
   auto next = std::make_shared<const config::config_tree>(std::move(*loaded));
   r.plan = config::diff(*old, *next);

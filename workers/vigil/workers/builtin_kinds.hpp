@@ -20,10 +20,16 @@ task<> echo(context& self, std::chrono::milliseconds delay);
 task<> dispatcher(context& self, std::chrono::milliseconds delay);
 
 /// Answers like echo, but exits with `:crashed` when it receives `:crash`, and by itself
-/// after `crash_after` ms when that is set: a child for a supervisor to restart.
+/// after `crash_after` when that is set: a child for a supervisor to restart.
 task<> crasher(context& self, std::chrono::milliseconds crash_after);
 
+/// A kind and the arguments it accepts, ready for kind_registry::add.
+struct kind_with_args {
+  kind k;
+  arg_schema args;
+};
+
 /// echo, dispatcher and crasher, ready for a kind_registry.
-std::vector<kind> builtin_kinds();
+std::vector<kind_with_args> builtin_kinds();
 
 } // namespace vigil::workers

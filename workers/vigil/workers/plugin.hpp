@@ -6,8 +6,11 @@
 //     extern "C" int vigil_plugin_init(vigil::workers::kind_registry* registry, int abi);
 //
 // which adds its worker kinds to `registry` and returns 0, or non-zero to refuse (for
-// example when `abi` is not the VIGIL_PLUGIN_ABI it was built for). The kinds are C++: a
-// plugin must be built with the same compiler and the same Vigil headers as the daemon.
+// example when `abi` is not the VIGIL_PLUGIN_ABI it was built for). A kind added with
+// `registry->add(kind, arg_schema)` declares the arguments it accepts, which vigild checks
+// every child of the kind against at --check-config, boot and reload; one added with
+// `registry->add(kind)` (as plugins built before schemas existed do) takes any arguments. The kinds
+// are C++: a plugin must be built with the same compiler and the same Vigil headers as the daemon.
 // VIGIL_PLUGIN_EXPORT marks the function; `workers/plugins/greeter.cpp` is an example.
 
 #include "vigil/common/result.hpp"
