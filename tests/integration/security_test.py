@@ -232,12 +232,15 @@ def case_atom_flood(tools):
         check(d.proc.poll() is None, "vigild died:\n" + d.read_log()[-3000:])
         out = d.ctl("send", "isolated", "{self(), :ping}", "--await", "5s").stdout
         check("{:ok, :pong}" in out, "the restarted worker does not answer: " + out)
-        # A reload whose config brings a key no one has used yet still finds room for it.
+        # A reload whose config brings a name no one has used yet still finds room for it.
         d.write_config(config + FRESH_KEY_CHILD)
         out = d.ctl("reload").stdout
         check("start" in out and "fresh" in out, "the reload did not start the child: " + out)
         check(d.ctl_json("status", "fresh")["workers"][0]["state"] == "running",
               "the new child does not run")
+        out = d.ctl("send", ":a_name_first_seen_after_the_flood", "{self(), :ping}", "--await",
+                    "5s").stdout
+        check("{:ok, :pong}" in out, "the new name does not answer: " + out)
     finally:
         d.cleanup()
 
@@ -246,7 +249,7 @@ FRESH_KEY_CHILD = """
 [[supervisor.children]]
 id = "fresh"
 kind = "echo"
-args = { name = "fresh", a_key_first_seen_after_the_flood = 1 }
+args = { name = "a_name_first_seen_after_the_flood" }
 """
 
 
