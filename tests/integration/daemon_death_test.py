@@ -9,6 +9,7 @@ Exit status: 0 passed, 1 failed, 77 skipped.
 """
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -116,7 +117,10 @@ def run(vigild, vigilctl):
         if planted:
             check(not os.path.exists(planted[0]), "the stale segment was not removed")
             check(os.path.exists(planted[1]), "the segment of a live process was removed")
-            check("removed 1 stale shared-memory segment" in d.read_log(), d.read_log())
+            # At least the planted one: any vigild killed earlier on this machine (another
+            # test's) may have left names too, and they are just as stale.
+            removed = re.search(r"removed (\d+) stale shared-memory segment", d.read_log())
+            check(removed and int(removed.group(1)) >= 1, d.read_log())
         second = os_pids(d)
         check(set(second) == expected, "after the restart: %r" % second)
         check(all(alive(p) for p in second.values()), "a child is not running after restart")
