@@ -132,6 +132,14 @@ std::string render_plan(const json& result) {
     out = format_table(t);
   }
   bool applied = field(result, "applied") == true;
+  const json& warnings = array_field(result, "warnings");
+  if (applied && !warnings.empty()) {
+    out += "plan applied, but " + std::to_string(warnings.size()) + " step(s) failed:\n";
+    for (const json& w : warnings) {
+      out += "  " + cell_text(w) + "\n";
+    }
+    return out;
+  }
   out += applied ? "plan applied\n" : "plan not applied\n";
   return out;
 }

@@ -44,6 +44,7 @@ std::string_view state_name(child_state s) {
   case child_state::restarting: return "restarting";
   case child_state::backoff: return "backoff";
   case child_state::stopped: return "stopped";
+  case child_state::failed: return "failed";
   }
   return "?";
 }
@@ -102,6 +103,13 @@ status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) 
                  .state = state_name(n.state),
                  .type = type_name(n.type),
                  .restarts = st.events.restarts(n.path)};
+  if (n.state == child_state::failed) {
+    row.failed = true;
+    row.reason = n.reason;
+    if (n.retry) {
+      row.retry_ms = n.wait.count();
+    }
+  }
   if (n.process) {
     if (auto started = st.events.started_ms(*n.process)) {
       row.uptime_ms = now - *started;
@@ -191,6 +199,21 @@ json pid_list(const std::vector<pid>& pids) {
   return out;
 }
 
+/// The last supervisor reports of `path` (event_store::exits), oldest first.
+json exits_json(const daemon_state& st, const std::string& path) {
+  json out = json::array();
+  for (const auto& e : st.events.exits(path)) {
+    json j = json::parse(e, nullptr, false);
+    if (j.is_object()) {
+      j.erase("v");
+      j.erase("event");
+      j.erase("path");
+      out.push_back(std::move(j));
+    }
+  }
+  return out;
+}
+
 json info_json(const daemon_state& st, const process_info& info) {
   json messages = json::array();
   std::size_t shown = 0;
@@ -219,6 +242,7 @@ json info_json(const daemon_state& st, const process_info& info) {
   if (auto rec = st.events.child(info.self)) {
     out["path"] = rec->path;
     out["restarts"] = st.events.restarts(rec->path);
+    out["exits"] = exits_json(st, rec->path);
     if (rec->supervisor != pid{}) {
       out["parent"] = pid_json(rec->supervisor);
     }
@@ -279,6 +303,23 @@ task<outcome> cmd_info(session_env& env, const request& req) {
   auto target = co_await resolve_target(env, req.target);
   if (!target) {
     co_return target.error();
+  }
+  if (!target->process && !target->path.empty()) {
+    // A child that is not running (failed, stopped, or ended): its state and last exits.
+    auto cfg = env.st.config();
+    auto found = co_await locate(env.self, env.st.root(), *cfg, target->path);
+    json out{{"path", target->path}, {"state", "ended"}};
+    if (found && found->info) {
+      out["state"] = state_name(found->info->state);
+      if (found->info->state == child_state::failed) {
+        out["reason"] = found->info->reason;
+        out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
+      }
+    }
+    out["restarts"] = env.st.events.restarts(target->path);
+    out["exits"] = exits_json(env.st, target->path);
+    json r{{"info", std::move(out)}};
+    co_return outcome::success(dump(r));
   }
   if (!target->process) {
     co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");

@@ -129,6 +129,9 @@ void supervisor_core::terminate_child(const request& req, term reply_to) {
   c = find_key(key);
   c->state = child_state::stopped;
   c->retry = false;
+  c->holds = 0; // an operator's stop ends a streak: the next start has a fresh budget
+  c->backoff_count = 0;
+  c->window = restart_intensity(spec_.intensity, spec_.period);
   if (forget) {
     erase_key(key);
   }
