@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #ifndef VIGIL_VERSION
@@ -160,6 +161,29 @@ std::size_t add_rows(const daemon_state& st, const tree_node& n,
       ++count;
     }
     count += add_rows(st, c, names, now, rows);
+  }
+  // The config's children that the supervisor no longer holds: temporary children that
+  // ended. They are listed as "ended", and `start` brings them back.
+  if (n.process && n.sup_spec != nullptr
+      && n.sup_spec->how != supervision::strategy::simple_one_for_one) {
+    for (const auto& spec : n.sup_spec->children) {
+      bool held = std::any_of(n.children.begin(), n.children.end(),
+                              [&spec](const tree_node& c) { return c.id == spec.id; });
+      if (held) {
+        continue;
+      }
+      tree_node ended;
+      ended.path = n.path + "/" + spec.id;
+      ended.id = spec.id;
+      ended.type = spec.type;
+      ended.spec = &spec;
+      if (wanted(ended, names)) {
+        status_row row = row_of(st, ended, now);
+        row.state = "ended";
+        write_status_row(rows, row);
+        ++count;
+      }
+    }
   }
   return count;
 }

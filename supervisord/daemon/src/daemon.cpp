@@ -126,7 +126,8 @@ int serve(const daemon_options& o, config::config_tree tree, unique_fd signals, 
   // OS-process children (docs/os-workers.md); destroyed after rt.shutdown() below.
   auto os_workers = make_os_service(st, !o.foreground && under_systemd(), router);
   st.os = os_workers.get();
-  st.factory = watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st.hub);
+  st.factory =
+      watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st.hub, os_workers.get());
   int code = exit_ok;
   std::vector<std::string> failed; // children held as failed at boot
   {

@@ -64,6 +64,7 @@ struct pending_start {
   std::string id;
   pid child;
   std::uint64_t seq = 0;
+  std::int64_t os_pid = 0; ///< 0: not an OS child
 };
 
 struct hub {
@@ -98,20 +99,19 @@ struct hub {
 
   void emit_start(const std::string& sup_path, const pending_start& p) {
     std::string path = sup_path + "/" + p.id;
-    if (st.os != nullptr) {
-      if (auto port = st.os->info(p.child)) {
-        if (os_pids.size() >= max_os_pids) {
-          os_pids.erase(os_pids.begin());
-        }
-        os_pids[p.child] = port->os_pid;
+    if (p.os_pid != 0) {
+      if (os_pids.size() >= max_os_pids) {
+        os_pids.erase(os_pids.begin());
       }
+      os_pids[p.child] = p.os_pid;
     }
     st.events.started(path, p.child, p.sup, dynamic_under(sup_path));
     watch_pid(p.child, watch{watch::kind::child, {}, path, 0});
   }
 
   void on_started(const term& m) {
-    pending_start p{m[1].as_pid(), std::string(m[2].as_string()), m[3].as_pid(), ++seq};
+    pending_start p{m[1].as_pid(), std::string(m[2].as_string()), m[3].as_pid(), ++seq,
+                    m[4].as_integer()};
     if (auto it = sup_paths.find(p.sup); it != sup_paths.end()) {
       emit_start(it->second, p);
       return;
@@ -342,7 +342,7 @@ task<> hub_process(context& self, daemon_state& st) {
   for (;;) {
     auto m = co_await self.receive();
     const term& msg = m.message;
-    if (tagged(msg, a_started, 4)) {
+    if (tagged(msg, a_started, 5)) {
       h.on_started(msg);
     } else if (tagged(msg, atoms::down, 5)) {
       h.on_down(msg);
@@ -388,12 +388,19 @@ pid start_event_hub(daemon_state& st) {
   return *p;
 }
 
-supervision::child_factory watch_starts(supervision::child_factory inner, pid hub_pid) {
-  return [inner = std::move(inner), hub_pid](context& sup,
-                                             const supervision::child_spec& spec) -> result<pid> {
+supervision::child_factory watch_starts(supervision::child_factory inner, pid hub_pid,
+                                        const os::service* os) {
+  return [inner = std::move(inner), hub_pid,
+          os](context& sup, const supervision::child_spec& spec) -> result<pid> {
     auto started = inner(sup, spec);
     if (started) {
-      sup.send(hub_pid, vigil::make_tuple(a_started, sup.self(), spec.id, *started));
+      std::int64_t os_pid = 0;
+      if (os != nullptr) {
+        if (auto port = os->info(*started)) {
+          os_pid = port->os_pid;
+        }
+      }
+      sup.send(hub_pid, vigil::make_tuple(a_started, sup.self(), spec.id, *started, os_pid));
     }
     return started;
   };
