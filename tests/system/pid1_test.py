@@ -251,9 +251,12 @@ shutdown = "5s"
 
 
 def case_gives_up(vigild, vigilctl):
+    # A container's init that should exit when a child is beyond repair chooses OTP's
+    # escalation (the root holds a failed child by default).
     config = """
 [supervisor]
 strategy = "one_for_one"
+on_max_restarts = "escalate"
 intensity = 2
 period = "10s"
 

@@ -179,6 +179,9 @@ struct hub {
     std::string used = "restarts " + std::to_string(budget[0].as_integer()) + " of "
                        + std::to_string(budget[1].as_integer()) + " in "
                        + seconds_text(budget[2].as_integer());
+    if (decision.is(a_failed) && budget[0].as_integer() == 0) {
+      used = "a retry of a held child"; // held again before it stayed up
+    }
     std::string verdict;
     auto level = spdlog::level::info;
     if (decision.is(a_restart)) {

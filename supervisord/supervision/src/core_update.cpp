@@ -74,7 +74,7 @@ std::uint64_t supervisor_core::insert_before(child_spec spec, std::uint64_t befo
     if (e.process) {
       by_pid_[*e.process] = e.key;
     }
-    if (waiting(e)) {
+    if (waiting(e) && e.restart_at != time_point::max()) { // max: held, never retried
       deadlines_.emplace(e.restart_at, e.key);
     }
     std::uint64_t k = e.key;

@@ -194,6 +194,19 @@ TEST_F(Hold, OneForAllLeavesAHeldSiblingOnItsOwnSchedule) {
   EXPECT_EQ(state_of("a"), child_state::failed);
 }
 
+TEST_F(Hold, AFailedRowCrossesTheProtocol) {
+  make(holding({worker("a"), worker("b")}));
+  start();
+  exit("a");
+  exit("a", atom("boom"));
+  auto rows = protocol::children_from_term(protocol::to_term(uut->which_children(now)));
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(*rows, uut->which_children(now));
+  EXPECT_EQ(row(*rows, "a").state, child_state::failed);
+  EXPECT_EQ(row(*rows, "a").reason, ":boom");
+  EXPECT_EQ(row(*rows, "a").backoff_left, 10s);
+}
+
 TEST_F(HoldAtStart, AChildThatCannotStartIsFailedAndTheOthersStart) {
   make(holding({worker("a"), worker("bad"), worker("c")}));
   failures["bad"] = 1;
