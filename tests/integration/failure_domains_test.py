@@ -174,7 +174,9 @@ command = ["%s", "1002"]
         check(before["doomed"], "doomed runs: %r" % before)
         os.unlink(program)
         os.kill(before["doomed"], signal.SIGKILL)
-        row = wait_for(lambda: state_is(d, "doomed", "failed"), "doomed to be failed")
+        # Its restarts fail (ENOENT) and back off (1 s, 2 s) before it is held: a generous bound.
+        row = wait_for(lambda: state_is(d, "doomed", "failed"), "doomed to be failed",
+                       timeout=60)
         check("No such file" in row["reason"], "reason: %r" % row)
         check(d.proc.poll() is None, "vigild stays up")
         check(os_pids(d, "good1", "good2") == {k: before[k] for k in ("good1", "good2")},
