@@ -207,6 +207,7 @@ struct hub {
       }
     } else {
       verdict = "not restarted (its restart type)";
+      level = spdlog::level::warn;
     }
     spdlog::log(level, "supervisor report: {} {}; {}; decision: {}", where, what, used, verdict);
     st.events.decided(path, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

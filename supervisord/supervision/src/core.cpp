@@ -166,8 +166,13 @@ bool supervisor_core::child_exited(pid child, const term& reason, time_point now
   if (stayed_up) {
     c->holds = 0; // a held child that was retried and stayed up is healthy again
   }
-  if (!should_restart(c->spec.restart, classify(reason))) {
-    report(*c, child, reason, exit_report::decision::none);
+  const exit_kind kind = classify(reason);
+  if (!should_restart(c->spec.restart, kind)) {
+    if (kind == exit_kind::abnormal) {
+      // A crash that is not restarted (a temporary child). Ends by :normal or :shutdown
+      // are not reports, as in OTP: a dispatcher's request workers end so all day.
+      report(*c, child, reason, exit_report::decision::none);
+    }
     bool significant = c->spec.significant;
     if (dynamic() || c->spec.restart == restart_type::temporary) {
       erase_key(c->key);

@@ -337,6 +337,16 @@ TEST_F(Reports, EveryDecisionIsReported) {
   EXPECT_EQ(r[0].what, exit_report::decision::none);
 }
 
+TEST_F(Reports, ANormalEndThatIsNotRestartedIsNoReport) {
+  make(make_spec(strategy::one_for_one,
+                 {worker("t", restart_type::temporary), worker("u", restart_type::transient)}));
+  start();
+  (void)uut->take_reports();
+  exit("t", atoms::normal);
+  exit("u", atoms::shutdown);
+  EXPECT_TRUE(uut->take_reports().empty());
+}
+
 TEST_F(Reports, EscalationIsReportedWithTheChild) {
   make(make_spec(strategy::one_for_one, {worker("a")}, 0));
   start();

@@ -44,7 +44,7 @@ struct child_info {
 /// What a supervisor decided after a child's exit or failed start: OTP's supervisor report.
 struct exit_report {
   enum class decision : std::uint8_t {
-    none,     ///< not restarted: its restart type says so (or auto_shutdown decides)
+    none,     ///< a crash not restarted: its restart type says so (normal ends: no report)
     restart,  ///< restarted at once
     backoff,  ///< restarted after `delay`
     failed,   ///< held as failed; retried after `delay` unless `retry` is false
@@ -175,8 +175,8 @@ public:
   /// It exits because a restart went over its intensity (not asked to, nor auto_shutdown).
   [[nodiscard]] bool gave_up() const noexcept { return gave_up_; }
 
-  /// The reports since the last call, oldest first: one per exit or failed start the
-  /// supervisor decided on (not those of children it stopped itself).
+  /// The reports since the last call, oldest first: one per abnormal exit, restarted exit
+  /// or failed start the supervisor decided on (not those of children it stopped itself).
   [[nodiscard]] std::vector<exit_report> take_reports() { return std::exchange(reports_, {}); }
 
   /// Why the initial start failed, naming the child.
