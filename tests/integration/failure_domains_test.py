@@ -30,6 +30,15 @@ shutdown = "2s"
 """
 
 
+class Logged(Daemon):
+    """A Daemon whose log is printed when a check fails, to see why."""
+
+    def cleanup(self):
+        if sys.exc_info()[0] is not None and os.path.exists(self.log):
+            print("vigild's log:\n" + self.read_log()[-4000:], file=sys.stderr)
+        super().cleanup()
+
+
 def rows(d, *names):
     return {r["id"]: r for r in d.ctl_json("status", *names)["workers"]}
 
@@ -64,7 +73,7 @@ def reports(follower, first, pred, what):
 def case_boot_missing(vigild, vigilctl, source):
     """A missing program at boot beside two healthy commands: vigild runs and says READY
     with a STATUS naming the failed child; the bad one is failed with its reason."""
-    d = Daemon(vigild, vigilctl, """
+    d = Logged(vigild, vigilctl, """
 [supervisor]
 hold_retry = "0s"
 """ + HEALTHY + """
@@ -102,7 +111,7 @@ def case_crash_loop(vigild, vigilctl, source):
     """A crash loop beside healthy children: they keep their os_pid, vigild stays up, the
     loop backs off (first restart immediate, then delays), then is held as failed and retried
     on a doubling schedule, capped."""
-    d = Daemon(vigild, vigilctl, """
+    d = Logged(vigild, vigilctl, """
 [supervisor]
 intensity = 3
 period = "1h"
@@ -156,7 +165,7 @@ backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
 def case_deleted_binary(vigild, vigilctl, source):
     """A running child's binary is deleted and the child killed: it cannot start again and is
     held as failed; its siblings are untouched."""
-    d = Daemon(vigild, vigilctl, "")
+    d = Logged(vigild, vigilctl, "")
     program = os.path.join(d.dir, "mysleep")
     shutil.copy("/bin/sleep", program)
     os.chmod(program, 0o755)
@@ -191,7 +200,7 @@ command = ["%s", "1002"]
 def case_reload_failing(vigild, vigilctl, source):
     """A reload whose new children fail to start: vigilctl names each and exits non-zero;
     they are failed in status, the others run on."""
-    d = Daemon(vigild, vigilctl, HEALTHY)
+    d = Logged(vigild, vigilctl, HEALTHY)
     try:
         d.start()
         before = os_pids(d, "good1", "good2")
@@ -218,7 +227,7 @@ command = ["/nonexistent/new-two"]
 def case_start_restart(vigild, vigilctl, source):
     """start/restart/status of failed, stopped and ended temporary children, by id and by
     path."""
-    d = Daemon(vigild, vigilctl, "")
+    d = Logged(vigild, vigilctl, "")
     program = os.path.join(d.dir, "later")
     d.write_config("""
 [supervisor]
@@ -272,7 +281,7 @@ restart = "temporary"
 def case_escalate(vigild, vigilctl, source):
     """The strict OTP behaviour when chosen: escalation up to vigild's exit, and the log's
     last lines say which child and which limit."""
-    d = Daemon(vigild, vigilctl, """
+    d = Logged(vigild, vigilctl, """
 [supervisor]
 on_max_restarts = "escalate"
 intensity = 2

@@ -146,11 +146,13 @@ class Init:
 
 
 def case_reap(vigild, vigilctl):
+    # exit3 is churn for the reaper, not a crash loop to slow down: OTP's immediate restarts.
     config = """
 [supervisor]
 strategy = "one_for_one"
 intensity = 1000
 period = "10s"
+crash_backoff = false
 
 [[supervisor.children]]
 id = "spawner"

@@ -400,9 +400,7 @@ supervision::child_factory watch_starts(supervision::child_factory inner, pid hu
     if (started) {
       std::int64_t os_pid = 0;
       if (os != nullptr) {
-        if (auto port = os->info(*started)) {
-          os_pid = port->os_pid;
-        }
+        os_pid = os->os_pid(*started).value_or(0);
       }
       sup.send(hub_pid, vigil::make_tuple(a_started, sup.self(), spec.id, *started, os_pid));
     }
