@@ -52,10 +52,11 @@ class Daemon:
             f.write(text)
         os.chmod(self.config, 0o644)
 
-    def start(self, expect_ready=True):
+    def start(self, expect_ready=True, extra_env=None):
         env = dict(os.environ)
         for name in ("JOURNAL_STREAM", "INVOCATION_ID", "NOTIFY_SOCKET"):
             env.pop(name, None)
+        env.update(extra_env or {})
         self.logfile = open(self.log, "w")
         self.proc = subprocess.Popen(
             [self.vigild, "--foreground", "--config", self.config, "--socket", self.socket]

@@ -344,7 +344,7 @@ def case_reload(vigild, vigilctl, source):
 
 def case_exits(vigild, vigilctl, source):
     """Exit codes: SIGINT 0, a config error 100, a socket in use 111, a root that gives up
-    111; and a stale socket file is replaced."""
+    (on_max_restarts = "escalate") 111; and a stale socket file is replaced."""
     d = Daemon(vigild, vigilctl, SMALL).start()
     try:
         again = Daemon(vigild, vigilctl, SMALL)
@@ -377,8 +377,11 @@ def case_exits(vigild, vigilctl, source):
     finally:
         stale.cleanup()
 
+    # The root holds a broken child by default (failure domains); OTP's escalation, up to
+    # vigild's exit, is one line away.
     crashing = Daemon(vigild, vigilctl, """
 [supervisor]
+on_max_restarts = "escalate"
 intensity = 2
 period = "10s"
 

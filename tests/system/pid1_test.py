@@ -146,11 +146,13 @@ class Init:
 
 
 def case_reap(vigild, vigilctl):
+    # exit3 is churn for the reaper, not a crash loop to slow down: OTP's immediate restarts.
     config = """
 [supervisor]
 strategy = "one_for_one"
 intensity = 1000
 period = "10s"
+crash_backoff = false
 
 [[supervisor.children]]
 id = "spawner"
@@ -251,9 +253,12 @@ shutdown = "5s"
 
 
 def case_gives_up(vigild, vigilctl):
+    # A container's init that should exit when a child is beyond repair chooses OTP's
+    # escalation (the root holds a failed child by default).
     config = """
 [supervisor]
 strategy = "one_for_one"
+on_max_restarts = "escalate"
 intensity = 2
 period = "10s"
 

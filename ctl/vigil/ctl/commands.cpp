@@ -235,6 +235,15 @@ int run_command(client& c, const invocation& inv, const global_options& opts, st
   if (inv.follow && (inv.command == "logs" || inv.command == "events")) {
     return follow_events(c, inv, opts, out, err);
   }
+  if (inv.command == "reload" && reply->is_object() && reply->contains("warnings")
+      && (*reply)["warnings"].is_array() && !(*reply)["warnings"].empty()) {
+    // The plan was applied, but not all of it took: name each failure, and say so in the
+    // exit code, so that a script does not take a half-applied reload for a good one.
+    for (const auto& w : (*reply)["warnings"]) {
+      err << "vigilctl: reload: " << (w.is_string() ? w.get<std::string>() : w.dump()) << '\n';
+    }
+    return static_cast<int>(exit_code::daemon_error);
+  }
   return static_cast<int>(exit_code::ok);
 }
 

@@ -107,6 +107,26 @@ std::string render_status(const json& result, bool use_colour) {
                       uptime_text(field(w, "uptime_ms")), cell_text(field(w, "kind")),
                       cell_text(field(w, "mode")), cell_text(field(w, "os_pid"))});
   }
+  // Failed children say why, and when they are tried again, in a last column that only
+  // appears when one is failed.
+  const json& workers = array_field(result, "workers");
+  bool any_failed = std::any_of(workers.begin(), workers.end(), [](const json& w) {
+    return w.is_object() && w.contains("reason");
+  });
+  if (any_failed) {
+    t.header.emplace_back("REASON");
+    t.aligns.push_back(align::left);
+    std::size_t i = 0;
+    for (const json& w : workers) {
+      std::string why;
+      if (w.is_object() && w.contains("reason")) {
+        why = cell_text(field(w, "reason"));
+        const json& retry = field(w, "retry_ms");
+        why += retry.is_number() ? "; retry in " + uptime_text(retry) : "; no retry";
+      }
+      t.rows[i++].push_back(why);
+    }
+  }
   return format_table(t);
 }
 
@@ -164,6 +184,14 @@ std::string render_plan(const json& result) {
     out = format_table(t);
   }
   bool applied = field(result, "applied") == true;
+  const json& warnings = array_field(result, "warnings");
+  if (applied && !warnings.empty()) {
+    out += "plan applied, but " + std::to_string(warnings.size()) + " step(s) failed:\n";
+    for (const json& w : warnings) {
+      out += "  " + cell_text(w) + "\n";
+    }
+    return out;
+  }
   out += applied ? "plan applied\n" : "plan not applied\n";
   return out;
 }

@@ -67,6 +67,15 @@ std::string flags(const supervisor_spec& s) {
   if (s.how == strategy::simple_one_for_one) {
     out += " max_children=" + std::to_string(s.max_children);
   }
+  if (s.on_max_restarts == supervision::max_restarts_action::hold) {
+    out += " on_max_restarts=hold hold_retry=" + format_duration(s.hold_retry)
+           + " hold_retry_max=" + format_duration(s.hold_retry_max);
+  } else {
+    out += " on_max_restarts=escalate";
+  }
+  if (!s.default_backoff) {
+    out += " crash_backoff=false";
+  }
   return out;
 }
 
@@ -74,7 +83,11 @@ std::string backoff_text(const backoff_policy& b) {
   std::ostringstream out;
   out << "backoff={initial=" << format_duration(b.initial) << " max=" << format_duration(b.max)
       << " multiplier=" << b.multiplier << " jitter=" << b.jitter
-      << " reset_after=" << format_duration(b.reset_after) << "}";
+      << " reset_after=" << format_duration(b.reset_after);
+  if (b.immediate != 0) {
+    out << " immediate=" << b.immediate;
+  }
+  out << "}";
   return out.str();
 }
 

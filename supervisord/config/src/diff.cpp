@@ -87,6 +87,13 @@ std::vector<std::string> flag_changes(const supervisor_spec& a, const supervisor
   if (a.max_children != b.max_children) {
     out.emplace_back("max_children");
   }
+  if (a.on_max_restarts != b.on_max_restarts || a.hold_retry != b.hold_retry
+      || a.hold_retry_max != b.hold_retry_max) {
+    out.emplace_back("on_max_restarts");
+  }
+  if (a.default_backoff != b.default_backoff) {
+    out.emplace_back("crash_backoff");
+  }
   if (simple(b) && a.children != b.children) {
     out.emplace_back("child template");
   }

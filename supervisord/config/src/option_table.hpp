@@ -53,6 +53,19 @@ struct option {
   applier apply = nullptr;
 };
 
+/// The backoff of children without one of their own, under `crash_backoff = true` (the
+/// default): the first restart of a streak of quick deaths is immediate, then 1 s doubling
+/// to 30 s, and the streak ends once the child stayed up for 10 s.
+[[nodiscard]] inline supervision::backoff_policy crash_backoff() {
+  using namespace std::chrono_literals;
+  return supervision::backoff_policy{.initial = 1s,
+                                     .max = 30s,
+                                     .multiplier = 2.0,
+                                     .jitter = 0.1,
+                                     .reset_after = 10s,
+                                     .immediate = 1};
+}
+
 /// Every option, in documentation order.
 [[nodiscard]] std::span<const option> option_table();
 

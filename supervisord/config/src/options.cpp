@@ -23,6 +23,7 @@ constexpr std::array<std::string_view, 4> strategies{"one_for_one", "one_for_all
                                                      "simple_one_for_one"};
 constexpr std::array<std::string_view, 3> auto_shutdowns{"never", "any_significant",
                                                          "all_significant"};
+constexpr std::array<std::string_view, 2> max_restarts_actions{"escalate", "hold"};
 constexpr std::array<std::string_view, 2> child_types{"worker", "supervisor"};
 constexpr std::array<std::string_view, 3> restart_types{"permanent", "transient", "temporary"};
 constexpr std::array<std::string_view, 2> modes{"inprocess", "process"};
@@ -171,9 +172,9 @@ const option table[] = {
       "3",
       {},
       false,
-      "At most this many restarts within `period`. One more and the supervisor stops its "
-      "children and exits, and its parent decides; when the root gives up, vigild exits. "
-      "0 means a child that exits is never restarted."},
+      "At most this many restarts within `period`. One more and `on_max_restarts` decides: "
+      "the supervisor stops its children and exits (escalate), or holds the child as "
+      "failed (hold). 0 means a child that exits is never restarted."},
      in_range<0, 1'000'000>,
      [](const value& v, targets& t) {
        t.supervisor->intensity = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
@@ -197,6 +198,60 @@ const option table[] = {
      [](const value& v, targets& t) {
        t.supervisor->auto_shutdown =
            static_cast<supervision::auto_shutdown>(index_of(auto_shutdowns, v));
+     }},
+    {{section::supervisor, "on_max_restarts", option_type::choice, "\"hold\"", max_restarts_actions,
+      false,
+      "What happens when a child's restart goes over intensity in period. escalate is "
+      "OTP's: the supervisor stops its children and exits, and its parent decides (when "
+      "the root does, vigild exits). hold makes each child a failure domain: the child is "
+      "failed, stays in the tree with its reason, and is tried again on hold_retry's "
+      "schedule while its siblings run on; each child has its own budget, and a child that "
+      "fails to start is held too. The default is hold at the root and escalate in a "
+      "nested supervisor."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.supervisor->on_max_restarts =
+           static_cast<supervision::max_restarts_action>(index_of(max_restarts_actions, v));
+     }},
+    {{section::supervisor,
+      "hold_retry",
+      option_type::duration,
+      "\"10s\"",
+      {},
+      false,
+      "With on_max_restarts = \"hold\": the wait before a failed child is tried again. It "
+      "doubles each time the child fails again soon after, up to hold_retry_max, and "
+      "starts over once the child stays up. \"0s\" never tries again: only vigilctl "
+      "start/restart or a reload that changes the child does."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.supervisor->hold_retry = std::get<std::chrono::milliseconds>(v);
+     }},
+    {{section::supervisor,
+      "hold_retry_max",
+      option_type::duration,
+      "\"5m\"",
+      {},
+      false,
+      "The longest wait between two tries of a failed child."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.supervisor->hold_retry_max = std::get<std::chrono::milliseconds>(v);
+     }},
+    {{section::supervisor,
+      "crash_backoff",
+      option_type::boolean,
+      "true",
+      {},
+      false,
+      "Whether children without a backoff of their own back off in a streak of quick "
+      "deaths: the first restart is immediate, the next ones wait 1s, 2s, 4s ... up to "
+      "30s, give or take 10%, and the streak ends once the child has stayed up for 10s. "
+      "false restarts at once every time, as OTP does."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.supervisor->default_backoff =
+           std::get<bool>(v) ? std::optional(crash_backoff()) : std::nullopt;
      }},
     {{section::supervisor,
       "max_children",
@@ -276,9 +331,10 @@ const option table[] = {
       "",
       {},
       false,
-      "Delays this child's restarts: the n-th consecutive restart waits "
-      "min(max, initial * multiplier^(n-1)), give or take jitter. Without it restarts are "
-      "immediate, as in OTP. Every restart still counts against intensity."},
+      "Delays this child's restarts: after the first `immediate` ones, the n-th consecutive "
+      "restart waits min(max, initial * multiplier^(n-1)), give or take jitter. Without it "
+      "the supervisor's crash_backoff applies. Every restart still counts against "
+      "intensity."},
      nullptr,
      nullptr},
 
@@ -322,6 +378,17 @@ const option table[] = {
       "together do not restart together."},
      fraction,
      [](const value& v, targets& t) { t.backoff->jitter = std::get<double>(v); }},
+    {{section::backoff,
+      "immediate",
+      option_type::integer,
+      "0",
+      {},
+      false,
+      "How many restarts of a streak are immediate before the delays begin."},
+     in_range<0, 1'000'000>,
+     [](const value& v, targets& t) {
+       t.backoff->immediate = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
+     }},
     {{section::backoff,
       "reset_after",
       option_type::duration,

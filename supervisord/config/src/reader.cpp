@@ -105,6 +105,10 @@ config_tree reader::read(const toml::table& doc) {
   config_tree tree;
   tree.root.name = "root";
   tree.root.where = {file_, 1, 1};
+  // The root's defaults (docs/supervision.md, "Failure domains"): one broken program never
+  // takes the others down, and crash loops back off.
+  tree.root.on_max_restarts = supervision::max_restarts_action::hold;
+  tree.root.default_backoff = crash_backoff();
   // [daemon] first wherever it is written: its plugins register kinds that children use.
   if (const toml::node* daemon = doc.get("daemon")) {
     read_daemon(*daemon, tree.daemon);
@@ -244,6 +248,7 @@ child_read reader::read_child(const toml::table& table, const std::string& path)
   const bool is_supervisor =
       type != nullptr && type->is_string() && type->as_string()->get() == "supervisor";
   supervision::supervisor_spec nested;
+  nested.default_backoff = crash_backoff(); // on_max_restarts stays escalate, as in OTP
   targets t;
   t.child = &out.spec;
   t.supervisor = &nested;

@@ -160,6 +160,9 @@ task<outcome> cmd_restart(session_env& env, const request& req) {
                                "a dynamic child is not restarted by name: stop it and start "
                                "another from its supervisor");
   }
+  if (!l.info) {
+    co_return co_await start_located(env, l); // ended and forgotten: nothing to stop
+  }
   auto stopped = co_await terminate(env, l);
   if (!stopped) {
     co_return from_error(stopped.error());

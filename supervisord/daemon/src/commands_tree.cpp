@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #ifndef VIGIL_VERSION
@@ -44,6 +45,7 @@ std::string_view state_name(child_state s) {
   case child_state::restarting: return "restarting";
   case child_state::backoff: return "backoff";
   case child_state::stopped: return "stopped";
+  case child_state::failed: return "failed";
   }
   return "?";
 }
@@ -104,6 +106,13 @@ status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) 
                  .state = state_name(n.state),
                  .type = type_name(n.type),
                  .restarts = st.events.restarts(n.path)};
+  if (n.state == child_state::failed) {
+    row.failed = true;
+    row.reason = n.reason;
+    if (n.retry) {
+      row.retry_ms = n.wait.count();
+    }
+  }
   if (n.process) {
     if (auto started = st.events.started_ms(*n.process)) {
       row.uptime_ms = now - *started;
@@ -155,6 +164,29 @@ std::size_t add_rows(const daemon_state& st, const tree_node& n,
     }
     count += add_rows(st, c, names, now, rows);
   }
+  // The config's children that the supervisor no longer holds: temporary children that
+  // ended. They are listed as "ended", and `start` brings them back.
+  if (n.process && n.sup_spec != nullptr
+      && n.sup_spec->how != supervision::strategy::simple_one_for_one) {
+    for (const auto& spec : n.sup_spec->children) {
+      bool held = std::any_of(n.children.begin(), n.children.end(),
+                              [&spec](const tree_node& c) { return c.id == spec.id; });
+      if (held) {
+        continue;
+      }
+      tree_node ended;
+      ended.path = n.path + "/" + spec.id;
+      ended.id = spec.id;
+      ended.type = spec.type;
+      ended.spec = &spec;
+      if (wanted(ended, names)) {
+        status_row row = row_of(st, ended, now);
+        row.state = "ended";
+        write_status_row(rows, row);
+        ++count;
+      }
+    }
+  }
   return count;
 }
 
@@ -193,6 +225,21 @@ json pid_list(const std::vector<pid>& pids) {
   return out;
 }
 
+/// The last supervisor reports of `path` (event_store::exits), oldest first.
+json exits_json(const daemon_state& st, const std::string& path) {
+  json out = json::array();
+  for (const auto& e : st.events.exits(path)) {
+    json j = json::parse(e, nullptr, false);
+    if (j.is_object()) {
+      j.erase("v");
+      j.erase("event");
+      j.erase("path");
+      out.push_back(std::move(j));
+    }
+  }
+  return out;
+}
+
 json info_json(const daemon_state& st, const process_info& info) {
   json messages = json::array();
   std::size_t shown = 0;
@@ -221,6 +268,7 @@ json info_json(const daemon_state& st, const process_info& info) {
   if (auto rec = st.events.child(info.self)) {
     out["path"] = rec->path;
     out["restarts"] = st.events.restarts(rec->path);
+    out["exits"] = exits_json(st, rec->path);
     if (rec->supervisor != pid{}) {
       out["parent"] = pid_json(rec->supervisor);
     }
@@ -286,6 +334,23 @@ task<outcome> cmd_info(session_env& env, const request& req) {
   auto target = co_await resolve_target(env, req.target);
   if (!target) {
     co_return target.error();
+  }
+  if (!target->process && !target->path.empty()) {
+    // A child that is not running (failed, stopped, or ended): its state and last exits.
+    auto cfg = env.st.config();
+    auto found = co_await locate(env.self, env.st.root(), *cfg, target->path);
+    json out{{"path", target->path}, {"state", "ended"}};
+    if (found && found->info) {
+      out["state"] = state_name(found->info->state);
+      if (found->info->state == child_state::failed) {
+        out["reason"] = found->info->reason;
+        out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
+      }
+    }
+    out["restarts"] = env.st.events.restarts(target->path);
+    out["exits"] = exits_json(env.st, target->path);
+    json r{{"info", std::move(out)}};
+    co_return outcome::success(dump(r));
   }
   if (!target->process) {
     co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");

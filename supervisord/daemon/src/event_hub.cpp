@@ -3,6 +3,7 @@
 
 #include "vigil/config/reload.hpp"
 #include "vigil/daemon/term_args.hpp"
+#include "vigil/os/service.hpp"
 #include "vigil/term/text.hpp"
 
 #include "event_store.hpp"
@@ -10,6 +11,7 @@
 #include "state.hpp"
 #include "tree_walk.hpp"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -27,6 +29,23 @@ const atom a_root("$vigil_root");
 const atom a_session("$vigil_session_watch");
 const atom a_sups("$vigil_sups");
 const atom a_supervisor_report("supervisor_report");
+const atom a_child_report("child_report");
+const atom a_restart("restart");
+const atom a_backoff("backoff");
+const atom a_failed("failed");
+const atom a_escalate("escalate");
+
+/// Reports kept for a supervisor whose path is not known yet (the root's, during its start).
+constexpr std::size_t max_pending_reports = 10000;
+/// OS pids of children remembered for their reports.
+constexpr std::size_t max_os_pids = 100000;
+
+std::string seconds_text(std::int64_t ms) {
+  if (ms % 1000 == 0) {
+    return std::to_string(ms / 1000) + "s";
+  }
+  return std::to_string(ms) + "ms";
+}
 
 /// Exit codes of vigild (docs/vigild.md).
 constexpr int exit_ok = 0;
@@ -54,6 +73,7 @@ struct pending_start {
   std::string id;
   pid child;
   std::uint64_t seq = 0;
+  std::int64_t os_pid = 0; ///< 0: not an OS child
 };
 
 struct hub {
@@ -66,6 +86,9 @@ struct hub {
   std::uint64_t seq = 0;
   bool resolving = false;
   std::uint64_t resolve_seq = 0; ///< starts seen before the running resolver began
+  std::vector<term> pending_reports;
+  std::map<pid, std::int64_t> os_pids; ///< OS children by port pid, for their reports
+  std::string root_escalation;         ///< why the root gave up, from its last report
 
   void watch_pid(pid p, watch w) {
     w.process = p;
@@ -85,16 +108,23 @@ struct hub {
 
   void emit_start(const std::string& sup_path, const pending_start& p) {
     std::string path = sup_path + "/" + p.id;
+    if (p.os_pid != 0) {
+      if (os_pids.size() >= max_os_pids) {
+        os_pids.erase(os_pids.begin());
+      }
+      os_pids[p.child] = p.os_pid;
+    }
     st.events.started(path, p.child, p.sup, dynamic_under(sup_path));
     watch_pid(p.child, watch{watch::kind::child, {}, path, 0});
   }
 
   /// {:"$vigil_started", key, sup, id, child}
   void on_started(const term& m) {
-    if (!m[2].is_pid() || !m[3].is_string() || !m[4].is_pid()) {
+    if (!m[2].is_pid() || !m[3].is_string() || !m[4].is_pid() || !m[5].is_integer()) {
       return;
     }
-    pending_start p{m[2].as_pid(), std::string(m[3].as_string()), m[4].as_pid(), ++seq};
+    pending_start p{m[2].as_pid(), std::string(m[3].as_string()), m[4].as_pid(), ++seq,
+                    m[5].as_integer()};
     if (auto it = sup_paths.find(p.sup); it != sup_paths.end()) {
       emit_start(it->second, p);
       return;
@@ -114,6 +144,96 @@ struct hub {
     flush_pending(false);
   }
 
+  /// A supervisor report (supervision::child_report_name()): logged as one line, in the
+  /// spirit of OTP's, recorded for `vigilctl why`, published as an event.
+  void on_child_report(const term& m, bool give_up) {
+    pid sup = m[1].as_pid();
+    std::string sup_path;
+    if (auto it = sup_paths.find(sup); it != sup_paths.end()) {
+      sup_path = it->second;
+    } else if (give_up) {
+      sup_path = to_string(term(sup));
+    } else {
+      if (pending_reports.size() < max_pending_reports) {
+        pending_reports.push_back(m);
+      }
+      resolve();
+      return;
+    }
+    std::string path = sup_path + "/" + std::string(m[2].as_string());
+    const term& who = m[3];
+    const term& reason = m[4];
+    const term& budget = m[5];
+    const term& decision = m[6];
+    std::int64_t delay = m[7].as_integer();
+    bool retry = m[8].is(atoms::true_);
+    nlohmann::json j{
+        {"reason", reason.is_string() ? std::string(reason.as_string()) : to_string(reason)},
+        {"restarts", budget[0].as_integer()},
+        {"intensity", budget[1].as_integer()},
+        {"period_ms", budget[2].as_integer()},
+        {"decision", std::string(decision.as_atom().name())},
+        {"delay_ms", delay}};
+    std::string where = path;
+    if (who.is_pid()) {
+      j["pid"] = to_string(who);
+      where += " pid " + to_string(who);
+      if (auto it = os_pids.find(who.as_pid()); it != os_pids.end()) {
+        j["os_pid"] = it->second;
+        where += " os_pid " + std::to_string(it->second);
+        os_pids.erase(it);
+      }
+    }
+    if (decision.is(a_failed)) {
+      j["retry"] = retry;
+    }
+    std::string what = who.is_pid() ? "exited with " : "failed to start: ";
+    what += j["reason"].get<std::string>();
+    std::string used = "restarts " + std::to_string(budget[0].as_integer()) + " of "
+                       + std::to_string(budget[1].as_integer()) + " in "
+                       + seconds_text(budget[2].as_integer());
+    if (decision.is(a_failed) && budget[0].as_integer() == 0) {
+      used = "a retry of a held child"; // held again before it stayed up
+    }
+    std::string verdict;
+    auto level = spdlog::level::info;
+    if (decision.is(a_restart)) {
+      verdict = "restart now";
+      level = spdlog::level::warn;
+    } else if (decision.is(a_backoff)) {
+      verdict = "back off " + seconds_text(delay);
+      level = spdlog::level::warn;
+    } else if (decision.is(a_failed)) {
+      verdict = retry ? "failed, held; retry in " + seconds_text(delay)
+                      : "failed, held; no retry until vigilctl start or a reload";
+      level = spdlog::level::err;
+    } else if (decision.is(a_escalate)) {
+      verdict = "escalate: over intensity " + std::to_string(budget[1].as_integer()) + " in "
+                + seconds_text(budget[2].as_integer()) + ", " + sup_path
+                + " stops its children and exits";
+      level = spdlog::level::err;
+      if (sup == root) {
+        root_escalation = path + " exited with " + j["reason"].get<std::string>() + ": "
+                          + std::to_string(budget[0].as_integer()) + " restarts in "
+                          + seconds_text(budget[2].as_integer()) + ", over the root's intensity "
+                          + std::to_string(budget[1].as_integer());
+      }
+    } else {
+      verdict = "not restarted (its restart type)";
+      level = spdlog::level::warn;
+    }
+    spdlog::log(level, "supervisor report: {} {}; {}; decision: {}", where, what, used, verdict);
+    st.events.decided(path, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
+  void flush_reports(bool give_up) {
+    auto reports = std::move(pending_reports);
+    pending_reports.clear();
+    for (const auto& r : reports) {
+      on_child_report(r, give_up);
+    }
+  }
+
   /// Emits the pending starts whose supervisor is known; with `give_up`, names the others
   /// by their supervisor's pid (a supervisor that died before anyone could ask its parent).
   void flush_pending(bool give_up) {
@@ -128,6 +248,7 @@ struct hub {
       }
     }
     pending = std::move(left);
+    flush_reports(give_up);
     if (!pending.empty()) {
       resolve();
     }
@@ -203,6 +324,10 @@ struct hub {
     // that a service manager should see.
     bool finished = st.config()->root.auto_shutdown != supervision::auto_shutdown::never
                     && reason.is(atoms::shutdown);
+    if (!finished && !root_escalation.empty()) {
+      spdlog::error("the root supervisor gave up: {}; on_max_restarts = \"escalate\"",
+                    root_escalation);
+    }
     spdlog::log(finished ? spdlog::level::info : spdlog::level::err,
                 "the root supervisor exited ({}); vigild stops", to_string(reason));
     st.out.push({post_kind::root_down, 0, {}, finished ? exit_ok : exit_temporary});
@@ -288,12 +413,17 @@ task<> hub_process(context& self, daemon_state& st) {
   for (;;) {
     auto m = co_await self.receive();
     const term& msg = m.message;
-    if (keyed(st, msg, a_started, 5)) {
+    if (keyed(st, msg, a_started, 6)) {
       h.on_started(msg);
     } else if (tagged(msg, atoms::down, 5)) {
       h.on_down(msg);
     } else if (keyed(st, msg, a_root, 3) && msg[2].is_pid()) {
       h.on_root(msg[2].as_pid());
+    } else if (tagged(msg, a_child_report, 9) && msg[1].is_pid() && msg[2].is_string()
+               && msg[5].is_tuple() && msg[5].size() == 3 && msg[6].is_atom()
+               && msg[7].is_integer()) {
+      // From a supervisor of the tree: only vigild's own code reaches the hub (protected).
+      h.on_child_report(msg, false);
     } else if (tagged(msg, a_supervisor_report, 3) && msg[1].is_pid()) {
       h.on_report(msg[1].as_pid(), msg[2]);
     } else if (keyed(st, msg, a_sups, 3)) {
@@ -304,21 +434,41 @@ task<> hub_process(context& self, daemon_state& st) {
   }
 }
 
+task<> forwarder(context& self, pid hub_pid) {
+  for (;;) {
+    auto m = co_await self.receive();
+    self.send(hub_pid, m.message);
+  }
+}
+
 } // namespace
 
 pid start_event_hub(daemon_state& st) {
   // Registered for supervisor reports, so that nested supervisors that give up are seen.
   spawn_options options{.name = supervision::report_name(), .initial_call = "vigild:event_hub/1"};
   auto p = st.rt.spawn_opt(options, hub_process, st);
-  return p ? *p : pid{};
+  if (!p) {
+    return pid{};
+  }
+  // A process holds one name: the supervisors' per-exit reports reach the hub through this
+  // forwarder.
+  spawn_options fwd{.name = supervision::child_report_name(),
+                    .initial_call = "vigild:report_forwarder/1"};
+  (void)st.rt.spawn_opt(fwd, forwarder, *p);
+  return *p;
 }
 
-supervision::child_factory watch_starts(supervision::child_factory inner, const daemon_state& st) {
-  return [inner = std::move(inner), &st](context& sup,
-                                         const supervision::child_spec& spec) -> result<pid> {
+supervision::child_factory watch_starts(supervision::child_factory inner, const daemon_state& st,
+                                        const os::service* os) {
+  return [inner = std::move(inner), &st, os](context& sup,
+                                             const supervision::child_spec& spec) -> result<pid> {
     auto started = inner(sup, spec);
     if (started) {
-      sup.send(st.hub, term::tuple({a_started, st.hub_key, sup.self(), spec.id, *started}));
+      std::int64_t os_pid = 0;
+      if (os != nullptr) {
+        os_pid = os->os_pid(*started).value_or(0);
+      }
+      sup.send(st.hub, term::tuple({a_started, st.hub_key, sup.self(), spec.id, *started, os_pid}));
     }
     return started;
   };

@@ -25,6 +25,10 @@
 
 #include <cstdint>
 
+namespace vigil::os {
+class service;
+} // namespace vigil::os
+
 namespace vigil::daemon {
 
 class daemon_state;
@@ -32,9 +36,11 @@ class daemon_state;
 /// Spawns the hub; `st` must outlive it.
 [[nodiscard]] pid start_event_hub(daemon_state& st);
 
-/// `inner`, telling `st.hub` about every child it starts.
+/// `inner`, telling `st.hub` about every child it starts (with its OS pid, read from `os` at
+/// once, so that a child that dies at once is still reported with it).
 [[nodiscard]] supervision::child_factory watch_starts(supervision::child_factory inner,
-                                                      const daemon_state& st);
+                                                      const daemon_state& st,
+                                                      const os::service* os = nullptr);
 
 /// Tells the hub that `root` is the root supervisor now. A null pid says a new root is on
 /// its way (a reload replaces the tree): starts wait until it is announced.

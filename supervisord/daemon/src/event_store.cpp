@@ -103,6 +103,34 @@ void event_store::gave_up(const std::string& path, const term& reason) {
   publish(dump(e));
 }
 
+void event_store::decided(const std::string& path, const std::string& report_json) {
+  constexpr std::size_t kept = 10; // per path: enough to see a crash loop's pattern
+  json e = event_head("supervisor_report");
+  json body = json::parse(report_json, nullptr, false);
+  if (body.is_object()) {
+    e.update(body);
+  }
+  e["path"] = path;
+  std::string text = dump(e);
+  std::lock_guard lock(mutex_);
+  if (exits_.size() >= capacity_ * 10 && !exits_.contains(path)) {
+    exits_.erase(exits_.begin()); // dynamic children's paths come and go: keep it bounded
+  }
+  auto& ring = exits_[path];
+  ring.push_back(text);
+  if (ring.size() > kept) {
+    ring.pop_front();
+  }
+  publish(std::move(text));
+}
+
+std::vector<std::string> event_store::exits(const std::string& path) const {
+  std::lock_guard lock(mutex_);
+  auto it = exits_.find(path);
+  return it == exits_.end() ? std::vector<std::string>{}
+                            : std::vector<std::string>(it->second.begin(), it->second.end());
+}
+
 void event_store::reloaded(const std::string& plan_json) {
   json e = event_head("config_reloaded");
   e["plan"] = json::parse(plan_json, nullptr, false);

@@ -47,6 +47,11 @@ public:
   /// `child` at `path` exited with `reason`: process_exited.
   void exited(const std::string& path, pid child, const term& reason);
   void gave_up(const std::string& path, const term& reason);
+  /// A supervisor report (supervision::child_report_name()): what its supervisor decided
+  /// after the exit or failed start of the child at `path`, as a JSON object with path,
+  /// pid, os_pid, reason, restarts, intensity, period_ms, decision, delay_ms. Published as
+  /// the event `supervisor_report` and kept among the path's last exits.
+  void decided(const std::string& path, const std::string& report_json);
   /// config_reloaded, with the plan as a JSON array.
   void reloaded(const std::string& plan_json);
   /// vigild is stopping (`exit_code` is the status it will exit with): the last event every
@@ -66,6 +71,8 @@ public:
   /// The last `n` events, oldest first, as JSON objects.
   [[nodiscard]] std::vector<std::string> recent(std::size_t n) const;
   [[nodiscard]] std::vector<std::string> logs(const std::string& path, std::size_t n) const;
+  /// The last supervisor reports of `path`, oldest first, as JSON objects (with `ts`).
+  [[nodiscard]] std::vector<std::string> exits(const std::string& path) const;
 
   // -- followers -------------------------------------------------------------------------
 
@@ -89,6 +96,7 @@ private:
   std::map<std::string, std::uint32_t, std::less<>> starts_;
   std::unordered_map<std::uint64_t, child_record> children_; ///< by pid, packed
   std::map<std::string, std::deque<std::string>, std::less<>> logs_;
+  std::map<std::string, std::deque<std::string>, std::less<>> exits_; ///< last reports
   std::set<std::uint64_t> event_followers_;
   std::map<std::uint64_t, std::string> log_followers_;
 };

@@ -40,8 +40,15 @@ void write_status_row(json_writer& w, const status_row& r) {
   } else {
     w.null();
   }
+  if (r.failed) {
+    w.key("reason");
+    w.value(r.reason);
+  }
   w.key("restarts");
   w.value(r.restarts);
+  if (r.failed) {
+    field(w, "retry_ms", r.retry_ms);
+  }
   if (r.os_fields) {
     field(w, "rss_kb", r.rss_kb);
   }

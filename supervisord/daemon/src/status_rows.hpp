@@ -29,6 +29,10 @@ struct status_row {
   std::optional<std::int64_t> os_pid;
   std::optional<std::int64_t> rss_kb;
   std::optional<std::int64_t> cpu_ms;
+  /// A failed child: why, and the ms until its retry (null when none is scheduled).
+  bool failed = false;
+  std::string_view reason;
+  std::optional<std::int64_t> retry_ms;
 };
 
 /// Writes `r` as one JSON object, the same text as dump() of the row as a nlohmann::json

@@ -5,6 +5,7 @@
 #include "vigil/supervision/client.hpp"
 #include "vigil/term/text.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
@@ -81,6 +82,9 @@ tree_node make_node(const tree_node& parent, const spec_index& specs, child_info
   n.process = row.process;
   n.type = row.type;
   n.state = row.state;
+  n.reason = std::move(row.reason);
+  n.retry = row.retry;
+  n.wait = row.backoff_left;
   if (n.type == child_type::supervisor) {
     n.sup_spec = nested(n.spec);
   }
@@ -113,7 +117,8 @@ located from_node(const tree_node& node, const tree_node& parent) {
   l.supervisor = *parent.process;
   l.parent_spec = parent.sup_spec;
   l.spec = node.spec;
-  l.info = child_info{node.id, node.process, node.type, node.state, {}};
+  l.info =
+      child_info{node.id, node.process, node.type, node.state, node.wait, node.reason, node.retry};
   return l;
 }
 
@@ -148,13 +153,34 @@ task<result<std::vector<located>>> find_all(context& self, pid root, const confi
   co_return found;
 }
 
+/// The children that the config gives a running supervisor of the tree but the supervisor
+/// no longer holds (temporary children that ended), with id `id`.
+void collect_forgotten(const tree_node& n, const std::string& id, std::vector<located>& out) {
+  if (n.type == child_type::supervisor && n.process && n.sup_spec != nullptr
+      && n.sup_spec->how != supervision::strategy::simple_one_for_one) {
+    for (const auto& spec : n.sup_spec->children) {
+      bool held = std::any_of(n.children.begin(), n.children.end(),
+                              [&spec](const tree_node& c) { return c.id == spec.id; });
+      if (spec.id == id && !held) {
+        out.push_back(located{n.path + "/" + id, id, *n.process, n.sup_spec, &spec, {}});
+      }
+    }
+  }
+  for (const auto& c : n.children) {
+    collect_forgotten(c, id, out);
+  }
+}
+
 task<result<located>> locate_id(context& self, pid root, const config::config_tree& cfg,
                                 std::string id) {
-  auto all = co_await find_all(self, root, cfg, [&id](const tree_node& n) { return n.id == id; });
-  if (!all) {
-    co_return all.error();
+  auto tree = co_await walk_tree(self, root, cfg);
+  if (!tree) {
+    co_return tree.error();
   }
-  std::vector<located>& found = *all;
+  std::vector<located> found;
+  collect(
+      *tree, [&id](const tree_node& n) { return n.id == id; }, found);
+  collect_forgotten(*tree, id, found); // found by id as by path (docs/protocol.md)
   if (found.empty()) {
     co_return not_found("no worker named '" + id + "'");
   }

@@ -27,6 +27,10 @@ struct tree_node {
   std::optional<pid> process;
   supervision::child_type type = supervision::child_type::worker;
   supervision::child_state state = supervision::child_state::stopped;
+  /// A failed child's reason, and the time until its retry (see child_info).
+  std::string reason;
+  bool retry = false;
+  supervision::milliseconds wait{0};
   /// Its spec in the config, when the config has one (nullptr for the root). Points into
   /// the config the walk was given.
   const supervision::child_spec* spec = nullptr;

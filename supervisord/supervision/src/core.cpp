@@ -4,6 +4,7 @@
 #include "vigil/supervision/core.hpp"
 
 #include "vigil/common/assert.hpp"
+#include "vigil/term/text.hpp"
 
 #include <algorithm>
 
@@ -12,8 +13,13 @@ namespace {
 
 const atom a_failed_to_start_child("failed_to_start_child");
 
+/// Waits for a start: a restart, a backoff, or the retry of a held child.
 bool pending(child_state s) {
-  return s == child_state::restarting || s == child_state::backoff;
+  return s == child_state::restarting || s == child_state::backoff || s == child_state::failed;
+}
+
+std::string reason_text(const term& reason) {
+  return reason.is_string() ? std::string(reason.as_string()) : to_string(reason);
 }
 
 } // namespace
@@ -55,6 +61,7 @@ std::uint64_t supervisor_core::add(child_spec spec) {
   entry e;
   e.key = next_key_++;
   e.spec = std::move(spec);
+  e.window = restart_intensity(spec_.intensity, spec_.period);
   std::uint64_t key = e.key;
   children_.emplace(key, std::move(e));
   return key;
@@ -151,10 +158,21 @@ bool supervisor_core::child_exited(pid child, const term& reason, time_point now
   }
   clear_running(*c);
   c->state = child_state::stopped;
-  if (c->spec.backoff && now - c->started_at >= c->spec.backoff->reset_after) {
+  const backoff_policy* b = backoff_of(*c);
+  bool stayed_up = now - c->started_at >= (b != nullptr ? b->reset_after : spec_.period);
+  if (b != nullptr && stayed_up) {
     c->backoff_count = 0; // it stayed up long enough: the next restart is a first one
   }
-  if (!should_restart(c->spec.restart, classify(reason))) {
+  if (stayed_up) {
+    c->holds = 0; // a held child that was retried and stayed up is healthy again
+  }
+  const exit_kind kind = classify(reason);
+  if (!should_restart(c->spec.restart, kind)) {
+    if (kind == exit_kind::abnormal) {
+      // A crash that is not restarted (a temporary child). Ends by :normal or :shutdown
+      // are not reports, as in OTP: a dispatcher's request workers end so all day.
+      report(*c, child, reason, exit_report::decision::none);
+    }
     bool significant = c->spec.significant;
     if (dynamic() || c->spec.restart == restart_type::temporary) {
       erase_key(c->key);
@@ -164,7 +182,11 @@ bool supervisor_core::child_exited(pid child, const term& reason, time_point now
     }
     return true;
   }
-  begin_restart(c->key, now);
+  if (c->holds > 0) {
+    hold(*c, child, reason, now); // retried from failed and died again soon: failed again
+    return true;
+  }
+  begin_restart(c->key, now, child, reason);
   return true;
 }
 
@@ -183,13 +205,14 @@ void supervisor_core::timer(time_point now) {
       break;
     }
     due->second.retry = false;
-    begin_restart(due->first, now);
+    begin_restart(due->first, now, std::nullopt, term(due->second.reason));
     if (exiting_ || !ops_.empty()) {
       return; // the rest is due still: the driver calls again once these steps ran
     }
   }
   for (auto& [key, c] : children_) {
     if (waiting(c) && c.restart_at <= now) {
+      c.from_failed = c.state == child_state::failed;
       queue_start(c);
     }
   }
@@ -220,18 +243,68 @@ void supervisor_core::shutdown(term reason) {
 
 // -- restarts -------------------------------------------------------------------------------
 
-void supervisor_core::begin_restart(std::uint64_t key, time_point now) {
-  if (!intensity_.record(now)) {
+void supervisor_core::report(const entry& c, std::optional<pid> process, term reason,
+                             exit_report::decision what, milliseconds delay) {
+  const restart_intensity& window = holding() ? c.window : intensity_;
+  exit_report r;
+  r.id = c.spec.id;
+  r.process = process;
+  r.reason = std::move(reason);
+  r.restarts = static_cast<std::uint32_t>(window.size());
+  r.intensity = spec_.intensity;
+  r.period = spec_.period;
+  r.what = what;
+  r.delay = delay;
+  r.retry = what != exit_report::decision::failed || spec_.hold_retry.count() > 0;
+  reports_.push_back(std::move(r));
+}
+
+void supervisor_core::hold(entry& c, std::optional<pid> process, const term& reason,
+                           time_point now) {
+  ++c.holds;
+  milliseconds delay{0};
+  if (spec_.hold_retry.count() > 0) {
+    delay = spec_.hold_retry;
+    for (std::uint32_t i = 1; i < c.holds && delay < spec_.hold_retry_max; ++i) {
+      delay *= 2;
+    }
+    delay = std::min(delay, std::max(spec_.hold_retry, spec_.hold_retry_max));
+  }
+  report(c, process, reason, exit_report::decision::failed, delay);
+  c.reason = reason_text(reason);
+  c.window = restart_intensity(spec_.intensity, spec_.period); // a fresh budget once retried
+  c.backoff_count = 0;
+  c.retry = false;
+  c.from_failed = false;
+  if (delay.count() > 0) {
+    wait_until(c, child_state::failed, now + delay);
+  } else {
+    c.state = child_state::failed; // never retried: only an operator or a reload starts it
+    c.restart_at = time_point::max();
+  }
+}
+
+void supervisor_core::begin_restart(std::uint64_t key, time_point now, std::optional<pid> process,
+                                    const term& reason) {
+  entry* c = find_key(key);
+  if (!(holding() ? c->window.record(now) : intensity_.record(now))) {
+    if (holding()) {
+      hold(*c, process, reason, now); // a failure domain: only this child is held
+      return;
+    }
+    report(*c, process, reason, exit_report::decision::escalate);
     gave_up_ = !exiting_;
     shutdown(atoms::shutdown); // escalate: the parent decides (semantics 23)
     return;
   }
-  entry* c = find_key(key);
   time_point at = now;
-  if (c->spec.backoff) {
+  if (const backoff_policy* b = backoff_of(*c)) {
     double unit = random_ ? random_() : 0.5;
-    at = now + backoff_delay(*c->spec.backoff, ++c->backoff_count, unit);
+    at = now + backoff_delay(*b, ++c->backoff_count, unit);
   }
+  report(*c, process, reason,
+         at > now ? exit_report::decision::backoff : exit_report::decision::restart,
+         std::chrono::ceil<milliseconds>(at - now));
   restart_group(group_of(*c), at, now);
 }
 
@@ -251,14 +324,15 @@ void supervisor_core::restart_group(const std::vector<std::uint64_t>& group, tim
   }
   // Members still waiting out a delay keep it; starting later members earlier would break
   // the start order.
+  // A held sibling keeps its own schedule.
   for (auto key : group) {
-    if (entry* e = find_key(key); e != nullptr && waiting(*e)) {
+    if (entry* e = find_key(key); e != nullptr && waiting(*e) && e->state != child_state::failed) {
       at = std::max(at, e->restart_at);
     }
   }
   for (auto key : group) {
     entry* e = find_key(key);
-    if (e == nullptr || e->queued) {
+    if (e == nullptr || e->queued || e->state == child_state::failed) {
       continue;
     }
     e->retry = false;
@@ -322,6 +396,7 @@ void supervisor_core::start_result(result<pid> started, time_point now) {
   }
   set_running(*c, *started);
   c->started_at = now;
+  c->from_failed = false;
   if (job_ == job_kind::api_start || job_ == job_kind::api_restart) {
     reply(reply_to_, vigil::make_tuple(atoms::ok, *started));
   }
@@ -330,18 +405,37 @@ void supervisor_core::start_result(result<pid> started, time_point now) {
 void supervisor_core::start_failed(entry& c, const error& why, time_point now) {
   term reason(why.context.empty() ? why.code.message() : why.context);
   switch (job_) {
-  case job_kind::init: fail_init(c, why); return;
+  case job_kind::init:
+    if (holding()) {
+      hold(c, std::nullopt, reason, now); // the others start all the same
+      return;
+    }
+    fail_init(c, why);
+    return;
   case job_kind::api_start:
     reply(reply_to_, vigil::make_tuple(atoms::error, reason));
-    erase_key(c.key);
+    if (holding() && !dynamic()) {
+      hold(c, std::nullopt, reason, now); // it stays in the tree, failed, with its reason
+    } else {
+      erase_key(c.key);
+    }
     return;
   case job_kind::api_restart:
-    c.state = child_state::stopped;
     reply(reply_to_, vigil::make_tuple(atoms::error, reason));
+    if (holding()) {
+      hold(c, std::nullopt, reason, now);
+    } else {
+      c.state = child_state::stopped;
+    }
     return;
   case job_kind::restart:
   case job_kind::none: break;
   }
+  if (c.from_failed) {
+    hold(c, std::nullopt, reason, now); // its retry failed: failed again, a longer wait
+    return;
+  }
+  c.reason = reason_text(reason);
   // The rest of this restart waits for the retry, which restarts the group again.
   for (const auto& o : ops_) {
     if (const auto* s = std::get_if<start_op>(&o)) {

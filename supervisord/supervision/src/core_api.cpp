@@ -129,6 +129,9 @@ void supervisor_core::terminate_child(const request& req, term reply_to) {
   c = find_key(key);
   c->state = child_state::stopped;
   c->retry = false;
+  c->holds = 0; // an operator's stop ends a streak: the next start has a fresh budget
+  c->backoff_count = 0;
+  c->window = restart_intensity(spec_.intensity, spec_.period);
   if (forget) {
     erase_key(key);
   }
@@ -154,6 +157,12 @@ void supervisor_core::restart_child(const request& req, term reply_to) {
   if (c == nullptr) {
     return;
   }
+  if (c->state == child_state::failed) {
+    // An operator acts: a held child gets a fresh budget and a first retry delay again.
+    c->holds = 0;
+    c->backoff_count = 0;
+    c->window = restart_intensity(spec_.intensity, spec_.period);
+  }
   queue_start(*c);
   job_ = job_kind::api_restart;
   reply_to_ = std::move(reply_to);
@@ -173,7 +182,11 @@ std::vector<child_info> supervisor_core::which_children(time_point now) const {
   out.reserve(children_.size());
   for (const auto& [key, c] : children_) {
     child_info info{c.spec.id, c.process, c.spec.type, c.state, milliseconds{0}};
-    if (c.state == child_state::backoff && c.restart_at > now) {
+    if (c.state == child_state::failed) {
+      info.reason = c.reason;
+      info.retry = c.restart_at != time_point::max();
+    }
+    if ((c.state == child_state::backoff || info.retry) && c.restart_at > now) {
       info.backoff_left = std::chrono::ceil<milliseconds>(c.restart_at - now);
     }
     out.push_back(std::move(info));

@@ -51,6 +51,8 @@ void supervisor_core::replace_child(const request& req, term reply_to) {
   entry& c = *find_key(key);
   c.spec = *req.spec;
   c.backoff_count = 0;
+  c.holds = 0; // a reload that changes a held child starts it afresh
+  c.window = restart_intensity(spec_.intensity, spec_.period);
   queue_start(c); // a pending restart is dropped: its deadline goes stale
   job_ = job_kind::api_restart;
   reply_to_ = std::move(reply_to);
@@ -72,7 +74,7 @@ std::uint64_t supervisor_core::insert_before(child_spec spec, std::uint64_t befo
     if (e.process) {
       by_pid_[*e.process] = e.key;
     }
-    if (waiting(e)) {
+    if (waiting(e) && e.restart_at != time_point::max()) { // max: held, never retried
       deadlines_.emplace(e.restart_at, e.key);
     }
     std::uint64_t k = e.key;
@@ -110,6 +112,10 @@ void supervisor_core::update_flags(const request& req, term reply_to) {
   next.period = f.period;
   next.auto_shutdown = f.auto_shutdown;
   next.max_children = f.max_children;
+  next.on_max_restarts = f.on_max_restarts;
+  next.hold_retry = f.hold_retry;
+  next.hold_retry_max = f.hold_retry_max;
+  next.default_backoff = f.default_backoff;
   next.children.clear();
   if (dynamic()) {
     next.children = f.children;
@@ -126,6 +132,9 @@ void supervisor_core::update_flags(const request& req, term reply_to) {
   }
   spec_ = std::move(next);
   intensity_.set_limits(spec_.intensity, spec_.period);
+  for (auto& [key, c] : children_) {
+    c.window.set_limits(spec_.intensity, spec_.period);
+  }
   template_.reset();
   if (dynamic() && !spec_.children.empty()) {
     template_ = spec_.children.front();

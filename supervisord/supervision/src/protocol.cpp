@@ -27,6 +27,8 @@ const atom a_restarting("restarting");
 const atom a_backoff("backoff");
 const atom a_running("running");
 const atom a_stopped("stopped");
+const atom a_failed("failed");
+const atom a_never("never");
 const atom a_specs("specs");
 const atom a_active("active");
 const atom a_supervisors("supervisors");
@@ -39,7 +41,7 @@ const atom a_vigil("vigil");
 const atom a_generic("generic");
 const atom a_system("system");
 
-const std::array<atom, 4> state_atoms{a_running, a_restarting, a_backoff, a_stopped};
+const std::array<atom, 5> state_atoms{a_running, a_restarting, a_backoff, a_stopped, a_failed};
 const std::array<atom, 9> request_atoms{a_which_children,  a_count_children, a_start_child,
                                         a_terminate_child, a_restart_child,  a_delete_child,
                                         a_replace_child,   a_update_child,   a_update_flags};
@@ -55,13 +57,15 @@ term pid_column(const child_info& c) {
   case child_state::restarting: return a_restarting;
   case child_state::backoff:
     return vigil::make_tuple(a_backoff, static_cast<std::int64_t>(c.backoff_left.count()));
-  case child_state::stopped: break;
+  case child_state::stopped:
+  case child_state::failed: break;
   }
   return atoms::undefined;
 }
 
 result<child_info> child_from_term(const term& t) {
-  if (!t.is_tuple() || t.size() != 4 || !t[0].is_string() || !t[2].is_atom() || !t[3].is_atom()) {
+  if (!t.is_tuple() || (t.size() != 4 && t.size() != 5) || !t[0].is_string() || !t[2].is_atom()
+      || !t[3].is_atom()) {
     return malformed("child row");
   }
   child_info c;
@@ -83,6 +87,15 @@ result<child_info> child_from_term(const term& t) {
   if (!known) {
     return malformed("child state");
   }
+  if (t.size() == 5) { // a failed child: {reason, ms until its retry | :never}
+    const term& f = t[4];
+    if (!f.is_tuple() || f.size() != 2 || !f[0].is_string()) {
+      return malformed("failed child");
+    }
+    c.reason = std::string(f[0].as_string());
+    c.retry = f[1].is_integer();
+    c.backoff_left = milliseconds{c.retry ? f[1].as_integer() : 0};
+  }
   return c;
 }
 
@@ -101,6 +114,12 @@ atom stop_tag() {
 }
 
 term to_term(const child_info& info) {
+  if (info.state == child_state::failed) {
+    term retry =
+        info.retry ? term(static_cast<std::int64_t>(info.backoff_left.count())) : term(a_never);
+    return vigil::make_tuple(info.id, pid_column(info), to_atom(info.type), a_failed,
+                             vigil::make_tuple(info.reason, retry));
+  }
   return vigil::make_tuple(info.id, pid_column(info), to_atom(info.type),
                            state_atoms[static_cast<std::size_t>(info.state)]);
 }

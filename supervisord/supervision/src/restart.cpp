@@ -57,6 +57,10 @@ bool restart_intensity::record(time_point now) {
 }
 
 milliseconds backoff_delay(const backoff_policy& policy, std::uint32_t n, double unit) noexcept {
+  if (n <= policy.immediate) {
+    return milliseconds{0}; // the first restarts of a streak are immediate
+  }
+  n -= policy.immediate;
   double exponent = n == 0 ? 0.0 : static_cast<double>(n - 1);
   double base = static_cast<double>(policy.initial.count()) * std::pow(policy.multiplier, exponent);
   base = std::min(base, static_cast<double>(policy.max.count())); // also tames inf
@@ -87,6 +91,9 @@ result<void> validate(const child_spec& child) {
 result<void> validate(const supervisor_spec& spec) {
   if (spec.period.count() <= 0) {
     return invalid(spec.where, "supervisor '" + spec.name + "': period must be positive");
+  }
+  if (spec.hold_retry.count() < 0 || spec.hold_retry_max.count() < 0) {
+    return invalid(spec.where, "supervisor '" + spec.name + "': hold_retry must not be negative");
   }
   if (spec.how == strategy::simple_one_for_one && spec.children.size() > 1) {
     return invalid(spec.where, "supervisor '" + spec.name

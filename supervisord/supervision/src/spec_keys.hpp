@@ -42,6 +42,13 @@ inline const atom k_auto_shutdown("auto_shutdown");
 inline const atom k_max_children("max_children");
 inline const atom k_children("children");
 inline const atom a_brutal_kill("brutal_kill");
+// failure domains
+inline const atom k_immediate("immediate");
+inline const atom k_on_max_restarts("on_max_restarts");
+inline const atom k_hold_retry("hold_retry");
+inline const atom k_hold_retry_max("hold_retry_max");
+inline const atom k_default_backoff("default_backoff");
+inline const std::array<atom, 2> max_restarts_atoms{atom("escalate"), atom("hold")};
 
 inline const std::array<atom, 4> strategy_atoms{atom("one_for_one"), atom("one_for_all"),
                                                 atom("rest_for_one"), atom("simple_one_for_one")};

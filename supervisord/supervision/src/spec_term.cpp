@@ -66,16 +66,21 @@ atom to_atom(auto_shutdown a) {
   return auto_shutdown_atoms[static_cast<std::size_t>(a)];
 }
 
-term to_term(const child_spec& spec) {
-  term backoff = atoms::nil;
-  if (spec.backoff) {
-    const auto& b = *spec.backoff;
-    backoff = term::map({{k_initial, static_cast<std::int64_t>(b.initial.count())},
-                         {k_max, static_cast<std::int64_t>(b.max.count())},
-                         {k_multiplier, b.multiplier},
-                         {k_jitter, b.jitter},
-                         {k_reset_after, static_cast<std::int64_t>(b.reset_after.count())}});
+term backoff_term(const std::optional<backoff_policy>& policy) {
+  if (!policy) {
+    return atoms::nil;
   }
+  const auto& b = *policy;
+  return term::map({{k_initial, static_cast<std::int64_t>(b.initial.count())},
+                    {k_max, static_cast<std::int64_t>(b.max.count())},
+                    {k_multiplier, b.multiplier},
+                    {k_jitter, b.jitter},
+                    {k_reset_after, static_cast<std::int64_t>(b.reset_after.count())},
+                    {k_immediate, static_cast<std::int64_t>(b.immediate)}});
+}
+
+term to_term(const child_spec& spec) {
+  term backoff = backoff_term(spec.backoff);
   term nested = spec.supervisor ? to_term(*spec.supervisor) : term(atoms::nil);
   return term::map({{k_id, spec.id},
                     {k_type, to_atom(spec.type)},
@@ -97,14 +102,19 @@ term to_term(const supervisor_spec& spec) {
   for (const auto& c : spec.children) {
     children.push_back(to_term(c));
   }
-  return term::map({{k_name, spec.name},
-                    {k_strategy, to_atom(spec.how)},
-                    {k_intensity, static_cast<std::int64_t>(spec.intensity)},
-                    {k_period, static_cast<std::int64_t>(spec.period.count())},
-                    {k_auto_shutdown, to_atom(spec.auto_shutdown)},
-                    {k_max_children, static_cast<std::int64_t>(spec.max_children)},
-                    {k_children, term::list(children)},
-                    {k_where, where_term(spec.where)}});
+  return term::map(
+      {{k_name, spec.name},
+       {k_strategy, to_atom(spec.how)},
+       {k_intensity, static_cast<std::int64_t>(spec.intensity)},
+       {k_period, static_cast<std::int64_t>(spec.period.count())},
+       {k_auto_shutdown, to_atom(spec.auto_shutdown)},
+       {k_max_children, static_cast<std::int64_t>(spec.max_children)},
+       {k_on_max_restarts, max_restarts_atoms[static_cast<std::size_t>(spec.on_max_restarts)]},
+       {k_hold_retry, static_cast<std::int64_t>(spec.hold_retry.count())},
+       {k_hold_retry_max, static_cast<std::int64_t>(spec.hold_retry_max.count())},
+       {k_default_backoff, backoff_term(spec.default_backoff)},
+       {k_children, term::list(children)},
+       {k_where, where_term(spec.where)}});
 }
 
 std::optional<atom> registered_name(const child_spec& spec) {

@@ -137,8 +137,8 @@ void read_shutdown(reader& r, shutdown_policy& out) {
   }
 }
 
-void read_backoff(reader& r, std::optional<backoff_policy>& out) {
-  const term* v = r.get(k_backoff);
+void read_backoff(reader& r, std::optional<backoff_policy>& out, atom key = k_backoff) {
+  const term* v = r.get(key);
   if (v == nullptr || v->is(atoms::nil)) {
     return;
   }
@@ -149,8 +149,9 @@ void read_backoff(reader& r, std::optional<backoff_policy>& out) {
   in.number(k_multiplier, b.multiplier);
   in.number(k_jitter, b.jitter);
   in.duration(k_reset_after, b.reset_after);
+  in.integer(k_immediate, b.immediate);
   if (in.failed()) {
-    r.fail(k_backoff);
+    r.fail(key);
   } else {
     out = b;
   }
@@ -246,6 +247,10 @@ result<supervisor_spec> supervisor_from(const term& t, int depth) {
   r.duration(k_period, out.period);
   r.choice(k_auto_shutdown, auto_shutdown_atoms, out.auto_shutdown);
   r.integer(k_max_children, out.max_children);
+  r.choice(k_on_max_restarts, max_restarts_atoms, out.on_max_restarts);
+  r.duration(k_hold_retry, out.hold_retry);
+  r.duration(k_hold_retry_max, out.hold_retry_max);
+  read_backoff(r, out.default_backoff, k_default_backoff);
   const term* children = r.get(k_children);
   if (children != nullptr && !children->is_list()) {
     r.fail(k_children);

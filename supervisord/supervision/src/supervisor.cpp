@@ -10,6 +10,7 @@
 #include "driver.hpp"
 #include "helper.hpp"
 
+#include <array>
 #include <chrono>
 #include <random>
 
@@ -19,6 +20,9 @@ namespace {
 using steady = std::chrono::steady_clock;
 
 const atom a_supervisor_report("supervisor_report");
+const atom a_child_report("child_report");
+const std::array<atom, 5> decision_atoms{atom("none"), atom("restart"), atom("backoff"),
+                                         atom("failed"), atom("escalate")};
 
 /// What a running supervisor holds: its frame keeps it, so the core's random source may
 /// point at `rng`.
@@ -42,8 +46,24 @@ task<result<pid>> start_nested(sup_state& s, const child_spec& spec) {
                                        registered_name(spec));
 }
 
+/// Sends the core's reports to the process registered for them, if any.
+void send_reports(sup_state& s) {
+  for (auto& r : s.core.take_reports()) {
+    (void)s.self.send(
+        child_report_name(),
+        vigil::make_tuple(a_child_report, s.self.self(), r.id,
+                          r.process ? term(*r.process) : term(atoms::undefined), r.reason,
+                          vigil::make_tuple(static_cast<std::int64_t>(r.restarts),
+                                            static_cast<std::int64_t>(r.intensity),
+                                            static_cast<std::int64_t>(r.period.count())),
+                          decision_atoms[static_cast<std::size_t>(r.what)],
+                          static_cast<std::int64_t>(r.delay.count()), r.retry));
+  }
+}
+
 /// Runs the core's steps until it is idle.
 task<> run_steps(sup_state& s) {
+  send_reports(s); // an exit's decision, before the steps that carry it out
   while (auto st = s.core.next()) {
     if (auto* start = std::get_if<start_step>(&*st)) {
       const child_spec& spec = *start->spec;
@@ -64,6 +84,7 @@ task<> run_steps(sup_state& s) {
       const auto& r = std::get<reply_step>(*st);
       s.self.send(r.to[0].as_pid(), vigil::make_tuple(r.to[1], r.value));
     }
+    send_reports(s);
   }
 }
 
@@ -144,6 +165,11 @@ term error_reply(const error& e) {
 
 atom report_name() {
   static const atom name("vigil_supervisor_reports");
+  return name;
+}
+
+atom child_report_name() {
+  static const atom name("vigil_child_reports");
   return name;
 }
 

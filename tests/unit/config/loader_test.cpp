@@ -68,6 +68,53 @@ type = "supervisor"
   EXPECT_EQ(s.shutdown, shutdown_policy::infinity());
   ASSERT_NE(s.supervisor, nullptr);
   EXPECT_TRUE(s.supervisor->children.empty());
+  // Failure domains: the root holds, a nested supervisor escalates as in OTP, and crash
+  // loops back off in both (docs/supervision.md).
+  EXPECT_EQ(tree.root.on_max_restarts, supervision::max_restarts_action::hold);
+  EXPECT_EQ(tree.root.hold_retry, 10s);
+  EXPECT_EQ(tree.root.hold_retry_max, 5min);
+  ASSERT_TRUE(tree.root.default_backoff.has_value());
+  EXPECT_EQ(tree.root.default_backoff->immediate, 1U);
+  EXPECT_EQ(tree.root.default_backoff->initial, 1s);
+  EXPECT_EQ(s.supervisor->on_max_restarts, supervision::max_restarts_action::escalate);
+  EXPECT_TRUE(s.supervisor->default_backoff.has_value());
+}
+
+TEST(LoadConfig, ReadsTheFailureDomainOptions) {
+  auto tree = load_ok(R"(
+[supervisor]
+on_max_restarts = "escalate"
+hold_retry = "0s"
+hold_retry_max = "1m"
+crash_backoff = false
+
+[[supervisor.children]]
+id = "s"
+type = "supervisor"
+on_max_restarts = "hold"
+hold_retry = "250ms"
+
+[[supervisor.children]]
+id = "w"
+kind = "echo"
+backoff = { immediate = 2 }
+)");
+  EXPECT_EQ(tree.root.on_max_restarts, supervision::max_restarts_action::escalate);
+  EXPECT_EQ(tree.root.hold_retry, 0ms);
+  EXPECT_EQ(tree.root.hold_retry_max, 1min);
+  EXPECT_FALSE(tree.root.default_backoff.has_value());
+  const auto& s = *tree.root.children.at(0).supervisor;
+  EXPECT_EQ(s.on_max_restarts, supervision::max_restarts_action::hold);
+  EXPECT_EQ(s.hold_retry, 250ms);
+  EXPECT_EQ(tree.root.children.at(1).backoff->immediate, 2U);
+}
+
+TEST(LoadConfig, RefusesAnUnknownOnMaxRestarts) {
+  auto errors = load_errors("[supervisor]\non_max_restarts = \"give_up\"\n");
+  EXPECT_EQ(errors.rfind("vigil.toml:2:19: supervisor.on_max_restarts: expected ", 0), 0U)
+      << errors;
+  EXPECT_NE(errors.find("escalate"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("hold"), std::string::npos) << errors;
 }
 
 TEST(LoadConfig, ReadsAnOsProcessChild) {
@@ -372,12 +419,12 @@ strategy = "one_for_all"
   EXPECT_EQ(describe(tree),
             "daemon socket=(default) log_level=info allowed_users=[] allowed_groups=[] "
             "plugins=[]\n"
-            "supervisor root strategy=one_for_one intensity=3 period=5s auto_shutdown=never  "
-            "(vigil.toml:2)\n"
+            "supervisor root strategy=one_for_one intensity=3 period=5s auto_shutdown=never "
+            "on_max_restarts=hold hold_retry=10s hold_retry_max=5m  (vigil.toml:2)\n"
             "  worker echo kind=echo mode=inprocess args=%{delay: 200} restart=permanent "
             "shutdown=5s  (vigil.toml:2)\n"
             "  supervisor jobs strategy=one_for_all intensity=3 period=5s auto_shutdown=never "
-            "restart=permanent shutdown=infinity  (vigil.toml:7)\n"
+            "on_max_restarts=escalate restart=permanent shutdown=infinity  (vigil.toml:7)\n"
             "    worker sleeper command=[\"sleep\", \"10\"] stop_signal=SIGTERM "
             "restart=permanent shutdown=5s backoff={initial=100ms max=30s multiplier=2 "
             "jitter=0.1 reset_after=10s}  (vigil.toml:12)\n");

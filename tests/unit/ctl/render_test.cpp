@@ -27,6 +27,34 @@ TEST(CtlRender, StatusIsATableWithUptimeAndDashesForMissingFields) {
             "root/web   -             backoff        12       -  command  process    4242\n");
 }
 
+TEST(CtlRender, StatusSaysWhyAChildFailedAndWhenItIsTriedAgain) {
+  json result = parse(R"({"workers":[
+    {"path":"root/db","id":"db","pid":"#PID<0.74.0>","state":"running","restarts":0,
+     "uptime_ms":303000,"kind":"command","mode":"command","os_pid":4242},
+    {"path":"root/web","id":"web","pid":null,"state":"failed","restarts":4,"uptime_ms":null,
+     "kind":"command","mode":"command","os_pid":null,"reason":"{:exit_status, 1}",
+     "retry_ms":9000},
+    {"path":"root/bad","id":"bad","pid":null,"state":"failed","restarts":0,"uptime_ms":null,
+     "kind":"command","mode":"command","os_pid":null,"reason":"exec bad: ENOENT",
+     "retry_ms":null}]})");
+  EXPECT_EQ(vigil::ctl::render_status(result),
+            "PATH      PID           STATE    RESTARTS  UPTIME  KIND     MODE     OS_PID  REASON\n"
+            "root/db   #PID<0.74.0>  running         0   5m03s  command  command    4242\n"
+            "root/web  -             failed          4       -  command  command       -  "
+            "{:exit_status, 1}; retry in 9s\n"
+            "root/bad  -             failed          0       -  command  command       -  "
+            "exec bad: ENOENT; no retry\n");
+}
+
+TEST(CtlRender, AReloadWithFailedStepsSaysSo) {
+  json result = parse(R"({"plan":[{"path":"root/web","action":"start","reason":"new"}],
+    "applied":true,"warnings":["start root/web: exec web: ENOENT"]})");
+  std::string text = vigil::ctl::render_plan(result);
+  EXPECT_NE(text.find("plan applied, but 1 step(s) failed:\n  start root/web: exec web: ENOENT\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(CtlRender, TreeDrawsBranchesAsTheObserverShowsThem) {
   json result = parse(R"({"tree":{"id":"root","pid":"#PID<0.50.0>","type":"supervisor",
     "strategy":"one_for_one","state":"running","children":[

@@ -275,7 +275,7 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     c->signal_group(SIGKILL);
   }
   if (port) {
-    remember_key(*port, c->key);
+    remember_key(*port, c->key, c->os_pid);
   }
   pump_hooks hooks = hooks_;
   hooks.must_attach = parts->is_worker;
@@ -325,12 +325,14 @@ void service_core::refill_spares() {
   }
 }
 
-void service_core::remember_key(pid port, const std::string& key) {
+void service_core::remember_key(pid port, const std::string& key, pid_t os_pid) {
   std::lock_guard lock(mutex_);
   port_keys_[port] = key;
+  port_os_pids_[port] = os_pid;
   port_key_order_.push_back(port);
   if (port_key_order_.size() > max_remembered_ports) {
     port_keys_.erase(port_key_order_.front());
+    port_os_pids_.erase(port_key_order_.front());
     port_key_order_.pop_front();
   }
 }
@@ -361,6 +363,12 @@ std::optional<std::string> service_core::key_of(pid port) const {
   std::lock_guard lock(mutex_);
   auto it = port_keys_.find(port);
   return it == port_keys_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::optional<pid_t> service_core::os_pid_of(pid port) const {
+  std::lock_guard lock(mutex_);
+  auto it = port_os_pids_.find(port);
+  return it == port_os_pids_.end() ? std::nullopt : std::optional<pid_t>(it->second);
 }
 
 std::size_t service_core::live() const {

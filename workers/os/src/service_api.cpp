@@ -118,6 +118,10 @@ std::optional<port_info> service::info(pid port) const {
   return detail::make_port_info(*c);
 }
 
+std::optional<pid_t> service::os_pid(pid port) const {
+  return core_->os_pid_of(port);
+}
+
 std::vector<log_entry> service::logs(pid port, std::size_t n) const {
   auto key = core_->key_of(port);
   return key ? core_->logs.recent(*key, n) : std::vector<log_entry>{};

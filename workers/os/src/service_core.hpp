@@ -37,6 +37,7 @@ public:
   [[nodiscard]] std::shared_ptr<os_child> by_port(pid port) const;
   [[nodiscard]] std::shared_ptr<os_child> by_node(std::uint32_t node) const;
   [[nodiscard]] std::optional<std::string> key_of(pid port) const;
+  [[nodiscard]] std::optional<pid_t> os_pid_of(pid port) const;
   [[nodiscard]] std::size_t live() const;
 
   runtime& rt;
@@ -54,7 +55,7 @@ private:
   void on_lines(const os_child& c, std::string_view stream,
                 std::span<const std::string_view> lines);
   void on_exited(os_child& c);
-  void remember_key(pid port, const std::string& key);
+  void remember_key(pid port, const std::string& key, pid_t os_pid);
   [[nodiscard]] result<ipc::channel> new_channel() const;
   /// A fresh channel, from the spares if there is one: creating a segment costs ~70 us, and
   /// restarts should not pay it.
@@ -79,6 +80,7 @@ private:
   /// Atoms that frames of children of each id may create (docs/security.md, "Atoms").
   std::map<std::string, std::shared_ptr<atom_budget>> atom_budgets_;
   std::map<pid, std::string> port_keys_;
+  std::map<pid, pid_t> port_os_pids_; ///< kept with port_keys_, past the child's exit
   std::deque<pid> port_key_order_;
   pump_hooks hooks_;
   std::unique_ptr<reactor> reactor_; ///< last: stopped first

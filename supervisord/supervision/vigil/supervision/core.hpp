@@ -25,6 +25,7 @@ enum class child_state : std::uint8_t {
   restarting, ///< being restarted, or a failed start waits for its retry
   backoff,    ///< waits out a restart delay; `backoff_left` says how long
   stopped,    ///< not running and not due to restart (terminated, or exited for good)
+  failed,     ///< held past its restart budget (on_max_restarts = hold); `reason` says why
 };
 
 /// One row of which_children.
@@ -33,8 +34,31 @@ struct child_info {
   std::optional<pid> process; ///< set while running
   child_type type = child_type::worker;
   child_state state = child_state::stopped;
-  milliseconds backoff_left{0}; ///< time until the restart, in state backoff
+  milliseconds backoff_left{0}; ///< time until the restart, in state backoff or failed
+  /// In state failed: its last exit reason or start error, and whether a retry is scheduled.
+  std::string reason;
+  bool retry = false;
   friend bool operator==(const child_info&, const child_info&) = default;
+};
+
+/// What a supervisor decided after a child's exit or failed start: OTP's supervisor report.
+struct exit_report {
+  enum class decision : std::uint8_t {
+    none,     ///< a crash not restarted: its restart type says so (normal ends: no report)
+    restart,  ///< restarted at once
+    backoff,  ///< restarted after `delay`
+    failed,   ///< held as failed; retried after `delay` unless `retry` is false
+    escalate, ///< over the intensity: the supervisor stops its children and exits
+  };
+  std::string id;
+  std::optional<pid> process; ///< empty for a failed start
+  term reason;                ///< the exit reason, or the start error as a string
+  std::uint32_t restarts = 0; ///< restarts in the window, this one included
+  std::uint32_t intensity = 0;
+  milliseconds period{0};
+  decision what = decision::none;
+  milliseconds delay{0};
+  bool retry = false;
 };
 
 /// count_children: child specs, running children, and specs by type.
@@ -151,6 +175,10 @@ public:
   /// It exits because a restart went over its intensity (not asked to, nor auto_shutdown).
   [[nodiscard]] bool gave_up() const noexcept { return gave_up_; }
 
+  /// The reports since the last call, oldest first: one per abnormal exit, restarted exit
+  /// or failed start the supervisor decided on (not those of children it stopped itself).
+  [[nodiscard]] std::vector<exit_report> take_reports() { return std::exchange(reports_, {}); }
+
   /// Why the initial start failed, naming the child.
   [[nodiscard]] const std::optional<error>& start_error() const noexcept { return start_error_; }
 
@@ -174,6 +202,12 @@ private:
     std::uint32_t backoff_count = 0;
     bool retry = false;  ///< when due, a failed start counts as a new restart
     bool queued = false; ///< a start for it is queued
+    /// on_max_restarts = hold: its own restart budget, how often it was held in a row,
+    /// why, and whether it is being retried from failed.
+    restart_intensity window{0, milliseconds{1}};
+    std::uint32_t holds = 0;
+    std::string reason;
+    bool from_failed = false;
   };
 
   struct start_op {
@@ -204,7 +238,21 @@ private:
   [[nodiscard]] std::vector<std::uint64_t> group_of(const entry& c) const;
   void stop_keys(const std::vector<std::uint64_t>& keys);
 
-  void begin_restart(std::uint64_t key, time_point now);
+  [[nodiscard]] bool holding() const noexcept {
+    return spec_.on_max_restarts == max_restarts_action::hold;
+  }
+
+  [[nodiscard]] const backoff_policy* backoff_of(const entry& c) const noexcept {
+    return c.spec.backoff ? &*c.spec.backoff
+                          : (spec_.default_backoff ? &*spec_.default_backoff : nullptr);
+  }
+
+  void report(const entry& c, std::optional<pid> process, term reason, exit_report::decision what,
+              milliseconds delay = milliseconds{0});
+  /// Holds `c` as failed for `reason` and schedules its retry.
+  void hold(entry& c, std::optional<pid> process, const term& reason, time_point now);
+  void begin_restart(std::uint64_t key, time_point now, std::optional<pid> process = {},
+                     const term& reason = term());
   void restart_group(const std::vector<std::uint64_t>& group, time_point at, time_point now);
   void check_auto_shutdown();
   void start_failed(entry& c, const error& why, time_point now);
@@ -240,6 +288,7 @@ private:
   bool gave_up_ = false;
   term exit_reason_;
   std::optional<error> start_error_;
+  std::vector<exit_report> reports_;
 };
 
 } // namespace vigil::supervision

@@ -7,7 +7,9 @@
 // Requests and their replies:
 //   :which_children                -> [{id, pid | :undefined | :restarting | {:backoff, ms},
 //                                       :worker | :supervisor, state}]
-//                                     state: :running | :restarting | :backoff | :stopped
+//                                     state: :running | :restarting | :backoff | :stopped;
+//                                     a :failed child's row has a fifth element,
+//                                     {reason, ms until its retry | :never}
 //   :count_children                -> [specs: n, active: n, supervisors: n, workers: n]
 //   {:start_child, {:spec, spec}}  -> {:ok, pid} | {:error, reason}
 //   {:start_child, {:spec, spec, before_id}} -> same; the child goes before `before_id` in the

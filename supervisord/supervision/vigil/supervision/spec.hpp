@@ -35,6 +35,13 @@ enum class child_type : std::uint8_t { worker, supervisor };
 /// OTP 24's auto_shutdown: whether a significant child's exit ends the supervisor.
 enum class auto_shutdown : std::uint8_t { never, any_significant, all_significant };
 
+/// What a supervisor does when a restart goes over its intensity (failure domains,
+/// docs/supervision.md).
+enum class max_restarts_action : std::uint8_t {
+  escalate, ///< OTP: stop every child and exit with :shutdown; the parent decides
+  hold,     ///< the child is `failed`, retried on `hold_retry`'s schedule; the rest runs on
+};
+
 /// How a child is stopped: exit(child, :shutdown), wait `timeout`, then :kill.
 struct shutdown_policy {
   enum class kind : std::uint8_t { brutal_kill, timeout, infinity };
@@ -50,15 +57,17 @@ struct shutdown_policy {
   friend bool operator==(const shutdown_policy&, const shutdown_policy&) = default;
 };
 
-/// Restart backoff beyond OTP: the n-th consecutive restart waits
-/// min(max, initial * multiplier^(n-1)) ± jitter; the count resets once the child has stayed
-/// up for `reset_after`. It works inside the intensity window: every restart still counts.
+/// Restart backoff beyond OTP: the first `immediate` restarts of a streak do not wait, the
+/// n-th after them waits min(max, initial * multiplier^(n-1)) ± jitter; the streak ends once
+/// the child has stayed up for `reset_after`. It works inside the intensity window: every
+/// restart still counts.
 struct backoff_policy {
   milliseconds initial{100};
   milliseconds max{30000};
   double multiplier = 2.0;
   double jitter = 0.1; ///< fraction of the delay, 0..1
   milliseconds reset_after{10000};
+  std::uint32_t immediate = 0;
   friend bool operator==(const backoff_policy&, const backoff_policy&) = default;
 };
 
@@ -135,6 +144,16 @@ struct supervisor_spec {
   enum auto_shutdown auto_shutdown = auto_shutdown::never;
   /// simple_one_for_one: the most dynamic children at once (0 = unbounded).
   std::uint32_t max_children = 0;
+  /// Past `intensity`: escalate as OTP (the default here), or hold the child as `failed`.
+  /// With hold, each child has its own budget of `intensity` restarts in `period`, and a
+  /// child that fails to start is held too, instead of failing the supervisor's start.
+  max_restarts_action on_max_restarts = max_restarts_action::escalate;
+  /// A held child is tried again after hold_retry, doubling up to hold_retry_max; a zero
+  /// hold_retry never tries it again (only an operator or a reload does).
+  milliseconds hold_retry{10000};
+  milliseconds hold_retry_max{300000};
+  /// The backoff of children that have none of their own; empty restarts them at once (OTP).
+  std::optional<backoff_policy> default_backoff;
   std::vector<child_spec> children;
   source_location where;
 
@@ -142,6 +161,8 @@ struct supervisor_spec {
   friend bool operator==(const supervisor_spec& a, const supervisor_spec& b) {
     return a.name == b.name && a.how == b.how && a.intensity == b.intensity && a.period == b.period
            && a.auto_shutdown == b.auto_shutdown && a.max_children == b.max_children
+           && a.on_max_restarts == b.on_max_restarts && a.hold_retry == b.hold_retry
+           && a.hold_retry_max == b.hold_retry_max && a.default_backoff == b.default_backoff
            && a.children == b.children;
   }
 };

@@ -147,6 +147,10 @@ public:
   /// Info for a port pid; nullopt when `port` is not a live port.
   [[nodiscard]] std::optional<port_info> info(pid port) const;
 
+  /// The OS pid of the child behind `port`, known from the moment `start` returns and
+  /// remembered after it ended (as its log key is), for supervisor reports.
+  [[nodiscard]] std::optional<pid_t> os_pid(pid port) const;
+
   /// The last `n` output lines of the child behind `port` (or of the last incarnation with
   /// the same log key), oldest first.
   [[nodiscard]] std::vector<log_entry> logs(pid port, std::size_t n) const;
