@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // vigilctl's command line. The only file that includes CLI11 (a heavy header); everything it
 // parses goes into a vigil::ctl::invocation that the ctl_client library carries out.
+#include "vigil/common/cli_reference.hpp"
 #include "vigil/common/suggest.hpp"
 #include "vigil/ctl/commands.hpp"
 #include "vigil/ctl/duration.hpp"
@@ -247,6 +248,11 @@ int vigilctl_main(int argc, char** argv) {
   app.footer("\nExamples:\n  vigilctl status\n  vigilctl send echo '{self(), :ping}' --await 1s\n"
              "  vigilctl logs -f web\n  vigilctl shell\n"
              "Run 'vigilctl help COMMAND' for a command's options and examples.\n");
+  // The command line as data, for the man page and the completions (docs/man/).
+  if (vigil::cli_reference::requested(argc, argv)) {
+    vigil::cli_reference::print(app, std::cout);
+    return 0;
+  }
   // A mistyped command is named, with a guess, before CLI11 reports it less helpfully.
   if (auto word = first_word(argc, argv)) {
     if (auto unknown = unknown_command(app, *word)) {

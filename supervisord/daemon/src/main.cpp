@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // vigild's command line. CLI11 lives in this one file: it is the costliest header to compile.
+#include "vigil/common/cli_reference.hpp"
 #include "vigil/daemon/daemon.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,11 @@ int main(int argc, char** argv) {
                "as root, trust a config, plugins and programs that others than root could "
                "change (refused without it; docs/security.md)");
   app.set_version_flag("-V,--version", "vigild " VIGIL_VERSION);
+  // The command line as data, for the man page and the completions (docs/man/).
+  if (vigil::cli_reference::requested(argc, argv)) {
+    vigil::cli_reference::print(app, std::cout);
+    return 0;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
