@@ -39,6 +39,10 @@ def as_user(uid, gid=None):
     return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"]
 
 
+# The python that another user runs: the system's, since the one running the tests may live
+# where nobody can read it (a pyenv under /root).
+OTHER_USER_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
 _reachable_dir = None
 
 

@@ -17,7 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from security_base import ECHO, NOBODY, Skip, as_user, need_root, started  # noqa: E402
+from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, Skip, as_user,  # noqa: E402
+                           need_root, reachable, started)
 from vigild_harness import Client, check, expect_error, wait_for  # noqa: E402
 
 REPROS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "security")
@@ -30,7 +31,7 @@ def repro(name):
 def hold_as_nobody(d, count):
     """tests/security/client_hold.py as nobody: (process, its summary). The connections stay
     open until the process's stdin is closed."""
-    p = subprocess.Popen(as_user(NOBODY) + [sys.executable, repro("client_hold.py"), d.socket,
+    p = subprocess.Popen(as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(repro("client_hold.py")), d.socket,
                                             str(count)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     ready, _, _ = select.select([p.stdout], [], [], 120)
@@ -133,7 +134,7 @@ def case_refusal_warnings_rate_limited(tools):
     try:
         count = 3000
         start = time.monotonic()
-        r = subprocess.run(as_user(NOBODY) + [sys.executable, repro("client_flood.py"), d.socket,
+        r = subprocess.run(as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(repro("client_flood.py")), d.socket,
                                               str(count)],
                            capture_output=True, text=True, timeout=300)
         check(r.returncode == 0 and r.stdout.strip() == str(count),

@@ -10,7 +10,8 @@ import subprocess
 import sys
 import tempfile
 
-from security_base import ECHO, NOBODY, as_user, daemon, mode_of, need_root, started
+from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, daemon, mode_of,
+                           need_root, reachable, started)
 from vigild_harness import check, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -103,9 +104,7 @@ def case_fake_server(tools):
         os.mkdir(run, 0o755)
         os.chown(run, NOBODY, NOBODY)
         sock = os.path.join(run, "control.sock")
-        # The system's python: the one running this test may live where nobody cannot read.
-        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-        server = subprocess.Popen(as_user(NOBODY) + [python, FAKE_SERVER, sock],
+        server = subprocess.Popen(as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(FAKE_SERVER), sock],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         first = server.stdout.readline().strip()
         check(first == "ready", "the fake server did not start: %s %s"
@@ -117,7 +116,7 @@ def case_fake_server(tools):
               "no refusal: " + r.stderr)
         check("FAKE" not in r.stdout + r.stderr, "fake rows shown: " + r.stdout)
         # The same user's server is trusted: nobody's vigilctl talks to nobody's server.
-        r = subprocess.run(as_user(NOBODY) + [tools["vigilctl"], "--socket", sock, "--json",
+        r = subprocess.run(as_user(NOBODY) + [reachable(tools["vigilctl"]), "--socket", sock, "--json",
                                               "--timeout", "10s", "status"],
                            capture_output=True, text=True, timeout=30)
         check(r.returncode == 0 and "FAKE" in r.stdout, "own server refused: " + r.stderr)

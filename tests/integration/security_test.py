@@ -21,8 +21,8 @@ import security_clients  # noqa: E402
 import security_files  # noqa: E402
 import security_paths  # noqa: E402
 import security_workers  # noqa: E402
-from security_base import (ECHO, NOBODY, SKIP, Skip, as_user, ctl_as, mode_of,  # noqa: E402
-                           need_root, reachable, started)
+from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, SKIP, Skip, as_user,  # noqa: E402
+                           ctl_as, mode_of, need_root, reachable, started)
 from vigild_harness import Client, Failure, check, expect_error, wait_for  # noqa: E402
 
 # -- cases ---------------------------------------------------------------------------------
@@ -188,7 +188,8 @@ USER_ATOMS, TRUSTED_ATOMS = 16384, 131072  # daemon_state's budgets (docs/securi
 
 def flood_atoms(d, prefix, uid=None):
     """Runs tests/security/atom_flood.py (as `uid`, when given) against `d`."""
-    cmd = [sys.executable, reachable(ATOM_FLOOD) if uid else ATOM_FLOOD, d.socket, prefix]
+    cmd = ([OTHER_USER_PYTHON, reachable(ATOM_FLOOD)] if uid else [sys.executable, ATOM_FLOOD]) \
+        + [d.socket, prefix]
     if uid:
         cmd = as_user(uid) + cmd
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

@@ -258,6 +258,8 @@ def case_slow_client(vigild, vigilctl, source):
 
 
 AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+# The system's python: the one running the tests may live where nobody cannot read it.
+OTHER_USER_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 PROBE = """
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -290,7 +292,7 @@ def case_unauthorized(vigild, vigilctl, source):
         try:
             check(oct(os.stat(d.socket).st_mode & 0o777) == oct(0o666),
                   "socket mode with allowed users")
-            r = subprocess.run(AS_NOBODY + [sys.executable, "-c", PROBE, d.socket],
+            r = subprocess.run(AS_NOBODY + [OTHER_USER_PYTHON, "-c", PROBE, d.socket],
                                capture_output=True, text=True, timeout=20)
             check(r.returncode == 0, "probe failed: " + r.stderr)
             reply = json.loads(r.stdout)
