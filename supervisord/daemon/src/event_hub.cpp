@@ -287,6 +287,11 @@ struct hub {
     watches.erase(it);
     const term& reason = m[4];
     if (w.what == watch::kind::session) {
+      if (!reason.is(atoms::normal) && !reason.is(atoms::shutdown)) {
+        // A session ends with its connection; any other end is a bug worth a line.
+        spdlog::warn("the session of control connection {} died ({}); closing the connection",
+                     w.conn, to_string(reason));
+      }
       st.out.push({post_kind::close, w.conn, {}, 0});
       return;
     }
