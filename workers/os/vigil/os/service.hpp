@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vigil/common/result.hpp"
+#include "vigil/os/cgroup.hpp"
 #include "vigil/os/launch.hpp"
 #include "vigil/os/log_store.hpp"
 #include "vigil/runtime/runtime.hpp"
@@ -78,6 +79,11 @@ struct service_options {
   /// Reap orphans (reaper.hpp) each time an OS child exits. A daemon that is a subreaper
   /// wants this; one whose own code reaps other children by pid can turn it off.
   bool reap_orphans = true;
+  /// Where each OS child gets a cgroup of its own (cgroup.hpp); null: process groups only.
+  std::shared_ptr<cgroup_tree> cgroups;
+  /// Problems worth a line in the daemon's log that do not stop a child (its cgroup could
+  /// not be made, clone3 refused). Called on the starting thread.
+  std::function<void(const std::string&)> on_warning;
 };
 
 /// What `info` adds for a port: its OS child's state (docs/os-workers.md, "Info").
