@@ -55,7 +55,7 @@ def usable():
     mount = cgroup2_mount()
     if mount is None:
         return "no cgroup2 hierarchy is mounted"
-    probe = os.path.join(mount, "vigil-test-probe-%d" % os.getpid())
+    probe = os.path.join(mount, "vigiltest-probe-%d" % os.getpid())
     try:
         os.mkdir(probe)
     except OSError as e:

@@ -40,7 +40,7 @@ protected:
     if (::geteuid() != 0 || mount_.empty()) {
       GTEST_SKIP() << "needs root and a cgroup2 mount";
     }
-    rel_ = "/vigil-unit-" + std::to_string(::getpid());
+    rel_ = "/vigiltest-unit-" + std::to_string(::getpid());
     path_ = mount_ + rel_;
     if (::mkdir(path_.c_str(), 0755) != 0) {
       GTEST_SKIP() << "cannot make " << path_ << ": " << std::strerror(errno);
@@ -105,7 +105,9 @@ protected:
 TEST_F(CgroupTest, TheChildStartsInItsCgroup) {
   std::string out = run({"/bin/cat", "/proc/self/cgroup"});
   EXPECT_NE(out.find("0::" + rel_ + "\n"), std::string::npos) << out;
-  EXPECT_TRUE(clone_into_cgroup_works());
+#if !defined(__SANITIZE_THREAD__)
+  EXPECT_TRUE(clone_into_cgroup_works()); // under TSan the launcher forks: no clone3
+#endif
 }
 
 #if defined(__x86_64__)

@@ -12,8 +12,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
 namespace vigil::os {
@@ -107,6 +109,21 @@ std::optional<std::string> path_of(const std::string& proc_cgroup) {
     }
   }
   return std::nullopt;
+}
+
+/// Whether `name` is one `make` gives a child: <id>-<node>. Nothing else in a base is
+/// touched, whatever shares it.
+bool is_child_name(std::string_view name) {
+  auto dash = name.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == name.size()) {
+    return false;
+  }
+  for (char ch : name.substr(dash + 1)) {
+    if (ch < '0' || ch > '9') {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool move_self(const std::string& dir) {
@@ -244,21 +261,43 @@ std::shared_ptr<cgroup_tree> cgroup_tree::open(const cgroup_config& config) {
     t->base_ = config.mode;
     how = "the configured base";
   } else {
-    // A systemd service (its main process, a child of PID 1, with an invocation id) or a
-    // container's PID 1 owns its cgroup: with Delegate=yes it may make children there.
-    bool systemd_service = ::getppid() == 1 && std::getenv("INVOCATION_ID") != nullptr;
-    bool container_init = ::getpid() == 1;
-    if ((systemd_service || container_init) && *own != "/") {
+    // A systemd service (its main process, a child of PID 1, with an invocation id, in a
+    // .service cgroup) owns its cgroup: with Delegate=yes it may make children there. So does
+    // a container's PID 1 in a cgroup namespace of its own (whose root is not the host's root
+    // cgroup, which has no cgroup.type). Anything else (a PID 1 of a mere pid namespace, a
+    // vigild started by hand) makes a base of its own rather than take over a cgroup that may
+    // hold others.
+    bool systemd_service = ::getppid() == 1 && std::getenv("INVOCATION_ID") != nullptr
+                           && own->size() > 8 && own->ends_with(".service");
+    bool container_init =
+        ::getpid() == 1 && *own == "/" && ::access((mount + "/cgroup.type").c_str(), F_OK) == 0;
+    if (systemd_service) {
       t->base_ = t->old_cgroup_;
-      how =
-          systemd_service ? "vigild's own cgroup (systemd Delegate=yes)" : "the container's cgroup";
-    } else if (container_init && *own == "/") {
+      how = "vigild's own cgroup (systemd Delegate=yes)";
+    } else if (container_init) {
       t->base_ = mount;
       how = "the container's cgroup";
     } else {
-      t->base_ = mount + "/vigil-" + std::to_string(::getpid());
+      // vigil-<pid>, or vigil-<pid>-N when another pid namespace's vigild has that name.
       t->own_base_ = true;
       how = "made for this vigild and removed when it exits";
+      for (int n = 0; n < 100 && t->base_.empty(); ++n) {
+        std::string name = mount + "/vigil-" + std::to_string(::getpid());
+        if (n > 0) {
+          name += "-" + std::to_string(n);
+        }
+        if (::mkdir(name.c_str(), 0755) == 0) {
+          t->base_ = name;
+        } else if (errno != EEXIST) {
+          warn("cgroups: unable to make " + name + " (" + std::strerror(errno)
+               + "); OS children are tracked by their process group only");
+          return nullptr;
+        }
+      }
+      if (t->base_.empty()) {
+        warn("cgroups: no free vigil-<pid> name under " + mount + "; process groups only");
+        return nullptr;
+      }
     }
   }
   if (::mkdir(t->base_.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -298,7 +337,7 @@ void cgroup_tree::clean_stale() const {
   if (DIR* d = ::opendir(base_.c_str())) {
     std::vector<std::string> stale;
     while (dirent* e = ::readdir(d)) {
-      if (e->d_type == DT_DIR && e->d_name[0] != '.' && std::strcmp(e->d_name, "vigild") != 0) {
+      if (e->d_type == DT_DIR && is_child_name(e->d_name)) {
         stale.push_back(base_ + "/" + e->d_name);
       }
     }
@@ -313,8 +352,7 @@ void cgroup_tree::clean_others() const {
   if (!own_base_) {
     return;
   }
-  // Bases of other vigilds under the mount whose vigild is gone: `vigil-<pid>` where <pid>
-  // no longer runs, or is not in that base's leaf.
+  // Bases of other vigilds under the mount whose vigild is gone.
   DIR* d = ::opendir(mount_.c_str());
   if (d == nullptr) {
     return;
@@ -325,16 +363,20 @@ void cgroup_tree::clean_others() const {
     if (e->d_type != DT_DIR || name.rfind("vigil-", 0) != 0) {
       continue;
     }
-    char* end = nullptr;
-    long pid = std::strtol(name.c_str() + 6, &end, 10);
-    if (end == nullptr || *end != '\0' || pid <= 0 || pid == ::getpid()) {
+    std::string path = mount_ + "/" + name;
+    if (path == base_) {
       continue;
     }
-    bool gone = ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-    if (!gone) {
-      auto where = path_of("/proc/" + std::to_string(pid) + "/cgroup");
-      std::string comm = read_all("/proc/" + std::to_string(pid) + "/comm");
-      gone = where && where->rfind("/" + name + "/", 0) != 0 && comm != "vigild\n";
+    // A live vigild is in its base's leaf from its start to its exit; a leaf without one,
+    // or a base without a leaf a minute after it was made, was left by a vigild that is gone.
+    bool gone = false;
+    unique_fd leaf(::open((path + "/vigild").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (leaf) {
+      gone = !populated(leaf.get());
+    } else {
+      struct stat st {};
+
+      gone = ::stat(path.c_str(), &st) == 0 && st.st_mtime + 60 < ::time(nullptr);
     }
     if (gone) {
       stale.push_back(mount_ + "/" + name);

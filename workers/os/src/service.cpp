@@ -259,8 +259,9 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     auto l = launch(parts->spec);
     if (c->cgroup_dir && !clone_into_cgroup_works() && options.on_warning
         && !clone3_warned_.exchange(true)) {
-      options.on_warning("cgroups: clone3 with CLONE_INTO_CGROUP is refused here; each OS "
-                         "child moves itself into its cgroup before exec instead");
+      options.on_warning("cgroups: clone3 with CLONE_INTO_CGROUP is not available here (refused "
+                         "by the kernel or a seccomp filter, or not built in); each OS child "
+                         "moves itself into its cgroup before exec instead");
     }
     if (!l) {
       if (!c->cgroup_path.empty()) {
