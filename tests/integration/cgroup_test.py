@@ -130,6 +130,9 @@ def gone(pid):
 def case_stop(d, pidfile, mount):
     d.start()
     child, grand, cg = started(d, pidfile)
+    info = d.ctl_json("info", "escaper")["info"]
+    check(info["cgroup"] == mount + cg, "info's cgroup: %r" % info.get("cgroup"))
+    check(info["cgroup_procs"] >= 2, "info's cgroup_procs: %r" % info.get("cgroup_procs"))
     d.ctl("stop", "escaper")
     gone(child)
     gone(grand)

@@ -105,6 +105,10 @@ struct port_info {
   /// Sends from the worker dropped because it may not make them (capabilities.hpp).
   std::uint64_t refused = 0;
   bool attached = false; ///< the worker speaks the channel
+  /// The child's cgroup (docs/os-workers.md, "cgroups"), empty without one, and the processes
+  /// in it now (the child and all it started; -1 without one).
+  std::string cgroup;
+  std::int64_t cgroup_procs = -1;
 
   /// As a map with atom keys: %{os_pid: 4711, rss_kb: 1234, ...}.
   [[nodiscard]] term to_term() const;
