@@ -46,4 +46,8 @@ fi
 "$build/bench/os_restart_bench" --child "$build/bench/os_restart_child" \
   --n-long "$n_long" --n-quick "$n_quick" --hold "$hold" --idle "$idle" \
   --sdk-echo "$build/workers/vigil_sdk_echo" --worker "$build/workers/vigil-worker" >> "$out"
+# The same restarts with a cgroup per child (impl "vigil+cgroup"), where cgroup2 is usable.
+"$build/bench/os_restart_bench" --child "$build/bench/os_restart_child" --cgroup auto \
+  --n-long "$n_long" --n-quick "$n_quick" --hold "$hold" --idle "$idle" --roundtrips 0 \
+  --worker "$build/workers/vigil-worker" >> "$out"
 python3 "$here/os_restart_table.py" "$out"

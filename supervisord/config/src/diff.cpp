@@ -303,6 +303,7 @@ reload_plan diff(const config_tree& old, const config_tree& next) {
       {"max_connections_per_user", a.max_connections_per_user == b.max_connections_per_user},
       {"first_request_timeout", a.first_request_timeout == b.first_request_timeout},
       {"slow_reader_timeout", a.slow_reader_timeout == b.slow_reader_timeout},
+      {"cgroup", a.cgroup == b.cgroup},
   };
   for (const auto& [name, same] : fields) {
     if (!same) {

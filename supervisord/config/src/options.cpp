@@ -155,6 +155,22 @@ const option table[] = {
      [](const value& v, targets& t) {
        t.daemon->slow_reader_timeout = std::get<std::chrono::milliseconds>(v);
      }},
+    {{section::daemon,
+      "cgroup",
+      option_type::string,
+      "\"auto\"",
+      {},
+      false,
+      "Where each OS-process child gets a cgroup (v2) of its own, so that stopping it ends "
+      "everything it started, setsid and double forks included (docs/os-workers.md, "
+      "\"cgroups\"). \"auto\": vigild's own cgroup when systemd started it (Delegate=yes) or "
+      "when it is a container's PID 1, else a vigil-<pid> cgroup under the cgroup2 mount that "
+      "vigild makes and removes; vigild moves itself into a vigild/ leaf and its children "
+      "get siblings. A path: that cgroup2 directory, delegated to vigild. \"off\": process "
+      "groups only, as when no cgroup2 is usable (vigild says so once). A change takes "
+      "effect when vigild restarts."},
+     cgroup_base,
+     [](const value& v, targets& t) { t.daemon->cgroup = std::get<std::string>(v); }},
 
     // [supervisor] and children with type = "supervisor"
     {{section::supervisor, "strategy", option_type::choice, "\"one_for_one\"", strategies, false,

@@ -79,6 +79,14 @@ std::string socket_path(const value& v) {
              : "an absolute path of at most 107 bytes (a Unix socket address)";
 }
 
+std::string cgroup_base(const value& v) {
+  const auto& s = std::get<std::string>(v);
+  if (s == "auto" || s == "off" || (s.size() > 1 && s.front() == '/' && s.back() != '/')) {
+    return {};
+  }
+  return "\"auto\", \"off\" or an absolute path of a cgroup2 directory";
+}
+
 std::string environment(const value& v) {
   for (const auto& [name, val] : std::get<std::map<std::string, std::string>>(v)) {
     if (name.empty() || name.find('=') != std::string::npos) {

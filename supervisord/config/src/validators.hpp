@@ -39,6 +39,8 @@ std::string send_grants(const value& v);
 std::string command_line(const value& v);
 /// A path that fits in a Unix socket address.
 std::string socket_path(const value& v);
+/// "auto", "off" or an absolute path (daemon.cgroup).
+std::string cgroup_base(const value& v);
 /// Environment variable names: non-empty, without '='.
 std::string environment(const value& v);
 

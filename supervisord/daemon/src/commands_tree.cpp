@@ -97,6 +97,9 @@ void add_port_info(json& out, const os::port_info& p) {
   // Sends the worker may not make (docs/security.md, "Workers").
   out["refused"] = p.refused;
   out["attached"] = p.attached;
+  // The child's cgroup and how many processes are in it: the child and all it started.
+  out["cgroup"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup);
+  out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
 }
 
 status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) {

@@ -57,6 +57,13 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   auto cfg = st.config();
   o.plugins = cfg->daemon.plugins;
   o.strict_modes = st.strict_modes;
+  // A cgroup per OS child (docs/os-workers.md, "cgroups"); null when off or not usable.
+  os::cgroup_config cg;
+  cg.mode = cfg->daemon.cgroup;
+  cg.on_warning = [](const std::string& w) { spdlog::warn("{}", w); };
+  cg.on_info = [](const std::string& i) { spdlog::info("{}", i); };
+  o.cgroups = os::cgroup_tree::open(cg);
+  o.on_warning = [](const std::string& w) { spdlog::warn("{}", w); };
   // A worker's log that cannot be written (a symlink planted in log_dir, a directory others
   // may write) is an error in vigild's log; the worker runs on, its lines kept in memory.
   o.logs.on_error = [](const std::string& message) { spdlog::error("{}", message); };

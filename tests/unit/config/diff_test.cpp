@@ -237,6 +237,7 @@ log_dir = "/var/log/vigil"
 max_connections_per_user = 8
 first_request_timeout = "5s"
 slow_reader_timeout = "1m"
+cgroup = "off"
 )");
   strings every_daemon_option;
   for (const auto& o : option_catalogue()) {

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -47,6 +49,7 @@ error sys_error(int err, std::string context) {
 const char* step_name(launch_step step) {
   switch (step) {
   case launch_step::prepare: return "prepare";
+  case launch_step::cgroup: return "move into its cgroup";
   case launch_step::setsid: return "setsid";
   case launch_step::fds: return "pass descriptors to";
   case launch_step::umask: return "set the umask of";
@@ -92,13 +95,72 @@ __attribute__((no_sanitize("address", "undefined"))) int child_entry(void* plan)
 }
 #endif
 
-/// Clones the child; returns its pid and pidfd, or -1 with errno set.
-pid_t start_child(const detail::child_plan& plan, int& pidfd) {
+/// The kernel's struct clone_args, up to `cgroup` (CLONE_ARGS_SIZE_VER2).
+struct clone3_args {
+  std::uint64_t flags;
+  std::uint64_t pidfd;
+  std::uint64_t child_tid;
+  std::uint64_t parent_tid;
+  std::uint64_t exit_signal;
+  std::uint64_t stack;
+  std::uint64_t stack_size;
+  std::uint64_t tls;
+  std::uint64_t set_tid;
+  std::uint64_t set_tid_size;
+  std::uint64_t cgroup;
+};
+
+constexpr std::uint64_t clone_into_cgroup_flag = 0x200000000ULL; // CLONE_INTO_CGROUP
+
+#if !defined(VIGIL_LAUNCH_WITH_FORK) && defined(__x86_64__)
+#  define VIGIL_HAVE_CLONE3_VM 1
+
+/// clone3 with the child on its own stack: the child cannot return from the system call into
+/// this frame (its stack is not this one), so it calls child_entry right there, as glibc's
+/// clone does. Returns the pid, or -errno.
+__attribute__((no_sanitize("address", "undefined"), noinline)) long
+clone3_vm(clone3_args* args, const detail::child_plan* plan) {
+  long ret = 0;
+  register long entry asm("r12") = reinterpret_cast<long>(&child_entry);
+  register long arg asm("r13") = reinterpret_cast<long>(plan);
+  asm volatile("syscall\n\t"
+               "testq %%rax, %%rax\n\t"
+               "jnz 1f\n\t"
+               "xorl %%ebp, %%ebp\n\t"
+               "movq %%r13, %%rdi\n\t"
+               "callq *%%r12\n\t"
+               "movl %%eax, %%edi\n\t"
+               "movl $60, %%eax\n\t" // exit
+               "syscall\n\t"
+               "hlt\n\t"
+               "1:\n\t"
+               : "=a"(ret)
+               : "0"(435L), "D"(args), "S"(sizeof(clone3_args)), "r"(entry), "r"(arg)
+               : "rcx", "r11", "memory");
+  return ret;
+}
+#endif
+
+#if defined(VIGIL_HAVE_CLONE3_VM)
+std::atomic<bool> clone3_usable{true};
+#else
+std::atomic<bool> clone3_usable{false};
+#endif
+
+/// The errors by which a kernel (or a seccomp filter) refuses clone3 or CLONE_INTO_CGROUP.
+bool clone3_refused(int err) {
+  return err == ENOSYS || err == EPERM || err == EOPNOTSUPP || err == E2BIG || err == EINVAL;
+}
+
+/// Clones the child (into `cgroup_fd` when it is not -1, with clone3); returns its pid and
+/// pidfd, or -1 with errno set.
+pid_t start_child(const detail::child_plan& plan, int& pidfd, int cgroup_fd) {
   sigset_t all;
   sigset_t old;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
 #if defined(VIGIL_LAUNCH_WITH_FORK)
+  (void)cgroup_fd; // the child moves itself (cgroup_procs_fd)
   pid_t pid = ::fork();
   if (pid == 0) {
     detail::run_child(plan);
@@ -109,11 +171,27 @@ pid_t start_child(const detail::child_plan& plan, int& pidfd) {
   }
 #else
   pid_t pid = -1;
-  if (void* stack = child_stack_top()) {
+  void* stack = child_stack_top();
+  if (stack == nullptr) {
+    errno = ENOMEM;
+#  if defined(VIGIL_HAVE_CLONE3_VM)
+  } else if (cgroup_fd >= 0) {
+    clone3_args args{};
+    args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | clone_into_cgroup_flag;
+    args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    args.stack = reinterpret_cast<std::uint64_t>(static_cast<char*>(stack) - child_stack_bytes);
+    args.stack_size = child_stack_bytes;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    long r = clone3_vm(&args, &plan);
+    if (r < 0) {
+      errno = static_cast<int>(-r);
+    }
+    pid = r < 0 ? -1 : static_cast<pid_t>(r);
+#  endif
+  } else {
     pid = ::clone(child_entry, stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
                   const_cast<detail::child_plan*>(&plan), &pidfd);
-  } else {
-    errno = ENOMEM;
   }
   int saved = errno;
 #endif
@@ -144,6 +222,10 @@ void reap(pid_t pid) {
 }
 
 } // namespace
+
+bool clone_into_cgroup_works() {
+  return clone3_usable.load(std::memory_order_relaxed);
+}
 
 std::optional<int> rlimit_resource(std::string_view name) {
   static constexpr std::pair<std::string_view, int> resources[] = {
@@ -279,7 +361,25 @@ result<launched> launch(const launch_spec& spec) {
   plan.parent = ::getpid();
 
   int pidfd = -1;
-  pid_t pid = start_child(plan, pidfd);
+  unique_fd procs;
+  bool into = spec.cgroup_fd >= 0 && clone3_usable.load(std::memory_order_relaxed);
+  auto open_procs = [&]() -> bool {
+    procs.reset(::openat(spec.cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
+    plan.cgroup_procs_fd = procs.get();
+    return static_cast<bool>(procs);
+  };
+  if (spec.cgroup_fd >= 0 && !into && !open_procs()) {
+    return sys_error(errno, "unable to open the cgroup of " + *path);
+  }
+  pid_t pid = start_child(plan, pidfd, into ? spec.cgroup_fd : -1);
+  if (pid < 0 && into && clone3_refused(errno)) {
+    // Refused (an old kernel, a seccomp filter): the child moves itself in before exec.
+    clone3_usable.store(false, std::memory_order_relaxed);
+    if (!open_procs()) {
+      return sys_error(errno, "unable to open the cgroup of " + *path);
+    }
+    pid = start_child(plan, pidfd, -1);
+  }
   if (pid < 0) {
     return sys_error(errno, "unable to start " + *path);
   }

@@ -117,6 +117,12 @@ VIGIL_CHILD_CODE void set_limits(const child_plan& p, int err) noexcept {
 } // namespace
 
 VIGIL_CHILD_CODE void run_child(const child_plan& p) noexcept {
+  if (p.cgroup_procs_fd >= 0) {
+    static const char zero[] = "0";
+    if (sys(SYS_write, p.cgroup_procs_fd, reinterpret_cast<long>(zero), 1) != 1) {
+      fail(p, p.err_fd, launch_step::cgroup);
+    }
+  }
   reset_signals();
   if (p.new_session && sys(SYS_setsid) < 0) {
     fail(p, p.err_fd, launch_step::setsid);

@@ -34,6 +34,9 @@ struct child_plan {
   bool new_session = true;
   int pdeathsig = 0;
   pid_t parent = 0;
+  /// cgroup.procs of the child's cgroup, to write "0" into first; -1 when the child was
+  /// started in it (CLONE_INTO_CGROUP) or has none.
+  int cgroup_procs_fd = -1;
 };
 
 /// The child's side, from clone to exec. Never returns: it execs or exits with 127 after

@@ -41,6 +41,10 @@ struct os_child {
   /// The new atoms frames from the child may still create, shared by every incarnation of
   /// the same child id: a worker that restarts does not get a fresh budget.
   std::shared_ptr<atom_budget> new_atoms;
+  /// The child's own cgroup (cgroup.hpp), when vigild has a cgroup tree: its path and
+  /// directory. Removed by the reactor once it is empty.
+  std::string cgroup_path;
+  unique_fd cgroup_dir;
 
   // -- the channel: memory shared by port (writer) and pump (reader) ---------------------
   ipc::channel channel;   ///< the pump's after the launch
@@ -68,7 +72,8 @@ struct os_child {
   bool reaped = false;
   std::optional<std::string> channel_error; ///< why the channel broke; under the mutex
 
-  /// kill(-pgid, sig) while the leader is unreaped; false once reaped.
+  /// kill(-pgid, sig) while the leader is unreaped; false once reaped. SIGKILL also kills
+  /// everything in the child's cgroup (cgroup.kill), whatever left the group.
   bool signal_group(int sig);
 
   /// Records why the channel broke (the first reason wins) and kills the group: a child

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "port.hpp"
 
+#include "vigil/os/cgroup.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
 #include <signal.h>
@@ -150,6 +151,10 @@ port_info make_port_info(const os_child& c) {
   info.dropped = c.dropped.load(std::memory_order_relaxed);
   info.refused = c.grants.refused.load(std::memory_order_relaxed);
   info.attached = c.attached.load(std::memory_order_relaxed);
+  if (!c.cgroup_path.empty()) {
+    info.cgroup = c.cgroup_path;
+    info.cgroup_procs = static_cast<std::int64_t>(cgroup_tree::procs(c.cgroup_path).size());
+  }
   std::ifstream stat("/proc/" + std::to_string(c.os_pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');

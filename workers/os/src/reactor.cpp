@@ -2,11 +2,13 @@
 #include "reactor.hpp"
 
 #include "vigil/common/futex.hpp"
+#include "vigil/os/cgroup.hpp"
 #include "vigil/os/exit_reason.hpp"
 #include "vigil/os/reaper.hpp"
 
 #include "ring_wait.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -27,7 +29,13 @@ namespace {
 constexpr std::uint64_t wake_tag = 0;
 constexpr std::size_t read_chunk = 64 * 1024;
 
-enum : std::uint64_t { on_pidfd = 1, on_out = 2, on_err = 3 };
+enum : std::uint64_t { on_cgroup = 0, on_pidfd = 1, on_out = 2, on_err = 3 };
+
+/// How long an exited child's cgroup may take to empty after cgroup.kill before its port is
+/// told anyway (a process stuck in uninterruptible sleep dies when it wakes).
+constexpr std::chrono::seconds cgroup_empty_wait{10};
+/// How often a cgroup being emptied is looked at besides its cgroup.events notifications.
+constexpr int cgroup_poll_ms = 100;
 
 const atom channel_error_atom("channel_error");
 
@@ -65,6 +73,9 @@ atom os_exit_tag() {
 
 bool os_child::signal_group(int sig) {
   std::lock_guard lock(mutex);
+  if (sig == SIGKILL && cgroup_dir) {
+    (void)cgroup_tree::kill_all(cgroup_dir.get());
+  }
   if (reaped) {
     return false;
   }
@@ -180,6 +191,7 @@ void reactor::add_pending() {
     add(e.child->pidfd.get(), on_pidfd);
     add(e.out.get(), on_out);
     add(e.err.get(), on_err);
+    e.id = id;
     entries_.emplace(id, std::move(e));
   }
 }
@@ -190,6 +202,7 @@ void reactor::run() {
     int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
                          next_timeout_ms());
     sweep_orphans();
+    check_emptying();
     if (n < 0 && errno != EINTR) {
       break;
     }
@@ -222,12 +235,13 @@ void reactor::on_event(std::uint64_t data) {
   }
   entry& e = it->second;
   switch (data & 3U) {
+  case on_cgroup: check_empty(e, false); break;
   case on_pidfd: on_exit(e); break;
   case on_out: on_output(e, false, false); break;
   case on_err: on_output(e, true, false); break;
   default: break;
   }
-  if (e.exited && !e.out && !e.err) {
+  if (e.finished && !e.out && !e.err) {
     entries_.erase(it);
     std::lock_guard lock(mutex_);
     --count_;
@@ -304,9 +318,71 @@ void reactor::on_exit(entry& e) {
       return; // a spurious wake-up: still running
     }
     c.reaped = true;
+    // And so does whatever it left in its cgroup, in its group or not (setsid, double fork).
+    if (c.cgroup_dir) {
+      (void)cgroup_tree::kill_all(c.cgroup_dir.get());
+    }
   }
   e.exited = true;
-  term os_reason = exit_reason(*info);
+  e.os_reason = exit_reason(*info);
+  disown(c.os_pid);
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.pidfd.get(), nullptr);
+  // The incarnation is over when its cgroup is empty: a restart must not meet what the last
+  // one left (a port still bound, a lock still held).
+  if (c.cgroup_dir && cgroup_tree::populated(c.cgroup_dir.get())) {
+    e.events.reset(::openat(c.cgroup_dir.get(), "cgroup.events", O_RDONLY | O_CLOEXEC));
+    if (e.events) {
+      e.empty_deadline = std::chrono::steady_clock::now() + cgroup_empty_wait;
+      epoll_event ev{};
+      ev.events = EPOLLPRI;
+      ev.data.u64 = e.id << 2U | on_cgroup;
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, e.events.get(), &ev);
+      ++emptying_;
+      check_empty(e, false);
+      return;
+    }
+  }
+  finish(e);
+}
+
+void reactor::check_empty(entry& e, bool give_up) {
+  if (!e.events || e.finished) {
+    return;
+  }
+  auto pop = cgroup_tree::read_populated(e.events.get());
+  if (pop && *pop && !give_up && std::chrono::steady_clock::now() < e.empty_deadline) {
+    return;
+  }
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, e.events.get(), nullptr);
+  e.events.reset();
+  --emptying_;
+  finish(e);
+}
+
+void reactor::check_emptying() {
+  if (emptying_ == 0) {
+    return;
+  }
+  for (auto& [id, e] : entries_) {
+    if (e.events) {
+      check_empty(e, false);
+    }
+  }
+  std::erase_if(entries_, [this](const auto& kv) {
+    const entry& e = kv.second;
+    if (e.finished && !e.out && !e.err) {
+      std::lock_guard lock(mutex_);
+      --count_;
+      return true;
+    }
+    return false;
+  });
+}
+
+void reactor::finish(entry& e) {
+  os_child& c = *e.child;
+  e.finished = true;
+  term os_reason = e.os_reason;
   // A child that never attached (a plain command) cannot have sent an exit frame and is
   // dead, so it never will: its port may hear of the end before the pump is joined. This
   // keeps a thread switch out of the restart path.
@@ -317,8 +393,6 @@ void reactor::on_exit(entry& e) {
   if (told) {
     rt_.send(c.port, vigil::make_tuple(os_exit_tag(), os_reason, os_reason));
   }
-  disown(c.os_pid);
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.pidfd.get(), nullptr);
   stop_pump(c);
   on_output(e, false, true);
   on_output(e, true, true);
@@ -332,6 +406,9 @@ void reactor::on_exit(entry& e) {
     rt_.send(c.port, vigil::make_tuple(os_exit_tag(), reason, os_reason));
   }
   c.pidfd.reset();
+  if (!c.cgroup_path.empty()) {
+    (void)cgroup_tree::remove(c.cgroup_path);
+  }
   if (on_exited_) {
     on_exited_(c);
   }
@@ -346,6 +423,13 @@ void reactor::on_exit(entry& e) {
 }
 
 int reactor::next_timeout_ms() {
+  if (emptying_ > 0 && (sweeps_.empty() || next_sweep_ms() > cgroup_poll_ms)) {
+    return cgroup_poll_ms;
+  }
+  return next_sweep_ms();
+}
+
+int reactor::next_sweep_ms() {
   if (sweeps_.empty()) {
     return -1;
   }
@@ -374,6 +458,15 @@ void reactor::finish_all() {
       pollfd p{e.child->pidfd.get(), POLLIN, 0};
       (void)::poll(&p, 1, 5000);
       on_exit(e);
+    }
+    if (e.events) {
+      // Going away: wait (bounded) for the cgroup to empty, then finish regardless.
+      while (cgroup_tree::read_populated(e.events.get()).value_or(false)
+             && std::chrono::steady_clock::now() < e.empty_deadline) {
+        pollfd p{e.events.get(), POLLPRI, 0};
+        (void)::poll(&p, 1, cgroup_poll_ms);
+      }
+      check_empty(e, true);
     }
   }
   entries_.clear();

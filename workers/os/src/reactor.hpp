@@ -64,6 +64,11 @@ private:
     std::string err_buf;
     bool exited = false;
     pump_hooks hooks;
+    std::uint64_t id = 0;
+    bool finished = false; ///< the port has been told
+    term os_reason;        ///< once exited
+    unique_fd events;      ///< cgroup.events while the exited child's cgroup empties
+    std::chrono::steady_clock::time_point empty_deadline;
   };
 
   void run();
@@ -71,6 +76,11 @@ private:
   void on_event(std::uint64_t data);
   void on_output(entry& e, bool is_err, bool drain_only);
   void on_exit(entry& e);
+  /// Finishes an exited child whose cgroup has emptied (or has not in time: `give_up`).
+  void check_empty(entry& e, bool give_up);
+  void check_emptying();
+  void finish(entry& e);
+  [[nodiscard]] int next_sweep_ms();
   void emit(entry& e, std::string_view stream, std::string& buf, bool flush_all);
   void close_pipe(unique_fd& fd);
   void finish_all();
@@ -90,6 +100,7 @@ private:
   std::size_t count_ = 0; ///< entries, pending ones included; under mutex_
   std::unordered_map<std::uint64_t, entry> entries_; ///< reactor thread only
   std::uint64_t next_id_ = 1;
+  std::size_t emptying_ = 0; ///< exited children whose cgroup is not empty yet
   /// When to look for orphans again: a grandchild killed with its group may still be dying
   /// when its leader is reaped, and without a daemon no SIGCHLD handler calls reap_orphans.
   std::vector<std::chrono::steady_clock::time_point> sweeps_;

@@ -244,10 +244,29 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     return err.error();
   }
   parts->spec.fds = {-1, out->write.get(), err->write.get(), c->channel.fd()};
+  if (options.cgroups) {
+    auto cg = options.cgroups->make(spec.id + "-" + std::to_string(node));
+    if (cg) {
+      c->cgroup_path = std::move(cg->path);
+      c->cgroup_dir = std::move(cg->dir);
+      parts->spec.cgroup_fd = c->cgroup_dir.get();
+    } else if (options.on_warning) {
+      options.on_warning(cg.error().message() + "; " + spec.id + " runs without one");
+    }
+  }
   {
     launch_guard guard;
     auto l = launch(parts->spec);
+    if (c->cgroup_dir && !clone_into_cgroup_works() && options.on_warning
+        && !clone3_warned_.exchange(true)) {
+      options.on_warning("cgroups: clone3 with CLONE_INTO_CGROUP is not available here (refused "
+                         "by the kernel or a seccomp filter, or not built in); each OS child "
+                         "moves itself into its cgroup before exec instead");
+    }
     if (!l) {
+      if (!c->cgroup_path.empty()) {
+        (void)cgroup_tree::remove(c->cgroup_path);
+      }
       return l.error();
     }
     adopt(l->pid);

@@ -26,7 +26,9 @@ term port_info::to_term() const {
                     {atom("received"), u(received)},
                     {atom("dropped"), u(dropped)},
                     {atom("refused"), u(refused)},
-                    {atom("attached"), attached}});
+                    {atom("attached"), attached},
+                    {atom("cgroup"), cgroup},
+                    {atom("cgroup_procs"), cgroup_procs}});
 }
 
 std::filesystem::path default_log_dir() {

@@ -73,6 +73,7 @@ private:
 
   std::vector<std::string> base_env_;
   std::atomic<std::uint32_t> next_node_{1};
+  std::atomic<bool> clone3_warned_{false};
   mutable std::mutex mutex_;
   std::map<pid, std::shared_ptr<os_child>> ports_;
   std::map<std::uint32_t, std::weak_ptr<os_child>> nodes_;

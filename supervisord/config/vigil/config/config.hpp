@@ -78,6 +78,9 @@ struct daemon_options {
   std::chrono::milliseconds first_request_timeout{std::chrono::seconds(30)};
   /// A connection with replies waiting that reads nothing for this long is disconnected.
   std::chrono::milliseconds slow_reader_timeout{std::chrono::seconds(30)};
+  /// Where OS children get a cgroup each: "auto", "off" or a cgroup2 directory
+  /// (docs/os-workers.md, "cgroups").
+  std::string cgroup = "auto";
 
   friend bool operator==(const daemon_options&, const daemon_options&) = default;
 };

@@ -62,6 +62,10 @@ struct launch_spec {
   /// Run the program only if no one but root can change it (vigil/common/file_trust.hpp),
   /// by its canonical path; vigild sets this as root unless started with --insecure-paths.
   bool trusted_program_only = false;
+  /// A cgroup directory (cgroup.hpp) the child starts in: clone3 with CLONE_INTO_CGROUP, or,
+  /// where the kernel refuses that, the child's first step writes itself into its
+  /// cgroup.procs. -1: the parent's cgroup.
+  int cgroup_fd = -1;
 };
 
 /// A running child. The pidfd keeps naming this process after its pid is reused.
@@ -73,6 +77,7 @@ struct launched {
 /// Where a launch failed, for the error text.
 enum class launch_step : std::uint8_t {
   prepare,
+  cgroup,
   setsid,
   fds,
   umask,
@@ -102,5 +107,9 @@ enum class launch_step : std::uint8_t {
 /// The caller must hold `launch_guard` (reaper.hpp) from before this call until it has
 /// registered the child, so that an orphan reaper never collects it.
 [[nodiscard]] result<launched> launch(const launch_spec& spec);
+
+/// False once clone3 with CLONE_INTO_CGROUP has been refused (old kernel, seccomp): children
+/// then move themselves into their cgroup before exec.
+[[nodiscard]] bool clone_into_cgroup_works();
 
 } // namespace vigil::os

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vigil/common/result.hpp"
+#include "vigil/os/cgroup.hpp"
 #include "vigil/os/launch.hpp"
 #include "vigil/os/log_store.hpp"
 #include "vigil/runtime/runtime.hpp"
@@ -78,6 +79,11 @@ struct service_options {
   /// Reap orphans (reaper.hpp) each time an OS child exits. A daemon that is a subreaper
   /// wants this; one whose own code reaps other children by pid can turn it off.
   bool reap_orphans = true;
+  /// Where each OS child gets a cgroup of its own (cgroup.hpp); null: process groups only.
+  std::shared_ptr<cgroup_tree> cgroups;
+  /// Problems worth a line in the daemon's log that do not stop a child (its cgroup could
+  /// not be made, clone3 refused). Called on the starting thread.
+  std::function<void(const std::string&)> on_warning;
 };
 
 /// What `info` adds for a port: its OS child's state (docs/os-workers.md, "Info").
@@ -99,6 +105,10 @@ struct port_info {
   /// Sends from the worker dropped because it may not make them (capabilities.hpp).
   std::uint64_t refused = 0;
   bool attached = false; ///< the worker speaks the channel
+  /// The child's cgroup (docs/os-workers.md, "cgroups"), empty without one, and the processes
+  /// in it now (the child and all it started; -1 without one).
+  std::string cgroup;
+  std::int64_t cgroup_procs = -1;
 
   /// As a map with atom keys: %{os_pid: 4711, rss_kb: 1234, ...}.
   [[nodiscard]] term to_term() const;
