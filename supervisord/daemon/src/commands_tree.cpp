@@ -97,6 +97,8 @@ void add_port_info(json& out, const os::port_info& p) {
   // Sends the worker may not make (docs/security.md, "Workers").
   out["refused"] = p.refused;
   out["attached"] = p.attached;
+  // Lines its log file missed (a full disk, EIO); still in the memory tail (`logs`).
+  out["log_lines_dropped"] = p.log_lines_dropped;
   // The child's cgroup and how many processes are in it: the child and all it started.
   out["cgroup"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup);
   out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
@@ -132,6 +134,7 @@ status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) 
         row.os_pid = port->os_pid;
         row.rss_kb = port->rss_kb;
         row.cpu_ms = port->cpu_ms;
+        row.log_lines_dropped = static_cast<std::int64_t>(port->log_lines_dropped);
       }
     }
   }

@@ -67,6 +67,9 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   // A worker's log that cannot be written (a symlink planted in log_dir, a directory others
   // may write) is an error in vigild's log; the worker runs on, its lines kept in memory.
   o.logs.on_error = [](const std::string& message) { spdlog::error("{}", message); };
+  // A full disk (or EIO) loses no line silently: once when the file stops being written, once
+  // when it is written again, with the lines dropped (also in `info` and `status`).
+  o.logs.on_resume = [](const std::string& message) { spdlog::warn("{}", message); };
   o.logs.dir = cfg->daemon.log_dir; // empty: os::default_log_dir()
   o.router = std::move(router);
   // No OS worker reaches vigild's own processes, whatever pid it was given (docs/security.md).

@@ -28,6 +28,9 @@ void write_status_row(json_writer& w, const status_row& r) {
   w.key("id");
   w.value(r.id);
   field(w, "kind", r.kind);
+  if (r.os_fields) {
+    field(w, "log_lines_dropped", r.log_lines_dropped);
+  }
   field(w, "mode", r.mode);
   if (r.os_fields) {
     field(w, "os_pid", r.os_pid);

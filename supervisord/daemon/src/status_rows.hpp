@@ -24,8 +24,10 @@ struct status_row {
   std::optional<std::int64_t> uptime_ms;
   std::optional<std::string_view> kind;
   std::optional<std::string_view> mode;
-  /// An OS worker lists os_pid, rss_kb and cpu_ms, null while it has no OS child.
+  /// An OS worker lists os_pid, rss_kb, cpu_ms and log_lines_dropped, null while it has no
+  /// OS child.
   bool os_fields = false;
+  std::optional<std::int64_t> log_lines_dropped;
   std::optional<std::int64_t> os_pid;
   std::optional<std::int64_t> rss_kb;
   std::optional<std::int64_t> cpu_ms;

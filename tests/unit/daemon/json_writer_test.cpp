@@ -62,6 +62,7 @@ json old_row(const status_row& r) {
     row["os_pid"] = opt(r.os_pid);
     row["rss_kb"] = opt(r.rss_kb);
     row["cpu_ms"] = opt(r.cpu_ms);
+    row["log_lines_dropped"] = opt(r.log_lines_dropped);
   }
   return row;
 }
@@ -84,12 +85,14 @@ std::vector<status_row> rows_with(const std::string& s) {
   os_up.os_pid = 4711;
   os_up.rss_kb = 2048;
   os_up.cpu_ms = -1;
+  os_up.log_lines_dropped = 12;
   status_row os_gone = os_up;
   os_gone.process.reset();
   os_gone.uptime_ms.reset();
   os_gone.os_pid.reset();
   os_gone.rss_kb.reset();
   os_gone.cpu_ms.reset();
+  os_gone.log_lines_dropped.reset();
   status_row unknown{.path = s, .id = s, .state = "stopped", .type = "worker"};
   return {worker, supervisor, os_up, os_gone, unknown};
 }

@@ -116,6 +116,28 @@ void log_store::report(sink& s, const std::string& message) {
   s.reported = true;
 }
 
+void log_store::drop(const std::string& key, sink& s, std::string_view unwritten,
+                     const std::string& why) {
+  std::uint64_t n = 0;
+  for (char ch : unwritten) {
+    n += ch == '\n' ? 1 : 0;
+  }
+  s.dropped->fetch_add(n, std::memory_order_relaxed);
+  s.episode_dropped += n;
+  if (!s.reported) {
+    report(s, key + ": " + why + "; dropping its lines until the file can be written ("
+                  + std::to_string(s.episode_dropped) + " so far)");
+  }
+}
+
+log_store::sink& log_store::sink_of(const std::string& key) {
+  auto it = sinks_.find(key);
+  if (it == sinks_.end()) {
+    it = sinks_.emplace(key, sink{}).first;
+  }
+  return it->second;
+}
+
 std::filesystem::path log_store::file(const std::string& key) const {
   return options_.dir.empty() ? std::filesystem::path() : options_.dir / file_name_for(key);
 }
@@ -134,11 +156,7 @@ void log_store::append(const std::string& key, std::string_view stream,
     }
   }
   std::lock_guard lock(mutex_);
-  auto it = sinks_.find(key);
-  if (it == sinks_.end()) {
-    it = sinks_.emplace(key, sink{}).first;
-  }
-  sink& s = it->second;
+  sink& s = sink_of(key);
   for (auto line : lines) {
     s.ring.push_back(log_entry{now, std::string(stream), valid_utf8(line)});
     if (s.ring.size() > options_.memory_lines) {
@@ -150,13 +168,12 @@ void log_store::append(const std::string& key, std::string_view stream,
   }
 }
 
-void log_store::open(const std::string& key, sink& s, int extra_flags) {
+std::string log_store::open(const std::string& key, sink& s, int extra_flags) {
   s.opened = true;
   s.bytes = 0;
   if (!dir_fd_) {
     s.fd.reset();
-    report(s, dir_problem_);
-    return;
+    return dir_problem_;
   }
   // Relative to the checked directory, never through a symlink, never a device or a FIFO.
   std::string name = file_name_for(key);
@@ -165,33 +182,33 @@ void log_store::open(const std::string& key, sink& s, int extra_flags) {
                           | extra_flags,
                       0640));
   if (!s.fd) {
-    report(s, "unable to open the log " + file(key).string() + ": "
-                  + std::error_code(errno, std::generic_category()).message()
-                  + (errno == ELOOP ? " (a symlink: not followed)" : ""));
-    return;
+    int e = errno;
+    return "unable to open the log " + file(key).string() + ": "
+           + std::error_code(e, std::generic_category()).message()
+           + (e == ELOOP ? " (a symlink: not followed)" : "");
   }
 
   struct stat st {};
 
   if (::fstat(s.fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     s.fd.reset();
-    report(s, "not writing the log " + file(key).string() + ": not a regular file");
-    return;
+    return "not writing the log " + file(key).string() + ": not a regular file";
   }
   s.bytes = static_cast<std::size_t>(st.st_size);
-  s.reported = false;
+  // A line cut short by an earlier failed write is not continued by the next one.
+  s.partial = st.st_size > 0 && s.partial;
+  return {};
 }
 
-void log_store::rotate(const std::string& key, sink& s) {
+std::string log_store::rotate(const std::string& key, sink& s) {
   s.fd.reset();
+  s.partial = false;
   if (!dir_fd_) {
-    open(key, s);
-    return;
+    return open(key, s);
   }
   std::string base = file_name_for(key);
   if (options_.backups == 0) {
-    open(key, s, O_TRUNC);
-    return;
+    return open(key, s, O_TRUNC);
   }
   int dir = dir_fd_.get();
   (void)::unlinkat(dir, (base + "." + std::to_string(options_.backups)).c_str(), 0);
@@ -200,34 +217,68 @@ void log_store::rotate(const std::string& key, sink& s) {
                      (base + "." + std::to_string(k)).c_str());
   }
   (void)::renameat(dir, base.c_str(), dir, (base + ".1").c_str());
-  open(key, s);
+  return open(key, s);
 }
 
-void log_store::write_file(const std::string& key, sink& s, const std::string& text) {
+void log_store::write_file(const std::string& key, sink& s, const std::string& lines) {
+  std::string problem;
   if (!s.opened) {
-    open(key, s);
+    problem = open(key, s);
   }
-  if (s.bytes > 0 && s.bytes + text.size() > options_.max_bytes) {
-    rotate(key, s);
+  if (s.bytes > 0 && s.bytes + lines.size() > options_.max_bytes) {
+    problem = rotate(key, s);
   }
   if (!s.fd) {
     ++write_errors_;
     s.opened = false; // try to open it again next time
+    drop(key, s, lines, problem.empty() ? "no log file " + file(key).string() : problem);
     return;
   }
+  // After a write that stopped within a line, the next starts on a line of its own.
+  std::string_view text = lines;
+  std::string joined;
+  if (s.partial) {
+    joined = "\n" + lines;
+    text = joined;
+  }
   std::size_t done = 0;
+  int error = 0;
   while (done < text.size()) {
     ssize_t n = ::write(s.fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n <= 0) {
-      ++write_errors_;
+      error = n < 0 ? errno : EIO;
       break;
     }
     done += static_cast<std::size_t>(n);
   }
   s.bytes += done;
+  if (done > 0) {
+    s.partial = text[done - 1] != '\n';
+  }
+  if (error != 0) {
+    ++write_errors_;
+    // The lines not written, without the newline put before them.
+    std::size_t prefix = text.size() - lines.size();
+    std::string_view unwritten(lines);
+    unwritten.remove_prefix(done > prefix ? done - prefix : 0);
+    drop(key, s, unwritten,
+         "log file " + file(key).string() + ": "
+             + std::error_code(error, std::generic_category()).message());
+    return;
+  }
+  if (s.reported) {
+    if (options_.on_resume) {
+      options_.on_resume(
+          key + ": log file " + file(key).string() + " is written again; "
+          + std::to_string(s.episode_dropped) + " lines were dropped while it could not be ("
+          + std::to_string(s.dropped->load(std::memory_order_relaxed)) + " since vigild started)");
+    }
+    s.reported = false;
+    s.episode_dropped = 0;
+  }
 }
 
 std::vector<log_entry> log_store::recent(const std::string& key, std::size_t n) const {
@@ -244,6 +295,18 @@ std::vector<log_entry> log_store::recent(const std::string& key, std::size_t n) 
 std::uint64_t log_store::write_errors() const {
   std::lock_guard lock(mutex_);
   return write_errors_;
+}
+
+std::uint64_t log_store::lines_dropped(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = sinks_.find(key);
+  return it == sinks_.end() ? 0 : it->second.dropped->load(std::memory_order_relaxed);
+}
+
+std::shared_ptr<const std::atomic<std::uint64_t>>
+log_store::lines_dropped_counter(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  return sink_of(key).dropped;
 }
 
 } // namespace vigil::os

@@ -34,6 +34,8 @@ struct os_child {
   std::uint32_t node = 0;
   std::string key;     ///< log key
   std::string program; ///< what runs, for info
+  /// Lines of `key` its log file missed (log_store::lines_dropped), for info.
+  std::shared_ptr<const std::atomic<std::uint64_t>> log_lines_dropped;
   vigil::pid port;
   std::chrono::steady_clock::time_point started;
   std::uint32_t restarts = 0;

@@ -151,6 +151,9 @@ port_info make_port_info(const os_child& c) {
   info.dropped = c.dropped.load(std::memory_order_relaxed);
   info.refused = c.grants.refused.load(std::memory_order_relaxed);
   info.attached = c.attached.load(std::memory_order_relaxed);
+  if (c.log_lines_dropped) {
+    info.log_lines_dropped = c.log_lines_dropped->load(std::memory_order_relaxed);
+  }
   if (!c.cgroup_path.empty()) {
     info.cgroup = c.cgroup_path;
     info.cgroup_procs = static_cast<std::int64_t>(cgroup_tree::procs(c.cgroup_path).size());

@@ -277,6 +277,7 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
   err->write.reset();
   c->started = std::chrono::steady_clock::now();
   c->key = options.log_key ? options.log_key(sup.self(), spec) : spec.id;
+  c->log_lines_dropped = logs.lines_dropped_counter(c->key);
   c->program = parts->program_label;
   c->restarts = count_start(sup.self(), spec.id);
 

@@ -27,6 +27,7 @@ term port_info::to_term() const {
                     {atom("dropped"), u(dropped)},
                     {atom("refused"), u(refused)},
                     {atom("attached"), attached},
+                    {atom("log_lines_dropped"), u(log_lines_dropped)},
                     {atom("cgroup"), cgroup},
                     {atom("cgroup_procs"), cgroup_procs}});
 }

@@ -3,12 +3,14 @@
 
 #include "vigil/common/unique_fd.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -38,9 +40,13 @@ struct log_options {
   /// Recent lines kept in memory per worker.
   std::size_t memory_lines = 1000;
   /// Told why a worker's file cannot be written (the directory is not trusted, the file is a
-  /// symlink, the disk is full), once until it can again. Called with the store's lock held:
-  /// must not block or call back into the store.
+  /// symlink, a write failed: the disk is full, EIO, a quota), once until it can again: the
+  /// message names the worker, the file, the error and the lines dropped so far. Called with
+  /// the store's lock held: must not block or call back into the store.
   std::function<void(const std::string& message)> on_error;
+  /// Told once when a worker's file is written again after on_error, with the lines that
+  /// were dropped meanwhile. Same rules as on_error.
+  std::function<void(const std::string& message)> on_resume;
 };
 
 /// Per-worker logs. Thread-safe: the OS reactor appends, the daemon reads.
@@ -67,6 +73,16 @@ public:
   /// File writes that failed (disk full, permissions), across all workers.
   [[nodiscard]] std::uint64_t write_errors() const;
 
+  /// Lines of `key` that went to its memory ring but not to its file (the file could not be
+  /// opened or a write failed), since the store began: the count outlives the worker's
+  /// restarts, which keep the key.
+  [[nodiscard]] std::uint64_t lines_dropped(const std::string& key) const;
+
+  /// The same count, readable without the store's lock for as long as the caller holds it
+  /// (a port's info); creates the key's entry if need be.
+  [[nodiscard]] std::shared_ptr<const std::atomic<std::uint64_t>>
+  lines_dropped_counter(const std::string& key);
+
   [[nodiscard]] const log_options& options() const noexcept { return options_; }
 
 private:
@@ -74,14 +90,21 @@ private:
     unique_fd fd;
     std::size_t bytes = 0;
     bool opened = false;
-    bool reported = false; ///< on_error was told; cleared by the next successful open
+    bool reported = false;             ///< on_error was told; cleared by the next successful write
+    bool partial = false;              ///< the file ends within a line (a write failed midway)
+    std::uint64_t episode_dropped = 0; ///< lines dropped since on_error was told
+    std::shared_ptr<std::atomic<std::uint64_t>> dropped =
+        std::make_shared<std::atomic<std::uint64_t>>(0);
     std::deque<log_entry> ring;
   };
 
-  void write_file(const std::string& key, sink& s, const std::string& text);
-  void rotate(const std::string& key, sink& s);
-  void open(const std::string& key, sink& s, int extra_flags = 0);
+  void write_file(const std::string& key, sink& s, const std::string& lines);
+  /// Both return why the file is not open now, empty when it is.
+  std::string rotate(const std::string& key, sink& s);
+  std::string open(const std::string& key, sink& s, int extra_flags = 0);
   void report(sink& s, const std::string& message);
+  void drop(const std::string& key, sink& s, std::string_view unwritten, const std::string& why);
+  sink& sink_of(const std::string& key);
 
   log_options options_;
   unique_fd dir_fd_;

@@ -105,6 +105,9 @@ struct port_info {
   /// Sends from the worker dropped because it may not make them (capabilities.hpp).
   std::uint64_t refused = 0;
   bool attached = false; ///< the worker speaks the channel
+  /// Lines of the child's output its log file missed (disk full, EIO; docs/os-workers.md,
+  /// "Logs"), counted across the child's restarts; they are still in the memory tail.
+  std::uint64_t log_lines_dropped = 0;
   /// The child's cgroup (docs/os-workers.md, "cgroups"), empty without one, and the processes
   /// in it now (the child and all it started; -1 without one).
   std::string cgroup;
