@@ -9,8 +9,10 @@ demo tree of packaging/container/vigil.toml.
   running;
 - an orphan that a child leaves behind (a double-forked `sleep 1`) is reparented to vigild
   and reaped: it vanishes, no zombie remains;
-- `podman stop` makes vigild stop every child and exit 0 by itself (podman's SIGKILL after
-  its --time would give 137), and none of the container's processes is left on the host;
+- `podman stop` makes vigild stop every child within its shutdown time (each one's exit,
+  streamed by `vigilctl events -f` from inside, is :shutdown) and exit 0 by itself (podman's
+  SIGKILL after its --time would give 137); none of the container's processes is left on the
+  host;
 - a second container ended with `podman kill` leaves nothing running: the container is
   exited and its processes are gone from the host's /proc.
 
@@ -182,8 +184,32 @@ def case_supervise_reap_stop(image):
 
         host = box.host_processes()
         check(len(host) >= 4, "expected vigild and its children on the host: %r" % host)
+        # The events of the stop, streamed from inside: how each child ended.
+        events = subprocess.Popen(PODMAN + ["exec", box.name, "vigilctl", "--json", "events",
+                                            "-f"], stdout=subprocess.PIPE, text=True)
+        first = events.stdout.readline()  # the stream is open once its first line is out
         # A hang guard: vigild needs at most the children's shutdown times plus 2 s.
         podman("stop", "--time", "120", box.name, timeout=300)
+        try:
+            streamed = first + events.communicate(timeout=120)[0]
+        except subprocess.TimeoutExpired:
+            events.kill()
+            raise Failure("vigilctl events -f did not end with the container")
+        exits = {}
+        for line in streamed.splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            for ev in e.get("events", [e]):
+                if ev.get("event") == "process_exited":
+                    exits[ev["path"].rsplit("/", 1)[-1]] = ev.get("reason", "")
+        print("exits during the stop: %r" % exits)
+        check(CHILDREN <= set(exits), "not every child's exit was reported: %r" % exits)
+        # :shutdown is a child that stopped when asked; one killed after its shutdown time
+        # would report :killed.
+        late = {c: r for c, r in exits.items() if r != ":shutdown"}
+        check(not late, "children that did not stop within their shutdown time: %r" % late)
         check(box.state() == "exited", "after podman stop: state %s" % box.state())
         code = box.inspect("{{.State.ExitCode}}")
         logs = box.logs()
