@@ -10,7 +10,8 @@ demo tree of packaging/container/vigil.toml.
 - an orphan that a child leaves behind (a double-forked `sleep 1`) is reparented to vigild
   and reaped: it vanishes, no zombie remains;
 - `podman stop` makes vigild stop every child within its shutdown time (each one's exit,
-  streamed by `vigilctl events -f` from inside, is :shutdown) and exit 0 by itself (podman's
+  followed by `vigilctl events -f` on the host through the bind-mounted socket, is
+  :shutdown) and exit 0 by itself (podman's
   SIGKILL after its --time would give 137); none of the container's processes is left on the
   host;
 - a second container ended with `podman kill` leaves nothing running: the container is
@@ -100,8 +101,13 @@ class Box:
         self.name = "vigil-test-%d-%s" % (os.getpid(), suffix)
 
     def run(self):
+        # The container's /run/vigil (its control socket) is a host directory, so that a
+        # vigilctl on the host can follow the events to the end: one inside the container
+        # would be a stray that vigild ends before it exits.
+        self.run_dir = tempfile.mkdtemp(prefix=self.name + "-run-", dir=self.image.work)
         podman("run", "-d", "--name", self.name, "--network", "none", *ULIMITS, *ENV,
-               "-v", "%s:%s:ro" % (self.image.libs, LIB_DIR), self.image.name)
+               "-v", "%s:%s:ro" % (self.image.libs, LIB_DIR),
+               "-v", "%s:/run/vigil" % self.run_dir, self.image.name)
         return self
 
     def exec(self, *argv, check_rc=True):
@@ -184,9 +190,10 @@ def case_supervise_reap_stop(image):
 
         host = box.host_processes()
         check(len(host) >= 4, "expected vigild and its children on the host: %r" % host)
-        # The events of the stop, streamed from inside: how each child ended.
-        events = subprocess.Popen(PODMAN + ["exec", box.name, "vigilctl", "--json", "events",
-                                            "-f"], stdout=subprocess.PIPE, text=True)
+        # The events of the stop, followed from the host: how each child ended.
+        vigilctl = os.path.join(image.work, "unpacked", "usr", "bin", "vigilctl")
+        events = subprocess.Popen([vigilctl, "--socket", box.run_dir + "/control.sock",
+                                   "--json", "events", "-f"], stdout=subprocess.PIPE, text=True)
         first = events.stdout.readline()  # the stream is open once its first line is out
         # A hang guard: vigild needs at most the children's shutdown times plus 2 s.
         podman("stop", "--time", "120", box.name, timeout=300)
