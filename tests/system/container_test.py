@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nspawn import Failure, check, descendants, wait_for  # noqa: E402
 from package_nspawn_test import LIB_DIR, build_package, stage  # noqa: E402
