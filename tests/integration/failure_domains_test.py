@@ -155,6 +155,8 @@ backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
               log)
         check("decision: back off 20ms" in log and "decision: failed, held; retry in 200ms" in log,
               log)
+        # A command's report quotes what it last wrote to stderr.
+        check('; last stderr: "cannot bind"' in log, log)
         why = d.ctl_json("info", "loop")["info"]
         check(why["exits"] and why["exits"][-1]["reason"] == "{:exit_status, 1}",
               "info shows the last exits: %r" % why)

@@ -68,6 +68,9 @@ struct watch {
   std::uint64_t conn = 0;
 };
 
+/// How many of a program's last stderr lines a supervisor report quotes.
+constexpr std::size_t report_stderr_lines = 3;
+
 struct pending_start {
   pid sup;
   std::string id;
@@ -222,7 +225,24 @@ struct hub {
       verdict = "not restarted (its restart type)";
       level = spdlog::level::warn;
     }
-    spdlog::log(level, "supervisor report: {} {}; {}; decision: {}", where, what, used, verdict);
+    // A program's last words: what it wrote to stderr before it died (its lines reach the
+    // store before its exit does: the reactor drains a child's pipes first).
+    std::string last_words;
+    if (j.contains("os_pid")) {
+      auto lines = st.events.last_lines(path, "stderr", report_stderr_lines);
+      for (auto& line : lines) {
+        if (line.size() > 200) {
+          line.resize(200);
+          line += "...";
+        }
+        last_words +=
+            (last_words.empty() ? "; last stderr: " : " | ")
+            + nlohmann::json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      }
+      j["stderr"] = lines;
+    }
+    spdlog::log(level, "supervisor report: {} {}; {}; decision: {}{}", where, what, used, verdict,
+                last_words);
     st.events.decided(path, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace vigil::daemon {
@@ -194,6 +195,24 @@ std::vector<std::string> event_store::logs(const std::string& path, std::size_t 
   std::lock_guard lock(mutex_);
   auto it = logs_.find(path);
   return it == logs_.end() ? std::vector<std::string>{} : tail(it->second, n);
+}
+
+std::vector<std::string> event_store::last_lines(const std::string& path, std::string_view stream,
+                                                 std::size_t n) const {
+  std::vector<std::string> out;
+  std::lock_guard lock(mutex_);
+  auto it = logs_.find(path);
+  if (it == logs_.end()) {
+    return out;
+  }
+  for (auto line = it->second.rbegin(); line != it->second.rend() && out.size() < n; ++line) {
+    json entry = json::parse(*line, nullptr, false);
+    if (entry.is_object() && entry.value("stream", "") == stream) {
+      out.push_back(entry.value("line", ""));
+    }
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 void event_store::follow_events(std::uint64_t conn, std::size_t n, const reply_builder& reply) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -71,6 +72,9 @@ public:
   /// The last `n` events, oldest first, as JSON objects.
   [[nodiscard]] std::vector<std::string> recent(std::size_t n) const;
   [[nodiscard]] std::vector<std::string> logs(const std::string& path, std::size_t n) const;
+  /// The text of the last `n` lines `path` wrote to `stream` ("stderr"), oldest first.
+  [[nodiscard]] std::vector<std::string> last_lines(const std::string& path,
+                                                    std::string_view stream, std::size_t n) const;
   /// The last supervisor reports of `path`, oldest first, as JSON objects (with `ts`).
   [[nodiscard]] std::vector<std::string> exits(const std::string& path) const;
 
