@@ -99,12 +99,16 @@ TEST_F(Links, AbnormalExitCascadesToNonTrappingPartners) {
 TEST_F(Links, KillCannotBeTrappedAndPartnersSeeKilled) {
   pid victim = start_trapper(*this, rt);
   pid watcher = start_trapper(*this, rt);
-  rt.spawn([victim, watcher](context& self) -> task<> {
+  pid test = me();
+  rt.spawn([victim, watcher, test](context& self) -> task<> {
     (void)self.link(victim);
     (void)self.link(watcher);
+    self.send(test, atom("linked"));
     const auto never = pattern::tuple({atom("never")});
     co_await self.receive(never);
   });
+  // Both links stand before `victim` dies: a link made after it would see :noproc instead.
+  (void)next(":linked");
   // Kill the middle process indirectly: first kill `victim`, whose link partner (the
   // spawned process) dies with :killed, which `watcher` then traps.
   rt.exit(victim, atoms::kill);
