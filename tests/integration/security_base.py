@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import Daemon  # noqa: E402
+from vigild_harness import OTHER_USER_PYTHON, Daemon  # noqa: E402,F401 (re-exported)
 
 SKIP = 77
 NOBODY = 65534
@@ -38,10 +38,6 @@ def as_user(uid, gid=None):
     gid = uid if gid is None else gid
     return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"]
 
-
-# The python that another user runs: the system's, since the one running the tests may live
-# where nobody can read it (a pyenv under /root).
-OTHER_USER_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 _reachable_dir = None
 

@@ -13,6 +13,11 @@ import tempfile
 import time
 
 
+# The python another user runs: the system's, since the one running the tests may live where
+# nobody can read it (a pyenv under /root).
+OTHER_USER_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
 class Failure(Exception):
     pass
 

@@ -15,7 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import Client, Daemon, Failure, check, expect_error, wait_for  # noqa: E402
+from vigild_harness import (OTHER_USER_PYTHON, Client, Daemon, Failure, check,  # noqa: E402
+                            expect_error, wait_for)
 
 SMALL = """
 [supervisor]

@@ -4,6 +4,7 @@
 #include "vigil/common/unique_fd.hpp"
 #include "vigil/runtime/runtime.hpp"
 
+#include "eventually.hpp"
 #include "journal.hpp"
 #include "notify.hpp"
 #include "systemd_watchdog.hpp"
@@ -28,6 +29,8 @@
 
 namespace vigil::daemon {
 namespace {
+
+using vigil::test::eventually;
 
 using namespace std::chrono_literals;
 
@@ -147,20 +150,10 @@ TEST(SdWatchdogTimeout, IsOffForAnotherPidOrABadValue) {
   EXPECT_FALSE(watchdog_timeout("2000000", "x", 42));
 }
 
-/// Polls `ready` until it holds; false after `limit`, which only catches a hang.
-bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds limit = 20s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return false;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 /// Waits as the event loop does until a tick is due, then ticks `w` and returns what reached
-/// `sock` from it.
+/// `sock` from it. The event awaited is the watchdog's own deadline (`wait_ms`, the loop's
+/// epoll timeout): sleeping until it is the wait itself, and a late wake-up only delays the
+/// tick, which the tests never time.
 std::vector<std::string> due_tick(systemd_watchdog& w, datagram_socket& sock,
                                   const std::string& status) {
   std::this_thread::sleep_for(std::chrono::milliseconds(w.wait_ms()));
@@ -172,12 +165,10 @@ std::vector<std::string> due_tick(systemd_watchdog& w, datagram_socket& sock,
   return got;
 }
 
-/// A process that holds its scheduler's thread until `release` is set.
+/// A process that holds its scheduler's thread until `release` is set (and notified).
 task<> hold_thread(context&, std::atomic<bool>* holding, std::atomic<bool>* release) {
   holding->store(true);
-  while (!release->load()) {
-    std::this_thread::sleep_for(1ms);
-  }
+  release->wait(false);
   co_return;
 }
 
@@ -244,6 +235,7 @@ TEST(SdWatchdog, WithholdsPingsWhileEverySchedulerIsStuck) {
   }
   EXPECT_TRUE(said_unhealthy);
   release.store(true); // the hog lets go; the waiting probe runs
+  release.notify_all();
   ASSERT_TRUE(eventually([&] { return w.probe_answered(); }));
   auto withheld = w.withheld();
   (void)due_tick(w, sock, "running");

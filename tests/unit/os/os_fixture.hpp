@@ -11,6 +11,8 @@
 #include "vigil/workers/child_factory.hpp"
 #include "vigil/workers/kind_registry.hpp"
 
+#include "eventually.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -24,21 +26,11 @@
 
 namespace vigil::os::test {
 
+using vigil::test::eventually;
+
 using namespace std::chrono_literals;
 
 inline const std::string test_child = VIGIL_OS_TEST_CHILD;
-
-/// Polls `ready` every 2 ms until it holds or `limit` passes.
-inline bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds limit = 20s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return false;
-    }
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 /// Two schedulers, and `remote_send` through `router`.
 inline runtime_options routed_options(const std::shared_ptr<remote_router>& router) {
