@@ -450,6 +450,40 @@ def case_cli(vigild, vigilctl, source):
         d.cleanup()
 
 
+def case_stop_streams_every_exit(vigild, vigilctl, source):
+    """A follower of `events -f` sees the exit of every child of a stopped tree before its
+    stream ends: the last one's too, though the runtime tells a supervisor of a death before
+    it tells the event hub."""
+    ids = ["cmd%d" % i for i in range(24)] + ["echo%d" % i for i in range(24)]
+    config = '[supervisor]\nstrategy = "one_for_one"\n'
+    for i in ids:
+        if i.startswith("cmd"):
+            config += '\n[[supervisor.children]]\nid = "%s"\ncommand = ["sleep", "1000"]\n' % i
+        else:
+            config += '\n[[supervisor.children]]\nid = "%s"\nkind = "echo"\n' % i
+    d = Daemon(vigild, vigilctl, config).start()
+    try:
+        streamed = os.path.join(d.dir, "events.out")
+        with open(streamed, "w") as sink:
+            follower = subprocess.Popen([vigilctl, "--socket", d.socket, "--json", "events",
+                                         "-f"], stdout=sink, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: follower.poll() is not None or os.path.getsize(streamed) > 0,
+                 "the follower to subscribe")
+        d.ctl("shutdown")
+        _, err = follower.communicate(timeout=60)
+        check(follower.returncode == 0, "events -f exited %d: %s" % (follower.returncode, err))
+        exited = set()
+        with open(streamed) as f:
+            for line in f:
+                for ev in json.loads(line).get("events", []) or [json.loads(line)]:
+                    if ev.get("event") == "process_exited":
+                        exited.add(ev["path"].rsplit("/", 1)[-1])
+        missing = sorted(set(ids) - exited)
+        check(not missing, "exits missing from the stream: %r" % missing)
+    finally:
+        d.cleanup()
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

@@ -34,6 +34,8 @@ const atom a_restart("restart");
 const atom a_backoff("backoff");
 const atom a_failed("failed");
 const atom a_escalate("escalate");
+const atom a_drain("$vigil_drain");
+const atom a_drained("$vigil_drained");
 
 /// Reports kept for a supervisor whose path is not known yet (the root's, during its start).
 constexpr std::size_t max_pending_reports = 10000;
@@ -92,10 +94,37 @@ struct hub {
   std::vector<term> pending_reports;
   std::map<pid, std::int64_t> os_pids; ///< OS children by port pid, for their reports
   std::string root_escalation;         ///< why the root gave up, from its last report
+  std::size_t tree_watches = 0;        ///< watched children, supervisors and roots
+  std::vector<pid> drain_waiters;      ///< who waits for the last DOWN of a stopped tree
+
+  static bool in_tree(const watch& w) {
+    return w.what == watch::kind::child || w.what == watch::kind::supervisor
+           || w.what == watch::kind::root;
+  }
 
   void watch_pid(pid p, watch w) {
     w.process = p;
+    tree_watches += in_tree(w) ? 1 : 0;
     watches.emplace(self.monitor(p), std::move(w));
+  }
+
+  /// Answers `from` once every process of the tree it watches has been reported down. The
+  /// runtime tells a dead process's links before its monitors, so a supervisor can be gone
+  /// (and the stop over) before the hub has its last child's DOWN; the stopper waits here
+  /// so that the last process_exited reaches the followers before their streams end.
+  void drain(pid from) {
+    drain_waiters.push_back(from);
+    answer_drained();
+  }
+
+  void answer_drained() {
+    if (tree_watches != 0) {
+      return;
+    }
+    for (const pid& w : drain_waiters) {
+      self.send(w, vigil::make_tuple(a_drained, st.hub_key));
+    }
+    drain_waiters.clear();
   }
 
   [[nodiscard]] bool dynamic_under(const std::string& sup_path) const {
@@ -305,6 +334,7 @@ struct hub {
     }
     watch w = std::move(it->second);
     watches.erase(it);
+    tree_watches -= in_tree(w) ? 1 : 0;
     const term& reason = m[4];
     if (w.what == watch::kind::session) {
       if (!reason.is(atoms::normal) && !reason.is(atoms::shutdown)) {
@@ -327,6 +357,9 @@ struct hub {
     if (w.what == watch::kind::root) {
       sup_paths.erase(w.process);
       root_down(w.process, reason);
+    }
+    if (!drain_waiters.empty()) {
+      answer_drained();
     }
   }
 
@@ -455,6 +488,8 @@ task<> hub_process(context& self, daemon_state& st) {
       h.on_sups(msg[2]);
     } else if (keyed(st, msg, a_session, 4)) {
       on_session(h, msg);
+    } else if (keyed(st, msg, a_drain, 3) && msg[2].is_pid()) {
+      h.drain(msg[2].as_pid());
     }
   }
 }
@@ -501,6 +536,13 @@ supervision::child_factory watch_starts(supervision::child_factory inner, const 
 
 void announce_root(const daemon_state& st, pid root) {
   st.rt.send(st.hub, vigil::make_tuple(a_root, st.hub_key, root));
+}
+
+task<bool> drain_events(context& self, const daemon_state& st, timeout limit) {
+  self.send(st.hub, vigil::make_tuple(a_drain, st.hub_key, self.self()));
+  const auto drained = pattern::tuple({a_drained, st.hub_key});
+  auto r = co_await self.receive(drained, limit);
+  co_return static_cast<bool>(r);
 }
 
 void watch_session(const daemon_state& st, pid session, std::uint64_t conn) {

@@ -46,6 +46,10 @@ class daemon_state;
 /// its way (a reload replaces the tree): starts wait until it is announced.
 void announce_root(const daemon_state& st, pid root);
 
+/// Waits until the hub has reported the exit of every process of the tree it watched (all
+/// of them dead: after a stop), or `limit`; false after `limit`. Run by a process of vigild's.
+[[nodiscard]] task<bool> drain_events(context& self, const daemon_state& st, timeout limit);
+
 /// Asks the hub to close connection `conn` when `session` dies.
 void watch_session(const daemon_state& st, pid session, std::uint64_t conn);
 

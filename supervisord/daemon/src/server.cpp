@@ -47,11 +47,20 @@ unique_fd open_spare_fd() {
 /// How long a stopping daemon keeps trying to deliver what its clients have not read.
 constexpr std::chrono::milliseconds finish_grace{1000};
 
+/// How long the stopper waits for the hub to report the stopped tree's last exits.
+constexpr timeout drain_limit{2000};
+
 task<> stopper(context& self, daemon_state& st) {
   protected_scope guard(st.guarded, self.self(), std::string("vigild's stopper"));
   pid root = st.root();
   st.retire_root(root);
   (void)co_await supervision::stop_supervisor(self, root, atoms::shutdown);
+  // Every process of the tree is dead now, but the hub may not have had all their DOWNs:
+  // the followers' streams end at tree_stopped, after the last process_exited.
+  if (!co_await drain_events(self, st, drain_limit)) {
+    spdlog::warn("the event hub did not report every exit of the stopped tree within {} ms",
+                 drain_limit.count());
+  }
   st.out.push({post_kind::tree_stopped, 0, {}, 0});
 }
 
