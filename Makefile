@@ -18,7 +18,7 @@ run: setup
 	@echo "  build/release/ctl/vigilctl --socket $(VIGIL_RUN_DIR)/control.sock status"
 	@echo "and in the shell: send(:echo, {self(), :ping}), flush(), :observer.start(). Ctrl-C stops vigild."
 	@echo
-	build/release/supervisord/daemon/vigild --foreground --config configs/demo.toml \
+	build/release/supervisord/vigild --foreground --config configs/demo.toml \
 	  --socket $(VIGIL_RUN_DIR)/control.sock
 
 # Every test: formatting, the dev build (ASan+UBSan, -Werror), TSan on the concurrency

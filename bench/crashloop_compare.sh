@@ -10,6 +10,6 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build/release}
-[ -x "$build/supervisord/daemon/vigild" ] || { echo "crashloop_compare: no $build/supervisord/daemon/vigild" >&2; exit 2; }
-exec python3 "$here/crashloop_compare.py" --vigild "$build/supervisord/daemon/vigild" \
+[ -x "$build/supervisord/vigild" ] || { echo "crashloop_compare: no $build/supervisord/vigild" >&2; exit 2; }
+exec python3 "$here/crashloop_compare.py" --vigild "$build/supervisord/vigild" \
   --seconds "${2:-60}"

@@ -15,7 +15,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build/daemon-release}
 out=${2:-/tmp/daemon_compare.jsonl}
-for t in supervisord/daemon/vigild ctl/vigilctl workers/vigil-worker; do
+for t in supervisord/vigild ctl/vigilctl workers/vigil-worker; do
   [ -x "$build/$t" ] || { echo "daemon_compare: no $build/$t (build vigild vigilctl vigil-worker)" >&2; exit 2; }
 done
 build=$(cd "$build" && pwd)
@@ -24,7 +24,7 @@ VIGIL_WORKER_PROGRAM=$build/workers/vigil-worker
 export VIGIL_WORKER_PROGRAM
 # /usr/bin/python3: supervisord's own, whose xmlrpc client the protocol timing uses.
 exec /usr/bin/python3 "$here/daemon_compare.py" \
-  --vigild "$build/supervisord/daemon/vigild" --vigilctl "$build/ctl/vigilctl" \
+  --vigild "$build/supervisord/vigild" --vigilctl "$build/ctl/vigilctl" \
   --n-os "${N_OS:-100}" --n-process "${N_PROCESS:-10}" --n-inproc "${N_INPROC:-10000}" \
   --idle "${IDLE:-10}" --runs "${RUNS:-50}" --out "$out" \
   --scenarios "${SCENARIOS:-supervisord,vigild-os,vigild-inproc,vigild-mixed}"

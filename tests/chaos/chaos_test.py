@@ -339,10 +339,10 @@ def main(argv):
                     default=float(os.environ.get("VIGIL_CHAOS_SECONDS", "60")))
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--seed", default=str(random.randrange(1 << 32)))
-    ap.add_argument("--vigild", help="default: BUILD_DIR/supervisord/daemon/vigild")
+    ap.add_argument("--vigild", help="default: BUILD_DIR/supervisord/vigild")
     ap.add_argument("--vigilctl", help="default: BUILD_DIR/ctl/vigilctl")
     args = ap.parse_args(argv[1:])
-    vigild = args.vigild or os.path.join(args.build_dir, "supervisord", "daemon", "vigild")
+    vigild = args.vigild or os.path.join(args.build_dir, "supervisord", "vigild")
     vigilctl = args.vigilctl or os.path.join(args.build_dir, "ctl", "vigilctl")
     print("chaos: seed %s, %g s warm-up, %g s of chaos" % (args.seed, args.warmup, args.seconds),
           flush=True)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Thousands of processes sending, linking, monitoring, trapping and killing at random on
 // several scheduler threads, for a bounded number of operations; then the invariants of
-// notes/erlang-semantics.md that must hold whatever the interleaving. Run it under ASan (dev
+// docs/erlang-semantics.md that must hold whatever the interleaving. Run it under ASan (dev
 // preset) and TSan (tsan preset). VIGIL_STRESS_SEED=<n> replays another random run.
 #include "vigil/term/text.hpp"
 

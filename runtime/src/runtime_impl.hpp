@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "vigil/common/futex.hpp"
+#include "vigil/runtime/options.hpp"
+
+#include "blocking_pool.hpp"
+#include "process.hpp"
+#include "process_table.hpp"
+#include "registry.hpp"
+#include "scheduler.hpp"
+#include "timer_service.hpp"
+#include "watchdog.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+namespace vigil {
+class runtime;
+}
+
+namespace vigil::detail {
+
+/// An info request in flight: the requester waits until the target fills it in.
+struct info_request {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  std::optional<process_info> answer;
+};
+
+/// The runtime's parts and the process lifecycle that ties them together: spawn, signal
+/// delivery, signal handling and death. The semantics points of `docs/erlang-semantics.md`
+/// are implemented here and in process_signals.cpp.
+class runtime_impl {
+public:
+  runtime_impl(runtime& owner, runtime_options options);
+  runtime_impl(const runtime_impl&) = delete;
+  runtime_impl& operator=(const runtime_impl&) = delete;
+  runtime_impl(runtime_impl&&) = delete;
+  runtime_impl& operator=(runtime_impl&&) = delete;
+  ~runtime_impl();
+
+  // -- lifecycle ----------------------------------------------------------------------------
+  result<pid> spawn(process* parent, spawn_request& request);
+  process* make_external();
+  void shutdown();
+
+  /// Delivers a signal; false when the target is dead (nothing was queued).
+  bool deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra = 0);
+  /// Runs the process's side of a receive/yield/blocking wait until it suspends for good or
+  /// dies. Called by a scheduler thread that owns `p`.
+  void run(process* p);
+
+  // -- signal handling (process_signals.cpp) --------------------------------------------------
+  /// Takes and handles every queued signal of `p`. Messages move to the mailbox.
+  void drain(process* p);
+  /// Ends `p`: releases its frame, name, links and monitors and frees its slot.
+  void die(process* p);
+  /// Whether the pending receive of `p` can complete now (a match, or its timer fired).
+  bool complete_receive(process* p);
+  /// Scans the mailbox of `p` from its save point for the pending receive.
+  bool scan_mailbox(process* p, context::receive_awaiter& r);
+
+  [[nodiscard]] bool alive(pid p) const noexcept;
+  [[nodiscard]] process* find(pid p) const noexcept;
+  std::optional<process_info> info(pid p);
+  process_info snapshot(process* p) const;
+
+  reference make_ref() noexcept;
+  void arm_timer(process* p, timeout after);
+
+  void yield_to_others(process* p) { scheduler_.schedule_fair(p); }
+
+  runtime& owner;
+  runtime_options options;
+  process_table table;
+  registry names;
+  scheduler scheduler_;
+  timer_service timers;
+  blocking_pool pool;
+  watchdog watchdog_;
+
+  std::atomic<std::uint64_t> next_ref{1};
+  std::atomic<std::size_t> live{0};
+  std::atomic<std::size_t> externals{0};
+  std::atomic<bool> stopping{false};
+  std::mutex idle_mutex;
+  std::condition_variable idle_cv;
+
+  /// Makes a suspended process runnable (or wakes the thread of an external one).
+  void wake(process* p);
+
+  /// Removes a dead external process's bookkeeping.
+  void release_external() noexcept { externals.fetch_sub(1, std::memory_order_acq_rel); }
+
+private:
+  process* claim_slot();
+  void discard(process* p) noexcept;
+  void release_live() noexcept;
+  void handle(process* p, signal* s);
+  void handle_exit(process* p, signal* s, bool linked);
+  void answer_dead(pid target, signal* s);
+  void notify_death(process* p, const term& reason, relations* rel);
+  void finish_body(process* p);
+
+  std::uint32_t ref_salt_ = 0;
+};
+
+/// Wakes every thread waiting in `futex_wait` on `word` (a word private to this process).
+inline void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
+  futex::wake_all(word, futex::sharing::process_private);
+}
+
+/// Waits while `word == seen`, up to `ms` milliseconds (forever if negative).
+inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen,
+                       std::int64_t ms) noexcept {
+  if (ms < 0) {
+    futex::wait_untimed(word, seen, futex::sharing::process_private);
+  } else {
+    futex::wait(word, seen, std::chrono::milliseconds(ms), futex::sharing::process_private);
+  }
+}
+
+/// The runtime a scheduler or pool thread belongs to, for `send` from inside processes.
+runtime_impl* current_runtime() noexcept;
+
+} // namespace vigil::detail
