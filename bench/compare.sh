@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the process-runtime benchmarks (bench/runtime_bench.cpp, impl "ours") beside
 # Erlang/OTP 25 (../shared/bench-anchors/erlang/anchors.erl and bench/erlang/extra.erl) and
-# CAF 0.17 (../shared/bench-anchors/caf/anchors.cpp) in the same run, interleaved so that
-# background load hits all three alike. Appends every JSON line (tagged with run_id, rep,
-# load1) to RESULTS and prints a Markdown table of ours vs erlang vs caf with ratios and
-# the targets of docs/benchmarks.md.
+# CAF 0.17 (../shared/bench-anchors/caf/anchors.cpp) and Go (../shared/bench-anchors/go/
+# anchors.go: goroutines with a buffered channel each as the mailbox) in the same run,
+# interleaved so that background load hits all of them alike. Appends every JSON line (tagged
+# with run_id, rep, load1) to RESULTS and prints a Markdown table of ours vs erlang vs caf vs
+# go with ratios and the targets of docs/benchmarks.md.
 #
 #   bench/compare.sh [RESULTS.jsonl]          # default /tmp/vigil-compare.jsonl
 #   SCALE=smoke bench/compare.sh              # 10x smaller sizes, ~2 minutes
@@ -99,13 +100,14 @@ print(f"\nrun {', '.join(run_ids)}; medians over repetitions; load1 during the r
       + (f"{min(load):.1f}–{max(load):.1f}" if load else "?"))
 print("×N = ours is N times better (faster, smaller, more throughput); below 1× = worse.\n")
 for t in threads:
-    head = ["ours", "erlang"] + cafs + ["vs erlang"] + [f"vs {c}" for c in cafs]
+    head = ["ours", "erlang"] + cafs + ["go", "vs erlang"] + [f"vs {c}" for c in cafs] + ["vs go"]
     print(f"**{t} scheduler thread(s)**\n")
     print("| metric | " + " | ".join(head) + " |")
     print("|---|" + "---:|" * len(head))
     for label, bench, field, scale, fmt, lower in ROWS:
         ours = med(bench, field, "ours", t)
-        row = [ours, med(bench, field, "erlang", t)] + [med(bench, field, c, t) for c in cafs]
+        row = ([ours, med(bench, field, "erlang", t)] + [med(bench, field, c, t) for c in cafs]
+               + [med(bench, field, "go", t)])
         cells = [fmt.format(v * scale) if v is not None else "-" for v in row]
         cells += [ratio(ours, v, lower) for v in row[1:]]
         print(f"| {label} | " + " | ".join(cells) + " |")
@@ -128,6 +130,12 @@ idle = med("spawn", "rss_per_proc_bytes", "ours", t)
 line("idle process ≤ 512 B", None if idle is None else idle <= 512,
      "-" if idle is None else f"{idle:,.0f} B RSS per process (proc_info "
      f"{med('spawn', 'proc_info_memory_bytes', 'ours', t) or 0:,.0f} B)")
+o, g = med("pingpong", "per_op_ns", "ours", t), med("pingpong", "per_op_ns", "go", t)
+line("ping-pong round trip ≤ Go's", None if o is None or g is None else o <= g,
+     "-" if o is None or g is None else f"{o:,.0f} ns vs {g:,.0f} ns")
+o, g = med("oneway", "msgs_per_sec", "ours", t), med("oneway", "msgs_per_sec", "go", t)
+line("one-way msgs/s ≥ Go's", None if o is None or g is None else o >= g,
+     "-" if o is None or g is None else f"{o / 1e6:.2f} M/s vs {g / 1e6:.2f} M/s")
 for name, bench, field, lower, need in [
         ("spawn ≥ 10× faster than Erlang (warm)", "spawn_warm", "per_op_ns", True, 10),
         ("ping-pong round trip ≤ 1/5 of Erlang's", "pingpong", "per_op_ns", True, 5),
@@ -153,8 +161,9 @@ if [[ -n "${REPORT_ONLY:-}" ]]; then
 fi
 
 # ------------------------------------------------------------------------ dependencies
-if ! command -v erl >/dev/null || ! command -v erlc >/dev/null || [[ ! -f /usr/include/caf/all.hpp ]]; then
-  log "installing erlang-nox and libcaf-dev"
+if ! command -v erl >/dev/null || ! command -v erlc >/dev/null || ! command -v go >/dev/null \
+  || [[ ! -f /usr/include/caf/all.hpp ]]; then
+  log "installing erlang-nox, libcaf-dev and golang-go"
   "$ROOT/scripts/setup" --bench
 fi
 
@@ -172,16 +181,22 @@ cmake --build "$ANCHORS_BUILD/cmake" -j2 >"$ANCHORS_BUILD/build.log" 2>&1 \
   || { tail -50 "$ANCHORS_BUILD/build.log" >&2; exit 1; }
 erlc -o "$ANCHORS_BUILD/erlang" "$ANCHORS/erlang/anchors.erl" "$ROOT/bench/erlang/extra.erl"
 CAF_BIN="$ANCHORS_BUILD/cmake/caf_anchors"
+# The Go anchors use only the standard library: a plain build, its cache kept beside them.
+mkdir -p "$ANCHORS_BUILD/go"
+GOCACHE="$ANCHORS_BUILD/go/cache" GO111MODULE=off \
+  go build -o "$ANCHORS_BUILD/go/anchors" "$ANCHORS/go/anchors.go"
+GO_BIN="$ANCHORS_BUILD/go/anchors"
 
 # -------------------------------------------------------------------------------- meta
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
-python3 - "$RUN_ID" "$SCALE" "$REPEATS" "$THREADS" "$(pkgver erlang-base)" "$(pkgver libcaf-dev)" <<'EOF' | tag 0 >/dev/null
+python3 - "$RUN_ID" "$SCALE" "$REPEATS" "$THREADS" "$(pkgver erlang-base)" "$(pkgver libcaf-dev)" \
+  "$(pkgver golang-go)" <<'EOF' | tag 0 >/dev/null
 import json, os, platform, sys, time
 a = sys.argv[1:]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(json.dumps({"bench": "meta", "impl": "host", "n": 0, "seconds": 0, "per_op_ns": 0,
                   "rss_kb": 0, "run_id": a[0], "scale": a[1], "repeats": int(a[2]),
-                  "threads_list": a[3], "erlang_pkg": a[4], "caf_pkg": a[5],
+                  "threads_list": a[3], "erlang_pkg": a[4], "caf_pkg": a[5], "go_pkg": a[6],
                   "kernel": platform.release(), "cpu": cpu, "nproc": os.cpu_count(),
                   "loadavg": open("/proc/loadavg").read().split()[:3], "ts": int(time.time())}))
 EOF
@@ -192,32 +207,32 @@ if [[ "${SKIP_CALIB:-0}" != 1 ]]; then
 fi
 
 # ------------------------------------------------------------------------- workloads
-# name | ours args | erlang module and args | caf args ("-": CAF has no such workload)
+# name | ours args | erlang module and args | caf args | go args ("-": no such workload there)
 if [[ "$SCALE" == smoke ]]; then
   WORKLOADS=(
-    "spawn|spawn 100000|anchors spawn 100000|spawn 100000"
-    "spawn_exit|spawn_exit 100000|extra spawn_exit 100000|-"
-    "pingpong|pingpong 100000|anchors pingpong 100000|pingpong 100000"
-    "oneway|oneway 100000|extra oneway 100000|-"
-    "ring|ring 1000 100|anchors ring 1000 100|ring 1000 100"
-    "skynet|skynet 100000 10|anchors skynet 100000 10|skynet 100000 10"
-    "selective_0|selective 0 10000|extra selective 0 10000|-"
-    "selective_1000|selective 1000 2000|extra selective 1000 2000|-"
-    "selective_10000|selective 10000 200|extra selective 10000 200|-"
-    "fanout|fanout 10000|anchors fanout 10000|fanout 10000"
+    "spawn|spawn 100000|anchors spawn 100000|spawn 100000|spawn 100000"
+    "spawn_exit|spawn_exit 100000|extra spawn_exit 100000|-|-"
+    "pingpong|pingpong 100000|anchors pingpong 100000|pingpong 100000|pingpong 100000"
+    "oneway|oneway 100000|extra oneway 100000|-|oneway 100000"
+    "ring|ring 1000 100|anchors ring 1000 100|ring 1000 100|ring 1000 100"
+    "skynet|skynet 100000 10|anchors skynet 100000 10|skynet 100000 10|skynet 100000 10"
+    "selective_0|selective 0 10000|extra selective 0 10000|-|-"
+    "selective_1000|selective 1000 2000|extra selective 1000 2000|-|-"
+    "selective_10000|selective 10000 200|extra selective 10000 200|-|-"
+    "fanout|fanout 10000|anchors fanout 10000|fanout 10000|fanout 10000"
   )
 else
   WORKLOADS=(
-    "spawn|spawn 1000000|anchors spawn 1000000|spawn 1000000"
-    "spawn_exit|spawn_exit 1000000|extra spawn_exit 1000000|-"
-    "pingpong|pingpong 1000000|anchors pingpong 1000000|pingpong 1000000"
-    "oneway|oneway 1000000|extra oneway 1000000|-"
-    "ring|ring 1000 1000|anchors ring 1000 1000|ring 1000 1000"
-    "skynet|skynet 1000000 10|anchors skynet 1000000 10|skynet 1000000 10"
-    "selective_0|selective 0 100000|extra selective 0 100000|-"
-    "selective_1000|selective 1000 20000|extra selective 1000 20000|-"
-    "selective_10000|selective 10000 2000|extra selective 10000 2000|-"
-    "fanout|fanout 100000|anchors fanout 100000|fanout 100000"
+    "spawn|spawn 1000000|anchors spawn 1000000|spawn 1000000|spawn 1000000"
+    "spawn_exit|spawn_exit 1000000|extra spawn_exit 1000000|-|-"
+    "pingpong|pingpong 1000000|anchors pingpong 1000000|pingpong 1000000|pingpong 1000000"
+    "oneway|oneway 1000000|extra oneway 1000000|-|oneway 1000000"
+    "ring|ring 1000 1000|anchors ring 1000 1000|ring 1000 1000|ring 1000 1000"
+    "skynet|skynet 1000000 10|anchors skynet 1000000 10|skynet 1000000 10|skynet 1000000 10"
+    "selective_0|selective 0 100000|extra selective 0 100000|-|-"
+    "selective_1000|selective 1000 20000|extra selective 1000 20000|-|-"
+    "selective_10000|selective 10000 2000|extra selective 10000 2000|-|-"
+    "fanout|fanout 100000|anchors fanout 100000|fanout 100000|fanout 100000"
   )
 fi
 
@@ -229,6 +244,10 @@ run_erlang() { # threads module bench args...
   local t=$1 mod=$2; shift 2
   timeout -k 10 "$BENCH_TIMEOUT" erl -noshell +S "$t:$t" +P 4000000 -pa "$ANCHORS_BUILD/erlang" \
     -run "$mod" main "$@"
+}
+run_go() { # threads bench args...
+  local t=$1 b=$2; shift 2
+  timeout -k 10 "$BENCH_TIMEOUT" "$GO_BIN" "$b" "$t" "$@"
 }
 run_caf() { # policy threads bench args...
   local pol=$1 t=$2 b=$3; shift 3
@@ -242,7 +261,7 @@ run_caf() { # policy threads bench args...
 for rep in $(seq 1 "$REPEATS"); do
   for t in $THREADS; do
     for w in "${WORKLOADS[@]}"; do
-      IFS='|' read -r name ours erl caf <<<"$w"
+      IFS='|' read -r name ours erl caf go <<<"$w"
       if [[ -n "$ONLY" && " $ONLY " != *" $name "* ]]; then continue; fi
       log "rep $rep/$REPEATS threads=$t $name: ours"
       # shellcheck disable=SC2086
@@ -250,6 +269,11 @@ for rep in $(seq 1 "$REPEATS"); do
       log "rep $rep/$REPEATS threads=$t $name: erlang"
       # shellcheck disable=SC2086
       { run_erlang "$t" $erl | tag "$rep" >/dev/null; } || record_failure "$name" erlang "$t" $?
+      if [[ "$go" != - ]]; then
+        log "rep $rep/$REPEATS threads=$t $name: go"
+        # shellcheck disable=SC2086
+        { run_go "$t" $go | tag "$rep" >/dev/null; } || record_failure "$name" go "$t" $?
+      fi
       [[ "$caf" == - ]] && continue
       for pol in $CAF_POLICIES; do
         log "rep $rep/$REPEATS threads=$t $name: caf ($pol)"
