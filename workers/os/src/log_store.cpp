@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// log_store: workers' output lines kept in a ring per key and appended to a file per key,
+// rotated by size; a file that cannot be written is reported once and its lines counted as
+// dropped until it works again.
 #include "vigil/os/log_store.hpp"
 
 #include "vigil/common/file_trust.hpp"
