@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// TOML nodes to option values by the option's type (durations, shutdowns, choices and
+// signals, umasks, string lists and tables, terms, numbers, strings), and how an error
+// quotes the node it got.
 #include "decode.hpp"
 
 #include "vigil/common/duration.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The reader's walk of a document: the daemon table, the root supervisor and each child read
+// key by key against the option table (misplaced and misspelt keys reported, near names
+// suggested), with a child's backoff and a nested supervisor read in place.
 #include "reader.hpp"
 
 #include "vigil/common/duration.hpp"

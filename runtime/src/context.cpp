@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// What a process does through its context: matchers, send, selective receive (and sleep, a
+// receive that matches nothing), yield and exit, spawn, links, monitors, trap_exit, refs,
+// info, and blocking work run on the pool while the process waits.
 #include "vigil/runtime/context.hpp"
 
 #include "vigil/runtime/runtime.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The public `runtime` and `mailbox`, thin fronts on runtime_impl: spawn, send, exit, names
+// and info; a mailbox lets a plain thread be a process that receives.
 #include "vigil/runtime/runtime.hpp"
 
 #include "runtime_impl.hpp"

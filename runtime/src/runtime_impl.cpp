@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// runtime_impl's process table: how many schedulers, slots claimed and discarded, spawn,
+// pid lookup, delivery of signals and the wake-up it needs, timers, and shutdown.
 #include "runtime_impl.hpp"
 
 #include "vigil/runtime/runtime.hpp"

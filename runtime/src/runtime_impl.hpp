@@ -123,7 +123,4 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen,
   }
 }
 
-/// The runtime a scheduler or pool thread belongs to, for `send` from inside processes.
-runtime_impl* current_runtime() noexcept;
-
 } // namespace vigil::detail

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The work-stealing scheduler: a run queue per thread and a shared one for wake-ups from
+// outside, the order of picking work (warm ping-pongs, no starvation), stealing, parking and
+// waking idle threads, and stopping.
 #include "scheduler.hpp"
 
 namespace vigil::detail {

@@ -86,9 +86,4 @@ void inbox::reopen() noexcept {
   head_.store(nullptr, std::memory_order_release);
 }
 
-bool inbox::empty_or_marker() const noexcept {
-  signal* head = head_.load(std::memory_order_acquire);
-  return head == nullptr || head == blocked_marker() || head == closed_marker();
-}
-
 } // namespace vigil::detail

@@ -63,8 +63,6 @@ public:
   /// Reopens a closed inbox, empty and not blocked, for a new process in the same slot.
   void reopen() noexcept;
 
-  [[nodiscard]] bool empty_or_marker() const noexcept;
-
 private:
   static signal* reverse(signal* head) noexcept;
   static signal* blocked_marker() noexcept;

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The supervisor API as calls (which_children, count_children; start, terminate, restart,
+// delete, replace and update a child; update flags; stop), each from a process and from a
+// mailbox: a request sent, its reply awaited with a timeout and read into a result.
 #include "vigil/supervision/client.hpp"
 
 #include "vigil/supervision/protocol.hpp"

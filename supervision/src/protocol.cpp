@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The supervisor call protocol as terms: requests, and replies (child rows, counts, errors)
+// encoded and decoded, with every field of what comes back checked.
 #include "vigil/supervision/protocol.hpp"
 
 #include "vigil/supervision/spec_term.hpp"

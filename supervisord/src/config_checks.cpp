@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The checks vigild adds to config::checks (config_checks.hpp): plugins loaded, kinds and
+// their arguments checked, and each command child's program, user and group on this host.
 #include "config_checks.hpp"
 
 #include "vigil/workers/plugin.hpp"

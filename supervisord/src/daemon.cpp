@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// run_daemon, vigild from its command line to its exit status: the config checked and its
+// plugins loaded, the socket opened, the runtime, event hub and OS-worker service built, the
+// root supervisor started, the server run, and (as PID 1) what is left ended.
 #include "vigil/daemon/daemon.hpp"
 
 #include "vigil/config/config.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The event hub (event_hub.hpp): the process that turns starts and exits in the tree into
+// events, its resolver of supervisor paths, the sentinel that watches it, and the helpers
+// the daemon calls to announce the root and watch sessions.
 #include "event_hub.hpp"
 
 #include "vigil/config/reload.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The event store (event_store.hpp): events recorded as JSON in a ring and posted to the
+// connections that follow them, children's start times and restart counts, and log tails.
 #include "event_store.hpp"
 
 #include "vigil/term/text.hpp"

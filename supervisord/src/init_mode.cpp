@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// vigild as a container's init (init_mode.hpp): /proc read for the processes left, and
+// those ended with SIGTERM, then SIGKILL, reaped, and waited for within a grace.
 #include "init_mode.hpp"
 
 #include "vigil/os/reaper.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// json_writer (json_writer.hpp): JSON appended to a string, strings escaped as
+// nlohmann::json's dump() escapes them (invalid UTF-8 included).
 #include "json_writer.hpp"
 
 #include "json_util.hpp"

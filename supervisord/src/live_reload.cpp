@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// A reload (live_reload.hpp): the plan carried out step by step on the running tree, each
+// supervisor found from the root; or the whole tree replaced; and the plan as JSON.
 #include "live_reload.hpp"
 
 #include "vigil/os/service.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// vigild's own log (logging.hpp): spdlog to stderr, to a file opened safely, or to journald,
+// with sd-daemon priority prefixes, and the log level changed at run time.
 #include "logging.hpp"
 
 #include "vigil/common/unique_fd.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// Control requests read (docs/protocol.md): the command table with each command's
+// arguments, a JSON line parsed with its depth bounded and repeated keys caught, its
+// arguments type-checked into a request; and replies written.
 #include "vigil/daemon/request.hpp"
 
 #include <nlohmann/json.hpp>

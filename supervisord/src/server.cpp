@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The event loop (server.hpp): the epoll loop, signals, accepting and admitting clients,
+// timers, posts from processes to connections, and the stop and reload it starts.
 #include "server.hpp"
 
 #include "vigil/daemon/auth.hpp"

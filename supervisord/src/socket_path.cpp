@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The control socket's path and listener: the default path from the environment, the
+// directory created and checked so nobody else can replace the socket, and the socket bound,
+// unless another vigild already listens there.
 #include "vigil/daemon/socket_path.hpp"
 
 #include "vigil/common/file_trust.hpp"

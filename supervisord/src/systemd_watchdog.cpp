@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// systemd_watchdog (systemd_watchdog.hpp): WATCHDOG_USEC read, pings sent only while a
+// probe process runs on the schedulers, and the hangs VIGIL_TEST_HANG simulates for tests.
 #include "systemd_watchdog.hpp"
 
 #include "notify.hpp"

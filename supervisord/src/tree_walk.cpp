@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The tree walk (tree_walk.hpp): each supervisor asked with which_children, every row
+// matched with its spec, and children found in the walked tree by id, path or pid.
 #include "tree_walk.hpp"
 
 #include "vigil/daemon/term_args.hpp"

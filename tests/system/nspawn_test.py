@@ -4,8 +4,8 @@
 the root of scripts/nspawn-root), installs the build into it with `cmake --install`, and
 checks systemd/vigild.service end to end:
 
-  ready      the unit is `activating` until vigild sends READY=1 (a child that takes 2 s to
-             start holds it back), then `active`, with vigild's STATUS= text
+  ready      the unit is `activating` until vigild sends READY=1 (a child whose start blocks
+             until the test lets it go holds it back), then `active`, with vigild's STATUS= text
   journal    a worker's output is in the journal, tagged with the worker's name and path
   restart    a worker killed with SIGKILL is restarted
   allowed    a user of `allowed_users` (nobody) runs `vigilctl status` through the unit's
@@ -44,7 +44,15 @@ CHILD = ("trap 'echo {id} >> /var/tmp/vigil-stopped; exit 0' TERM; echo hello fr
          "while :; do sleep 0.1; done")
 
 
-def config(extra_children="", slow_ms=2000):
+# The slow child of the first start blocks until this file exists (it creates GATE.started
+# when it begins); case_ready opens the gate.
+GATE = "/var/tmp/vigil-slow-gate"
+
+
+def config(extra_children="", slow_ms=None):
+    """vigil.toml with the slow child, web, db and `extra_children`. The slow child takes
+    `slow_ms` ms to start, or, without it, waits at GATE."""
+    slow_args = ('{ gate = "%s" }' % GATE) if slow_ms is None else ("{ delay = %d }" % slow_ms)
     return """
 [daemon]
 log_level = "info"
@@ -59,7 +67,7 @@ period = "10s"
 [[supervisor.children]]
 id = "slow"
 kind = "slow_start"
-args = { delay = %d }
+args = %s
 
 [[supervisor.children]]
 id = "web"
@@ -70,7 +78,7 @@ shutdown = "5s"
 id = "db"
 command = ["/bin/sh", "-c", "%s"]
 shutdown = "5s"
-%s""" % (LIB_DIR, slow_ms, CHILD.format(id="web"), CHILD.format(id="db"), extra_children)
+%s""" % (LIB_DIR, slow_args, CHILD.format(id="web"), CHILD.format(id="db"), extra_children)
 
 
 CACHE_CHILD = """
@@ -149,14 +157,15 @@ def case_ready(c):
     c.run(["systemctl", "start", "--no-block", "vigild"])
     wait_for(lambda: show(c, "ActiveState")["ActiveState"] == "activating",
              "the unit to be activating", 10)
-    # The slow child takes 2 s: for most of it the unit must stay `activating`.
-    seen = show(c, "ActiveState", "StatusText")
-    check(seen["ActiveState"] == "activating", "not activating: %r" % seen)
-    time.sleep(1.0)
+    # The root supervisor is starting its children, and the slow one stays in its start
+    # until the gate opens: all that while the unit must stay `activating`.
+    wait_for(lambda: os.path.exists(c.root + GATE + ".started"),
+             "the slow child's start to begin", 30)
     seen = show(c, "ActiveState", "StatusText")
     check(seen["ActiveState"] == "activating",
           "active before the root supervisor had started its children: %r" % seen)
     check(seen["StatusText"].startswith("starting"), "status while starting: %r" % seen)
+    c.write(GATE, "")
     wait_for(lambda: show(c, "ActiveState")["ActiveState"] == "active", "the unit to be active",
              30)
     ws = workers(c)

@@ -168,18 +168,20 @@ command = ["/bin/sh", "-c", "sleep 0.1; exit 3"]
         # leaves background children behind when it exits.
         for _ in range(5):
             d.enter("for i in 1 2 3 4 5; do sleep 0.1 & done")
-        time.sleep(2.0)
-        events = d.ctl_json("events", "-n", "1000")[0]["events"]
-        exits = [e for e in events
-                 if e.get("event") == "process_exited" and e.get("path") == "root/exit3"]
-        check(len(exits) >= 5, "exit3 did not run repeatedly: %r" % exits)
+
+        def exit3_exits():
+            events = d.ctl_json("events", "-n", "1000")[0]["events"]
+            exits = [e for e in events
+                     if e.get("event") == "process_exited" and e.get("path") == "root/exit3"]
+            return exits if len(exits) >= 5 else None
+        # Five runs of exit3 while the orphans above and the spawner's are reaped.
+        exits = wait_for(exit3_exits, "exit3 to run repeatedly", 30, every=0.2)
         bad = [e for e in exits if e.get("reason") != "{:exit_status, 3}"]
         check(not bad, "exit statuses lost to the orphan reaper: %r" % bad)
         # The spawner keeps making orphans: some may be zombies for an instant, none for long.
         lingering = set(d.zombies())
-        time.sleep(0.5)
-        stale = lingering & set(d.zombies())
-        check(not stale, "zombies not reaped: %r" % sorted(stale))
+        wait_for(lambda: not lingering & set(d.zombies()),
+                 "zombies %r to be reaped" % sorted(lingering), 10)
         d.signal(signal.SIGTERM)
         check(d.wait() == 0, "exit status after SIGTERM:\n" + d.read_log())
     finally:

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The kind registry: kinds added with their argument schemas, looked up by name, each
+// child's arguments checked against its kind's schema, and the typed argument readers.
 #include "vigil/workers/kind_registry.hpp"
 
 #include "vigil/common/duration.hpp"

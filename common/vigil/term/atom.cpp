@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The process-wide atom table: the builtin atoms, interning under a limit and per-source
+// budgets, lookup by name under a lock, and an atom's name read without one.
 #include "vigil/term/atom.hpp"
 
 #include "vigil/common/assert.hpp"

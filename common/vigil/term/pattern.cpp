@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Building patterns (any, bind, literal, tuple, list, map) as flat pre-order nodes, and
+// matching a term against them, binding the named slots.
 #include "vigil/term/pattern.hpp"
 
 #include "vigil/common/assert.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Pattern text: the recursive-descent parser from Elixir-style syntax to `pattern`'s nodes
+// (binds with type tests, literals, containers), and `pattern::to_string`, which prints them.
 #include "vigil/term/pattern.hpp"
 #include "vigil/term/pattern_detail.hpp"
 #include "vigil/term/text_chars.hpp"

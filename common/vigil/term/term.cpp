@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// term's representation: scalars inline, long strings and containers in reference-counted
+// heap blocks. Construction, copying and release (dead containers freed without recursion),
+// access, and the total order, equality and hash.
 #include "vigil/term/term.hpp"
 
 #include "vigil/common/assert.hpp"

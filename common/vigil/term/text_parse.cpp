@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// parse_term: the recursive-descent parser of term text's containers (tuples, lists, maps,
+// keyword items), over text_scanner's scalars, with nesting bounded by a depth ceiling.
 #include "vigil/term/text.hpp"
 #include "vigil/term/text_scan.hpp"
 

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Terms printed as Elixir-style text (to_string, operator<<): atoms and strings quoted and
+// escaped when they are not plain, numbers, pids, references and containers.
 #include "vigil/term/text.hpp"
 #include "vigil/term/text_chars.hpp"
 

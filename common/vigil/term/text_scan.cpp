@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// text_scanner: the lexing of term text's scalars for parse_term: atoms, quoted strings and
+// their escapes, integers and floats, pids and references.
 #include "vigil/term/text_scan.hpp"
 
 #include "vigil/term/text_chars.hpp"

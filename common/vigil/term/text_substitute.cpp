@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Identifiers in term text replaced (the shell's variables, `self()`), skipping strings,
+// atoms and other literals, and the result parsed with errors placed in the original text.
 #include "vigil/term/text_substitute.hpp"
 
 #include "vigil/term/text_chars.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// vigilctl's connection to vigild: connecting (with a hint when it fails), writing requests,
+// reading JSON lines (replies and events) against a deadline, and unpacking a reply into its
+// result or error.
 #include "vigil/ctl/client.hpp"
 
 #include <fmt/core.h>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// One vigilctl command run: its invocation turned into a request (term arguments checked as
+// vigild will read them), sent, and the reply, event stream or error printed as text or JSON.
 #include "vigil/ctl/commands.hpp"
 
 #include "vigil/ctl/iex_format.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Replies as vigilctl prints them on a terminal: the status and plan tables, the tree,
+// info, registered names, events and log lines; fields missing or mistyped print as "-".
 #include "vigil/ctl/render.hpp"
 
 #include "vigil/ctl/iex_format.hpp"

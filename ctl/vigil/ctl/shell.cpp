@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// shell_session, the `vigilctl shell` loop: each line evaluated as a builtin call or a term,
+// performed over the connection, its reply presented as iex would, and names completed.
 #include "vigil/ctl/shell.hpp"
 
 #include "vigil/ctl/iex_format.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// Shell lines read: pasted prompts and comments stripped, assignments, builtin calls and
+// their arguments split, variables resolved into term text, whether a line needs more input,
+// and the builtins' names and help.
 #include "vigil/ctl/shell_parse.hpp"
 
 #include "vigil/ctl/shell_detail.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// channel: a shared-memory segment with a ring each way between the daemon and one worker.
+// The handshake (create or offer, attach or answer, accept), then send and receive of terms
+// with deadlines and a policy for a full ring; a dead peer is an error, not a hang.
 #include "vigil/ipc/channel.hpp"
 
 #include "vigil/common/futex.hpp"

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The binary term encoder (docs/wire-format.md): a frame written depth-first without
+// recursion, its size counted by the same walk first so the output is allocated once.
 #include "vigil/ipc/codec.hpp"
 
 #include "vigil/common/assert.hpp"

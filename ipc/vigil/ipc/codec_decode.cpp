@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The binary term decoder: a frame's header checked against the limits, then its body
+// decoded without recursion into per-thread scratch memory, with an error that names the
+// offset of anything malformed.
 #include "vigil/ipc/codec.hpp"
 
 #include "wire_tags.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The SPSC ring in shared memory: its header created or attached, the writer's reserve and
+// publish and the reader's consume of frames, each checked against a peer that may be
+// corrupt, and the spin-then-futex wake protocol between the two sides.
 #include "vigil/ipc/ring.hpp"
 
 #include "vigil/common/futex.hpp"

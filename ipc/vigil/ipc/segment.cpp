@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// Shared-memory segments: sealed anonymous memfds, or /dev/shm objects named after the
+// daemon, child and incarnation; mapped (optionally prefaulted), attached by descriptor or
+// name, and the stale named ones removed.
 #include "vigil/ipc/segment.hpp"
 
 #include <dirent.h>

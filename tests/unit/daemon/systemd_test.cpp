@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
@@ -128,11 +129,68 @@ TEST(SdNotify, ReloadingCarriesTheMonotonicClock) {
   EXPECT_NE(d.find("\nMONOTONIC_USEC="), std::string::npos) << d;
 }
 
+// A datagram to a bound Unix socket is queued before sendto() returns, so an empty receive
+// right after notify_systemd() shows that nothing was sent; no wait is needed.
+
 TEST(SdNotify, DoesNothingWithoutANotifySocket) {
-  ::unsetenv("NOTIFY_SOCKET"); // NOLINT(concurrency-mt-unsafe)
-  notify_systemd("READY=1");   // must neither crash nor block
-  notify_socket_env relative("relative/path");
-  notify_systemd("READY=1"); // not a path systemd would give: ignored
+  datagram_socket sock(temp_socket_path("unset"));
+  ASSERT_TRUE(sock.bound());
+  {
+    notify_socket_env env(sock.name());
+    notify_systemd("STATUS=set");
+    ASSERT_EQ(sock.receive(0ms), "STATUS=set");
+  }
+  // vigild reads the variable at each notification: once it is gone, so are the datagrams.
+  ASSERT_EQ(std::getenv("NOTIFY_SOCKET"), nullptr); // NOLINT(concurrency-mt-unsafe)
+  notify_systemd("READY=1");
+  EXPECT_EQ(sock.receive(0ms), "");
+}
+
+/// Makes a fresh directory the working directory for one test, and restores the old one.
+class scratch_cwd {
+public:
+  scratch_cwd() {
+    char tmpl[] = "/tmp/vigil-sd-cwd-XXXXXX";
+    const char* made = ::mkdtemp(tmpl);
+    dir_ = made != nullptr ? made : "";
+    old_ = std::filesystem::current_path();
+    if (!dir_.empty()) {
+      std::filesystem::current_path(dir_);
+    }
+  }
+
+  scratch_cwd(const scratch_cwd&) = delete;
+  scratch_cwd& operator=(const scratch_cwd&) = delete;
+
+  ~scratch_cwd() {
+    std::filesystem::current_path(old_);
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+    }
+  }
+
+  [[nodiscard]] const std::string& dir() const { return dir_; }
+
+private:
+  std::string dir_;
+  std::filesystem::path old_;
+};
+
+TEST(SdNotify, IgnoresARelativeNotifySocket) {
+  scratch_cwd cwd;
+  ASSERT_FALSE(cwd.dir().empty());
+  // A socket that a relative NOTIFY_SOCKET would reach from the working directory.
+  datagram_socket sock("notify.sock");
+  ASSERT_TRUE(sock.bound());
+  {
+    notify_socket_env relative("notify.sock"); // not a path systemd would give: ignored
+    notify_systemd("READY=1");
+    EXPECT_EQ(sock.receive(0ms), "");
+  }
+  notify_socket_env absolute(cwd.dir() + "/notify.sock"); // the same socket, reachable
+  notify_systemd("READY=1");
+  EXPECT_EQ(sock.receive(0ms), "READY=1");
 }
 
 TEST(SdWatchdogTimeout, ReadsWatchdogUsecForThisProcess) {

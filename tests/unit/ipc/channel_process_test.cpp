@@ -3,6 +3,7 @@
 // worker's end), including children killed mid-traffic and children that write garbage.
 #include "vigil/ipc/channel.hpp"
 
+#include "ipc_echo.hpp"
 #include "ipc_test_support.hpp"
 #include "term_generator.hpp"
 
@@ -21,41 +22,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
+using ipc_test::echo;
 using ipc_test::fork_child;
 using ipc_test::reap;
+using ipc_test::worker_options;
 
 const atom a_stop("stop");
-
-channel_options worker_options() {
-  channel_options o;
-  o.limits.create_atoms = true;
-  return o;
-}
-
-/// The worker side of the echo tests: returns every term until `stop`. Exit codes name the
-/// step that failed.
-int echo(unique_fd fd) {
-  auto ch = channel::attach(std::move(fd), worker_options());
-  if (!ch) {
-    return 10;
-  }
-  for (;;) {
-    auto r = ch->receive(10s);
-    if (!r) {
-      return 11;
-    }
-    if (!r->has_value()) {
-      return 12;
-    }
-    if (**r == term(a_stop)) {
-      return 0;
-    }
-    auto s = ch->send(**r, {full_policy::wait, 10s});
-    if (!s || *s != send_status::sent) {
-      return 13;
-    }
-  }
-}
 
 void expect_echoes(channel& ch, int count) {
   for (std::uint64_t seed = 0; seed < static_cast<std::uint64_t>(count); ++seed) {
@@ -88,30 +60,20 @@ TEST(ChannelProcess, ForkedChildEchoesTermsThroughItsInheritedDescriptor) {
   EXPECT_EQ(after.error().code, std::make_error_code(std::errc::connection_reset));
 }
 
-/// Runs as the exec()ed child of the next test, which sets VIGIL_IPC_TEST_FD; skipped in
-/// any other run.
-TEST(ChannelExecChild, EchoesThroughTheDescriptorItWasGiven) {
-  const char* fd = std::getenv("VIGIL_IPC_TEST_FD");
-  if (fd == nullptr) {
-    GTEST_SKIP() << "runs only as the child of ExecedChildAttachesThroughAnInheritedDescriptor";
-  }
-  std::_Exit(echo(unique_fd(std::atoi(fd))));
-}
-
 TEST(ChannelProcess, ExecedChildAttachesThroughAnInheritedDescriptor) {
   VIGIL_SKIP_FORK_UNDER_TSAN();
   auto ch = channel::create();
   ASSERT_TRUE(ch.has_value());
   int fd = ch->fd();
-  pid_t pid = fork_child([fd] {
-    // What a spawner does: dup2 onto an agreed number clears close-on-exec on the copy.
-    constexpr int child_fd = 100;
+  // What a spawner does: dup2 onto an agreed number clears close-on-exec on the copy, and the
+  // program learns the number from its command line.
+  constexpr int child_fd = 100;
+  std::string child_fd_arg = std::to_string(child_fd);
+  pid_t pid = fork_child([fd, &child_fd_arg] {
     if (::dup2(fd, child_fd) != child_fd) {
       return 20;
     }
-    ::setenv("VIGIL_IPC_TEST_FD", std::to_string(child_fd).c_str(), 1);
-    ::execl("/proc/self/exe", "ipc_tests",
-            "--gtest_filter=ChannelExecChild.EchoesThroughTheDescriptorItWasGiven", nullptr);
+    ::execl(VIGIL_IPC_ECHO_CHILD, "ipc_echo_child", child_fd_arg.c_str(), nullptr);
     return 21;
   });
   ASSERT_GT(pid, 0);

@@ -44,7 +44,7 @@ inline std::uint64_t fnv1a(std::string_view bytes, std::uint64_t seed) {
 inline term checked_term(std::int64_t seq) {
   std::string payload(static_cast<std::size_t>(seq % 200), static_cast<char>('a' + seq % 26));
   auto sum = static_cast<std::int64_t>(fnv1a(payload, static_cast<std::uint64_t>(seq)));
-  return make_tuple(seq, payload, sum);
+  return vigil::make_tuple(seq, payload, sum);
 }
 
 inline bool is_checked_term(const term& t, std::int64_t seq) {

@@ -3,6 +3,7 @@
 
 #include "vigil/ipc/codec.hpp"
 
+#include "eventually.hpp"
 #include "ipc_test_support.hpp"
 #include "term_generator.hpp"
 
@@ -244,16 +245,24 @@ TEST(RingGarbage, WriterRejectsAnImpossibleTail) {
 TEST(RingWake, SleepingReaderIsWokenByTheWriter) {
   test_ring ring(1024);
   std::atomic<bool> woke{false};
+  // The reader's bound is long, so that only a wake from the writer ends its wait well
+  // before it; the check below catches a missing wake, it does not time the wake-up.
+  constexpr auto bound = 60s;
   auto start = steady::now();
   std::thread reader([&] {
-    ring.reader.wait_readable(0ns, 10s);
+    ring.reader.wait_readable(0ns, bound);
     woke = ring.reader.readable();
   });
-  std::this_thread::sleep_for(20ms);
-  ASSERT_TRUE(*ring.writer.try_write(term(1)));
+  // The reader announces in the header that it sleeps before it does; from then on the
+  // writer must wake it (or the reader sees the write before sleeping).
+  // EXPECT, not ASSERT: the reader thread is joined whatever happens.
+  EXPECT_TRUE(vigil::test::eventually([&] {
+    return ring.view.header().reader_sleeping.load(std::memory_order_seq_cst) == 1;
+  })) << "the reader never went to sleep";
+  EXPECT_TRUE(*ring.writer.try_write(term(1)));
   reader.join();
   EXPECT_TRUE(woke);
-  EXPECT_LT(steady::now() - start, 5s) << "the writer did not wake the sleeping reader";
+  EXPECT_LT(steady::now() - start, bound / 2) << "the writer did not wake the sleeping reader";
 }
 
 TEST(RingWake, WaitsEndAtTheirBoundWhenNothingComes) {

@@ -142,7 +142,12 @@ TEST_F(Messaging, AfterTimesOutAndKeepsUnmatchedMessages) {
   EXPECT_EQ(next(), term(atom("unmatched")));
 }
 
+/// Sleeps once `go` has come, then reports the oldest message left in its mailbox. Messages
+/// from one sender arrive in order, so whatever the test sent before `go` is queued when the
+/// sleep begins: the sleep is the behaviour under test, not a wait for the message.
 task<> sleeper(context& self, pid report) {
+  const auto go = pattern::tuple({atom("go")});
+  (void)co_await self.receive(go);
   co_await self.sleep(20ms);
   auto queued = co_await self.receive(timeout::zero());
   self.send(report, queued ? queued.message : term(atoms::nil));
@@ -152,6 +157,7 @@ task<> sleeper(context& self, pid report) {
 TEST_F(Messaging, SleepConsumesNothing) {
   pid p = rt.spawn(sleeper, me());
   rt.send(p, atom("kept"));
+  rt.send(p, make_tuple(atom("go")));
   EXPECT_EQ(next(), term(atom("kept")));
 }
 

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// cgroup_tree (cgroup.hpp): the cgroup2 base found or made, vigild moved into its own leaf,
+// a cgroup made per OS child, and cgroups emptied (cgroup.kill), removed and swept when stale.
 #include "vigil/os/cgroup.hpp"
 
 #include <dirent.h>

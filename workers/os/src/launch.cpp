@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// launch: an OS child cloned (clone3, into its cgroup when it can) on a stack of its own,
+// the exec's failure report read back, and rlimits by name.
 #include "vigil/os/launch.hpp"
 
 #include "vigil/common/file_trust.hpp"

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// log_store: workers' output lines kept in a ring per key and appended to a file per key,
+// rotated by size; a file that cannot be written is reported once and its lines counted as
+// dropped until it works again.
 #include "vigil/os/log_store.hpp"
 
 #include "vigil/common/file_trust.hpp"
@@ -229,7 +232,6 @@ void log_store::write_file(const std::string& key, sink& s, const std::string& l
     problem = rotate(key, s);
   }
   if (!s.fd) {
-    ++write_errors_;
     s.opened = false; // try to open it again next time
     drop(key, s, lines, problem.empty() ? "no log file " + file(key).string() : problem);
     return;
@@ -259,7 +261,6 @@ void log_store::write_file(const std::string& key, sink& s, const std::string& l
     s.partial = text[done - 1] != '\n';
   }
   if (error != 0) {
-    ++write_errors_;
     // The lines not written, without the newline put before them.
     std::size_t prefix = text.size() - lines.size();
     std::string_view unwritten(lines);
@@ -290,11 +291,6 @@ std::vector<log_entry> log_store::recent(const std::string& key, std::size_t n) 
   const auto& ring = it->second.ring;
   std::size_t skip = ring.size() > n ? ring.size() - n : 0;
   return {ring.begin() + static_cast<std::ptrdiff_t>(skip), ring.end()};
-}
-
-std::uint64_t log_store::write_errors() const {
-  std::lock_guard lock(mutex_);
-  return write_errors_;
 }
 
 std::uint64_t log_store::lines_dropped(const std::string& key) const {

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The port process, an OS child's pid in the runtime: messages to it go into the child's
+// ring (held back in order while it is full), an exit signal stops the child, and the
+// child's exit becomes the port's.
 #include "port.hpp"
 
 #include "vigil/os/cgroup.hpp"

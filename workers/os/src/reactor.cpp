@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// The OS reactor (reactor.hpp): one epoll thread that reaps OS children by pidfd, kills
+// what is left of their groups and cgroups, reads their output into lines, and tells their
+// ports.
 #include "reactor.hpp"
 
 #include "vigil/common/futex.hpp"

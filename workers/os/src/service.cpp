@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// service_core, the OS-worker service: an OS child started for a spec (pipes, channel and
+// environment, launch, port), spare channels kept ready, and children found by port, node
+// and log key.
 #include "vigil/os/credentials.hpp"
 #include "vigil/os/exit_reason.hpp"
 #include "vigil/os/reaper.hpp"

@@ -134,10 +134,6 @@ std::vector<log_entry> service::logs(const std::string& key, std::size_t n) cons
   return core_->logs.recent(key, n);
 }
 
-const log_store& service::log_files() const {
-  return core_->logs;
-}
-
 std::size_t service::live_children() const {
   return core_->live();
 }

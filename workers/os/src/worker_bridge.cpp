@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// worker_bridge (worker_bridge.hpp), inside vigil-worker: frames from the channel delivered
+// to the worker's runtime, daemon pids turned into local proxies and back, and the
+// thread that reads and writes the channel.
 #include "vigil/os/worker_bridge.hpp"
 
 #include "vigil/worker_sdk/envelope.hpp"

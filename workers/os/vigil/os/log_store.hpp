@@ -70,9 +70,6 @@ public:
   /// The file of `key` (it may not exist yet); empty without a directory.
   [[nodiscard]] std::filesystem::path file(const std::string& key) const;
 
-  /// File writes that failed (disk full, permissions), across all workers.
-  [[nodiscard]] std::uint64_t write_errors() const;
-
   /// Lines of `key` that went to its memory ring but not to its file (the file could not be
   /// opened or a write failed), since the store began: the count outlives the worker's
   /// restarts, which keep the key.
@@ -111,7 +108,6 @@ private:
   std::string dir_problem_; ///< why there is no dir_fd_ although options_.dir is set
   mutable std::mutex mutex_;
   std::map<std::string, sink, std::less<>> sinks_;
-  std::uint64_t write_errors_ = 0;
 };
 
 /// `text` with each byte sequence that is not valid UTF-8 replaced by U+FFFD.

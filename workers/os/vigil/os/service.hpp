@@ -171,9 +171,6 @@ public:
   /// The last `n` output lines logged under `key`.
   [[nodiscard]] std::vector<log_entry> logs(const std::string& key, std::size_t n) const;
 
-  /// The log store (files and memory).
-  [[nodiscard]] const log_store& log_files() const;
-
   /// OS children running or awaiting their reaping.
   [[nodiscard]] std::size_t live_children() const;
 
