@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tree_walk.hpp"
 
-#include "vigil/daemon/term_args.hpp"
 #include "vigil/supervision/client.hpp"
 #include "vigil/term/text.hpp"
+
+#include "protocol_vocabulary.hpp"
 
 #include <algorithm>
 #include <functional>
