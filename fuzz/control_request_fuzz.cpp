@@ -5,9 +5,9 @@
 // Every line gives a request or an error reply that is one line of valid JSON; an error
 // never loses the id it could read; the framing never holds more than its limit plus a chunk.
 #include "vigil/common/assert.hpp"
-#include "vigil/daemon/framing.hpp"
-#include "vigil/daemon/request.hpp"
-#include "vigil/daemon/term_args.hpp"
+#include "vigil/protocol/framing.hpp"
+#include "vigil/protocol/request.hpp"
+#include "vigil/protocol/term_args.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,7 +21,7 @@
 namespace {
 
 using namespace vigil;
-using namespace vigil::daemon;
+using namespace vigil::protocol;
 
 /// The framing limit for one run: the real one, or a small one so that overflows are common.
 constexpr std::size_t small_line_limit = 256;

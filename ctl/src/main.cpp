@@ -6,6 +6,7 @@
 #include "vigil/ctl/commands.hpp"
 #include "vigil/ctl/duration.hpp"
 #include "vigil/ctl/shell.hpp"
+#include "vigil/protocol/command_table.hpp"
 
 #include "line_reader.hpp"
 
@@ -85,47 +86,71 @@ CLI::Validator line_count() {
       "COUNT");
 }
 
-void add_commands(CLI::App& app, parsed_line& p) {
+/// The arguments and options of the protocol command `c` as vigilctl spells them.
+void add_arguments(CLI::App& sub, vigil::protocol::command c, parsed_line& p) {
+  using vigil::protocol::command;
   invocation& inv = p.inv;
-  app.add_subcommand("status", "Show workers: state, pid, restarts, uptime")
-      ->add_option("NAME", inv.names, "Workers to show (id or path); all when none");
-  app.add_subcommand("tree", "Show the supervision tree, as the observer does");
-  app.add_subcommand("info", "Show what a process is doing, like Process.info")
-      ->add_option("TARGET", inv.target, "A name, #PID<0.74.0> or <0.74.0>")
-      ->required();
-  for (const char* verb : {"start", "stop", "restart"}) {
-    app.add_subcommand(verb, std::string(1, static_cast<char>(verb[0] - 'a' + 'A')) + (verb + 1)
-                                 + " a worker")
-        ->add_option("NAME", inv.target, "Worker id or path")
-        ->required();
-  }
-  auto* kill = app.add_subcommand("kill", "Send an exit signal to a process");
-  kill->add_option("TARGET", inv.target, "A name, #PID<0.74.0> or <0.74.0>")->required();
-  kill->add_option("REASON", inv.term, "Exit reason as a term (default :kill)");
-  auto* send = app.add_subcommand("send", "Send a message; self() is this command's session");
-  send->add_option("TARGET", inv.target, "A name, #PID<0.74.0> or <0.74.0>")->required();
-  send->add_option("TERM", inv.term, "The message, e.g. '{self(), :ok}'")->required();
-  send->add_option("--await", p.await, "Print replies that arrive within DURATION (1s, 250ms)");
-  auto* logs = app.add_subcommand("logs", "Show a worker's captured stdout and stderr");
-  logs->add_option("NAME", inv.target, "Worker id or path")->required();
-  logs->add_flag("-f,--follow", inv.follow, "Keep printing new lines");
-  logs->add_option("-n,--lines", inv.lines, "How many recent lines (daemon default 50)")
-      ->check(line_count());
-  logs->add_flag("--raw", p.raw,
+  switch (c) {
+  case command::status:
+    sub.add_option("NAME", inv.names, "Workers to show (id or path); all when none");
+    return;
+  case command::info:
+    sub.add_option("TARGET", inv.target, "A name, #PID<0.74.0> or <0.74.0>")->required();
+    return;
+  case command::start:
+  case command::stop:
+  case command::restart:
+    sub.add_option("NAME", inv.target, "Worker id or path")->required();
+    return;
+  case command::kill:
+    sub.add_option("TARGET", inv.target, "A name, #PID<0.74.0> or <0.74.0>")->required();
+    sub.add_option("REASON", inv.term, "Exit reason as a term (default :kill)");
+    return;
+  case command::send:
+    sub.add_option("TARGET", inv.target, "A name, #PID<0.74.0> or <0.74.0>")->required();
+    sub.add_option("TERM", inv.term, "The message, e.g. '{self(), :ok}'")->required();
+    sub.add_option("--await", p.await, "Print replies that arrive within DURATION (1s, 250ms)");
+    return;
+  case command::logs:
+    sub.add_option("NAME", inv.target, "Worker id or path")->required();
+    sub.add_flag("-f,--follow", inv.follow, "Keep printing new lines");
+    sub.add_option("-n,--lines", inv.lines, "How many recent lines (daemon default 50)")
+        ->check(line_count());
+    sub.add_flag("--raw", p.raw,
                  "Print control characters as they are (on a terminal they are escaped, \\x1b)");
-  app.add_subcommand("reload", "Reload the config: only changed workers are touched")
-      ->add_flag("--dry-run", inv.dry_run, "Print the plan without applying it");
-  auto* events = app.add_subcommand("events", "Show recent events: starts, exits, restarts");
-  events->add_flag("-f,--follow", inv.follow, "Keep printing new events");
-  events->add_option("-n,--last", inv.lines, "How many recent events")->check(line_count());
-  auto* spawn = app.add_subcommand("spawn", "Start an unsupervised process of a worker kind");
-  spawn->add_option("KIND", inv.target, "The worker kind, e.g. echo")->required();
-  spawn->add_option("ARGS", inv.term, "Its arguments, as a term");
-  app.add_subcommand("registered", "List registered names");
-  app.add_subcommand("shutdown", "Stop the tree in reverse order and exit vigild");
+    return;
+  case command::reload:
+    sub.add_flag("--dry-run", inv.dry_run, "Print the plan without applying it");
+    return;
+  case command::events:
+    sub.add_flag("-f,--follow", inv.follow, "Keep printing new events");
+    sub.add_option("-n,--last", inv.lines, "How many recent events")->check(line_count());
+    return;
+  case command::spawn:
+    sub.add_option("KIND", inv.target, "The worker kind, e.g. echo")->required();
+    sub.add_option("ARGS", inv.term, "Its arguments, as a term");
+    return;
+  case command::tree:
+  case command::registered:
+  case command::shutdown:
+  case command::hello: // hello, alive, flush and receive are the shell's (reach::shell)
+  case command::alive:
+  case command::flush:
+  case command::receive: return;
+  }
+}
+
+/// vigilctl's commands: the protocol's (names and summaries from its command table), then
+/// the shell and help, which are vigilctl's own.
+void add_commands(CLI::App& app, parsed_line& p) {
+  for (const vigil::protocol::command_info& c : vigil::protocol::command_table()) {
+    if (c.reached == vigil::protocol::reach::cli) {
+      add_arguments(*app.add_subcommand(std::string(c.name), std::string(c.summary)), c.cmd, p);
+    }
+  }
   app.add_subcommand("shell", "An iex-like shell: self, send, flush, spawn, Process.*");
   app.add_subcommand("help", "Show help for vigilctl or one command, with examples")
-      ->add_option("COMMAND", inv.target, "The command");
+      ->add_option("COMMAND", p.inv.target, "The command");
   for (CLI::App* sub : app.get_subcommands({})) {
     sub->footer(examples_of(sub->get_name()));
   }

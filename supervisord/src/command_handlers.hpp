@@ -3,8 +3,9 @@
 
 // The commands of docs/protocol.md, as a session process runs them.
 
-#include "vigil/daemon/request.hpp"
 #include "vigil/runtime/context.hpp"
+
+#include "protocol_vocabulary.hpp"
 
 #include <optional>
 #include <string>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/daemon/term_args.hpp"
 #include "vigil/term/text.hpp"
 
 #include "command_handlers.hpp"
+#include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
 #include "tree_walk.hpp"

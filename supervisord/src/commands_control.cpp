@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Changing what runs: start, stop, restart, kill, spawn, reload, shutdown.
-#include "vigil/daemon/term_args.hpp"
 #include "vigil/supervision/client.hpp"
 
 #include "command_handlers.hpp"
 #include "json_util.hpp"
 #include "live_reload.hpp"
+#include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
 #include "tree_walk.hpp"

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Messages and streams: send, flush, receive, logs, events.
-#include "vigil/daemon/term_args.hpp"
-
 #include "command_handlers.hpp"
 #include "event_store.hpp"
 #include "json_util.hpp"
+#include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
 #include "tree_walk.hpp"

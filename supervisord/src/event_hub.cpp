@@ -5,12 +5,12 @@
 #include "event_hub.hpp"
 
 #include "vigil/config/reload.hpp"
-#include "vigil/daemon/term_args.hpp"
 #include "vigil/os/service.hpp"
 #include "vigil/term/text.hpp"
 
 #include "event_store.hpp"
 #include "outbox.hpp"
+#include "protocol_vocabulary.hpp"
 #include "state.hpp"
 #include "tree_walk.hpp"
 

@@ -4,7 +4,6 @@
 #include "server.hpp"
 
 #include "vigil/daemon/auth.hpp"
-#include "vigil/daemon/request.hpp"
 #include "vigil/os/reaper.hpp"
 #include "vigil/supervision/client.hpp"
 
@@ -13,6 +12,7 @@
 #include "live_reload.hpp"
 #include "notify.hpp"
 #include "outbox.hpp"
+#include "protocol_vocabulary.hpp"
 #include "server_connection.hpp"
 #include "session.hpp"
 #include "state.hpp"

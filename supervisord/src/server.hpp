@@ -12,9 +12,8 @@
 // (refusal_log.hpp).
 
 #include "vigil/common/unique_fd.hpp"
-#include "vigil/daemon/framing.hpp"
-#include "vigil/daemon/request.hpp"
 
+#include "protocol_vocabulary.hpp"
 #include "refusal_log.hpp"
 #include "systemd_watchdog.hpp"
 

@@ -2,8 +2,8 @@
 #pragma once
 
 #include "vigil/common/unique_fd.hpp"
-#include "vigil/daemon/framing.hpp"
 
+#include "protocol_vocabulary.hpp"
 #include "server.hpp"
 #include "session.hpp"
 

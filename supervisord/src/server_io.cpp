@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The event loop's side of a connection: reading and framing requests, queueing them to the
 // session, writing replies without blocking, and closing.
-#include "vigil/daemon/request.hpp"
-
 #include "event_store.hpp"
+#include "protocol_vocabulary.hpp"
 #include "server.hpp"
 #include "server_connection.hpp"
 #include "state.hpp"

@@ -7,8 +7,9 @@
 // reply line to the outbox. Its pid is the client's self(): messages sent to it wait in its
 // mailbox for `send --await`, `flush` and `receive`.
 
-#include "vigil/daemon/request.hpp"
 #include "vigil/runtime/runtime.hpp"
+
+#include "protocol_vocabulary.hpp"
 
 #include <sys/types.h>
 

@@ -5,6 +5,7 @@
 #include "vigil/daemon/socket_path.hpp"
 
 #include "vigil/common/file_trust.hpp"
+#include "vigil/protocol/socket_location.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -19,8 +20,6 @@
 
 namespace vigil::daemon {
 namespace {
-
-constexpr const char* system_socket = "/run/vigil/control.sock";
 
 std::optional<std::string> env_var(const char* name) {
   const char* value = std::getenv(name); // NOLINT(concurrency-mt-unsafe): before threads
@@ -139,16 +138,7 @@ socket_env socket_env_from_process() {
 }
 
 std::string default_socket_path(const socket_env& env) {
-  if (env.runtime_directory) {
-    std::string first = env.runtime_directory->substr(0, env.runtime_directory->find(':'));
-    if (!first.empty()) {
-      return first + "/control.sock";
-    }
-  }
-  if (env.is_root || !env.xdg_runtime_dir) {
-    return system_socket;
-  }
-  return *env.xdg_runtime_dir + "/vigil/control.sock";
+  return protocol::default_socket(env.runtime_directory, env.xdg_runtime_dir, env.is_root).path;
 }
 
 socket_mode socket_mode_for(const access_policy& policy) {

@@ -3,9 +3,10 @@
 // matched with its spec, and children found in the walked tree by id, path or pid.
 #include "tree_walk.hpp"
 
-#include "vigil/daemon/term_args.hpp"
 #include "vigil/supervision/client.hpp"
 #include "vigil/term/text.hpp"
+
+#include "protocol_vocabulary.hpp"
 
 #include <algorithm>
 #include <functional>

@@ -7,6 +7,7 @@
 #include "vigil/ctl/render.hpp"
 #include "vigil/ctl/socket_path.hpp"
 #include "vigil/ctl/term_text.hpp"
+#include "vigil/protocol/command_table.hpp"
 
 #include <ostream>
 #include <utility>
@@ -134,46 +135,49 @@ int follow_events(client& c, const invocation& inv, const global_options& opts, 
 
 result<request, ctl_error> make_request(const invocation& inv) {
   const std::string& cmd = inv.command;
-  if (cmd == "status") {
+  // The command's name and arguments are the protocol's (command_table.hpp); a command only
+  // the shell reaches is no vigilctl command.
+  const protocol::command_info* known = protocol::find_command(cmd);
+  if (known == nullptr || known->reached != protocol::reach::cli) {
+    return usage_error("unknown command '" + cmd + "'");
+  }
+  switch (known->cmd) {
+  case protocol::command::status: {
     request req{cmd};
     if (!inv.names.empty()) {
       req.args["names"] = inv.names;
     }
     return req;
   }
-  if (cmd == "tree" || cmd == "shutdown" || cmd == "registered") {
-    return request{cmd};
-  }
-  if (cmd == "info") {
-    return request{cmd, {{"target", inv.target}}};
-  }
-  if (cmd == "start" || cmd == "stop" || cmd == "restart") {
-    return request{cmd, {{"name", inv.target}}};
-  }
-  if (cmd == "kill") {
+  case protocol::command::tree:
+  case protocol::command::shutdown:
+  case protocol::command::registered: return request{cmd};
+  case protocol::command::info: return request{cmd, {{"target", inv.target}}};
+  case protocol::command::start:
+  case protocol::command::stop:
+  case protocol::command::restart: return request{cmd, {{"name", inv.target}}};
+  case protocol::command::kill:
     return with_term(request{cmd, {{"target", inv.target}}}, "REASON", "reason",
                      inv.term.empty() ? std::string(":kill") : inv.term);
-  }
-  if (cmd == "send") {
-    return send_request(inv);
-  }
-  if (cmd == "logs") {
-    return follow_request(inv, cmd, "lines");
-  }
-  if (cmd == "events") {
-    return follow_request(inv, cmd, "last");
-  }
-  if (cmd == "reload") {
+  case protocol::command::send: return send_request(inv);
+  case protocol::command::logs: return follow_request(inv, cmd, "lines");
+  case protocol::command::events: return follow_request(inv, cmd, "last");
+  case protocol::command::reload: {
     request req{cmd};
     if (inv.dry_run) {
       req.args["dry_run"] = true;
     }
     return req;
   }
-  if (cmd == "spawn") {
+  case protocol::command::spawn: {
     // The command ends at once: what it spawns must outlive its session.
     request req{cmd, {{"kind", inv.target}, {"detach", true}}};
     return inv.term.empty() ? req : with_term(std::move(req), "ARGS", "args", inv.term);
+  }
+  case protocol::command::hello:
+  case protocol::command::alive:
+  case protocol::command::flush:
+  case protocol::command::receive: break; // the shell's (reach::shell)
   }
   return usage_error("unknown command '" + cmd + "'");
 }

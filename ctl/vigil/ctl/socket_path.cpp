@@ -2,6 +2,7 @@
 #include "vigil/ctl/socket_path.hpp"
 
 #include "vigil/common/assert.hpp"
+#include "vigil/protocol/socket_location.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,8 +13,6 @@
 
 namespace vigil::ctl {
 namespace {
-
-constexpr std::string_view system_socket = "/run/vigil/control.sock";
 
 std::optional<std::string> env_var(const char* name) {
   // vigilctl is single-threaded: nothing can change the environment under getenv.
@@ -47,17 +46,12 @@ std::vector<std::string> socket_candidates(const socket_env& env) {
   if (usable(env.vigil_socket)) {
     return {*env.vigil_socket};
   }
-  if (usable(env.runtime_directory)) {
-    std::string_view dirs = *env.runtime_directory;
-    std::string_view first = dirs.substr(0, dirs.find(':'));
-    if (!first.empty()) {
-      return {std::string(first) + "/control.sock"};
-    }
+  auto rule = protocol::default_socket(env.runtime_directory, env.xdg_runtime_dir, env.is_root);
+  if (rule.source != protocol::socket_source::user) {
+    return {std::move(rule.path)};
   }
-  if (env.is_root || !usable(env.xdg_runtime_dir)) {
-    return {std::string(system_socket)};
-  }
-  return {*env.xdg_runtime_dir + "/vigil/control.sock", std::string(system_socket)};
+  // A user's own daemon first, then the system's.
+  return {std::move(rule.path), std::string(protocol::system_socket_path)};
 }
 
 std::string choose_socket(const std::vector<std::string>& candidates,

@@ -21,9 +21,9 @@ struct socket_env {
 
 [[nodiscard]] socket_env socket_env_from_process();
 
-/// docs/design.md's rule: $RUNTIME_DIRECTORY/control.sock (its first entry), else
-/// /run/vigil/control.sock as root, else $XDG_RUNTIME_DIR/vigil/control.sock, else
-/// /run/vigil/control.sock.
+/// The protocol's rule (vigil/protocol/socket_location.hpp, shared with vigilctl):
+/// $RUNTIME_DIRECTORY/control.sock (its first entry), else /run/vigil/control.sock as root,
+/// else $XDG_RUNTIME_DIR/vigil/control.sock, else /run/vigil/control.sock.
 [[nodiscard]] std::string default_socket_path(const socket_env& env);
 
 /// Permissions of the socket and of the directory vigild creates for it.

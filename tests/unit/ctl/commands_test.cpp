@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/ctl/commands.hpp"
 
+#include "vigil/protocol/command_table.hpp"
+#include "vigil/protocol/request.hpp"
+
 #include "fake_daemon.hpp"
 
 #include <gtest/gtest.h>
@@ -42,6 +45,28 @@ TEST(CtlCommands, EachCommandMapsToItsRequest) {
   EXPECT_EQ(request_of(command("info", "<0.74.0>"))["args"], (json{{"target", "<0.74.0>"}}));
   EXPECT_EQ(request_of(command("shutdown"))["cmd"], "shutdown");
   EXPECT_EQ(request_of(command("registered"))["cmd"], "registered");
+}
+
+// vigilctl and vigild share the protocol's command table: whatever vigilctl sends, with every
+// option it offers, vigild takes; and a command only the shell reaches is none of vigilctl's.
+TEST(CtlCommands, EveryCommandOfTheTableBuildsARequestTheDaemonTakes) {
+  for (const auto& c : vigil::protocol::command_table()) {
+    invocation inv = command(std::string(c.name), "echo", ":ok");
+    if (c.reached != vigil::protocol::reach::cli) {
+      EXPECT_FALSE(make_request(inv)) << c.name;
+      continue;
+    }
+    inv.names = {"echo"};
+    inv.await = 1s;
+    inv.lines = 5;
+    inv.follow = true;
+    inv.dry_run = true;
+    json req = request_of(inv);
+    std::string line = json{{"v", 1}, {"id", 1}, {"cmd", req["cmd"]}, {"args", req["args"]}}.dump();
+    auto parsed = vigil::protocol::parse_request(line);
+    ASSERT_TRUE(parsed) << line << ": " << parsed.error().message;
+    EXPECT_EQ(parsed->cmd, c.cmd);
+  }
 }
 
 TEST(CtlCommands, WorkerVerbsNameTheWorker) {

@@ -3,6 +3,8 @@
 // run, translated into the protocol request it sends or the local action it takes.
 #include "vigil/ctl/shell_parse.hpp"
 
+#include "vigil/protocol/request.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -72,6 +74,23 @@ TEST(ShellParse, SendTargetsNamesAndPaths) {
   EXPECT_EQ(translate("send(echo, :hi)").args["target"], "echo");
   EXPECT_EQ(translate("send(\"root/pool/worker_1\", :hi)").args["target"], "root/pool/worker_1");
   EXPECT_EQ(translate("send(<0.74.0>, :hi)").args["target"], "#PID<0.74.0>");
+}
+
+// The shell and vigild share the protocol's command table: each builtin that calls the daemon
+// sends a request the daemon takes.
+TEST(ShellParse, EveryBuiltinThatCallsTheDaemonSendsARequestItTakes) {
+  for (const char* line :
+       {"send(pid, {self, :ping})", "flush", "flush()", "pid = spawn(:echo)",
+        "spawn(:echo, %{delay: 100})", "Process.alive?(pid)", "Process.exit(pid, :kill)",
+        "Process.info(pid)", "Process.whereis(:echo)", "Process.registered()", "receive",
+        "receive(500)", ":observer.start"}) {
+    shell_action a = translate(line);
+    ASSERT_EQ(a.op, shell_op::call) << line;
+    json request = {{"v", 1}, {"id", 1}, {"cmd", a.cmd}, {"args", a.args}};
+    auto parsed = vigil::protocol::parse_request(request.dump());
+    EXPECT_TRUE(parsed) << line << ": " << request.dump() << ": "
+                        << (parsed ? "" : parsed.error().message);
+  }
 }
 
 TEST(ShellParse, FlushAsksForTheMailbox) {

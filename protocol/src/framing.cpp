@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/daemon/framing.hpp"
+#include "vigil/protocol/framing.hpp"
 
-namespace vigil::daemon {
+namespace vigil::protocol {
 
 void line_buffer::append(std::string_view bytes) {
   if (overflow_) {
@@ -36,4 +36,4 @@ std::optional<std::string> line_buffer::next_line() {
   return line;
 }
 
-} // namespace vigil::daemon
+} // namespace vigil::protocol

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::daemon {
+namespace vigil::protocol {
 
 /// The longest request line the control socket accepts, newline included (docs/protocol.md).
 inline constexpr std::size_t max_request_line = 65'536;
@@ -42,4 +42,4 @@ private:
   bool overflow_ = false;
 };
 
-} // namespace vigil::daemon
+} // namespace vigil::protocol

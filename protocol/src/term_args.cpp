@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/daemon/term_args.hpp"
+#include "vigil/protocol/term_args.hpp"
 
 #include "vigil/term/text.hpp"
 #include "vigil/term/text_chars.hpp"
 #include "vigil/term/text_substitute.hpp"
 
-namespace vigil::daemon {
+namespace vigil::protocol {
 namespace {
 
 using namespace text_chars;
@@ -96,4 +96,4 @@ std::vector<std::string> split_path(std::string_view path) {
   return ids;
 }
 
-} // namespace vigil::daemon
+} // namespace vigil::protocol

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/daemon/request.hpp"
+#include "vigil/protocol/request.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +7,11 @@
 
 namespace {
 
-using vigil::daemon::command;
-using vigil::daemon::error_code;
-using vigil::daemon::parse_request;
-using vigil::daemon::reply_error;
-using vigil::daemon::reply_ok;
+using vigil::protocol::command;
+using vigil::protocol::error_code;
+using vigil::protocol::parse_request;
+using vigil::protocol::reply_error;
+using vigil::protocol::reply_ok;
 
 error_code code_of(std::string_view line) {
   auto r = parse_request(line);
@@ -111,9 +111,9 @@ TEST(ParseRequest, KnowsEveryCommandByName) {
   for (auto name :
        {"hello", "status", "tree", "info", "alive", "start", "stop", "restart", "kill", "send",
         "flush", "receive", "spawn", "logs", "reload", "events", "registered", "shutdown"}) {
-    auto c = vigil::daemon::command_from_name(name);
+    auto c = vigil::protocol::command_from_name(name);
     ASSERT_TRUE(c) << name;
-    EXPECT_EQ(vigil::daemon::command_name(*c), name);
+    EXPECT_EQ(vigil::protocol::command_name(*c), name);
   }
 }
 

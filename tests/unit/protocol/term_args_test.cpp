@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/daemon/term_args.hpp"
+#include "vigil/protocol/term_args.hpp"
 
 #include "vigil/term/text.hpp"
 
@@ -8,11 +8,11 @@
 namespace {
 
 using vigil::pid;
-using vigil::daemon::parse_client_term;
-using vigil::daemon::parse_target;
-using vigil::daemon::split_path;
-using vigil::daemon::substitute_self;
-using vigil::daemon::target;
+using vigil::protocol::parse_client_term;
+using vigil::protocol::parse_target;
+using vigil::protocol::split_path;
+using vigil::protocol::substitute_self;
+using vigil::protocol::target;
 
 const pid session{0, 42, 3};
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace vigil::daemon {
+namespace vigil::protocol {
 
 /// Replaces `self()` and bare `self` in term text with the text of `self`, as Elixir reads
 /// them: strings, quoted atoms, `:atoms`, keyword keys (`self: 1`), `#PID<...>` literals,
@@ -45,4 +45,4 @@ struct target {
 /// {"jobs", "x"}; "root" alone is {}).
 [[nodiscard]] std::vector<std::string> split_path(std::string_view path);
 
-} // namespace vigil::daemon
+} // namespace vigil::protocol

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Control requests read (docs/protocol.md): the command table with each command's
-// arguments, a JSON line parsed with its depth bounded and repeated keys caught, its
-// arguments type-checked into a request; and replies written.
-#include "vigil/daemon/request.hpp"
+// Request lines of the control protocol, checked against docs/protocol.md before anything
+// runs: the JSON depth limit, duplicate keys, `v`, `id` and `cmd`, then each argument against
+// the command table (command_table.cpp); and the reply lines that carry results and errors.
+#include "vigil/protocol/request.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,14 +12,10 @@
 #include <utility>
 #include <vector>
 
-namespace vigil::daemon {
+namespace vigil::protocol {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr std::array<std::string_view, 18> command_names{
-    "hello", "status", "tree",    "info",  "alive", "start",  "stop",   "restart",    "kill",
-    "send",  "flush",  "receive", "spawn", "logs",  "reload", "events", "registered", "shutdown"};
 
 constexpr std::array<std::string_view, 10> error_names{
     "bad_request",      "too_large", "unsupported_version", "unknown_command",
@@ -29,72 +25,40 @@ constexpr std::array<std::string_view, 10> error_names{
 /// Requests from outside are nested no deeper than term text may be.
 constexpr int max_json_depth = 64;
 
-enum class arg_type : std::uint8_t { string, string_list, count, boolean };
+/// Where an argument lands in `request`. The same key means the same thing in every
+/// command that takes it (docs/protocol.md).
+enum class slot : std::uint8_t {
+  names,
+  target,
+  term,
+  await,
+  timeout,
+  count,
+  follow,
+  dry_run,
+  detach
+};
 
-/// One argument a command takes, and where it lands in `request`.
-struct arg_spec {
+struct slot_of_key {
   std::string_view key;
-  arg_type type;
-  bool required;
-  int slot; // see store_arg
+  slot where;
 };
 
-enum slot : int {
-  s_names,
-  s_target,
-  s_term,
-  s_await,
-  s_timeout,
-  s_count,
-  s_follow,
-  s_dry_run,
-  s_detach
-};
-
-struct command_spec {
-  command cmd;
-  std::array<arg_spec, 3> args;
-  std::size_t arg_count;
-};
-
-constexpr arg_spec arg(std::string_view key, arg_type type, bool required, int s) {
-  return {key, type, required, s};
-}
-
-constexpr std::array<command_spec, 18> command_specs{{
-    {command::hello, {}, 0},
-    {command::status, {arg("names", arg_type::string_list, false, s_names)}, 1},
-    {command::tree, {}, 0},
-    {command::info, {arg("target", arg_type::string, true, s_target)}, 1},
-    {command::alive, {arg("target", arg_type::string, true, s_target)}, 1},
-    {command::start, {arg("name", arg_type::string, true, s_target)}, 1},
-    {command::stop, {arg("name", arg_type::string, true, s_target)}, 1},
-    {command::restart, {arg("name", arg_type::string, true, s_target)}, 1},
-    {command::kill,
-     {arg("target", arg_type::string, true, s_target),
-      arg("reason", arg_type::string, false, s_term)},
-     2},
-    {command::send,
-     {arg("target", arg_type::string, true, s_target), arg("term", arg_type::string, true, s_term),
-      arg("await_ms", arg_type::count, false, s_await)},
-     3},
-    {command::flush, {}, 0},
-    {command::receive, {arg("timeout_ms", arg_type::count, false, s_timeout)}, 1},
-    {command::spawn,
-     {arg("kind", arg_type::string, true, s_target), arg("args", arg_type::string, false, s_term),
-      arg("detach", arg_type::boolean, false, s_detach)},
-     3},
-    {command::logs,
-     {arg("name", arg_type::string, true, s_target), arg("lines", arg_type::count, false, s_count),
-      arg("follow", arg_type::boolean, false, s_follow)},
-     3},
-    {command::reload, {arg("dry_run", arg_type::boolean, false, s_dry_run)}, 1},
-    {command::events,
-     {arg("follow", arg_type::boolean, false, s_follow),
-      arg("last", arg_type::count, false, s_count)},
-     2},
-    {command::registered, {}, 0},
-    {command::shutdown, {}, 0},
+constexpr std::array<slot_of_key, 14> slots{{
+    {"names", slot::names},
+    {"target", slot::target},
+    {"name", slot::target},
+    {"kind", slot::target},
+    {"term", slot::term},
+    {"reason", slot::term},
+    {"args", slot::term},
+    {"await_ms", slot::await},
+    {"timeout_ms", slot::timeout},
+    {"lines", slot::count},
+    {"last", slot::count},
+    {"follow", slot::follow},
+    {"dry_run", slot::dry_run},
+    {"detach", slot::detach},
 }};
 
 std::string dump(const json& j) {
@@ -168,16 +132,6 @@ request_error fail(error_code code, std::string message, std::string id = "null"
   return request_error{code, std::move(message), std::move(id)};
 }
 
-std::string type_phrase(arg_type t) {
-  switch (t) {
-  case arg_type::string: return "a string";
-  case arg_type::string_list: return "an array of strings";
-  case arg_type::count: return "a non-negative integer";
-  case arg_type::boolean: return "true or false";
-  }
-  return "?";
-}
-
 bool has_type(const json& v, arg_type t) {
   switch (t) {
   case arg_type::string: return v.is_string();
@@ -208,32 +162,32 @@ std::int64_t count_value(const json& v) {
   return v.get<std::int64_t>();
 }
 
-void store_arg(request& r, int s, const json& v) {
-  switch (s) {
-  case s_names:
-    for (const auto& e : v) {
-      r.names.push_back(e.get<std::string>());
+void store_arg(request& r, std::string_view key, const json& v) {
+  for (const slot_of_key& s : slots) {
+    if (s.key != key) {
+      continue;
     }
-    return;
-  case s_target: r.target = v.get<std::string>(); return;
-  case s_term: r.term = v.get<std::string>(); return;
-  case s_await: r.await_ms = count_value(v); return;
-  case s_timeout: r.timeout_ms = count_value(v); return;
-  case s_count: r.count = count_value(v); return;
-  case s_follow: r.follow = v.get<bool>(); return;
-  case s_detach: r.detach = v.get<bool>(); return;
-  case s_dry_run: r.dry_run = v.get<bool>(); return;
-  default: return;
+    switch (s.where) {
+    case slot::names:
+      for (const auto& e : v) {
+        r.names.push_back(e.get<std::string>());
+      }
+      return;
+    case slot::target: r.target = v.get<std::string>(); return;
+    case slot::term: r.term = v.get<std::string>(); return;
+    case slot::await: r.await_ms = count_value(v); return;
+    case slot::timeout: r.timeout_ms = count_value(v); return;
+    case slot::count: r.count = count_value(v); return;
+    case slot::follow: r.follow = v.get<bool>(); return;
+    case slot::detach: r.detach = v.get<bool>(); return;
+    case slot::dry_run: r.dry_run = v.get<bool>(); return;
+    }
   }
 }
 
-const command_spec& spec_of(command c) {
-  return command_specs[static_cast<std::size_t>(c)];
-}
-
 result<request, request_error> read_args(request r, const json& doc) {
-  const command_spec& spec = spec_of(r.cmd);
-  std::string name(command_name(r.cmd));
+  const command_info& spec = info_of(r.cmd);
+  std::string name(spec.name);
   auto it = doc.find("args");
   const json empty = json::object();
   const json& args = (it == doc.end() || it->is_null()) ? empty : *it;
@@ -241,17 +195,12 @@ result<request, request_error> read_args(request r, const json& doc) {
     return fail(error_code::bad_request, "'args' must be an object", r.id);
   }
   for (auto a = args.begin(); a != args.end(); ++a) {
-    bool known = false;
-    for (std::size_t i = 0; i < spec.arg_count; ++i) {
-      known = known || spec.args[i].key == a.key();
-    }
-    if (!known) {
+    if (spec.find_arg(a.key()) == nullptr) {
       return fail(error_code::invalid_argument,
                   "'" + name + "' takes no argument '" + a.key() + "'", r.id);
     }
   }
-  for (std::size_t i = 0; i < spec.arg_count; ++i) {
-    const arg_spec& s = spec.args[i];
+  for (const argument& s : spec.args()) {
     auto v = args.find(std::string(s.key));
     if (v == args.end() || v->is_null()) {
       if (s.required) {
@@ -262,27 +211,16 @@ result<request, request_error> read_args(request r, const json& doc) {
     }
     if (!has_type(*v, s.type)) {
       return fail(error_code::invalid_argument,
-                  "argument '" + std::string(s.key) + "' must be " + type_phrase(s.type), r.id);
+                  "argument '" + std::string(s.key) + "' must be "
+                      + std::string(type_phrase(s.type)),
+                  r.id);
     }
-    store_arg(r, s.slot, *v);
+    store_arg(r, s.key, *v);
   }
   return r;
 }
 
 } // namespace
-
-std::string_view command_name(command c) noexcept {
-  return command_names[static_cast<std::size_t>(c)];
-}
-
-std::optional<command> command_from_name(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < command_names.size(); ++i) {
-    if (command_names[i] == name) {
-      return static_cast<command>(i);
-    }
-  }
-  return std::nullopt;
-}
 
 std::string_view error_code_name(error_code c) noexcept {
   return error_names[static_cast<std::size_t>(c)];
@@ -360,4 +298,4 @@ std::string reply_error(std::string_view id, error_code code, std::string_view m
   return out;
 }
 
-} // namespace vigil::daemon
+} // namespace vigil::protocol

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vigil/daemon/framing.hpp"
+#include "vigil/protocol/framing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 
 namespace {
 
-using vigil::daemon::line_buffer;
-using vigil::daemon::max_request_line;
+using vigil::protocol::line_buffer;
+using vigil::protocol::max_request_line;
 
 TEST(LineBuffer, SplitsLinesAndDropsTheNewline) {
   line_buffer uut;

@@ -6,6 +6,7 @@
 // `parse_request`; only a well-formed request reaches the connection's session process.
 
 #include "vigil/common/result.hpp"
+#include "vigil/protocol/command_table.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,35 +14,10 @@
 #include <string_view>
 #include <vector>
 
-namespace vigil::daemon {
+namespace vigil::protocol {
 
 /// The protocol version this daemon speaks.
 inline constexpr int protocol_version = 1;
-
-/// Every command of docs/protocol.md.
-enum class command : std::uint8_t {
-  hello,
-  status,
-  tree,
-  info,
-  alive,
-  start,
-  stop,
-  restart,
-  kill,
-  send,
-  flush,
-  receive,
-  spawn,
-  logs,
-  reload,
-  events,
-  registered,
-  shutdown,
-};
-
-[[nodiscard]] std::string_view command_name(command c) noexcept;
-[[nodiscard]] std::optional<command> command_from_name(std::string_view name) noexcept;
 
 /// The error codes of docs/protocol.md.
 enum class error_code : std::uint8_t {
@@ -88,7 +64,8 @@ struct request_error {
 
 /// Checks one request line (without its newline) against the protocol: a JSON object, nested
 /// at most 64 deep, `v` absent or 1, `id` an integer, a string or null, `cmd` a known command,
-/// `args` an object whose keys the command takes, with values of the right types.
+/// `args` an object whose keys the command takes, with values of the right types (as
+/// `command_table` declares them).
 [[nodiscard]] result<request, request_error> parse_request(std::string_view line);
 
 /// `{"v":1,"id":<id>,"ok":true,"result":<result_json>}` and a newline.
@@ -97,4 +74,4 @@ struct request_error {
 [[nodiscard]] std::string reply_error(std::string_view id, error_code code,
                                       std::string_view message);
 
-} // namespace vigil::daemon
+} // namespace vigil::protocol
