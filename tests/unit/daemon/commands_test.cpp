@@ -293,6 +293,56 @@ TEST_F(DaemonCommands, InfoOfAStoppedChildGivesItsStateWithoutAPid) {
   EXPECT_TRUE(info["exits"].is_array());
 }
 
+TEST_F(DaemonCommands, WhatASessionSpawnedEndsWithTheSession) {
+  std::string spawned;
+  {
+    session_client shell(d);
+    auto r = shell.call(line(100, "spawn", {{"kind", "echo"}}));
+    ASSERT_TRUE(r["ok"]) << r;
+    spawned = r["result"]["pid"];
+    EXPECT_EQ(client.call(line(101, "alive", {{"target", spawned}}))["result"]["alive"], true);
+  }
+  EXPECT_TRUE(vigil::test::eventually([&] {
+    return client.call(line(102, "alive", {{"target", spawned}}))["result"]["alive"] == false;
+  }));
+}
+
+TEST_F(DaemonCommands, ADetachedSpawnOutlivesItsSessionAndTreeListsIt) {
+  std::string spawned;
+  std::string session;
+  {
+    session_client shell(d);
+    session = text_of(shell.session());
+    auto r = shell.call(line(103, "spawn", {{"kind", "echo"}, {"detach", true}}));
+    ASSERT_TRUE(r["ok"]) << r;
+    spawned = r["result"]["pid"];
+  }
+  ASSERT_TRUE(vigil::test::eventually([&] {
+    return client.call(line(106, "alive", {{"target", session}}))["result"]["alive"] == false;
+  }));
+  auto tree = client.call(line(104, "tree"));
+  ASSERT_EQ(tree["result"]["spawned"].size(), 1U) << tree;
+  EXPECT_EQ(tree["result"]["spawned"][0]["pid"], spawned);
+  EXPECT_EQ(tree["result"]["spawned"][0]["kind"], "echo");
+  // A session that ends takes nothing detached along: the process still answers.
+  auto r = client.call(
+      line(105, "send", {{"target", spawned}, {"term", "{self(), :ping}"}, {"await_ms", 20000}}));
+  EXPECT_EQ(r["result"]["replies"], json::array({"{:ok, :pong}"})) << r;
+}
+
+TEST_F(DaemonCommands, EventsListTheStartsOfTheTree) {
+  json events;
+  EXPECT_TRUE(vigil::test::eventually([&] {
+    events = client.call(line(110, "events", {{"last", 1000}}))["result"]["events"];
+    for (json e : events) {
+      if (e["event"] == "process_started" && e["path"] == "root/jobs/dispatcher") {
+        return true;
+      }
+    }
+    return false;
+  })) << events;
+}
+
 TEST_F(DaemonCommands, RepliesKeepRequestOrderAroundAMalformedLine) {
   client.send(line(80, "hello"));
   client.send("this is not json");
