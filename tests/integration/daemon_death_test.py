@@ -117,10 +117,11 @@ def run(vigild, vigilctl):
         if planted:
             check(not os.path.exists(planted[0]), "the stale segment was not removed")
             check(os.path.exists(planted[1]), "the segment of a live process was removed")
-            # At least the planted one: any vigild killed earlier on this machine (another
-            # test's) may have left names too, and they are just as stale.
+            # Any vigild that starts sweeps every dead vigild's names: another test's, started
+            # in parallel, may have swept the planted one first. So the log line is checked
+            # only for its count's form; the planted file's fate above is the verdict.
             removed = re.search(r"removed (\d+) stale shared-memory segment", d.read_log())
-            check(removed and int(removed.group(1)) >= 1, d.read_log())
+            check(removed is None or int(removed.group(1)) >= 1, d.read_log())
         second = os_pids(d)
         check(set(second) == expected, "after the restart: %r" % second)
         check(all(alive(p) for p in second.values()), "a child is not running after restart")
