@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "process.hpp"
 
+#include "mailbox_index.hpp"
+
 namespace vigil::detail {
 
 bool process::append_message(signal* s) noexcept {
@@ -13,6 +15,7 @@ bool process::append_message(signal* s) noexcept {
     return true;
   }
   s->next = nullptr;
+  s->prev = mailbox_tail;
   if (mailbox_tail == nullptr) {
     mailbox_head = s;
   } else {
@@ -20,19 +23,38 @@ bool process::append_message(signal* s) noexcept {
   }
   mailbox_tail = s;
   ++mailbox_len;
+  if (index != nullptr) {
+    index->add(s);
+  }
   return true;
 }
 
-void process::unlink_message(signal* prev, signal* node) noexcept {
-  if (prev == nullptr) {
+void process::unlink_message(signal* node) noexcept {
+  if (index != nullptr) {
+    index->remove(node);
+  }
+  if (node->prev == nullptr) {
     mailbox_head = node->next;
   } else {
-    prev->next = node->next;
+    node->prev->next = node->next;
   }
-  if (mailbox_tail == node) {
-    mailbox_tail = prev;
+  if (node->next == nullptr) {
+    mailbox_tail = node->prev;
+  } else {
+    node->next->prev = node->prev;
   }
-  --mailbox_len;
+  if (--mailbox_len == 0 && index != nullptr) {
+    // Short mailboxes go without an index; a later long one builds a new one.
+    delete index;
+    index = nullptr;
+  }
+}
+
+void process::build_index() {
+  index = new mailbox_index;
+  for (signal* s = mailbox_head; s != nullptr; s = s->next) {
+    index->add(s);
+  }
 }
 
 void process::clear_mailbox() noexcept {
@@ -44,6 +66,8 @@ void process::clear_mailbox() noexcept {
   }
   mailbox_head = mailbox_tail = scanned_upto = nullptr;
   mailbox_len = 0;
+  delete index;
+  index = nullptr;
 }
 
 } // namespace vigil::detail
