@@ -4,6 +4,8 @@
 // must be exactly those of a scan of every message, oldest first, clauses top to bottom.
 #include "runtime_fixture.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <random>
@@ -147,6 +149,77 @@ TEST_F(SelectiveReceive, MessagesArrivingDuringAWaitAreTestedInOrder) {
   // have seen them before or after it suspended, but never out of order.
   EXPECT_EQ(next(), make_tuple(c, 1));
   EXPECT_EQ(next(), make_tuple(go, 2));
+}
+
+const atom data("data");
+const atom ctl("ctl");
+const atom ctl2("ctl2");
+
+task<> interleaved_sender(context& self, pid to, int sender, int count) {
+  for (int i = 0; i < count; ++i) {
+    self.send(to, make_tuple(data, sender, i));
+    self.send(to, make_tuple(i % 2 == 0 ? ctl : ctl2, sender, i));
+    if (i % 50 == 0) {
+      co_await self.yield();
+    }
+  }
+}
+
+/// Takes every {:ctl | :ctl2, sender, i} while senders keep sending, then checks that the
+/// junk and the {:data, sender, i} are left whole and in order; reports :ok or what broke.
+task<> control_reader(context& self, pid report, int senders, int count) {
+  for (int i = 0; i < backlog; ++i) {
+    self.send(self.self(), make_tuple(junk, i));
+  }
+  self.send(report, ready);
+  const std::vector<pattern> controls = {
+      pattern::tuple({ctl, pattern::bind("s"), pattern::bind("i")}),
+      pattern::tuple({ctl2, pattern::bind("s"), pattern::bind("i")}),
+  };
+  std::vector<std::int64_t> next(static_cast<std::size_t>(senders), 0);
+  for (int k = 0; k < senders * count; ++k) {
+    auto r = co_await self.receive(controls);
+    auto from = static_cast<std::size_t>(r[0].as_integer());
+    if (r[1].as_integer() != next[from] || r.clause != static_cast<int>(next[from] % 2)) {
+      self.send(report, make_tuple("control out of order", r.message));
+      co_return;
+    }
+    ++next[from];
+  }
+  std::vector<term> rest = self.flush(); // each sender's data came before its last control
+  std::fill(next.begin(), next.end(), 0);
+  std::size_t junk_seen = 0;
+  for (const term& m : rest) {
+    if (m[0].is(junk)) {
+      if (m[1].as_integer() != static_cast<std::int64_t>(junk_seen++)) {
+        self.send(report, make_tuple("junk out of order", m));
+        co_return;
+      }
+      continue;
+    }
+    auto from = static_cast<std::size_t>(m[1].as_integer());
+    if (!m[0].is(data) || m[2].as_integer() != next[from]++) {
+      self.send(report, make_tuple("data out of order", m));
+      co_return;
+    }
+  }
+  bool whole = junk_seen == static_cast<std::size_t>(backlog)
+               && std::all_of(next.begin(), next.end(), [&](auto n) { return n == count; });
+  self.send(report, whole ? term(atoms::ok) : term("messages missing"));
+}
+
+// semantics 6, 9: while four senders keep sending, a receive with two fixed-head clauses
+// behind a long mailbox takes each sender's controls in its send order, across both
+// clauses, and leaves every other message in per-sender order
+TEST_F(SelectiveReceive, ConcurrentSendersKeepTheirOrderThroughIndexedReceives) {
+  constexpr int senders = 4;
+  constexpr int count = 1000;
+  pid reader = rt.spawn(control_reader, me(), senders, count);
+  EXPECT_EQ(next(), term(ready));
+  for (int s = 0; s < senders; ++s) {
+    rt.spawn(interleaved_sender, reader, s, count);
+  }
+  EXPECT_EQ(next(), term(atoms::ok));
 }
 
 /// One random message of many shapes: fixed heads of every indexed kind, heads the index
