@@ -3,6 +3,8 @@
 
 #include "mailbox_index.hpp"
 
+#include <new>
+
 namespace vigil::detail {
 
 bool process::append_message(signal* s) noexcept {
@@ -24,9 +26,18 @@ bool process::append_message(signal* s) noexcept {
   mailbox_tail = s;
   ++mailbox_len;
   if (index != nullptr) {
-    index->add(s);
+    try {
+      index->add(s);
+    } catch (const std::bad_alloc&) {
+      drop_index(); // receives scan again, as without an index
+    }
   }
   return true;
+}
+
+void process::drop_index() noexcept {
+  delete index;
+  index = nullptr;
 }
 
 void process::unlink_message(signal* node) noexcept {
@@ -43,17 +54,21 @@ void process::unlink_message(signal* node) noexcept {
   } else {
     node->next->prev = node->prev;
   }
-  if (--mailbox_len == 0 && index != nullptr) {
-    // Short mailboxes go without an index; a later long one builds a new one.
-    delete index;
-    index = nullptr;
+  if (--mailbox_len == 0) {
+    drop_index(); // short mailboxes go without; a later long one builds a new one
   }
 }
 
-void process::build_index() {
-  index = new mailbox_index;
-  for (signal* s = mailbox_head; s != nullptr; s = s->next) {
-    index->add(s);
+bool process::build_index() noexcept {
+  try {
+    index = new mailbox_index;
+    for (signal* s = mailbox_head; s != nullptr; s = s->next) {
+      index->add(s);
+    }
+    return true;
+  } catch (const std::bad_alloc&) {
+    drop_index();
+    return false;
   }
 }
 
@@ -66,8 +81,7 @@ void process::clear_mailbox() noexcept {
   }
   mailbox_head = mailbox_tail = scanned_upto = nullptr;
   mailbox_len = 0;
-  delete index;
-  index = nullptr;
+  drop_index();
 }
 
 } // namespace vigil::detail

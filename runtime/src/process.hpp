@@ -122,8 +122,10 @@ public:
   bool append_message(signal* s) noexcept;
   /// Unlinks `node` from the mailbox (and its index), payload still in it.
   void unlink_message(signal* node) noexcept;
-  /// Files every queued message in a new index (see mailbox_index).
-  void build_index();
+  /// Files every queued message in a new index (see mailbox_index); false, with no index,
+  /// when memory runs out. Without an index receives scan, so it is only ever a shortcut.
+  bool build_index() noexcept;
+  void drop_index() noexcept;
   /// Frees every queued message.
   void clear_mailbox() noexcept;
 };

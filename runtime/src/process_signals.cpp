@@ -151,10 +151,7 @@ bool runtime_impl::scan_mailbox(process* p, context::receive_awaiter& r) {
     }
     if (p->index != nullptr || p->mailbox_len >= index_from_length) {
       receive_heads heads; // only here: building it costs a short receive 20 %
-      if (heads_of(r.match_, heads)) {
-        if (p->index == nullptr) {
-          p->build_index();
-        }
+      if (heads_of(r.match_, heads) && (p->index != nullptr || p->build_index())) {
         return scan_classes(p, r, heads);
       }
     }
