@@ -6,6 +6,7 @@
 
 #include "vigil/runtime/runtime.hpp"
 
+#include "matchers.hpp"
 #include "runtime_impl.hpp"
 
 #include <algorithm>
@@ -23,31 +24,46 @@ const atom nonode("nonode@nohost");
 
 // -- matchers -------------------------------------------------------------------------------
 
+namespace detail {
+
+int match_any(const matcher& /*self*/, const term& /*message*/, bindings& /*out*/) {
+  return 0;
+}
+
+int match_none(const matcher& /*self*/, const term& /*message*/, bindings& /*out*/) {
+  return -1;
+}
+
+int match_one(const matcher& self, const term& message, bindings& out) {
+  return static_cast<const pattern*>(self.object)->match(message, out) ? 0 : -1;
+}
+
+int match_clauses(const matcher& self, const term& message, bindings& out) {
+  const auto* first = static_cast<const pattern*>(self.object);
+  for (std::size_t i = 0; i < self.count; ++i) {
+    if (first[i].match(message, out)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+} // namespace detail
+
 matcher matcher::any() noexcept {
-  return {nullptr, 0, [](const matcher&, const term&, bindings&) { return 0; }};
+  return {nullptr, 0, &detail::match_any};
 }
 
 matcher matcher::none() noexcept {
-  return {nullptr, 0, [](const matcher&, const term&, bindings&) { return -1; }};
+  return {nullptr, 0, &detail::match_none};
 }
 
 matcher matcher::of(const pattern& clause) noexcept {
-  return {&clause, 1, [](const matcher& self, const term& message, bindings& out) {
-            return static_cast<const pattern*>(self.object)->match(message, out) ? 0 : -1;
-          }};
+  return {&clause, 1, &detail::match_one};
 }
 
 matcher matcher::of(std::span<const pattern> clauses) noexcept {
-  return {clauses.data(), clauses.size(),
-          [](const matcher& self, const term& message, bindings& out) {
-            const auto* first = static_cast<const pattern*>(self.object);
-            for (std::size_t i = 0; i < self.count; ++i) {
-              if (first[i].match(message, out)) {
-                return static_cast<int>(i);
-              }
-            }
-            return -1;
-          }};
+  return {clauses.data(), clauses.size(), &detail::match_clauses};
 }
 
 const term& received::operator[](std::size_t slot) const noexcept {
@@ -251,11 +267,10 @@ void context::demonitor(reference ref, bool flush_down) {
     return;
   }
   rt_->drain(&p); // DOWNs still in the inbox are dropped: the monitor is gone
-  detail::signal* prev = nullptr;
-  for (auto* s = p.mailbox_head; s != nullptr; prev = s, s = s->next) {
+  for (auto* s = p.mailbox_head; s != nullptr; s = s->next) {
     const term& m = s->payload;
     if (m.is_tuple() && m.size() == 5 && m[0].is(atoms::down) && m[1] == term(ref)) {
-      p.unlink_message(prev, s);
+      p.unlink_message(s);
       detail::signal::dispose(s);
       break;
     }

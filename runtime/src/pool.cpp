@@ -6,6 +6,8 @@
 
 #include "vigil/runtime/task.hpp"
 
+#include <sys/mman.h>
+
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -50,9 +52,53 @@ struct depot {
   }
 };
 
+/// Where a thread's new slabs come from. A burst of spawns otherwise takes a page fault
+/// for every 4 KiB it touches (a fault costs more than a spawn); mapping with MAP_POPULATE
+/// has the kernel fill a whole region in one call. A thread's first `lazy_slabs` slabs come
+/// from operator new as before, so that a thread that allocates little (an idle daemon's)
+/// holds no more than it uses; after that, regions of `region_bytes`.
+class slab_source {
+public:
+  char* take() {
+    if (taken_ < lazy_slabs) {
+      ++taken_;
+      return static_cast<char*>(::operator new(slab_bytes));
+    }
+    if (left_ < slab_bytes) {
+      map_region();
+    }
+    if (left_ < slab_bytes) {
+      return static_cast<char*>(::operator new(slab_bytes)); // mmap failed: as before
+    }
+    char* slab = next_;
+    next_ += slab_bytes;
+    left_ -= slab_bytes;
+    return slab;
+  }
+
+private:
+  static constexpr std::size_t lazy_slabs = 16;
+  static constexpr std::size_t region_bytes = 2 * 1024 * 1024;
+
+  void map_region() {
+    void* m = ::mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (m == MAP_FAILED) {
+      return;
+    }
+    next_ = static_cast<char*>(m); // never unmapped: blocks move between threads
+    left_ = region_bytes;
+  }
+
+  char* next_ = nullptr;
+  std::size_t left_ = 0;
+  std::size_t taken_ = 0;
+};
+
 struct thread_cache {
   std::array<free_block*, class_count> heads{};
   std::array<std::size_t, class_count> counts{};
+  slab_source slabs;
 
   void* allocate(std::size_t cls) {
     if (heads[cls] == nullptr) {
@@ -86,7 +132,7 @@ struct thread_cache {
       }
     }
     std::size_t size = (cls + 1) * class_bytes;
-    auto* slab = static_cast<char*>(::operator new(slab_bytes));
+    char* slab = slabs.take();
     for (std::size_t off = 0; off + size <= slab_bytes; off += size) {
       auto* b = reinterpret_cast<free_block*>(slab + off);
       b->next = heads[cls];

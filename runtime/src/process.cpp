@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "process.hpp"
 
+#include "mailbox_index.hpp"
+
+#include <new>
+
 namespace vigil::detail {
 
 bool process::append_message(signal* s) noexcept {
@@ -13,6 +17,7 @@ bool process::append_message(signal* s) noexcept {
     return true;
   }
   s->next = nullptr;
+  s->prev = mailbox_tail;
   if (mailbox_tail == nullptr) {
     mailbox_head = s;
   } else {
@@ -20,19 +25,51 @@ bool process::append_message(signal* s) noexcept {
   }
   mailbox_tail = s;
   ++mailbox_len;
+  if (index != nullptr) {
+    try {
+      index->add(s);
+    } catch (const std::bad_alloc&) {
+      drop_index(); // receives scan again, as without an index
+    }
+  }
   return true;
 }
 
-void process::unlink_message(signal* prev, signal* node) noexcept {
-  if (prev == nullptr) {
+void process::drop_index() noexcept {
+  delete index;
+  index = nullptr;
+}
+
+void process::unlink_message(signal* node) noexcept {
+  if (index != nullptr) {
+    index->remove(node);
+  }
+  if (node->prev == nullptr) {
     mailbox_head = node->next;
   } else {
-    prev->next = node->next;
+    node->prev->next = node->next;
   }
-  if (mailbox_tail == node) {
-    mailbox_tail = prev;
+  if (node->next == nullptr) {
+    mailbox_tail = node->prev;
+  } else {
+    node->next->prev = node->prev;
   }
-  --mailbox_len;
+  if (--mailbox_len == 0) {
+    drop_index(); // short mailboxes go without; a later long one builds a new one
+  }
+}
+
+bool process::build_index() noexcept {
+  try {
+    index = new mailbox_index;
+    for (signal* s = mailbox_head; s != nullptr; s = s->next) {
+      index->add(s);
+    }
+    return true;
+  } catch (const std::bad_alloc&) {
+    drop_index();
+    return false;
+  }
 }
 
 void process::clear_mailbox() noexcept {
@@ -44,6 +81,7 @@ void process::clear_mailbox() noexcept {
   }
   mailbox_head = mailbox_tail = scanned_upto = nullptr;
   mailbox_len = 0;
+  drop_index();
 }
 
 } // namespace vigil::detail

@@ -13,6 +13,8 @@
 
 namespace vigil::detail {
 
+class mailbox_index;
+
 struct monitor_entry {
   reference ref;
   pid other;
@@ -59,12 +61,14 @@ public:
   std::atomic<std::uint32_t> external_wakeups{0}; ///< futex word of an external mailbox
 
   // -- owner only ---------------------------------------------------------------------------
+  // (Ordered so that small fields fill each other's padding: every process costs this block.)
   signal* mailbox_head = nullptr;
   signal* mailbox_tail = nullptr;
   signal* scanned_upto = nullptr; ///< last mailbox node the pending receive examined
   std::uint32_t mailbox_len = 0;
+  std::uint32_t max_mailbox = 0;
+  mailbox_index* index = nullptr; ///< messages by head, while the mailbox is long
 
-  wait_kind wait = wait_kind::dead;
   receive_awaiter* pending = nullptr;
   std::coroutine_handle<> resume_point;
   std::coroutine_handle<task<>::promise_type> body;
@@ -72,10 +76,12 @@ public:
   bool timer_fired = false;
   bool trapping = false;
   std::atomic<bool> external{false};
+  wait_kind wait = wait_kind::dead;
   std::thread::id owner; ///< an external mailbox's thread; written before `external`
   bool blocking_in_flight = false;
   std::atomic<bool> long_running{false}; ///< set by the watchdog
   bool yield_requested = false;
+  overflow_policy on_overflow = overflow_policy::drop_newest;
   std::atomic<std::uint32_t> free_next{0}; ///< next free slot, while this one is free
   std::uint32_t turn_reductions = 0;
   std::uint32_t frame_bytes = 0;
@@ -84,8 +90,6 @@ public:
   relations* rel = nullptr;
   std::uint64_t reductions = 0;
   std::uint64_t dropped = 0;
-  std::uint32_t max_mailbox = 0;
-  overflow_policy on_overflow = overflow_policy::drop_newest;
   const char* initial_call = nullptr;
   const char* current_where = nullptr;
   std::uint32_t current_line = 0;
@@ -116,8 +120,12 @@ public:
   /// Appends a message to the mailbox, applying the bound. False if the process must exit
   /// with :mailbox_overflow.
   bool append_message(signal* s) noexcept;
-  /// Unlinks `node` (whose predecessor is `prev`, or null at the head) from the mailbox.
-  void unlink_message(signal* prev, signal* node) noexcept;
+  /// Unlinks `node` from the mailbox (and its index), payload still in it.
+  void unlink_message(signal* node) noexcept;
+  /// Files every queued message in a new index (see mailbox_index); false, with no index,
+  /// when memory runs out. Without an index receives scan, so it is only ever a shortcut.
+  bool build_index() noexcept;
+  void drop_index() noexcept;
   /// Frees every queued message.
   void clear_mailbox() noexcept;
 };

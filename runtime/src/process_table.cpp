@@ -1,7 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "process_table.hpp"
 
+#include <sys/mman.h>
+
+#include <memory>
+#include <new>
+
 namespace vigil::detail {
+namespace {
+
+constexpr std::size_t chunk_bytes(std::size_t slots) {
+  return slots * sizeof(process);
+}
+
+} // namespace
+
+// A chunk's control blocks are all constructed at once, which touches every page: mapping
+// it with MAP_POPULATE has the kernel fill it in one call instead of a page fault per 4 KiB,
+// the cost a burst of spawns would otherwise pay each time the table grows.
+process* process_table::make_chunk() {
+  void* m = ::mmap(nullptr, chunk_bytes(chunk_size), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (m == MAP_FAILED) {
+    throw std::bad_alloc();
+  }
+  auto* first = static_cast<process*>(m);
+  std::uninitialized_default_construct_n(first, chunk_size);
+  return first;
+}
+
+void process_table::free_chunk(process* chunk) noexcept {
+  std::destroy_n(chunk, chunk_size);
+  ::munmap(chunk, chunk_bytes(chunk_size));
+}
 
 process_table::process_table(std::uint32_t max_processes)
     : max_(max_processes), chunks_(new std::atomic<process*>[max_processes / chunk_size + 1]) {
@@ -12,7 +43,9 @@ process_table::process_table(std::uint32_t max_processes)
 
 process_table::~process_table() {
   for (std::uint32_t i = 0; i <= max_ / chunk_size; ++i) {
-    delete[] chunks_[i].load(std::memory_order_relaxed);
+    if (process* chunk = chunks_[i].load(std::memory_order_relaxed)) {
+      free_chunk(chunk);
+    }
   }
 }
 
@@ -43,7 +76,7 @@ process* process_table::acquire() {
   }
   auto& chunk = chunks_[index / chunk_size];
   if (chunk.load(std::memory_order_relaxed) == nullptr) {
-    chunk.store(new process[chunk_size], std::memory_order_release);
+    chunk.store(make_chunk(), std::memory_order_release);
   }
   process* p = &chunk.load(std::memory_order_relaxed)[index % chunk_size];
   p->set_identity(pid{0, index, p->serial.load(std::memory_order_relaxed)}, nullptr);

@@ -40,6 +40,9 @@ public:
 private:
   static constexpr std::uint32_t chunk_size = 4096;
 
+  static process* make_chunk();
+  static void free_chunk(process* chunk) noexcept;
+
   std::uint32_t max_;
   std::unique_ptr<std::atomic<process*>[]> chunks_;
   std::atomic<std::uint32_t> high_water_{1};

@@ -22,6 +22,8 @@ class runtime;
 
 namespace vigil::detail {
 
+struct receive_heads;
+
 /// An info request in flight: the requester waits until the target fills it in.
 struct info_request {
   std::mutex mutex;
@@ -62,6 +64,11 @@ public:
   bool complete_receive(process* p);
   /// Scans the mailbox of `p` from its save point for the pending receive.
   bool scan_mailbox(process* p, context::receive_awaiter& r);
+  /// The first scan of a receive whose clauses all have fixed heads: only the messages
+  /// filed under those heads in the mailbox index are tested.
+  bool scan_classes(process* p, context::receive_awaiter& r, const receive_heads& heads);
+  /// Takes `node` out of the mailbox as the result of `r`.
+  void take(process* p, context::receive_awaiter& r, signal* node, int clause);
 
   [[nodiscard]] bool alive(pid p) const noexcept;
   [[nodiscard]] process* find(pid p) const noexcept;

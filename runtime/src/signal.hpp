@@ -29,16 +29,21 @@ enum class signal_kind : std::uint8_t {
 /// message, moved into the receiver's mailbox without copying.
 struct signal {
   signal* next = nullptr;
+  signal* prev = nullptr; ///< in the mailbox: the next older message, so any can be unlinked
   std::uint32_t target_serial = 0; ///< the generation the sender addressed
   signal_kind kind = signal_kind::message;
   pid from;
   term payload;
-  /// timeout: the timer's sequence number; info: the address of the requester's slot.
+  /// timeout: the timer's sequence number; info: the address of the requester's slot; a
+  /// message in a mailbox index: its arrival number, which orders the index's classes.
   std::uint64_t extra = 0;
 
   static signal* make(signal_kind kind, pid from, std::uint32_t target_serial, term payload);
   static void dispose(signal* s) noexcept;
 };
+
+// One pool block (runtime/src/pool.cpp): a message costs 64 bytes besides its term.
+static_assert(sizeof(signal) <= 64);
 
 /// The receiving end of a process: a lock-free multi-producer stack that its single owner
 /// empties all at once. Besides signals, the head holds one of two markers:

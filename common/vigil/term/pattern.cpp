@@ -183,6 +183,22 @@ bool pattern::match_at(std::size_t index, const term& t, bindings& out) const no
   return false;
 }
 
+const term* pattern::tuple_head(std::size_t& arity) const noexcept {
+  VIGIL_ASSERT(!nodes_.empty());
+  const node& root = nodes_[0];
+  // A tuple node matches only tuples of its arity whose elements match its children in order;
+  // a ground tuple was collapsed into one literal node.
+  if (root.kind == node_kind::tuple && root.arity > 0 && nodes_[1].kind == node_kind::literal) {
+    arity = root.arity;
+    return &nodes_[1].value;
+  }
+  if (root.kind == node_kind::literal && root.value.is_tuple() && root.value.size() > 0) {
+    arity = root.value.size();
+    return &root.value[0];
+  }
+  return nullptr;
+}
+
 int pattern::slot(std::string_view name) const noexcept {
   auto found = std::find(names_.begin(), names_.end(), name);
   return found == names_.end() ? -1 : static_cast<int>(found - names_.begin());

@@ -83,6 +83,12 @@ public:
   /// `out` holds no meaningful values.
   [[nodiscard]] bool match(const term& t, bindings& out) const noexcept;
 
+  /// The head every matching term shares, if there is one: when every term this pattern
+  /// matches is a tuple of `arity` elements whose first element equals a fixed term, returns
+  /// that term (valid while the pattern lives) and sets `arity`; otherwise null. A mailbox
+  /// uses it to skip, untested, the messages that cannot match.
+  [[nodiscard]] const term* tuple_head(std::size_t& arity) const noexcept;
+
   /// Bind names by slot.
   [[nodiscard]] const std::vector<std::string>& names() const noexcept { return names_; }
 

@@ -437,5 +437,28 @@ TEST(PatternParse, ShapedPatternsMatchAndBindTheirLeaves) {
   }
 }
 
+// A mailbox skips, untested, every message whose head differs from a receive's clauses'
+// heads (docs/runtime.md): a head is only reported when every match has it.
+TEST(PatternHead, OnlyALiteralFirstElementOfATupleIsAFixedHead) {
+  auto head = [](const char* text) -> std::string {
+    auto p = pattern::parse(text);
+    EXPECT_TRUE(p.has_value()) << text;
+    std::size_t arity = 0;
+    const term* first = p->tuple_head(arity);
+    return first == nullptr ? "none" : to_string(*first) + "/" + std::to_string(arity);
+  };
+  EXPECT_EQ(head("{:reply, x}"), ":reply/2");
+  EXPECT_EQ(head("{:a, 1, 2}"), ":a/3"); // ground: one literal tuple
+  EXPECT_EQ(head("{7, _}"), "7/2");
+  EXPECT_EQ(head("{x, :reply}"), "none");
+  EXPECT_EQ(head("{x :: atom, y}"), "none");
+  EXPECT_EQ(head("{_, y}"), "none");
+  EXPECT_EQ(head("{}"), "none");
+  EXPECT_EQ(head("[:a, x]"), "none");
+  EXPECT_EQ(head("%{:a => x}"), "none");
+  EXPECT_EQ(head(":a"), "none");
+  EXPECT_EQ(head("x"), "none");
+}
+
 } // namespace
 } // namespace vigil
