@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/supervision/spec_names.hpp"
 #include "vigil/term/term.hpp"
 
 #include <chrono>
@@ -13,38 +14,12 @@
 
 namespace vigil::supervision {
 
-using milliseconds = std::chrono::milliseconds;
-
-/// Which children a supervisor restarts when one exits (semantics 22).
-enum class strategy : std::uint8_t {
-  one_for_one,       ///< only the child that exited
-  one_for_all,       ///< every child
-  rest_for_one,      ///< the child and those started after it
-  simple_one_for_one ///< dynamic children of one spec, started on request
-};
-
-/// When a child is restarted (semantics 21).
-enum class restart_type : std::uint8_t {
-  permanent, ///< always
-  transient, ///< unless it exited :normal, :shutdown or {:shutdown, _}
-  temporary  ///< never, not even when a sibling's exit restarts the others
-};
-
-enum class child_type : std::uint8_t { worker, supervisor };
-
-/// OTP 24's auto_shutdown: whether a significant child's exit ends the supervisor.
-enum class auto_shutdown : std::uint8_t { never, any_significant, all_significant };
-
-/// What a supervisor does when a restart goes over its intensity (failure domains,
-/// docs/supervision.md).
-enum class max_restarts_action : std::uint8_t {
-  escalate, ///< OTP: stop every child and exit with :shutdown; the parent decides
-  hold,     ///< the child is `failed`, retried on `hold_retry`'s schedule; the rest runs on
-};
+// The enums (strategy, restart_type, child_type, auto_shutdown, max_restarts_action,
+// shutdown_kind) are declared with the spelling of their values in spec_names.hpp.
 
 /// How a child is stopped: exit(child, :shutdown), wait `timeout`, then :kill.
 struct shutdown_policy {
-  enum class kind : std::uint8_t { brutal_kill, timeout, infinity };
+  using kind = shutdown_kind;
   kind how = kind::timeout;
   milliseconds timeout{5000};
 
