@@ -6,6 +6,7 @@
 
 #include "vigil/common/duration.hpp"
 #include "vigil/common/suggest.hpp"
+#include "vigil/supervision/spec_names.hpp"
 #include "vigil/term/atom.hpp"
 
 #include <cmath>
@@ -62,10 +63,11 @@ decoded decode_duration(const toml::node& node, const option_info& info) {
 decoded decode_shutdown(const toml::node& node, const option_info& info) {
   using supervision::shutdown_policy;
   if (const auto* s = node.as_string()) {
-    if (s->get() == "brutal_kill") {
+    using kind = shutdown_policy::kind;
+    if (s->get() == supervision::name_of(kind::brutal_kill)) {
       return value{shutdown_policy::brutal_kill()};
     }
-    if (s->get() == "infinity") {
+    if (s->get() == supervision::name_of(kind::infinity)) {
       return value{shutdown_policy::infinity()};
     }
   }

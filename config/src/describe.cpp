@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The validated tree as text, for `vigild --check-config`.
+// The validated tree as text, for `vigild --check-config`: each spec's fields as its table
+// (vigil/supervision/spec_fields.hpp) lists and shows them.
 #include "vigil/common/duration.hpp"
 #include "vigil/config/config.hpp"
+#include "vigil/supervision/spec_fields.hpp"
 #include "vigil/term/text.hpp"
 
 #include <sstream>
@@ -10,43 +12,6 @@ namespace vigil::config {
 namespace {
 
 using namespace supervision;
-
-std::string_view name_of(strategy s) {
-  switch (s) {
-  case strategy::one_for_one: return "one_for_one";
-  case strategy::one_for_all: return "one_for_all";
-  case strategy::rest_for_one: return "rest_for_one";
-  case strategy::simple_one_for_one: return "simple_one_for_one";
-  }
-  return "?";
-}
-
-std::string_view name_of(restart_type r) {
-  switch (r) {
-  case restart_type::permanent: return "permanent";
-  case restart_type::transient: return "transient";
-  case restart_type::temporary: return "temporary";
-  }
-  return "?";
-}
-
-std::string_view name_of(enum auto_shutdown a) {
-  switch (a) {
-  case auto_shutdown::never: return "never";
-  case auto_shutdown::any_significant: return "any_significant";
-  case auto_shutdown::all_significant: return "all_significant";
-  }
-  return "?";
-}
-
-std::string text_of(const shutdown_policy& s) {
-  switch (s.how) {
-  case shutdown_policy::kind::brutal_kill: return "brutal_kill";
-  case shutdown_policy::kind::infinity: return "infinity";
-  case shutdown_policy::kind::timeout: return format_duration(s.timeout);
-  }
-  return "?";
-}
 
 std::string quoted_list(const std::vector<std::string>& items) {
   std::vector<term> terms(items.begin(), items.end());
@@ -60,101 +25,110 @@ std::string location(const source_location& where) {
   return "  (" + where.file + ":" + std::to_string(where.line) + ")";
 }
 
-std::string flags(const supervisor_spec& s) {
-  std::string out = "strategy=" + std::string(name_of(s.how)) + " intensity="
-                    + std::to_string(s.intensity) + " period=" + format_duration(s.period)
-                    + " auto_shutdown=" + std::string(name_of(s.auto_shutdown));
-  if (s.how == strategy::simple_one_for_one) {
-    out += " max_children=" + std::to_string(s.max_children);
-  }
-  if (s.on_max_restarts == supervision::max_restarts_action::hold) {
-    out += " on_max_restarts=hold hold_retry=" + format_duration(s.hold_retry)
-           + " hold_retry_max=" + format_duration(s.hold_retry_max);
-  } else {
-    out += " on_max_restarts=escalate";
-  }
-  if (!s.default_backoff) {
-    out += " crash_backoff=false";
-  }
-  return out;
-}
-
-std::string backoff_text(const backoff_policy& b) {
-  std::ostringstream out;
-  out << "backoff={initial=" << format_duration(b.initial) << " max=" << format_duration(b.max)
-      << " multiplier=" << b.multiplier << " jitter=" << b.jitter
-      << " reset_after=" << format_duration(b.reset_after);
-  if (b.immediate != 0) {
-    out << " immediate=" << b.immediate;
-  }
-  out << "}";
-  return out.str();
-}
-
 std::string limit_text(std::uint64_t v) {
   return v == resource_limit::unlimited ? std::string("unlimited") : std::to_string(v);
 }
 
-std::string os_text(const os_process_spec& os) {
-  std::string out;
-  if (!os.command.empty()) {
-    out += " command=" + quoted_list(os.command);
-  }
-  for (const auto& [name, value] : os.env) {
-    out += " env." + name + "=" + to_string(term(value));
-  }
-  if (!os.cwd.empty()) {
-    out += " cwd=" + os.cwd;
-  }
-  if (os.umask) {
+template <tabled T>
+void describe_fields(const T& v, std::string& out);
+
+/// The text of a value after `name=`.
+template <class T>
+std::string text(const T& v) {
+  if constexpr (std::is_same_v<T, resource_limit>) {
+    // soft:hard, or one number when they are the same: as the config writes them
+    return limit_text(v.soft) + (v.hard == v.soft ? "" : ":" + limit_text(v.hard));
+  } else if constexpr (tabled<T>) {
+    std::string fields;
+    describe_fields(v, fields);
+    return "{" + fields.substr(fields.empty() ? 0 : 1) + "}";
+  } else if constexpr (named_enum<T>) {
+    return std::string(name_of(v));
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return v;
+  } else if constexpr (std::is_same_v<T, std::optional<std::uint32_t>>) {
+    // The spec's one optional integer is os.umask, a mode: octal.
     std::ostringstream mask;
-    mask << " umask=0" << std::oct << *os.umask;
-    out += mask.str();
+    mask << "0" << std::oct << v.value_or(0);
+    return mask.str();
+  } else if constexpr (is_optional<T>::value) {
+    return v ? text(*v) : std::string("unset");
+  } else if constexpr (std::is_same_v<T, milliseconds>) {
+    return format_duration(v);
+  } else if constexpr (std::is_same_v<T, shutdown_policy>) {
+    return v.how == shutdown_policy::kind::timeout ? format_duration(v.timeout)
+                                                   : std::string(name_of(v.how));
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    return quoted_list(v);
+  } else if constexpr (std::is_same_v<T, term>) {
+    return to_string(v);
+  } else if constexpr (std::is_same_v<T, source_location>) {
+    return v.file + ":" + std::to_string(v.line);
+  } else if constexpr (is_vector<T>::value
+                       || std::is_same_v<T, std::shared_ptr<const supervisor_spec>>) {
+    // Children and nested supervisors are printed as lines of their own.
+    return "...";
+  } else {
+    std::ostringstream number;
+    number << v;
+    return number.str();
   }
-  if (!os.user.empty()) {
-    out += " user=" + os.user;
-  }
-  if (!os.group.empty()) {
-    out += " group=" + os.group;
-  }
-  for (const auto& [name, limit] : os.rlimits) {
-    out += " rlimits." + name + "=" + limit_text(limit.soft);
-    if (limit.hard != limit.soft) {
-      out += ":" + limit_text(limit.hard);
-    }
-  }
-  if (!os.may_send.empty()) {
-    out += " may_send=" + quoted_list(os.may_send);
-  }
-  return out + " stop_signal=" + os.stop_signal;
 }
 
-std::string worker_text(const child_spec& c) {
-  if (c.mode == "command") {
-    return os_text(c.os);
+/// Whether a value is the "nothing" of its type, which `shown::if_set` leaves out.
+template <class T>
+bool is_unset(const T& v) {
+  if constexpr (requires { v.empty(); }) {
+    return v.empty();
+  } else if constexpr (is_optional<T>::value
+                       || std::is_same_v<T, std::shared_ptr<const supervisor_spec>>) {
+    return !v;
+  } else {
+    return v == T{};
   }
-  std::string out = " kind=" + c.kind + " mode=" + c.mode + " args=" + to_string(c.args);
-  if (c.mode == "process") {
-    out += os_text(c.os);
-  }
-  return out;
+}
+
+/// Appends " name=value" for each field of `v` that `describe` shows (spec_fields.hpp).
+template <tabled T>
+void describe_fields(const T& v, std::string& out) {
+  for_each_field<T>([&](const auto& f) {
+    const auto& x = f.of(v);
+    using value = std::decay_t<decltype(x)>;
+    if (f.show == shown::never || !f.applies_to(v)) {
+      return;
+    }
+    if (f.show == shown::if_unset) {
+      out += is_unset(x) ? " " + std::string(f.option_name()) + "=false" : "";
+    } else if (f.show == shown::if_set && is_unset(x)) {
+      return;
+    } else if constexpr (tabled<value>) {
+      describe_fields(x, out); // shown::inline_: a child's os settings
+    } else if constexpr (std::is_same_v<value, std::shared_ptr<const supervisor_spec>>) {
+      if (x) {
+        describe_fields(*x, out); // a nested supervisor's flags
+      }
+    } else if constexpr (std::is_same_v<value, bool>) {
+      out += x ? " " + std::string(f.option_name()) : "";
+    } else if constexpr (is_named_map<value>::value) {
+      for (const auto& [key, entry] : x) {
+        // env values quoted, as a string can hold spaces
+        out += " " + std::string(f.option_name()) + "." + key + "=";
+        if constexpr (std::is_same_v<typename value::mapped_type, std::string>) {
+          out += to_string(term(entry));
+        } else {
+          out += text(entry);
+        }
+      }
+    } else {
+      out += " " + std::string(f.option_name()) + "=" + text(x);
+    }
+  });
 }
 
 void describe_child(const child_spec& c, int depth, std::string& out) {
   out.append(static_cast<std::size_t>(depth) * 2, ' ');
-  out += (c.type == child_type::supervisor ? "supervisor " : "worker ") + c.id;
-  if (c.type == child_type::worker) {
-    out += worker_text(c);
-  } else if (c.supervisor) {
-    out += " " + flags(*c.supervisor);
-  }
-  out += " restart=" + std::string(name_of(c.restart)) + " shutdown=" + text_of(c.shutdown);
-  if (c.significant) {
-    out += " significant";
-  }
-  if (c.backoff) {
-    out += " " + backoff_text(*c.backoff);
-  }
+  out += std::string(name_of(c.type)) + " " + c.id;
+  describe_fields(c, out);
   out += location(c.where) + "\n";
   if (c.supervisor) {
     for (const auto& child : c.supervisor->children) {
@@ -166,7 +140,9 @@ void describe_child(const child_spec& c, int depth, std::string& out) {
 } // namespace
 
 std::string describe(const supervisor_spec& root) {
-  std::string out = "supervisor " + root.name + " " + flags(root) + location(root.where) + "\n";
+  std::string out = "supervisor " + root.name;
+  describe_fields(root, out);
+  out += location(root.where) + "\n";
   for (const auto& child : root.children) {
     describe_child(child, 1, out);
   }

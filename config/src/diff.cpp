@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reload plans: the running tree and the new one, compared child by child.
 #include "vigil/config/reload.hpp"
+#include "vigil/supervision/spec_fields.hpp"
 
 #include <map>
 #include <string_view>
@@ -10,90 +11,32 @@ namespace {
 
 using namespace supervision;
 
-struct field {
-  std::string_view name;
-  bool (*same)(const child_spec& a, const child_spec& b);
-};
-
-// What the process is: a change restarts the child.
-const field run_fields[] = {
-    {"kind", [](const child_spec& a, const child_spec& b) { return a.kind == b.kind; }},
-    {"args", [](const child_spec& a, const child_spec& b) { return a.args == b.args; }},
-    {"mode", [](const child_spec& a, const child_spec& b) { return a.mode == b.mode; }},
-    {"command",
-     [](const child_spec& a, const child_spec& b) { return a.os.command == b.os.command; }},
-    {"env", [](const child_spec& a, const child_spec& b) { return a.os.env == b.os.env; }},
-    {"cwd", [](const child_spec& a, const child_spec& b) { return a.os.cwd == b.os.cwd; }},
-    {"umask", [](const child_spec& a, const child_spec& b) { return a.os.umask == b.os.umask; }},
-    {"user", [](const child_spec& a, const child_spec& b) { return a.os.user == b.os.user; }},
-    {"group", [](const child_spec& a, const child_spec& b) { return a.os.group == b.os.group; }},
-    {"stop_signal",
-     [](const child_spec& a, const child_spec& b) { return a.os.stop_signal == b.os.stop_signal; }},
-    {"rlimits",
-     [](const child_spec& a, const child_spec& b) { return a.os.rlimits == b.os.rlimits; }},
-    // The grants are the worker's from its start: a change takes a new incarnation.
-    {"may_send",
-     [](const child_spec& a, const child_spec& b) { return a.os.may_send == b.os.may_send; }},
-};
-
-// How the supervisor treats the process: a change updates the spec in place.
-const field supervision_fields[] = {
-    {"restart", [](const child_spec& a, const child_spec& b) { return a.restart == b.restart; }},
-    {"shutdown", [](const child_spec& a, const child_spec& b) { return a.shutdown == b.shutdown; }},
-    {"significant",
-     [](const child_spec& a, const child_spec& b) { return a.significant == b.significant; }},
-    {"backoff", [](const child_spec& a, const child_spec& b) { return a.backoff == b.backoff; }},
-};
-
-template <std::size_t N>
-void collect(const field (&fields)[N], const child_spec& a, const child_spec& b,
-             std::vector<std::string>& out) {
-  for (const auto& f : fields) {
-    if (!f.same(a, b)) {
-      out.emplace_back(f.name);
+/// Appends the name of each field of T whose change has `effect` and that differs between
+/// `a` and `b`, in table order (vigil/supervision/spec_fields.hpp). A child's os settings are
+/// named one by one.
+template <tabled T>
+void changed_fields(const T& a, const T& b, on_reload effect, std::vector<std::string>& out) {
+  for_each_field<T>([&](const auto& f) {
+    using value = typename std::decay_t<decltype(f)>::value_type;
+    if (f.reload != effect) {
+      return;
     }
-  }
+    if constexpr (tabled<value>) {
+      changed_fields(f.of(a), f.of(b), effect, out);
+    } else if (!(f.of(a) == f.of(b))) {
+      out.emplace_back(f.option_name());
+    }
+  });
 }
 
 bool simple(const supervisor_spec& s) {
   return s.how == strategy::simple_one_for_one;
 }
 
-std::string_view strategy_name(strategy s) {
-  switch (s) {
-  case strategy::one_for_one: return "one_for_one";
-  case strategy::one_for_all: return "one_for_all";
-  case strategy::rest_for_one: return "rest_for_one";
-  case strategy::simple_one_for_one: return "simple_one_for_one";
-  }
-  return "?";
-}
-
 // A supervisor's own changes that its process survives; a changed template included.
 std::vector<std::string> flag_changes(const supervisor_spec& a, const supervisor_spec& b) {
   std::vector<std::string> out;
-  if (a.how != b.how) {
-    out.emplace_back("strategy");
-  }
-  if (a.intensity != b.intensity) {
-    out.emplace_back("intensity");
-  }
-  if (a.period != b.period) {
-    out.emplace_back("period");
-  }
-  if (a.auto_shutdown != b.auto_shutdown) {
-    out.emplace_back("auto_shutdown");
-  }
-  if (a.max_children != b.max_children) {
-    out.emplace_back("max_children");
-  }
-  if (a.on_max_restarts != b.on_max_restarts || a.hold_retry != b.hold_retry
-      || a.hold_retry_max != b.hold_retry_max) {
-    out.emplace_back("on_max_restarts");
-  }
-  if (a.default_backoff != b.default_backoff) {
-    out.emplace_back("crash_backoff");
-  }
+  changed_fields(a, b, on_reload::update, out);
   if (simple(b) && a.children != b.children) {
     out.emplace_back("child template");
   }
@@ -109,8 +52,8 @@ std::string changed(const std::vector<std::string>& names) {
 }
 
 std::string strategy_switch(const supervisor_spec& a, const supervisor_spec& b) {
-  return "strategy changed from " + std::string(strategy_name(a.how)) + " to "
-         + std::string(strategy_name(b.how));
+  return "strategy changed from " + std::string(name_of(a.how)) + " to "
+         + std::string(name_of(b.how));
 }
 
 child_path join(const child_path& path, const std::string& id) {
@@ -132,14 +75,16 @@ verdict classify(const child_spec& o, const child_spec& n) {
   if (o.type != n.type) {
     names.emplace_back("type");
   } else if (n.type == child_type::worker) {
-    collect(run_fields, o, n, names);
+    // What the process is: a change restarts the child.
+    changed_fields(o, n, on_reload::restart, names);
   } else if (o.supervisor && n.supervisor && simple(*o.supervisor) != simple(*n.supervisor)) {
     return {&o, &n, action::restart, strategy_switch(*o.supervisor, *n.supervisor)};
   }
   if (!names.empty()) {
     return {&o, &n, action::restart, changed(names)};
   }
-  collect(supervision_fields, o, n, names);
+  // How the supervisor treats the process: a change updates the spec in place.
+  changed_fields(o, n, on_reload::update, names);
   if (o.supervisor && n.supervisor) {
     auto flags = flag_changes(*o.supervisor, *n.supervisor);
     names.insert(names.end(), flags.begin(), flags.end());
@@ -173,7 +118,7 @@ void cascade(strategy how, std::vector<verdict>& verdicts) {
     bool hit = how == strategy::one_for_all || after;
     if (v.old != nullptr && v.what != action::restart && hit) {
       v.what = action::restart;
-      v.reason = "restarted with " + cause + " (" + std::string(strategy_name(how)) + ")";
+      v.reason = "restarted with " + cause + " (" + std::string(name_of(how)) + ")";
     }
   }
 }

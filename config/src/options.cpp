@@ -2,6 +2,8 @@
 // The one declaration of every option of vigil.toml (redis's standardConfig table): section,
 // name, type, default, choices, documentation, validator and the field it sets. The loader,
 // docs/config.md and the tests all read this table.
+#include "vigil/supervision/spec_names.hpp"
+
 #include "option_table.hpp"
 #include "validators.hpp"
 
@@ -19,14 +21,14 @@ using supervision::strategy;
 
 constexpr std::array<std::string_view, 7> log_levels{"trace", "debug",    "info", "warn",
                                                      "error", "critical", "off"};
-constexpr std::array<std::string_view, 4> strategies{"one_for_one", "one_for_all", "rest_for_one",
-                                                     "simple_one_for_one"};
-constexpr std::array<std::string_view, 3> auto_shutdowns{"never", "any_significant",
-                                                         "all_significant"};
-constexpr std::array<std::string_view, 2> max_restarts_actions{"escalate", "hold"};
-constexpr std::array<std::string_view, 2> child_types{"worker", "supervisor"};
-constexpr std::array<std::string_view, 3> restart_types{"permanent", "transient", "temporary"};
-constexpr std::array<std::string_view, 2> modes{"inprocess", "process"};
+// The spec's enums, spelled once in vigil/supervision/spec_names.hpp.
+constexpr const auto& strategies = supervision::enum_names<strategy>::values;
+constexpr const auto& auto_shutdowns = supervision::enum_names<supervision::auto_shutdown>::values;
+constexpr const auto& max_restarts_actions =
+    supervision::enum_names<supervision::max_restarts_action>::values;
+constexpr const auto& child_types = supervision::enum_names<supervision::child_type>::values;
+constexpr const auto& restart_types = supervision::enum_names<restart_type>::values;
+constexpr const auto& modes = supervision::modes::of_kinds;
 // supervisord's list: the signals a program may reasonably treat as "please stop".
 constexpr std::array<std::string_view, 7> stop_signals{"SIGTERM", "SIGINT",  "SIGQUIT", "SIGHUP",
                                                        "SIGKILL", "SIGUSR1", "SIGUSR2"};
@@ -35,15 +37,10 @@ constexpr std::array<std::string_view, 16> rlimit_names{
     "as",   "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue",
     "nice", "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack"};
 
-template <std::size_t N>
-std::size_t index_of(const std::array<std::string_view, N>& choices, const value& v) {
-  const auto& s = std::get<std::string>(v);
-  for (std::size_t i = 0; i < N; ++i) {
-    if (choices[i] == s) {
-      return i;
-    }
-  }
-  return 0; // unreachable: the decoder accepted only listed choices
+/// The enum value an option's choice names; the decoder accepted only listed choices.
+template <class E>
+E choice(const value& v) {
+  return supervision::enum_from_name<E>(std::get<std::string>(v)).value_or(E{});
 }
 
 // -- the table ----------------------------------------------------------------------------
@@ -179,9 +176,7 @@ const option table[] = {
       "simple_one_for_one holds one child template from which vigilctl starts dynamic "
       "children."},
      nullptr,
-     [](const value& v, targets& t) {
-       t.supervisor->how = static_cast<strategy>(index_of(strategies, v));
-     }},
+     [](const value& v, targets& t) { t.supervisor->how = choice<strategy>(v); }},
     {{section::supervisor,
       "intensity",
       option_type::integer,
@@ -212,8 +207,7 @@ const option table[] = {
       "(all_significant). At the root, this ends vigild: useful in a container."},
      nullptr,
      [](const value& v, targets& t) {
-       t.supervisor->auto_shutdown =
-           static_cast<supervision::auto_shutdown>(index_of(auto_shutdowns, v));
+       t.supervisor->auto_shutdown = choice<supervision::auto_shutdown>(v);
      }},
     {{section::supervisor, "on_max_restarts", option_type::choice, "\"hold\"", max_restarts_actions,
       false,
@@ -226,8 +220,7 @@ const option table[] = {
       "nested supervisor."},
      nullptr,
      [](const value& v, targets& t) {
-       t.supervisor->on_max_restarts =
-           static_cast<supervision::max_restarts_action>(index_of(max_restarts_actions, v));
+       t.supervisor->on_max_restarts = choice<supervision::max_restarts_action>(v);
      }},
     {{section::supervisor,
       "hold_retry",
@@ -307,16 +300,12 @@ const option table[] = {
       "A worker runs a kind or a command; a supervisor has its own strategy, intensity, "
       "period and children."},
      nullptr,
-     [](const value& v, targets& t) {
-       t.child->type = static_cast<supervision::child_type>(index_of(child_types, v));
-     }},
+     [](const value& v, targets& t) { t.child->type = choice<supervision::child_type>(v); }},
     {{section::child, "restart", option_type::choice, "\"permanent\"", restart_types, false,
       "When the child is restarted: always (permanent), only after an abnormal exit, that "
       "is one other than normal or shutdown (transient), or never (temporary)."},
      nullptr,
-     [](const value& v, targets& t) {
-       t.child->restart = static_cast<restart_type>(index_of(restart_types, v));
-     }},
+     [](const value& v, targets& t) { t.child->restart = choice<restart_type>(v); }},
     {{section::child,
       "shutdown",
       option_type::shutdown,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The rules that span several options: they run once a table, or a supervisor's whole list of
 // children, has been read.
+#include "vigil/supervision/spec_names.hpp"
+
 #include "reader.hpp"
 
 namespace vigil::config::detail {
@@ -52,7 +54,7 @@ void reader::check_worker(const toml::table& table, child_read& child) {
     return;
   }
   if (command != nullptr) {
-    spec.mode = "command";
+    spec.mode = supervision::modes::command;
     if (const key_info* args = find_key(child.keys, "args")) {
       fail(args->key, child.path + ".args",
            "only applies with kind: a command's arguments belong in command");
@@ -68,7 +70,7 @@ void reader::check_worker(const toml::table& table, child_read& child) {
     spec.args = term::map(std::span<const std::pair<term, term>>{});
   }
   check_kind(child);
-  if (spec.mode != "inprocess") {
+  if (spec.mode != supervision::modes::inprocess) {
     check_host(child);
     return;
   }

@@ -1,127 +1,99 @@
 // SPDX-License-Identifier: Apache-2.0
+// Specs to terms, field by field from the tables of spec_fields.hpp.
 #include "vigil/supervision/spec_term.hpp"
 
-#include "spec_keys.hpp"
+#include "vigil/supervision/spec_fields.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace vigil::supervision {
-
-using namespace detail; // the keys
-
 namespace {
 
-term strings(const std::vector<std::string>& v) {
-  std::vector<term> out(v.begin(), v.end());
-  return term::list(out);
-}
-
-term shutdown_term(const shutdown_policy& s) {
-  switch (s.how) {
-  case shutdown_policy::kind::brutal_kill: return a_brutal_kill;
-  case shutdown_policy::kind::infinity: return atoms::infinity;
-  case shutdown_policy::kind::timeout: break;
+/// A value of one of the tables' field types as a term; decode() in spec_term_decode.cpp is
+/// its inverse.
+template <class T>
+term encode(const T& v) {
+  if constexpr (tabled<T>) {
+    // A map keyed by the field names.
+    std::vector<std::pair<term, term>> entries;
+    for_each_field<T>([&](const auto& f) { entries.emplace_back(atom(f.name), encode(f.of(v))); });
+    return term::map(entries);
+  } else if constexpr (named_enum<T>) {
+    return atom(name_of(v));
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    // A resource limit: RLIM_INFINITY is :infinity; a term's integers stop at 2^63 - 1.
+    if (v == resource_limit::unlimited) {
+      return atoms::infinity;
+    }
+    constexpr auto most = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    return term(static_cast<std::int64_t>(std::min(v, most)));
+  } else if constexpr (std::is_same_v<T, milliseconds>) {
+    return term(static_cast<std::int64_t>(v.count()));
+  } else if constexpr (std::is_same_v<T, shutdown_policy>) {
+    // brutal_kill, infinity, or the timeout in milliseconds.
+    return v.how == shutdown_policy::kind::timeout ? encode(v.timeout) : term(atom(name_of(v.how)));
+  } else if constexpr (std::is_same_v<T, source_location>) {
+    return vigil::make_tuple(v.file, static_cast<std::int64_t>(v.line),
+                             static_cast<std::int64_t>(v.column));
+  } else if constexpr (std::is_same_v<T, std::shared_ptr<const supervisor_spec>>) {
+    return v == nullptr ? term(atoms::nil) : encode(*v);
+  } else if constexpr (is_optional<T>::value) {
+    return v ? encode(*v) : term(atoms::nil);
+  } else if constexpr (is_vector<T>::value) {
+    std::vector<term> items;
+    items.reserve(v.size());
+    for (const auto& item : v) {
+      items.push_back(encode(item));
+    }
+    return term::list(items);
+  } else if constexpr (is_named_map<T>::value) {
+    std::vector<std::pair<term, term>> entries;
+    for (const auto& [name, value] : v) {
+      entries.emplace_back(term(name), encode(value));
+    }
+    return term::map(entries);
+  } else {
+    // std::string, bool, double, std::uint32_t and term are terms as they are.
+    return term(v);
   }
-  return term(static_cast<std::int64_t>(s.timeout.count()));
-}
-
-term os_term(const os_process_spec& os) {
-  std::vector<std::pair<term, term>> env;
-  for (const auto& [k, v] : os.env) {
-    env.emplace_back(term(k), term(v));
-  }
-  term umask = os.umask ? term(static_cast<std::int64_t>(*os.umask)) : term(atoms::nil);
-  return term::map({{k_command, strings(os.command)},
-                    {k_env, term::map(env)},
-                    {k_cwd, os.cwd},
-                    {k_umask, umask},
-                    {k_user, os.user},
-                    {k_group, os.group},
-                    {k_stop_signal, os.stop_signal},
-                    {k_may_send, strings(os.may_send)}});
-}
-
-term where_term(const source_location& w) {
-  return vigil::make_tuple(w.file, static_cast<std::int64_t>(w.line),
-                           static_cast<std::int64_t>(w.column));
 }
 
 } // namespace
 
 atom to_atom(strategy s) {
-  return strategy_atoms[static_cast<std::size_t>(s)];
+  return atom(name_of(s));
 }
 
 atom to_atom(restart_type r) {
-  return restart_atoms[static_cast<std::size_t>(r)];
+  return atom(name_of(r));
 }
 
 atom to_atom(child_type t) {
-  return type_atoms[static_cast<std::size_t>(t)];
+  return atom(name_of(t));
 }
 
 atom to_atom(auto_shutdown a) {
-  return auto_shutdown_atoms[static_cast<std::size_t>(a)];
-}
-
-term backoff_term(const std::optional<backoff_policy>& policy) {
-  if (!policy) {
-    return atoms::nil;
-  }
-  const auto& b = *policy;
-  return term::map({{k_initial, static_cast<std::int64_t>(b.initial.count())},
-                    {k_max, static_cast<std::int64_t>(b.max.count())},
-                    {k_multiplier, b.multiplier},
-                    {k_jitter, b.jitter},
-                    {k_reset_after, static_cast<std::int64_t>(b.reset_after.count())},
-                    {k_immediate, static_cast<std::int64_t>(b.immediate)}});
+  return atom(name_of(a));
 }
 
 term to_term(const child_spec& spec) {
-  term backoff = backoff_term(spec.backoff);
-  term nested = spec.supervisor ? to_term(*spec.supervisor) : term(atoms::nil);
-  return term::map({{k_id, spec.id},
-                    {k_type, to_atom(spec.type)},
-                    {k_restart, to_atom(spec.restart)},
-                    {k_shutdown, shutdown_term(spec.shutdown)},
-                    {k_significant, spec.significant},
-                    {k_backoff, backoff},
-                    {k_kind, spec.kind},
-                    {k_args, spec.args},
-                    {k_mode, spec.mode},
-                    {k_os, os_term(spec.os)},
-                    {k_supervisor, nested},
-                    {k_where, where_term(spec.where)}});
+  return encode(spec);
 }
 
 term to_term(const supervisor_spec& spec) {
-  std::vector<term> children;
-  children.reserve(spec.children.size());
-  for (const auto& c : spec.children) {
-    children.push_back(to_term(c));
-  }
-  return term::map(
-      {{k_name, spec.name},
-       {k_strategy, to_atom(spec.how)},
-       {k_intensity, static_cast<std::int64_t>(spec.intensity)},
-       {k_period, static_cast<std::int64_t>(spec.period.count())},
-       {k_auto_shutdown, to_atom(spec.auto_shutdown)},
-       {k_max_children, static_cast<std::int64_t>(spec.max_children)},
-       {k_on_max_restarts, max_restarts_atoms[static_cast<std::size_t>(spec.on_max_restarts)]},
-       {k_hold_retry, static_cast<std::int64_t>(spec.hold_retry.count())},
-       {k_hold_retry_max, static_cast<std::int64_t>(spec.hold_retry_max.count())},
-       {k_default_backoff, backoff_term(spec.default_backoff)},
-       {k_children, term::list(children)},
-       {k_where, where_term(spec.where)}});
+  return encode(spec);
 }
 
 std::optional<atom> registered_name(const child_spec& spec) {
   if (!spec.args.is_map()) {
     return std::nullopt;
   }
-  const term* v = spec.args.find(term(k_name));
+  static const atom key("name");
+  const term* v = spec.args.find(term(key));
   if (v == nullptr) {
     v = spec.args.find(term("name"));
   }

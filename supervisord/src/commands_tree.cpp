@@ -2,7 +2,7 @@
 // What runs: hello, status, tree, info, alive, registered.
 #include "vigil/os/service.hpp"
 #include "vigil/runtime/runtime.hpp"
-#include "vigil/supervision/spec_term.hpp"
+#include "vigil/supervision/spec_names.hpp"
 
 #include "command_handlers.hpp"
 #include "event_store.hpp"
@@ -61,11 +61,11 @@ std::string_view status_name(process_status s) {
 }
 
 std::string_view type_name(child_type t) {
-  return t == child_type::supervisor ? "supervisor" : "worker";
+  return supervision::name_of(t);
 }
 
 std::string strategy_name(const supervision::supervisor_spec* s) {
-  return s == nullptr ? std::string("?") : std::string(supervision::to_atom(s->how).name());
+  return s == nullptr ? std::string("?") : std::string(supervision::name_of(s->how));
 }
 
 /// The OS child behind `p`, when `p` is a port (docs/os-workers.md, "Info").

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/supervision/spec_names.hpp"
 #include "vigil/term/term.hpp"
 
 #include <chrono>
@@ -13,38 +14,12 @@
 
 namespace vigil::supervision {
 
-using milliseconds = std::chrono::milliseconds;
-
-/// Which children a supervisor restarts when one exits (semantics 22).
-enum class strategy : std::uint8_t {
-  one_for_one,       ///< only the child that exited
-  one_for_all,       ///< every child
-  rest_for_one,      ///< the child and those started after it
-  simple_one_for_one ///< dynamic children of one spec, started on request
-};
-
-/// When a child is restarted (semantics 21).
-enum class restart_type : std::uint8_t {
-  permanent, ///< always
-  transient, ///< unless it exited :normal, :shutdown or {:shutdown, _}
-  temporary  ///< never, not even when a sibling's exit restarts the others
-};
-
-enum class child_type : std::uint8_t { worker, supervisor };
-
-/// OTP 24's auto_shutdown: whether a significant child's exit ends the supervisor.
-enum class auto_shutdown : std::uint8_t { never, any_significant, all_significant };
-
-/// What a supervisor does when a restart goes over its intensity (failure domains,
-/// docs/supervision.md).
-enum class max_restarts_action : std::uint8_t {
-  escalate, ///< OTP: stop every child and exit with :shutdown; the parent decides
-  hold,     ///< the child is `failed`, retried on `hold_retry`'s schedule; the rest runs on
-};
+// The enums (strategy, restart_type, child_type, auto_shutdown, max_restarts_action,
+// shutdown_kind) are declared with the spelling of their values in spec_names.hpp.
 
 /// How a child is stopped: exit(child, :shutdown), wait `timeout`, then :kill.
 struct shutdown_policy {
-  enum class kind : std::uint8_t { brutal_kill, timeout, infinity };
+  using kind = shutdown_kind;
   kind how = kind::timeout;
   milliseconds timeout{5000};
 
@@ -90,22 +65,24 @@ struct resource_limit {
 
 /// How an OS-process child runs (docs/os-workers.md).
 struct os_process_spec {
-  std::vector<std::string> command; ///< a plain program; empty for `mode = "process"`
+  std::vector<std::string> command;
   std::map<std::string, std::string> env;
   std::string cwd;
   std::optional<std::uint32_t> umask;
   std::string user;
   std::string group;
   std::string stop_signal = "SIGTERM";
-  /// Resource limits by name, setrlimit's RLIMIT_ names in lower case: "nofile", "core".
   std::map<std::string, resource_limit> rlimits;
-  /// Registered names the worker may send to, beyond the pids it was given (docs/security.md,
-  /// "Workers"): `may_send = ["echo"]`.
+  /// Beyond the pids it was given (docs/security.md, "Workers").
   std::vector<std::string> may_send;
   friend bool operator==(const os_process_spec&, const os_process_spec&) = default;
 };
 
 struct supervisor_spec;
+
+// Each field of the structs below is declared, named and documented in one table
+// (spec_fields.hpp), which the term codec, equality, reload plans and `describe` walk; a
+// field added here goes there too.
 
 /// One child of a supervisor (semantics 21), as the config describes it. A supervisor does
 /// not care what the child is: the daemon's child factory turns the spec into a process.
@@ -120,7 +97,7 @@ struct child_spec {
   /// A worker: the kind's name (`echo`, a plugin's kind) and its arguments (a map term).
   std::string kind;
   term args;
-  /// "inprocess" (default) or "process" (inside vigil-worker), or "command".
+  /// spec_names.hpp's modes: inprocess, process or command.
   std::string mode = "inprocess";
   os_process_spec os;
 
@@ -129,7 +106,7 @@ struct child_spec {
 
   source_location where;
 
-  /// Equal in everything but `where`.
+  /// Equal in everything but `where` (spec_fields.hpp).
   friend bool operator==(const child_spec& a, const child_spec& b);
 };
 
@@ -157,22 +134,12 @@ struct supervisor_spec {
   std::vector<child_spec> children;
   source_location where;
 
-  /// Equal flags and children; where they were written does not count.
-  friend bool operator==(const supervisor_spec& a, const supervisor_spec& b) {
-    return a.name == b.name && a.how == b.how && a.intensity == b.intensity && a.period == b.period
-           && a.auto_shutdown == b.auto_shutdown && a.max_children == b.max_children
-           && a.on_max_restarts == b.on_max_restarts && a.hold_retry == b.hold_retry
-           && a.hold_retry_max == b.hold_retry_max && a.default_backoff == b.default_backoff
-           && a.children == b.children;
-  }
+  /// Equal flags and children; where they were written does not count (spec_fields.hpp).
+  friend bool operator==(const supervisor_spec& a, const supervisor_spec& b);
 };
 
-inline bool operator==(const child_spec& a, const child_spec& b) {
-  bool same_sup = (a.supervisor == nullptr) == (b.supervisor == nullptr)
-                  && (a.supervisor == nullptr || *a.supervisor == *b.supervisor);
-  return a.id == b.id && a.type == b.type && a.restart == b.restart && a.shutdown == b.shutdown
-         && a.significant == b.significant && a.backoff == b.backoff && a.kind == b.kind
-         && a.args == b.args && a.mode == b.mode && a.os == b.os && same_sup;
-}
-
 } // namespace vigil::supervision
+
+// Equality walks the field tables, which need the complete structs above. Header-only: the
+// config library uses specs without linking vigil::supervision.
+#include "vigil/supervision/spec_fields.hpp" // IWYU pragma: export

@@ -2,15 +2,18 @@
 #pragma once
 
 // Specs as terms, so that a child spec can travel in a message (start_child) and be shown
-// by the shell. Maps with atom keys named after the struct fields:
-//   %{id: "web", type: :worker, restart: :permanent, shutdown: 5000 | :brutal_kill |
-//     :infinity, significant: false, backoff: nil | %{initial: 100, max: 30000,
-//     multiplier: 2.0, jitter: 0.1, reset_after: 10000}, kind: "echo", args: term,
-//     mode: "inprocess", os: %{command: [...], env: %{"K" => "V"}, cwd: "", umask: nil | n,
-//     user: "", group: "", stop_signal: "SIGTERM"}, supervisor: nil | %{...},
-//     where: {"file", line, column}}
-//   %{name: "root", strategy: :one_for_one, intensity: 3, period: 5000,
-//     auto_shutdown: :never, max_children: 0, children: [...], where: {...}}
+// by the shell. Maps with atom keys named after the fields of spec_fields.hpp's tables, which
+// the codec walks, so every field makes the trip:
+//   %{id: "web", type: :worker, kind: "echo", mode: "inprocess", args: term,
+//     os: %{command: [...], env: %{"K" => "V"}, cwd: "", umask: nil | n, user: "", group: "",
+//       rlimits: %{"nofile" => %{soft: 1024, hard: :infinity}}, may_send: [...],
+//       stop_signal: "SIGTERM"},
+//     supervisor: nil | %{...}, restart: :permanent, shutdown: 5000 | :brutal_kill | :infinity,
+//     significant: false, backoff: nil | %{initial: 100, max: 30000, multiplier: 2.0,
+//       jitter: 0.1, reset_after: 10000, immediate: 0}, where: {"file", line, column}}
+//   %{name: "root", strategy: :one_for_one, intensity: 3, period: 5000, auto_shutdown: :never,
+//     max_children: 0, on_max_restarts: :escalate, hold_retry: 10000, hold_retry_max: 300000,
+//     default_backoff: nil | %{...}, children: [...], where: {...}}
 // Durations are integers in milliseconds. from_term(to_term(s)) == s, `where` included.
 
 #include "vigil/common/result.hpp"
@@ -22,11 +25,12 @@ namespace vigil::supervision {
 [[nodiscard]] term to_term(const child_spec& spec);
 [[nodiscard]] term to_term(const supervisor_spec& spec);
 
-/// Decodes a child spec; errc::invalid_argument names the first bad field.
+/// Decodes a child spec; errc::invalid_argument names the first bad field by its path
+/// (":os.rlimits.nofile.soft").
 [[nodiscard]] result<child_spec> child_spec_from_term(const term& t);
 [[nodiscard]] result<supervisor_spec> supervisor_spec_from_term(const term& t);
 
-/// The atom of an enum value, and back (nullopt for an unknown atom).
+/// The atom of an enum value (spec_names.hpp spells them).
 [[nodiscard]] atom to_atom(strategy s);
 [[nodiscard]] atom to_atom(restart_type r);
 [[nodiscard]] atom to_atom(child_type t);

@@ -37,6 +37,21 @@ TEST(SpecTerm, AChildSpecSurvivesARoundTrip) {
   EXPECT_EQ(back->where, c.where);
 }
 
+// A child that a reload adds or replaces travels as a term: its limits and group went
+// missing on the way until the codec was walked from the field table.
+TEST(SpecTerm, ResourceLimitsAndGroupSurviveARoundTrip) {
+  auto c = full_child();
+  c.os.group = "daemon";
+  c.os.rlimits = {{"nofile", {1024, 4096}},
+                  {"core", {0, 0}},
+                  {"cpu", {resource_limit::unlimited, resource_limit::unlimited}}};
+  auto back = child_spec_from_term(to_term(c));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->os.rlimits, c.os.rlimits);
+  EXPECT_EQ(back->os.group, "daemon");
+  EXPECT_EQ(*back, c);
+}
+
 TEST(SpecTerm, ANestedSupervisorSpecSurvivesARoundTrip) {
   auto inner = make_spec(strategy::rest_for_one, {full_child(), worker("b")}, 7, 90s);
   inner.auto_shutdown = auto_shutdown::all_significant;
