@@ -174,7 +174,9 @@ def case_daemon_death(d, pidfile, mount):
     d.start()
     gone(grand)
     check(not os.path.exists(base), "the dead vigild's base %s is left" % base)
-    check("left by a vigild that is gone" in d.read_log(), d.read_log())
+    # Every vigild that starts sweeps every dead vigild's cgroups: one of another test,
+    # started in parallel, may have been first, and then this one has nothing to say. The
+    # base's and the grandchild's fate above are the verdict.
     child2, grand2, _ = started(d, pidfile)
     check(alive(grand2), "the new grandchild is not running")
 
