@@ -100,12 +100,13 @@ TEST(TermPool, MessagingBetweenTwoThreadsTakesNoNewMemoryOnceWarm) {
   if (!pool::enabled()) {
     GTEST_SKIP() << "the pool is off under AddressSanitizer";
   }
-  constexpr int warm_rounds = 30;
-  constexpr int rounds = 60;
+  // Lockstep, so that the number of messages alive at once, and with it the memory the
+  // pool must have, is the same every round whatever the two threads' timing.
+  constexpr int warm_rounds = 10;
+  constexpr int rounds = 40;
   constexpr std::int64_t per_round = 2000;
   handoff to_receiver;
-  handoff warm;
-  std::size_t after_warm_up = 0;
+  handoff freed;
   std::thread receiver([&] {
     for (int r = 0; r < rounds; ++r) {
       auto batch = to_receiver.take();
@@ -115,22 +116,21 @@ TEST(TermPool, MessagingBetweenTwoThreadsTakesNoNewMemoryOnceWarm) {
       }
       EXPECT_EQ(sum, per_round * (per_round - 1) / 2);
       batch.clear(); // frees every message on this thread
-      if (r == warm_rounds - 1) {
-        after_warm_up = pool::blocks_from_system();
-        warm.put({});
-      }
+      freed.put({});
     }
   });
+  std::size_t after_warm_up = 0;
   for (int r = 0; r < rounds; ++r) {
+    if (r == warm_rounds) {
+      after_warm_up = pool::blocks_from_system();
+    }
     std::vector<term> batch;
     batch.reserve(per_round);
     for (std::int64_t i = 0; i < per_round; ++i) {
       batch.push_back(term::tuple({"msg"_a, i}));
     }
     to_receiver.put(std::move(batch));
-    if (r == warm_rounds - 1) {
-      warm.take();
-    }
+    freed.take();
   }
   receiver.join();
   EXPECT_EQ(pool::blocks_from_system(), after_warm_up);
