@@ -289,7 +289,15 @@ void term::release() noexcept {
       auto* b = at->block();
       std::uint8_t t_tag = at->raw_[0];
       std::memset(at->raw_, 0, sizeof at->raw_);
-      if (b == nullptr || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+      if (b == nullptr) {
+        return;
+      }
+      // A count of 1 is ours alone: nobody else can change it, so the block is dead without
+      // the atomic read-modify-write, which is dear on a block another core just wrote (a
+      // message's block is built by the sender and freed by the receiver). The acquire pairs
+      // with other owners' earlier releasing decrements.
+      if (b->refs.load(std::memory_order_acquire) != 1
+          && b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
         return;
       }
       if (t_tag == tag_heap_string) {
