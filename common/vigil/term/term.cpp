@@ -5,6 +5,7 @@
 #include "vigil/term/term.hpp"
 
 #include "vigil/common/assert.hpp"
+#include "vigil/term/block_pool.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -59,8 +60,10 @@ constexpr bool is_heap_tag(std::uint8_t t) noexcept {
   return t >= tag_heap_string && t != tag_pid && t != tag_reference;
 }
 
+// Blocks come from the term pool (block_pool.hpp): a message's tuple is built on one thread
+// and freed on another for every message sent, and malloc/free were much of that cost.
 heap_block* allocate_block(std::size_t payload, std::uint32_t size) {
-  void* memory = ::operator new(sizeof(heap_block) + payload);
+  void* memory = detail::term_pool::allocate(sizeof(heap_block) + payload);
   auto* block = static_cast<heap_block*>(memory);
   block->refs.store(1, std::memory_order_relaxed);
   block->size = size;
@@ -286,11 +289,19 @@ void term::release() noexcept {
       auto* b = at->block();
       std::uint8_t t_tag = at->raw_[0];
       std::memset(at->raw_, 0, sizeof at->raw_);
-      if (b == nullptr || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+      if (b == nullptr) {
+        return;
+      }
+      // A count of 1 is ours alone: nobody else can change it, so the block is dead without
+      // the atomic read-modify-write, which is dear on a block another core just wrote (a
+      // message's block is built by the sender and freed by the receiver). The acquire pairs
+      // with other owners' earlier releasing decrements.
+      if (b->refs.load(std::memory_order_acquire) != 1
+          && b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
         return;
       }
       if (t_tag == tag_heap_string) {
-        ::operator delete(b);
+        detail::term_pool::deallocate(b, sizeof(heap_block) + b->size);
         return;
       }
       term& slot = b->terms()[0];
@@ -307,7 +318,7 @@ void term::release() noexcept {
     for (std::size_t i = 1; i < link.slots; ++i) {
       drop(b->terms()[i]);
     }
-    ::operator delete(b);
+    detail::term_pool::deallocate(b, sizeof(heap_block) + link.slots * sizeof(term));
   }
 }
 
