@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -140,7 +139,11 @@ int storm_echo() {
     std::memset(mem.data() + h->to_creator_offset + sizeof(ipc::ring_header), 0x5A, 256);
     ring->head.store(136, std::memory_order_seq_cst);
     ring->reader_sleeping.store(0);
-    syscall(SYS_futex, &ring->reader_sleeping, 1 /* FUTEX_WAKE */, 1, nullptr, nullptr, 0);
+    // As a writer wakes vigild's reader: through the wake eventfd (docs/worker-sdk.md).
+    if (const char* wake = std::getenv("VIGIL_WAKE_FD")) {
+      std::uint64_t one = 1;
+      (void)!write(std::atoi(wake), &one, sizeof one);
+    }
   }
   sleep_forever();
 }
