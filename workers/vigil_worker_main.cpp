@@ -116,7 +116,10 @@ int main(int argc, char** argv) {
     return fail(100, "VIGIL_CHANNEL_FD is not set: vigil-worker is started by vigild");
   }
   runtime rt(runtime_options{.schedulers = env_number("VIGIL_WORKER_SCHEDULERS", 1)});
-  auto bridge = os::worker_bridge::attach(rt, static_cast<int>(fd), env_number("VIGIL_NODE", 0));
+  // VIGIL_WAKE_FD: the eventfd that wakes vigild's reader (0, stdin, when absent: none).
+  std::uint32_t wake_fd = env_number("VIGIL_WAKE_FD", 0);
+  auto bridge = os::worker_bridge::attach(rt, static_cast<int>(fd), env_number("VIGIL_NODE", 0),
+                                          wake_fd == 0 ? -1 : static_cast<int>(wake_fd));
   if (!bridge) {
     return fail(111, bridge.error().message());
   }

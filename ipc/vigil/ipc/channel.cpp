@@ -174,6 +174,9 @@ result<channel> channel::answer(segment seg, const channel_options& options) {
   if (!ok) {
     h->state.store(static_cast<std::uint32_t>(attach_state::refused), std::memory_order_release);
     futex::wake(h->state);
+    if (options.wake_fd >= 0) {
+      signal_eventfd(options.wake_fd);
+    }
     return ok.error();
   }
   channel out;
@@ -182,8 +185,11 @@ result<channel> channel::answer(segment seg, const channel_options& options) {
   }
   h->state.store(static_cast<std::uint32_t>(attach_state::attached), std::memory_order_release);
   futex::wake(h->state);
+  if (options.wake_fd >= 0) {
+    signal_eventfd(options.wake_fd);
+  }
   out.segment_ = std::move(seg);
-  out.writer_ = ring_writer(*up);
+  out.writer_ = ring_writer(*up, options.wake_fd);
   out.reader_ = ring_reader(*down, options.limits);
   out.options_ = options;
   return out;
@@ -229,6 +235,24 @@ result<void> channel::accept(pid_t child, std::chrono::nanoseconds timeout) {
   }
   segment_.close_fd();
   return segment_.unlink();
+}
+
+result<bool> channel::poll_accept() {
+  if (failure_) {
+    return *failure_;
+  }
+  constexpr auto offered = static_cast<std::uint32_t>(attach_state::offered);
+  if (header().state.load(std::memory_order_acquire) == offered) {
+    return false;
+  }
+  if (auto ok = check_answer(); !ok) {
+    return ok.error();
+  }
+  segment_.close_fd();
+  if (auto ok = segment_.unlink(); !ok) {
+    return ok.error();
+  }
+  return true;
 }
 
 result<send_status> channel::send(const term& t, const send_policy& policy) {

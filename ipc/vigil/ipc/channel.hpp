@@ -88,6 +88,10 @@ struct channel_options {
   decode_limits limits{.create_atoms = false};
   /// Whether to touch every page of the segment when mapping it.
   bool prefault = true;
+  /// Attacher only: the creator's wake eventfd (VIGIL_WAKE_FD in a worker), or -1. When set,
+  /// the attacher signals it once it has answered the handshake, and its writer wakes the
+  /// creator through it (ring_writer). Not owned.
+  int wake_fd = -1;
 };
 
 class channel {
@@ -117,6 +121,12 @@ public:
   /// Errors: timed_out; connection_reset if `child` exits first; decode_error when it
   /// refused the handshake or answered with another version.
   result<void> accept(pid_t child, std::chrono::nanoseconds timeout);
+
+  /// Creator only, never waits: false while the attacher has not answered; true once it has
+  /// attached (then, as `accept` does, the segment's name is removed and the creator's
+  /// descriptor closed). Errors: decode_error when it refused the handshake or answered with
+  /// another version. The caller watches the child's liveness itself.
+  result<bool> poll_accept();
 
   /// Sends `t` under `policy`. Errors: limit_exceeded for a term whose frame exceeds half
   /// the ring (the channel stays usable); otherwise the channel is broken (see `failure`):

@@ -6,8 +6,11 @@
 
 #include "vigil/common/futex.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -80,6 +83,13 @@ void wake_if_sleeping(std::atomic<std::uint32_t>& flag) {
 
 } // namespace
 
+void signal_eventfd(int fd) noexcept {
+  std::uint64_t one = 1;
+  // EAGAIN means the counter is already far from zero: the reader will wake anyway.
+  while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
 std::chrono::nanoseconds adaptive_spin::next(std::chrono::nanoseconds max) noexcept {
   constexpr std::uint32_t probe_every = 32;
   return ++waits_ % probe_every == 0 ? max : std::min(budget_, max);
@@ -139,8 +149,8 @@ result<ring_view> ring_view::attach(std::span<std::byte> memory) {
   return ring_view(h, capacity);
 }
 
-ring_writer::ring_writer(ring_view view) noexcept
-    : view_(view), head_(view.header().head.load(std::memory_order_relaxed)),
+ring_writer::ring_writer(ring_view view, int wake_fd) noexcept
+    : view_(view), wake_fd_(wake_fd), head_(view.header().head.load(std::memory_order_relaxed)),
       cached_tail_(view.header().tail.load(std::memory_order_acquire)) {}
 
 bool ring_writer::fits(std::size_t frame_bytes) {
@@ -189,7 +199,15 @@ void ring_writer::publish() {
   head_ += pending_;
   pending_ = 0;
   view_.header().head.store(head_, std::memory_order_seq_cst);
-  wake_if_sleeping(view_.header().reader_sleeping);
+  if (wake_fd_ < 0) {
+    wake_if_sleeping(view_.header().reader_sleeping);
+    return;
+  }
+  // The reader waits in epoll on the eventfd, not on the futex word.
+  auto& flag = view_.header().reader_sleeping;
+  if (flag.load(std::memory_order_seq_cst) != 0 && flag.exchange(0) != 0) {
+    signal_eventfd(wake_fd_);
+  }
 }
 
 result<bool> ring_writer::try_write(const term& t) {
@@ -337,6 +355,16 @@ result<std::optional<term>> ring_reader::try_read() {
 
 bool ring_reader::readable() const noexcept {
   return view_.header().head.load(std::memory_order_seq_cst) != tail_;
+}
+
+bool ring_reader::announce_sleep() noexcept {
+  auto& flag = view_.header().reader_sleeping;
+  flag.store(1, std::memory_order_seq_cst);
+  if (readable()) {
+    flag.store(0, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
 }
 
 void ring_reader::wait_readable(std::chrono::nanoseconds spin, std::chrono::nanoseconds sleep) {

@@ -104,13 +104,19 @@ private:
   std::uint32_t waits_ = 0;
 };
 
+/// Adds 1 to the eventfd `fd` (a ring's wake descriptor); never blocks.
+void signal_eventfd(int fd) noexcept;
+
 /// The producing end of a ring.
 class ring_writer {
 public:
   ring_writer() noexcept = default;
 
-  /// Writes after whatever `view` already holds.
-  explicit ring_writer(ring_view view) noexcept;
+  /// Writes after whatever `view` already holds. With a `wake_fd` (an eventfd), a reader
+  /// that announced that it sleeps is woken by writing 1 to that descriptor instead of by
+  /// `FUTEX_WAKE`: a reader that waits on many rings at once (epoll) watches the eventfd.
+  /// The descriptor is not owned.
+  explicit ring_writer(ring_view view, int wake_fd = -1) noexcept;
 
   /// The largest frame, header included, that this ring takes: half its capacity.
   [[nodiscard]] std::size_t max_frame() const noexcept { return view_.capacity() / 2; }
@@ -137,6 +143,7 @@ private:
 
   ring_view view_;
   adaptive_spin spin_;
+  int wake_fd_ = -1;
   std::uint64_t head_ = 0;
   std::uint64_t cached_tail_ = 0;
   std::uint64_t pending_ = 0;
@@ -162,6 +169,13 @@ public:
 
   /// Whether the writer has published bytes not yet read (possibly garbage).
   [[nodiscard]] bool readable() const noexcept;
+
+  /// For a reader that waits elsewhere (an epoll on the writer's wake eventfd) rather than in
+  /// `wait_readable`: announces that it is about to sleep, then re-checks. Returns true when
+  /// input arrived meanwhile (do not sleep: read it); false when the writer's next publish
+  /// will wake it. The announcement pairs with the writer's "publish, then look" as the futex
+  /// sleep does, so a wake-up cannot be lost.
+  [[nodiscard]] bool announce_sleep() noexcept;
 
   /// Spins for at most `spin` (as `ring_writer::wait_writable` does), then sleeps for at
   /// most `sleep`, until `readable()`. May return early.

@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -140,7 +139,11 @@ int storm_echo() {
     std::memset(mem.data() + h->to_creator_offset + sizeof(ipc::ring_header), 0x5A, 256);
     ring->head.store(136, std::memory_order_seq_cst);
     ring->reader_sleeping.store(0);
-    syscall(SYS_futex, &ring->reader_sleeping, 1 /* FUTEX_WAKE */, 1, nullptr, nullptr, 0);
+    // As a writer wakes vigild's reader: through the wake eventfd (docs/worker-sdk.md).
+    if (const char* wake = std::getenv("VIGIL_WAKE_FD")) {
+      std::uint64_t one = 1;
+      (void)!write(std::atoi(wake), &one, sizeof one);
+    }
   }
   sleep_forever();
 }
@@ -172,6 +175,66 @@ int storm_echo() {
     }
   }
   sleep_forever();
+}
+
+/// Adds 1 to the daemon's wake eventfd (VIGIL_WAKE_FD).
+void poke_daemon(int wake) {
+  std::uint64_t one = 1;
+  (void)!write(wake, &one, sizeof one);
+}
+
+/// Hammers the daemon's wake eventfd before attaching, then, once told {pid, :go}, sends
+/// integers to that pid as fast as its ring takes them, signalling the eventfd between
+/// every two frames, until it is killed.
+[[noreturn]] void wake_flood() {
+  const char* env = std::getenv("VIGIL_WAKE_FD");
+  int wake = env != nullptr ? std::atoi(env) : -1;
+  for (int i = 0; i < 100'000 && wake >= 0; ++i) {
+    poke_daemon(wake);
+  }
+  if (auto w = sdk::worker::from_env()) {
+    for (;;) {
+      auto d = w->receive(std::chrono::seconds(1));
+      if (!d) {
+        break;
+      }
+      if (*d && (*d)->message.is_tuple() && (*d)->message.size() == 2
+          && (*d)->message[0].is_pid()) {
+        pid to = (*d)->message[0].as_pid();
+        for (std::int64_t i = 0;; ++i) {
+          poke_daemon(wake);
+          (void)w->send(to, term(i));
+        }
+      }
+    }
+  }
+  sleep_forever();
+}
+
+/// Attaches without ever signalling the daemon (no wake descriptor), waits for {pid, :go},
+/// answers {:before_exit, N} for N in 0..99 to that pid and exits 0 at once.
+int silent_then_exit() {
+  const char* fd = std::getenv("VIGIL_CHANNEL_FD");
+  if (fd == nullptr) {
+    return 100;
+  }
+  auto w = sdk::worker::attach(std::atoi(fd), 0, -1);
+  if (!w) {
+    return 101;
+  }
+  for (;;) {
+    auto d = w->receive(std::chrono::seconds(10));
+    if (!d || !*d) {
+      return 102;
+    }
+    const term& m = (*d)->message;
+    if (m.is_tuple() && m.size() == 2 && m[0].is_pid()) {
+      for (std::int64_t i = 0; i < 100; ++i) {
+        (void)w->send(m[0].as_pid(), vigil::make_tuple(atom("before_exit"), term(i)));
+      }
+      return 0;
+    }
+  }
 }
 
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
@@ -232,6 +295,10 @@ int main(int argc, char** argv) {
     unknown_atom();
   } else if (mode == "flood") {
     flood();
+  } else if (mode == "wake-flood") {
+    wake_flood();
+  } else if (mode == "silent-then-exit") {
+    return silent_then_exit();
   } else if (mode == "stamp") {
     stamp(arg);
   } else if (mode == "quit-on-term") {

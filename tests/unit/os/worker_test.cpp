@@ -203,6 +203,52 @@ TEST_F(Sdk, AChildFloodingItsRingStallsNeitherTheDaemonNorItsOwnStop) {
   box->ctx().exit(sink, atoms::kill);
 }
 
+TEST_F(Sdk, AChildHammeringItsWakeEventfdStarvesNeitherAFloodingChildNorAnEcho) {
+  // One reactor thread reads every child's channel. A child that signals its wake eventfd
+  // without end (before and after attaching) while flooding its ring, beside a plain
+  // flooder, gets its bounded turn and no more: the other channels keep flowing.
+  pid hammer_sink = rt.spawn(count_sink);
+  pid flood_sink = rt.spawn(count_sink);
+  pid hammer = start_linked(command("hammer", {"wake-flood", ""}));
+  pid flooder = start_linked(command("flood", {"flood", ""}));
+  auto echo = command("sdk", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid echo_port = start_linked(echo);
+  box->ctx().send(hammer, vigil::make_tuple(hammer_sink, atom("go")));
+  box->ctx().send(flooder, vigil::make_tuple(flood_sink, atom("go")));
+  auto count = [&](pid sink) { return ask(*this, sink, atom("count")).as_integer(); };
+  ASSERT_TRUE(eventually([&] { return count(hammer_sink) >= 20'000; }))
+      << "the hammering child's own frames did not get through";
+  ASSERT_TRUE(eventually([&] { return count(flood_sink) >= 20'000; })) << "the flooder was starved";
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(ask(*this, echo_port, atoms::ping), vigil::make_tuple(atoms::ok, atoms::pong));
+  }
+  auto hammered = count(hammer_sink);
+  auto flooded = count(flood_sink);
+  EXPECT_TRUE(eventually([&] { return count(flood_sink) > flooded; })) << "the flood stopped";
+  EXPECT_TRUE(eventually([&] { return count(hammer_sink) > hammered; })) << "the hammer stopped";
+  box->ctx().exit(hammer, atoms::kill);
+  EXPECT_EQ(exit_reason(hammer), term(atoms::killed));
+  box->ctx().exit(flooder, atoms::kill);
+  EXPECT_EQ(exit_reason(flooder), term(atoms::killed));
+  box->ctx().exit(hammer_sink, atoms::kill);
+  box->ctx().exit(flood_sink, atoms::kill);
+}
+
+TEST_F(Sdk, FramesOfAChildThatNeverWakesTheDaemonArriveInOrderBeforeItsExit) {
+  // The child attaches and sends without signalling the wake eventfd, then exits: the
+  // reactor reads its ring when it reaps it, before the port hears of the exit.
+  const atom before_exit("before_exit"); // known to the daemon: a command creates no atoms
+  pid port = start_linked(command("silent", {"silent-then-exit", ""}));
+  box->ctx().send(port, vigil::make_tuple(me_pid(), atom("go")));
+  for (std::int64_t i = 0; i < 100; ++i) {
+    auto m = box->receive(guard);
+    ASSERT_FALSE(m.timed_out()) << "frame " << i << " never came";
+    ASSERT_EQ(m.message, vigil::make_tuple(before_exit, term(i))) << "frame " << i;
+  }
+  EXPECT_EQ(exit_reason(port), term(atoms::normal));
+}
+
 TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
   pid port = start_linked(command("plain", {"quit-on-term", ""}));
   box->ctx().send(port, atom("into_the_void"));

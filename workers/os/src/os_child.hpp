@@ -16,14 +16,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace vigil::os::detail {
 
 class service_core;
 
-/// One incarnation of an OS child, shared by its port process, the reactor (which reaps it
-/// and reads its output) and its channel pump (which reads what it sends).
+/// One incarnation of an OS child, shared by its port process and the reactor (which reaps
+/// it, reads its output and, through its channel_pump, what it sends).
 ///
 /// The group may be signalled only while the leader is unreaped: until then its pid (and so
 /// the group id) cannot be reused. `mutex` orders signals against the reaping.
@@ -49,15 +48,15 @@ struct os_child {
   unique_fd cgroup_dir;
 
   // -- the channel: memory shared by port (writer) and pump (reader) ---------------------
-  ipc::channel channel;   ///< the pump's after the launch
+  ipc::channel channel;   ///< the pump's (on the reactor thread) after the launch
   ipc::ring_view to_view; ///< checked before the child could touch it
   ipc::ring_view from_view;
   ipc::channel_header* handshake = nullptr;
   ipc::ring_header* to_worker = nullptr;
   ipc::ring_header* from_worker = nullptr;
-  std::thread pump;
-  std::atomic<bool> pump_stop{false};
-  std::atomic<std::uint32_t> pump_done{0}; ///< 1 once the pump has finished; a futex word
+  /// The eventfd the child's writer signals (VIGIL_WAKE_FD); the reactor's epoll watches it
+  /// so that one thread reads every child's channel.
+  unique_fd wake;
   std::atomic<bool> attached{false};
   std::atomic<std::uint64_t> received{0}; ///< frames from the child
   std::atomic<std::uint64_t> sent{0};     ///< frames to the child
@@ -66,7 +65,7 @@ struct os_child {
   /// port grants the pids it passes on, the pump checks (capabilities.hpp).
   worker_grants grants;
 
-  // -- written by the pump before it ends, read by the reactor after joining it -----------
+  // -- written by the pump, read by the reactor (the same thread) ---------------------------
   std::optional<term> exit_frame; ///< {:exit, reason} sent by the child
 
   // -- the group and its reaping -----------------------------------------------------------

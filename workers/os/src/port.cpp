@@ -7,13 +7,13 @@
 #include "vigil/os/cgroup.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <deque>
-#include <fstream>
-#include <iterator>
 
 namespace vigil::os::detail {
 namespace {
@@ -25,6 +25,30 @@ const atom port_info_tag("port_info");
 constexpr std::size_t max_backlog = 100000;
 constexpr std::chrono::milliseconds backlog_retry{1};
 constexpr std::chrono::seconds kill_wait{10};
+
+/// The contents of a /proc file, or what could be read of it. Not an ifstream: a process
+/// reaped between the open and the read makes read() fail with ESRCH, which a filebuf turns
+/// into an exception that would end the caller (a status request).
+std::string read_proc_file(const std::string& path) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return text;
+  }
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
 
 bool tagged(const term& m, atom tag, std::size_t size) {
   return m.is_tuple() && m.size() == size && m[0].is(tag);
@@ -161,8 +185,7 @@ port_info make_port_info(const os_child& c) {
     info.cgroup = c.cgroup_path;
     info.cgroup_procs = static_cast<std::int64_t>(cgroup_tree::procs(c.cgroup_path).size());
   }
-  std::ifstream stat("/proc/" + std::to_string(c.os_pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::string text = read_proc_file("/proc/" + std::to_string(c.os_pid) + "/stat");
   auto close = text.rfind(')');
   if (close == std::string::npos) {
     return info;

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pump.hpp"
 
-#include "vigil/common/futex.hpp"
 #include "vigil/term/text.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
-
-#include "ring_wait.hpp"
 
 #include <string>
 
@@ -46,52 +43,92 @@ std::string describe(const term& frame) {
   return text;
 }
 
-/// Waits for the handshake, then delivers frames until the pump is told to stop.
-void read_channel(os_child& c, const pump_hooks& hooks) {
-  auto timeout = hooks.must_attach ? hooks.attach_timeout
-                                   : std::chrono::nanoseconds(std::chrono::hours(24 * 365));
-  if (auto ok = c.channel.accept(c.os_pid, timeout); !ok) {
-    if (hooks.must_attach && !c.pump_stop.load()) {
-      c.fail_channel("the worker did not attach to its channel: " + ok.error().message());
-    }
-    return;
-  }
-  c.attached.store(true);
-  ipc::ring_reader reader(
-      c.from_view, ipc::decode_limits{.create_atoms = c.sdk_atoms, .new_atoms = c.new_atoms.get()});
-  const send_sinks sinks = sinks_of(hooks);
-  for (;;) {
-    auto r = reader.try_read();
-    if (!r) {
-      c.fail_channel(r.error().message());
-      return;
-    }
-    if (r->has_value()) {
-      c.received.fetch_add(1, std::memory_order_relaxed);
-      if (!deliver(c, sinks, **r)) {
-        c.fail_channel("a frame that is no envelope: " + describe(**r));
-        return;
-      }
-      continue;
-    }
-    // Checked only once the ring is empty: what the child published before it died is
-    // delivered before the pump ends.
-    if (c.pump_stop.load(std::memory_order_seq_cst)) {
-      return;
-    }
-    // No timeout: an idle child costs the daemon no wake-ups. stop_pump wakes it until it
-    // has gone, so a child that scribbles on the futex word cannot keep it asleep.
-    wait_input(
-        *c.from_worker, reader, [&] { return c.pump_stop.load(); }, std::nullopt);
-  }
-}
+const std::string not_attached = "the worker did not attach to its channel: ";
 
 } // namespace
 
-void run_pump(os_child& c, const pump_hooks& hooks) {
-  read_channel(c, hooks);
-  c.pump_done.store(1, std::memory_order_release);
-  futex::wake_all(c.pump_done, futex::sharing::process_private);
+channel_pump::channel_pump(os_child& c, const pump_hooks& hooks)
+    : c_(c), sinks_(sinks_of(hooks)), must_attach_(hooks.must_attach) {
+  if (must_attach_) {
+    deadline_ = std::chrono::steady_clock::now() + hooks.attach_timeout;
+  }
+}
+
+bool channel_pump::check_attached() {
+  if (reader_) {
+    return true;
+  }
+  if (closed_) {
+    return false;
+  }
+  auto ok = c_.channel.poll_accept();
+  if (!ok) {
+    // A command may not speak the channel at all; only a vigil-worker must.
+    if (must_attach_) {
+      c_.fail_channel(not_attached + ok.error().message());
+    }
+    close();
+    return false;
+  }
+  if (!*ok) {
+    return false;
+  }
+  deadline_.reset();
+  c_.attached.store(true);
+  reader_.emplace(c_.from_view, ipc::decode_limits{.create_atoms = c_.sdk_atoms,
+                                                   .new_atoms = c_.new_atoms.get()});
+  return true;
+}
+
+channel_pump::progress channel_pump::serve(std::size_t budget) {
+  if (!check_attached()) {
+    return closed_ ? progress::closed : progress::idle;
+  }
+  if (closed_) {
+    return progress::closed;
+  }
+  for (std::size_t n = 0; n < budget; ++n) {
+    auto r = reader_->try_read();
+    if (!r) {
+      c_.fail_channel(r.error().message());
+      close();
+      return progress::closed;
+    }
+    if (!r->has_value()) {
+      // Announce the sleep, then look once more: the writer signals the eventfd only for a
+      // reader that announced it.
+      if (reader_->announce_sleep()) {
+        continue;
+      }
+      return progress::idle;
+    }
+    c_.received.fetch_add(1, std::memory_order_relaxed);
+    if (!deliver(c_, sinks_, **r)) {
+      c_.fail_channel("a frame that is no envelope: " + describe(**r));
+      close();
+      return progress::closed;
+    }
+  }
+  if (reader_->readable()) {
+    return progress::more;
+  }
+  return reader_->announce_sleep() ? progress::more : progress::idle;
+}
+
+void channel_pump::drain() {
+  if (!closed_) {
+    // The smallest record is 8 bytes: a full ring holds at most this many frames.
+    (void)serve(c_.from_view.capacity() / 8 + 1);
+  }
+  close();
+}
+
+void channel_pump::attach_deadline_passed() {
+  if (!deadline_ || check_attached() || closed_) {
+    return;
+  }
+  c_.fail_channel(not_attached + "the process did not attach in time");
+  close();
 }
 
 } // namespace vigil::os::detail

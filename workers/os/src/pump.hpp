@@ -6,7 +6,9 @@
 #include "os_child.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
+#include <optional>
 
 namespace vigil::os::detail {
 
@@ -17,18 +19,64 @@ struct pump_hooks {
   std::function<void(pid to, term message)> route;
   /// The daemon's own processes, which no worker may reach (service_options::is_protected).
   std::function<bool(pid)> is_protected;
-  /// How long the child may take to attach; a vigil-worker that misses it is killed. For a
-  /// command (which may never speak the channel) the pump waits as long as the child runs.
+  /// How long the child may take to attach; a vigil-worker that misses it is killed. A
+  /// command (which may never speak the channel) may attach whenever it likes.
   std::chrono::nanoseconds attach_timeout;
   bool must_attach = false;
 };
 
-/// The body of a child's pump thread: waits for the child's handshake, then reads its frames
-/// and delivers them ({:send, to, message} to `to` if the child may send there, see
-/// capabilities.hpp; {:exit, reason} kept for the reactor)
-/// until `c.pump_stop`, which the reactor sets once the child is reaped. A frame that is
-/// garbage, or no envelope, breaks the channel and kills the child (os_child::fail_channel).
-/// `c` must outlive the thread: the reactor joins it before letting go.
-void run_pump(os_child& c, const pump_hooks& hooks);
+/// The reading end of one child's channel, driven by the reactor's thread: no thread of its
+/// own. The child's writer signals the child's wake eventfd (os_child::wake, which the
+/// reactor's epoll watches) when it attaches and when it publishes to a reader that
+/// announced its sleep; the reactor then calls `serve`. Frames are delivered in order:
+/// {:send, to, message} to `to` if the child may send there (capabilities.hpp), {:exit,
+/// reason} kept for the reactor. A frame that is garbage, or no envelope, breaks the channel
+/// and kills the child (os_child::fail_channel); so does, for a vigil-worker, a refused
+/// handshake or none within `attach_timeout`.
+///
+/// The child is untrusted: whatever it does to its eventfd or ring, one call handles at most
+/// `budget` frames, so the reactor can serve every other child between two calls.
+class channel_pump {
+public:
+  enum class progress {
+    idle,  ///< nothing left; the child's next publish signals the eventfd
+    more,  ///< the budget ran out with frames left: call again after serving the others
+    closed ///< the channel is broken or was refused; nothing more will be read
+  };
+
+  channel_pump(os_child& c, const pump_hooks& hooks);
+
+  /// Looks at the handshake until the child has attached, then delivers at most `budget`
+  /// frames.
+  progress serve(std::size_t budget);
+
+  /// The child has exited: delivers what it published before (bounded, since a descendant
+  /// may still hold the mapping), so that its frames reach the daemon before its exit is
+  /// reported. Nothing is read afterwards.
+  void drain();
+
+  /// The attach deadline has passed: kills a vigil-worker that has not attached yet.
+  void attach_deadline_passed();
+
+  /// When a vigil-worker must have attached by; nullopt for a command.
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> attach_deadline() const {
+    return deadline_;
+  }
+
+  [[nodiscard]] bool attached() const { return reader_.has_value(); }
+
+private:
+  /// False when the child has not attached yet, or the handshake failed.
+  bool check_attached();
+
+  void close() { closed_ = true; }
+
+  os_child& c_;
+  send_sinks sinks_;
+  bool must_attach_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::optional<ipc::ring_reader> reader_;
+  bool closed_ = false;
+};
 
 } // namespace vigil::os::detail

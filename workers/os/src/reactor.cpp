@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OS reactor (reactor.hpp): one epoll thread that reaps OS children by pidfd, kills
-// what is left of their groups and cgroups, reads their output into lines, and tells their
-// ports.
+// what is left of their groups and cgroups, reads their output into lines and their channels
+// (round robin, a bounded turn each), and tells their ports.
 #include "reactor.hpp"
 
-#include "vigil/common/futex.hpp"
 #include "vigil/os/cgroup.hpp"
 #include "vigil/os/exit_reason.hpp"
 #include "vigil/os/reaper.hpp"
-
-#include "ring_wait.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -32,7 +30,9 @@ namespace {
 constexpr std::uint64_t wake_tag = 0;
 constexpr std::size_t read_chunk = 64 * 1024;
 
-enum : std::uint64_t { on_cgroup = 0, on_pidfd = 1, on_out = 2, on_err = 3 };
+enum : std::uint64_t { on_cgroup = 0, on_pidfd = 1, on_out = 2, on_err = 3, on_wake = 4 };
+
+constexpr unsigned tag_bits = 3;
 
 /// How long an exited child's cgroup may take to empty after cgroup.kill before its port is
 /// told anyway (a process stuck in uninterruptible sleep dies when it wakes).
@@ -110,31 +110,6 @@ std::uint64_t os_child::depth(const ipc::ring_header* h) const {
   return head >= tail ? head - tail : 0;
 }
 
-void stop_pump(os_child& c) {
-  c.pump_stop.store(true, std::memory_order_seq_cst);
-  if (!c.pump.joinable()) {
-    return;
-  }
-  // The pump sleeps without a timeout, on words in memory the child (or a descendant that
-  // kept the mapping) can write: one wake could be undone. So wake it until it has gone,
-  // re-checking every 10 ms; a pump that ends at the first wake costs one pass.
-  auto offered = static_cast<std::uint32_t>(ipc::attach_state::offered);
-  while (c.pump_done.load(std::memory_order_acquire) == 0) {
-    if (c.from_worker != nullptr) {
-      c.from_worker->reader_sleeping.store(0, std::memory_order_seq_cst);
-      futex::wake_all(c.from_worker->reader_sleeping);
-    }
-    if (c.handshake != nullptr) {
-      // A pump waiting for the handshake sleeps on the state word: move it off `offered`.
-      auto expected = offered;
-      c.handshake->state.compare_exchange_strong(expected, 0U);
-      futex::wake_all(c.handshake->state);
-    }
-    futex::wait(c.pump_done, 0, std::chrono::milliseconds(10), futex::sharing::process_private);
-  }
-  c.pump.join();
-}
-
 reactor::reactor(runtime& rt, line_sink on_lines, exit_hook on_exited, idle_hook on_idle,
                  bool reap_orphans)
     : rt_(rt), on_lines_(std::move(on_lines)), on_exited_(std::move(on_exited)),
@@ -185,15 +160,19 @@ void reactor::add_pending() {
       if (fd >= 0) {
         epoll_event ev{};
         ev.events = EPOLLIN;
-        ev.data.u64 = id << 2U | which;
+        ev.data.u64 = id << tag_bits | which;
         ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
       }
     };
-    os_child* c = e.child.get();
-    c->pump = std::thread([c, hooks = e.hooks] { run_pump(*c, hooks); });
+    e.pump = std::make_unique<channel_pump>(*e.child, e.hooks);
+    if (auto deadline = e.pump->attach_deadline()) {
+      attach_deadlines_.emplace_back(*deadline, id);
+    }
     add(e.child->pidfd.get(), on_pidfd);
     add(e.out.get(), on_out);
     add(e.err.get(), on_err);
+    // Level-triggered: a child that attached (and signalled) before this is seen at once.
+    add(e.child->wake.get(), on_wake);
     e.id = id;
     entries_.emplace(id, std::move(e));
   }
@@ -202,10 +181,12 @@ void reactor::add_pending() {
 void reactor::run() {
   std::array<epoll_event, 64> events{};
   for (;;) {
+    // Channels with frames left after their turn: look at the other events, do not sleep.
     int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                         next_timeout_ms());
+                         ready_.empty() ? next_timeout_ms() : 0);
     sweep_orphans();
     check_emptying();
+    check_attach_deadlines();
     if (n < 0 && errno != EINTR) {
       break;
     }
@@ -218,6 +199,7 @@ void reactor::run() {
         on_event(events[static_cast<std::size_t>(i)].data.u64);
       }
     }
+    serve_ready();
     {
       std::lock_guard lock(mutex_);
       if (stopping_) {
@@ -232,22 +214,83 @@ void reactor::run() {
 }
 
 void reactor::on_event(std::uint64_t data) {
-  auto it = entries_.find(data >> 2U);
+  auto it = entries_.find(data >> tag_bits);
   if (it == entries_.end()) {
     return;
   }
   entry& e = it->second;
-  switch (data & 3U) {
+  switch (data & ((1U << tag_bits) - 1)) {
   case on_cgroup: check_empty(e, false); break;
   case on_pidfd: on_exit(e); break;
   case on_out: on_output(e, false, false); break;
   case on_err: on_output(e, true, false); break;
+  case on_wake: {
+    // Reset the counter first: a publish after it signals again. However often the child
+    // signals, it gets one turn per wake-up.
+    std::uint64_t count = 0;
+    (void)::read(e.child->wake.get(), &count, sizeof count);
+    if (!e.queued) {
+      serve_channel(e);
+    }
+    break;
+  }
   default: break;
   }
   if (e.finished && !e.out && !e.err) {
     entries_.erase(it);
     std::lock_guard lock(mutex_);
     --count_;
+  }
+}
+
+void reactor::serve_channel(entry& e) {
+  if (!e.pump || e.finished) {
+    return;
+  }
+  switch (e.pump->serve(frames_per_turn)) {
+  case channel_pump::progress::more:
+    e.queued = true;
+    ready_.push_back(e.id);
+    break;
+  case channel_pump::progress::closed: close_wake(e); break;
+  case channel_pump::progress::idle: break;
+  }
+}
+
+void reactor::serve_ready() {
+  for (std::size_t turns = ready_.size(); turns > 0; --turns) {
+    std::uint64_t id = ready_.front();
+    ready_.pop_front();
+    auto it = entries_.find(id);
+    if (it != entries_.end()) {
+      it->second.queued = false;
+      serve_channel(it->second);
+    }
+  }
+}
+
+void reactor::check_attach_deadlines() {
+  if (attach_deadlines_.empty()) {
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::erase_if(attach_deadlines_, [&](const auto& d) {
+    auto it = entries_.find(d.second);
+    if (it == entries_.end() || it->second.finished || it->second.pump->attached()) {
+      return true;
+    }
+    if (d.first > now) {
+      return false;
+    }
+    it->second.pump->attach_deadline_passed();
+    return true;
+  });
+}
+
+void reactor::close_wake(entry& e) {
+  if (e.child->wake) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, e.child->wake.get(), nullptr);
+    e.child->wake.reset();
   }
 }
 
@@ -338,7 +381,7 @@ void reactor::on_exit(entry& e) {
       e.empty_deadline = std::chrono::steady_clock::now() + cgroup_empty_wait;
       epoll_event ev{};
       ev.events = EPOLLPRI;
-      ev.data.u64 = e.id << 2U | on_cgroup;
+      ev.data.u64 = e.id << tag_bits | on_cgroup;
       ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, e.events.get(), &ev);
       ++emptying_;
       check_empty(e, false);
@@ -386,17 +429,17 @@ void reactor::finish(entry& e) {
   os_child& c = *e.child;
   e.finished = true;
   term os_reason = e.os_reason;
-  // A child that never attached (a plain command) cannot have sent an exit frame and is
-  // dead, so it never will: its port may hear of the end before the pump is joined. This
-  // keeps a thread switch out of the restart path.
-  bool never_attached =
-      c.handshake == nullptr
-      || c.handshake->state.load() == static_cast<std::uint32_t>(ipc::attach_state::offered);
-  bool told = never_attached && !c.channel_failure();
+  // What the child sent before it died reaches the daemon before its exit is reported.
+  if (e.pump) {
+    e.pump->drain();
+  }
+  close_wake(e);
+  // A child that never attached (a plain command) sent nothing: its port may hear of the
+  // end before the last output is read, which keeps that out of the restart path.
+  bool told = (!e.pump || !e.pump->attached()) && !c.channel_failure();
   if (told) {
     rt_.send(c.port, vigil::make_tuple(os_exit_tag(), os_reason, os_reason));
   }
-  stop_pump(c);
   on_output(e, false, true);
   on_output(e, true, true);
   if (!told) {
@@ -426,10 +469,19 @@ void reactor::finish(entry& e) {
 }
 
 int reactor::next_timeout_ms() {
-  if (emptying_ > 0 && (sweeps_.empty() || next_sweep_ms() > cgroup_poll_ms)) {
-    return cgroup_poll_ms;
+  int ms = next_sweep_ms();
+  auto sooner = [&ms](int other) { ms = ms < 0 ? other : std::min(ms, other); };
+  if (emptying_ > 0) {
+    sooner(cgroup_poll_ms);
   }
-  return next_sweep_ms();
+  if (!attach_deadlines_.empty()) {
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& d : attach_deadlines_) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(d.first - now).count();
+      sooner(static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000)));
+    }
+  }
+  return ms;
 }
 
 int reactor::next_sweep_ms() {

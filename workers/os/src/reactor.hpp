@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -18,15 +19,18 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace vigil::os::detail {
 
-/// The OS reactor: one thread with an epoll set holding the pidfd and the stdout/stderr
-/// pipes of every OS child. When a child exits it kills the rest of its process group, reaps
-/// it (waitid(P_PIDFD), so no SIGCHLD handler is needed), stops its channel pump, reads the
-/// output still in the pipes, and sends the port {:"$vigil_os_exit", reason, os_reason}.
-/// Output is split into lines and handed to `on_lines`.
+/// The OS reactor: one thread with an epoll set holding the pidfd, the stdout/stderr pipes
+/// and the channel's wake eventfd of every OS child. It reads every child's channel
+/// (channel_pump), at most `frames_per_turn` frames of one child before serving the others,
+/// round robin. When a child exits it kills the rest of its process group, reaps it
+/// (waitid(P_PIDFD), so no SIGCHLD handler is needed), delivers the frames still in its
+/// ring, reads the output still in the pipes, and sends the port {:"$vigil_os_exit",
+/// reason, os_reason}. Output is split into lines and handed to `on_lines`.
 class reactor {
 public:
   using line_sink = std::function<void(const os_child& c, std::string_view stream,
@@ -46,7 +50,7 @@ public:
   ~reactor();
 
   /// Watches a launched child, takes the read ends of its output pipes (non-blocking) and
-  /// starts its channel pump with `hooks` (on the reactor thread, off the restart path).
+  /// reads its channel with `hooks`.
   void watch(std::shared_ptr<os_child> c, unique_fd out, unique_fd err, pump_hooks hooks);
 
   /// Children watched now (exited ones whose pipes are still open included).
@@ -54,6 +58,9 @@ public:
 
   /// The longest line kept whole; longer ones are split.
   static constexpr std::size_t max_line = 16 * 1024;
+
+  /// The most frames read from one child's channel before the others are served.
+  static constexpr std::size_t frames_per_turn = 64;
 
 private:
   struct entry {
@@ -69,11 +76,19 @@ private:
     term os_reason;        ///< once exited
     unique_fd events;      ///< cgroup.events while the exited child's cgroup empties
     std::chrono::steady_clock::time_point empty_deadline;
+    std::unique_ptr<channel_pump> pump;
+    bool queued = false; ///< in ready_
   };
 
   void run();
   void add_pending();
   void on_event(std::uint64_t data);
+  /// Reads a turn of `e`'s channel; queues it in ready_ when frames are left.
+  void serve_channel(entry& e);
+  /// One turn for each child queued before this call.
+  void serve_ready();
+  void check_attach_deadlines();
+  void close_wake(entry& e);
   void on_output(entry& e, bool is_err, bool drain_only);
   void on_exit(entry& e);
   /// Finishes an exited child whose cgroup has emptied (or has not in time: `give_up`).
@@ -104,10 +119,11 @@ private:
   /// When to look for orphans again: a grandchild killed with its group may still be dying
   /// when its leader is reaped, and without a daemon no SIGCHLD handler calls reap_orphans.
   std::vector<std::chrono::steady_clock::time_point> sweeps_;
+  /// Children whose channel has frames left after their turn, oldest first.
+  std::deque<std::uint64_t> ready_;
+  /// Vigil-workers not attached yet: by when they must (ids, any order).
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> attach_deadlines_;
   std::thread thread_;
 };
-
-/// Stops the channel pump of `c` and joins it.
-void stop_pump(os_child& c);
 
 } // namespace vigil::os::detail

@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +31,8 @@ namespace {
 constexpr std::size_t max_remembered_ports = 4096;
 /// The channel descriptor in every OS child (VIGIL_CHANNEL_FD).
 constexpr int channel_fd = 3;
+/// The eventfd that wakes the daemon's reader, in every OS child (VIGIL_WAKE_FD).
+constexpr int wake_fd = 4;
 
 error system_error(std::string context) {
   int err = errno;
@@ -116,6 +119,7 @@ std::vector<std::string> service_core::environment(const supervision::child_spec
     set_var(env, key, value);
   }
   set_var(env, "VIGIL_CHANNEL_FD", std::to_string(channel_fd));
+  set_var(env, "VIGIL_WAKE_FD", std::to_string(wake_fd));
   set_var(env, "VIGIL_NODE", std::to_string(node));
   set_var(env, "VIGIL_WORKER_ID", spec.id);
   return env;
@@ -213,6 +217,12 @@ result<std::shared_ptr<os_child>> service_core::make_child(const supervision::ch
     c->new_atoms = atom_budget_for(spec.id);
   }
   c->channel = std::move(*ch);
+  // Non-blocking for both sides (the flag belongs to the open file, which the child shares):
+  // the reactor drains it and a child that overflows it only gets EAGAIN.
+  c->wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!c->wake) {
+    return system_error("unable to make the channel's wake eventfd");
+  }
   auto mem = c->channel.memory();
   c->handshake = reinterpret_cast<ipc::channel_header*>(mem.data());
   auto to = ipc::ring_view::attach(mem.subspan(c->handshake->to_attacher_offset));
@@ -246,7 +256,7 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
   if (!err) {
     return err.error();
   }
-  parts->spec.fds = {-1, out->write.get(), err->write.get(), c->channel.fd()};
+  parts->spec.fds = {-1, out->write.get(), err->write.get(), c->channel.fd(), c->wake.get()};
   if (options.cgroups) {
     auto cg = options.cgroups->make(spec.id + "-" + std::to_string(node));
     if (cg) {
@@ -312,8 +322,8 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
 result<ipc::channel> service_core::new_channel() const {
   ipc::channel_options co;
   co.ring_capacity = options.ring_capacity;
-  // No periodic liveness check while a child has not attached (a plain command never does):
-  // stop_pump wakes the pump once the child is reaped, so idle children cost no wake-ups.
+  // The daemon never waits in the channel (the reactor polls its handshake and reads its
+  // ring when the child's wake eventfd fires), so no liveness interval applies.
   co.liveness_interval = std::chrono::hours(24 * 365);
   co.prefault = false;
   return ipc::channel::create(co);

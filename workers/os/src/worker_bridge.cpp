@@ -25,23 +25,24 @@ task<> proxy_body(context& self, worker_bridge* bridge, pid remote) {
 } // namespace
 
 result<std::unique_ptr<worker_bridge>> worker_bridge::attach(runtime& rt, int fd,
-                                                             std::uint32_t node) {
+                                                             std::uint32_t node, int wake_fd) {
   ipc::channel_options options;
   options.limits.create_atoms = true; // the worker trusts its daemon
   options.prefault = false;
   options.liveness_interval = idle_check;
+  options.wake_fd = wake_fd;
   auto ch = ipc::channel::attach(unique_fd(fd), options);
   if (!ch) {
     return ch.error();
   }
-  std::unique_ptr<worker_bridge> b(new worker_bridge(rt, std::move(*ch), node));
+  std::unique_ptr<worker_bridge> b(new worker_bridge(rt, std::move(*ch), node, wake_fd));
   if (b->in_header_ == nullptr) {
     return error{make_error_code(errc::decode_error), "the channel's rings do not check out"};
   }
   return b;
 }
 
-worker_bridge::worker_bridge(runtime& rt, ipc::channel ch, std::uint32_t node)
+worker_bridge::worker_bridge(runtime& rt, ipc::channel ch, std::uint32_t node, int wake_fd)
     : rt_(rt), channel_(std::move(ch)), node_(node) {
   // The daemon is trusted: its header's offsets were checked by attach.
   auto mem = channel_.memory();
@@ -51,7 +52,7 @@ worker_bridge::worker_bridge(runtime& rt, ipc::channel ch, std::uint32_t node)
   if (in && out) {
     in_header_ = &in->header();
     reader_ = ipc::ring_reader(*in, ipc::decode_limits{});
-    writer_ = ipc::ring_writer(*out);
+    writer_ = ipc::ring_writer(*out, wake_fd);
   }
 }
 

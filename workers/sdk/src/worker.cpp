@@ -30,16 +30,19 @@ result<worker> worker::from_env() {
     return error{make_error_code(errc::not_found),
                  "VIGIL_CHANNEL_FD is not set: this program was not started by vigild"};
   }
-  return attach(static_cast<int>(*fd), env_number("VIGIL_NODE").value_or(0));
+  auto wake = env_number("VIGIL_WAKE_FD");
+  return attach(static_cast<int>(*fd), env_number("VIGIL_NODE").value_or(0),
+                wake ? static_cast<int>(*wake) : -1);
 }
 
-result<worker> worker::attach(int fd, std::uint32_t node) {
+result<worker> worker::attach(int fd, std::uint32_t node, int wake_fd) {
   ipc::channel_options options;
   options.limits.create_atoms = true; // the worker trusts its daemon
   options.prefault = false;
   // The daemon's death is also signalled by PR_SET_PDEATHSIG; checking its pidfd four
   // times a second is enough and keeps an idle worker idle.
   options.liveness_interval = std::chrono::milliseconds(250);
+  options.wake_fd = wake_fd;
   auto ch = ipc::channel::attach(unique_fd(fd), options);
   if (!ch) {
     return ch.error();

@@ -28,7 +28,7 @@ namespace vigil::os {
 /// The pids an OS worker was given, bounded: past `capacity` pids the one given or used
 /// least recently is forgotten, and a send to it is refused until it is given again (as a
 /// reply to a request long gone would be). Thread-safe: the port (a scheduler thread) grants,
-/// the pump thread checks; each call takes one uncontended mutex.
+/// the reactor thread checks (channel_pump); each call takes one uncontended mutex.
 class capability_set {
 public:
   /// How many pids a worker holds by default.

@@ -73,8 +73,8 @@ struct service_options {
   /// runtime's `remote_send` hook (`remote_router::hook`) reaches the workers' processes.
   std::shared_ptr<remote_router> router;
   /// The daemon's own processes: true for a pid that no OS worker may send to, whatever it
-  /// was given (capabilities.hpp). Called on pump threads, once per send to a daemon pid or
-  /// granted name: it must be thread-safe and cheap. Empty: none is protected.
+  /// was given (capabilities.hpp). Called on the OS reactor thread, once per send to a daemon pid
+  /// or granted name: it must be thread-safe and cheap. Empty: none is protected.
   std::function<bool(pid)> is_protected;
   /// Reap orphans (reaper.hpp) each time an OS child exits. A daemon that is a subreaper
   /// wants this; one whose own code reaps other children by pid can turn it off.

@@ -35,9 +35,10 @@ public:
   /// The most proxies alive at once.
   static constexpr std::size_t max_proxies = 10000;
 
-  /// Attaches to the channel behind `fd` for the node `node`. Errors: the channel's.
-  [[nodiscard]] static result<std::unique_ptr<worker_bridge>> attach(runtime& rt, int fd,
-                                                                     std::uint32_t node);
+  /// Attaches to the channel behind `fd` for the node `node`; `wake_fd` is the daemon's wake
+  /// eventfd (VIGIL_WAKE_FD), or -1. Errors: the channel's.
+  [[nodiscard]] static result<std::unique_ptr<worker_bridge>>
+  attach(runtime& rt, int fd, std::uint32_t node, int wake_fd = -1);
   worker_bridge(const worker_bridge&) = delete;
   worker_bridge& operator=(const worker_bridge&) = delete;
   /// Stops and joins the bridge thread.
@@ -76,7 +77,7 @@ private:
     std::list<pid>::iterator age;
   };
 
-  worker_bridge(runtime& rt, ipc::channel ch, std::uint32_t node);
+  worker_bridge(runtime& rt, ipc::channel ch, std::uint32_t node, int wake_fd);
   void run();
   void loop();
   bool write_out();

@@ -33,12 +33,14 @@ namespace vigil::sdk {
 
 class worker {
 public:
-  /// Attaches to the channel whose descriptor VIGIL_CHANNEL_FD names. Errors: not_found when
-  /// the variable is unset (the program was not started by vigild), else the channel's.
+  /// Attaches to the channel whose descriptor VIGIL_CHANNEL_FD names, waking vigild through
+  /// the eventfd VIGIL_WAKE_FD names. Errors: not_found when VIGIL_CHANNEL_FD is unset (the
+  /// program was not started by vigild), else the channel's.
   [[nodiscard]] static result<worker> from_env();
 
-  /// Attaches to the channel behind `fd`, taking it.
-  [[nodiscard]] static result<worker> attach(int fd, std::uint32_t node = 0);
+  /// Attaches to the channel behind `fd`, taking it. `wake_fd`, when not -1, is the eventfd
+  /// that wakes the daemon's reader (VIGIL_WAKE_FD); it is not taken.
+  [[nodiscard]] static result<worker> attach(int fd, std::uint32_t node = 0, int wake_fd = -1);
 
   /// The next delivery, waiting at most `timeout`; nullopt when none came. Errors:
   /// connection_reset once the daemon is gone and everything it sent has been read.
