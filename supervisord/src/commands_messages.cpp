@@ -7,7 +7,7 @@
 #include "json_util.hpp"
 #include "session.hpp"
 #include "state.hpp"
-#include "tree_walk.hpp"
+#include "tree_lookup.hpp"
 
 #include <algorithm>
 
@@ -105,7 +105,7 @@ task<outcome> cmd_receive(session_env& env, const request& req) {
 
 task<outcome> cmd_logs(session_env& env, const request& req) {
   auto cfg = env.st.config();
-  auto found = co_await locate(env.self, env.st.root(), *cfg, req.target);
+  auto found = locate(env.st, *cfg, req.target);
   if (!found) {
     co_return from_error(found.error());
   }

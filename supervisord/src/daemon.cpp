@@ -22,6 +22,7 @@
 #include "process_setup.hpp"
 #include "server.hpp"
 #include "state.hpp"
+#include "tree_events.hpp"
 #include "trust_checks.hpp"
 
 #include <spdlog/spdlog.h>
@@ -134,8 +135,8 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
   // OS-process children (docs/os-workers.md); destroyed after rt.shutdown() below.
   auto os_workers = make_os_service(st, !o.foreground && under_systemd(), router);
   st.os = os_workers.get();
-  st.factory =
-      watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st, os_workers.get());
+  st.factory = workers::make_child_factory(parts.kinds, *os_workers);
+  st.sink = tree_sink(st);
   int code = exit_ok;
   std::vector<std::string> failed; // children held as failed at boot
   {
@@ -143,6 +144,7 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     auto box = rt.make_mailbox();
     supervision::start_options options;
     options.link = false;
+    options.events = st.sink;
     auto root = supervision::start_supervisor(*box, std::move(root_spec), st.factory, options);
     if (!root) {
       spdlog::critical("the tree did not start: {}", root.error().message());
@@ -183,6 +185,7 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
   // port left, which kills its OS child. Only then may the service go: no port outlives it.
   rt.shutdown();
   st.factory = nullptr;
+  st.sink = nullptr;
   st.os = nullptr;
   os_workers.reset();
   return code;
