@@ -47,20 +47,17 @@ struct daemon_parts {
   event_store events{out};
 };
 
-/// The failed children under `sup` ("root/web: reason"), nested supervisors included.
-void collect_failed(mailbox& box, pid sup, const std::string& path, std::vector<std::string>& out) {
-  auto rows = supervision::which_children(box, sup);
-  if (!rows) {
-    return;
-  }
-  for (const auto& row : *rows) {
-    std::string child = path + "/" + row.id;
-    if (row.state == supervision::child_state::failed) {
-      out.push_back(child + " (" + row.reason + ")");
-    } else if (row.type == supervision::child_type::supervisor && row.process) {
-      collect_failed(box, *row.process, child, out);
+/// The failed children under the supervisor at `path` ("root/web (reason)"), nested
+/// supervisors included, as the index of the tree has them.
+void collect_failed(const tree_index::view& v, std::string_view path,
+                    std::vector<std::string>& out) {
+  v.children(path, [&](const indexed_child& c) {
+    if (c.state == supervision::child_state::failed) {
+      out.push_back(c.path + " (" + c.reason + ")");
+    } else if (c.type == supervision::child_type::supervisor && c.process) {
+      collect_failed(v, c.path, out);
     }
-  }
+  });
 }
 
 int permanent_or_temporary(const error& e) {
@@ -152,7 +149,7 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     } else {
       st.set_root(*root);
       announce_root(st, *root);
-      collect_failed(*box, *root, "root", failed);
+      st.index.read([&failed](const tree_index::view& v) { collect_failed(v, "root", failed); });
     }
   }
   if (code == exit_ok) {
