@@ -8,6 +8,7 @@
 
 #include "event_store.hpp"
 #include "state.hpp"
+#include "tree_lookup.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -137,11 +138,17 @@ void report(daemon_state& st, const child_event& e) {
 
 void tell(daemon_state& st, const child_event& e) {
   std::int64_t os_pid = 0;
-  if (e.what == child_event::kind::started && st.os != nullptr && e.process) {
-    // Read at once, so that a child that dies at once is still reported with it.
-    os_pid = st.os->os_pid(*e.process).value_or(0);
+  std::shared_ptr<const supervision::child_spec> spec;
+  if (e.what == child_event::kind::started) {
+    if (st.os != nullptr && e.process) {
+      // Read at once, so that a child that dies at once is still reported with it.
+      os_pid = st.os->os_pid(*e.process).value_or(0);
+    }
+    if (e.spec != nullptr) {
+      spec = spec_for(st, e.path, *e.spec, e.dynamic);
+    }
   }
-  st.index.apply(e, os_pid, steady_ms());
+  st.index.apply(e, os_pid, steady_ms(), std::move(spec));
   switch (e.what) {
   case child_event::kind::started:
     st.events.started(e.path, *e.process, e.supervisor, e.dynamic);

@@ -154,7 +154,8 @@ void tree_index::decided(indexed_child& c, const exit_report& r, std::int64_t no
   }
 }
 
-void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t now_ms) {
+void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t now_ms,
+                       std::shared_ptr<const supervision::child_spec> spec) {
   std::lock_guard lock(mutex_);
   std::optional<handle> h = find(e);
   indexed_child* c = h ? &entries_.at(*h).child : nullptr;
@@ -177,7 +178,9 @@ void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t n
     c->started_ms = now_ms;
     c->reason.clear();
     c->retry = false;
-    if (e.spec != nullptr) {
+    if (spec) {
+      c->spec = std::move(spec);
+    } else if (e.spec != nullptr) {
       c->spec = std::make_shared<const supervision::child_spec>(*e.spec);
     }
     return;

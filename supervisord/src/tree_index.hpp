@@ -42,8 +42,9 @@ struct indexed_child {
   std::int64_t last_os_pid = 0; ///< the OS child it had when it last ran
   supervision::child_type type = supervision::child_type::worker;
   supervision::child_state state = supervision::child_state::stopped;
-  std::shared_ptr<const supervision::child_spec> spec; ///< as it was last started
-  std::int64_t started_ms = 0;                         ///< steady-clock milliseconds
+  /// What it runs, as it was last started (shared with the config when the same).
+  std::shared_ptr<const supervision::child_spec> spec;
+  std::int64_t started_ms = 0; ///< steady-clock milliseconds
   bool dynamic = false;
   /// failed: why, whether a retry is scheduled; backoff and failed: when the start is due.
   std::string reason;
@@ -70,8 +71,10 @@ public:
   /// Decisions kept per child.
   static constexpr std::size_t history_size = 10;
 
-  /// Records `e`, told at `now_ms`; `os_pid` is the started child's OS pid (0 if none).
-  void apply(const supervision::child_event& e, std::int64_t os_pid, std::int64_t now_ms);
+  /// Records `e`, told at `now_ms`; `os_pid` is the started child's OS pid (0 if none),
+  /// `spec` what it runs (empty: a copy of the event's).
+  void apply(const supervision::child_event& e, std::int64_t os_pid, std::int64_t now_ms,
+             std::shared_ptr<const supervision::child_spec> spec = {});
   /// Forgets everything: the tree it described is gone (a reload replaced it).
   void clear();
 

@@ -83,13 +83,24 @@ public:
     return it == by_id_.end() ? nullptr : &it->second;
   }
 
+  /// The spec at `path` (a dynamic supervisor's template at its children's path), shared
+  /// with the config.
+  [[nodiscard]] std::shared_ptr<const child_spec> at(const std::string& path) const {
+    auto it = by_path_.find(path);
+    if (it == by_path_.end()) {
+      return nullptr;
+    }
+    return {cfg_, it->second};
+  }
+
 private:
   void add(const supervisor_spec& sup, const std::string& path) {
-    if (simple(&sup)) {
-      return; // dynamic children run or are gone: the index has them
-    }
     for (const auto& c : sup.children) {
       std::string p = path + "/" + c.id;
+      by_path_.emplace(p, &c);
+      if (simple(&sup)) {
+        return; // dynamic children run or are gone: the index has them
+      }
       by_id_[c.id].push_back(config_child{p, &c, &sup});
       if (c.supervisor) {
         add(*c.supervisor, p);
@@ -99,6 +110,7 @@ private:
 
   std::shared_ptr<const config::config_tree> cfg_;
   std::unordered_map<std::string, std::vector<config_child>> by_id_;
+  std::unordered_map<std::string, const child_spec*> by_path_;
 };
 
 /// The id table of the running config (a reload makes a new one on first use).
@@ -174,6 +186,15 @@ const supervisor_spec* config_supervisor(const config::config_tree& cfg, std::st
   }
   const auto* c = config::find_child(cfg.root, ids);
   return c != nullptr ? c->supervisor.get() : nullptr;
+}
+
+std::shared_ptr<const child_spec> spec_for(const daemon_state& st, const std::string& path,
+                                           const child_spec& started, bool dynamic) {
+  auto configured = ids_of(st)->at(path);
+  if (configured && (dynamic || *configured == started)) {
+    return configured;
+  }
+  return std::make_shared<const child_spec>(started);
 }
 
 result<located> locate(const daemon_state& st, const config::config_tree& cfg,
