@@ -135,7 +135,7 @@ void tree_index::decided(indexed_child& c, const exit_report& r, std::int64_t no
   ++c.decisions;
   c.history.push_back({now_ms, r.what, reason_text(r.reason)});
   if (c.history.size() > history_size) {
-    c.history.pop_front();
+    c.history.erase(c.history.begin());
   }
   switch (r.what) {
   case exit_report::decision::restart: c.state = child_state::restarting; break;
