@@ -18,10 +18,15 @@ For each, once every child runs and the daemon settled (2 s):
                 ticks), the on-CPU ns of every thread (/proc/PID/task/*/schedstat) and the
                 voluntary context switches of all its threads (/proc/PID/task/*/status), i.e.
                 how often the daemon woke up while nothing happened;
+  send by id    for vigild with in-process workers: SENDS `send` requests (SENDS = every
+                in-process worker once, 10,000 by default) on one connection, each to a bare
+                id ("echo4711"), which vigild finds in its index of the tree; median, p99 and
+                the total.
   status        RUNS round trips of the CLI (`supervisorctl status`, `vigilctl status`: a
                 process start, connect, request, full reply printed) and of the protocol
-                itself from this script (XML-RPC getAllProcessInfo / a `status` JSON line),
-                median and p99 (nearest rank).
+                itself from this script (XML-RPC getAllProcessInfo / a `status` JSON line,
+                timed to its last byte: vigild's reply is not parsed, 1.8 MB of JSON takes
+                Python about 20 ms), median and p99 (nearest rank).
 
 Prints one JSON line per scenario to --out, then a Markdown table on stdout. Run it as
 bench/daemon_compare.sh does. Only processes this script started are ever signalled.
@@ -244,6 +249,7 @@ class Vigild:
         self.name, self.root = name, root
         self.vigild, self.vigilctl = vigild, vigilctl
         self.total = n_inproc + n_cmd + n_process
+        self.n_inproc = n_inproc
         self.last = ("proc%d" % (n_process - 1) if n_process else
                      "cmd%d" % (n_cmd - 1) if n_cmd else "echo%d" % (n_inproc - 1))
         self.conf = os.path.join(root, "vigil.toml")
@@ -274,7 +280,7 @@ class Vigild:
         # full count is checked after the measurement.
         wait_for(lambda: self.running([self.last]) == 1, "the last worker running", 180)
 
-    def call(self, cmd, args=None):
+    def call(self, cmd, args=None, raw=False):
         self.next_id += 1
         req = {"v": 1, "id": self.next_id, "cmd": cmd}
         if args is not None:
@@ -290,7 +296,10 @@ class Vigild:
                 if not chunk:
                     break
                 buf += chunk
-            return json.loads(buf.split(b"\n", 1)[0])
+            line = buf.split(b"\n", 1)[0]
+            if raw:
+                return line
+            return json.loads(line)
         finally:
             s.close()
 
@@ -307,7 +316,40 @@ class Vigild:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
     def status_rpc(self):
-        self.call("status")
+        # The round trip to the reply's last byte: parsing 1.8 MB of JSON in Python (about
+        # 20 ms on a quiet machine) is the client's cost, not the daemon's.
+        line = self.call("status", raw=True)
+        if b'"ok":true' not in line[:64]:
+            raise RuntimeError("status failed: %r" % line[:200])
+
+    def sends_by_id(self, n):
+        """n sends to bare ids on one connection, each timed; None without in-process
+        workers."""
+        if self.n_inproc == 0:
+            return None
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(self.sock)
+        f = s.makefile("rwb")
+        out = []
+        try:
+            for i in range(n + 1):
+                self.next_id += 1
+                req = {"v": 1, "id": self.next_id, "cmd": "send",
+                       "args": {"target": "echo%d" % (i % self.n_inproc), "term": ":ping"}}
+                t0 = time.perf_counter()
+                f.write((json.dumps(req) + "\n").encode())
+                f.flush()
+                reply = json.loads(f.readline())
+                if i > 0:  # the first warms the connection
+                    out.append((time.perf_counter() - t0) * 1000.0)
+                if not reply.get("ok"):
+                    raise RuntimeError("send by id: %r" % reply)
+        finally:
+            f.close()
+            s.close()
+        return {"median_ms": round(statistics.median(out), 3), "p99_ms": round(pct(out, 99), 3),
+                "total_ms": round(sum(out), 1), "sends": n}
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -322,7 +364,7 @@ class Vigild:
 # -- measuring --------------------------------------------------------------------------------
 
 
-def measure(d, idle, runs):
+def measure(d, idle, runs, sends):
     d.start()
     pid = d.proc.pid
     time.sleep(2.0)
@@ -343,6 +385,10 @@ def measure(d, idle, runs):
     rec["status_rpc"] = timed(d.status_rpc, runs)
     rec["status_cli"] = timed(d.status_cli, runs)
     rec["rss_after_status_kb"] = kb(status_fields("/proc/%d/status" % pid), "VmRSS")
+    if hasattr(d, "sends_by_id"):
+        by_id = d.sends_by_id(sends if sends > 0 else d.n_inproc)
+        if by_id:
+            rec["send_by_id"] = by_id
     rec["running_at_end"] = d.running()
     if rec["running_at_end"] != d.total:
         raise RuntimeError("%s: %d of %d running" % (d.name, rec["running_at_end"], d.total))
@@ -351,7 +397,7 @@ def measure(d, idle, runs):
 
 def run(d, args):
     try:
-        return measure(d, args.idle, args.runs)
+        return measure(d, args.idle, args.runs, args.sends)
     finally:
         d.stop()
 
@@ -395,6 +441,12 @@ def table(recs, args):
     for key, what in (("status_cli", "status via the CLI"), ("status_rpc", "status, protocol only")):
         rows.append(["%s, median ms" % what, *[lat(key, r, "median_ms") for r in cols]])
         rows.append(["%s, p99 ms" % what, *[lat(key, r, "p99_ms") for r in cols]])
+    if any("send_by_id" in r for r in cols):
+        for sub, what in (("median_ms", "median ms"), ("p99_ms", "p99 ms"),
+                          ("total_ms", "total ms")):
+            rows.append(["send to a bare id (one connection), %s" % what,
+                         *["%.2f" % r["send_by_id"][sub] if "send_by_id" in r else ""
+                           for r in cols]])
     rows.append(["load average (1 min) after the scenario", *["%.1f" % r["load1"] for r in cols]])
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -411,6 +463,8 @@ def main():
     ap.add_argument("--n-inproc", type=int, default=10000)
     ap.add_argument("--idle", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--sends", type=int, default=0,
+                    help="sends by id per in-process scenario (0: one per in-process worker)")
     ap.add_argument("--out", default="/tmp/daemon_compare.jsonl")
     ap.add_argument("--scenarios", default="supervisord,vigild-os,vigild-inproc,vigild-mixed")
     args = ap.parse_args()

@@ -8,7 +8,8 @@
 #
 # Needs supervisord (scripts/setup --bench) and a release build of vigild, vigilctl and
 # vigil-worker. Knobs: N_OS (100), N_PROCESS (10 of the N_OS are mode = "process"),
-# N_INPROC (10000), IDLE (10 s), RUNS (50), SCENARIOS
+# N_INPROC (10000), IDLE (10 s), RUNS (50), SENDS (sends by id; 0: one per in-process
+# worker), SCENARIOS
 # (supervisord,vigild-os,vigild-inproc,vigild-mixed). The table goes to stdout, one JSON line
 # per scenario to OUT.
 set -eu
@@ -26,5 +27,5 @@ export VIGIL_WORKER_PROGRAM
 exec /usr/bin/python3 "$here/daemon_compare.py" \
   --vigild "$build/supervisord/vigild" --vigilctl "$build/ctl/vigilctl" \
   --n-os "${N_OS:-100}" --n-process "${N_PROCESS:-10}" --n-inproc "${N_INPROC:-10000}" \
-  --idle "${IDLE:-10}" --runs "${RUNS:-50}" --out "$out" \
+  --idle "${IDLE:-10}" --runs "${RUNS:-50}" --sends "${SENDS:-0}" --out "$out" \
   --scenarios "${SCENARIOS:-supervisord,vigild-os,vigild-inproc,vigild-mixed}"

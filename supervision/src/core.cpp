@@ -24,9 +24,9 @@ std::string reason_text(const term& reason) {
 
 } // namespace
 
-supervisor_core::supervisor_core(supervisor_spec spec, random_source random)
-    : spec_(std::move(spec)), random_(std::move(random)),
-      intensity_(spec_.intensity, spec_.period) {
+supervisor_core::supervisor_core(supervisor_spec spec, random_source random, std::string path)
+    : spec_(std::move(spec)), random_(std::move(random)), intensity_(spec_.intensity, spec_.period),
+      path_(std::move(path)) {
   if (dynamic() && !spec_.children.empty()) {
     template_ = spec_.children.front();
   }
@@ -52,6 +52,7 @@ supervisor_core::entry* supervisor_core::find_id(const std::string& id) {
 
 void supervisor_core::erase_key(std::uint64_t key) {
   if (entry* c = find_key(key)) {
+    emit(child_event::kind::removed, *c, c->process);
     clear_running(*c);
     children_.erase(key);
   }
@@ -124,7 +125,7 @@ void supervisor_core::stop_keys(const std::vector<std::uint64_t>& keys) {
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
     entry* c = find_key(*it);
     if (c != nullptr && c->process) {
-      stop.targets.push_back({*c->process, c->spec.shutdown});
+      stop.targets.push_back({*c->process, c->spec.shutdown, c->spec.id, c->key, c->spec.type});
       clear_running(*c);
       c->state = child_state::stopped;
     }
@@ -156,6 +157,7 @@ bool supervisor_core::child_exited(pid child, const term& reason, time_point now
   if (c == nullptr || exiting_) {
     return c != nullptr;
   }
+  emit(child_event::kind::exited, *c, child, reason);
   clear_running(*c);
   c->state = child_state::stopped;
   const backoff_policy* b = backoff_of(*c);
@@ -243,6 +245,20 @@ void supervisor_core::shutdown(term reason) {
 
 // -- restarts -------------------------------------------------------------------------------
 
+void supervisor_core::emit(child_event::kind what, const entry& c, std::optional<pid> process,
+                           term reason) {
+  child_event e;
+  e.what = what;
+  e.path = path_ + "/" + c.spec.id;
+  e.id = c.spec.id;
+  e.key = c.key;
+  e.dynamic = dynamic();
+  e.process = process;
+  e.type = c.spec.type;
+  e.reason = std::move(reason);
+  events_.push_back(std::move(e));
+}
+
 void supervisor_core::report(const entry& c, std::optional<pid> process, term reason,
                              exit_report::decision what, milliseconds delay) {
   const restart_intensity& window = holding() ? c.window : intensity_;
@@ -256,6 +272,8 @@ void supervisor_core::report(const entry& c, std::optional<pid> process, term re
   r.what = what;
   r.delay = delay;
   r.retry = what != exit_report::decision::failed || spec_.hold_retry.count() > 0;
+  emit(child_event::kind::decided, c, process, r.reason);
+  events_.back().report = r;
   reports_.push_back(std::move(r));
 }
 
@@ -378,11 +396,33 @@ std::optional<step> supervisor_core::next() {
       return start_step{s->key, &c->spec};
     }
     if (auto* stop = std::get_if<stop_step>(&o)) {
+      for (const auto& t : stop->targets) {
+        child_event e;
+        e.what = child_event::kind::stopped;
+        e.path = path_ + "/" + t.id;
+        e.id = t.id;
+        e.key = t.key;
+        e.dynamic = dynamic();
+        e.type = t.type;
+        e.process = t.child;
+        e.reason = t.shutdown.how == shutdown_policy::kind::brutal_kill ? term(atoms::kill)
+                                                                        : term(atoms::shutdown);
+        events_.push_back(std::move(e));
+      }
       return std::move(*stop);
     }
     return std::move(std::get<reply_step>(o));
   }
   job_ = job_kind::none;
+  if (exiting_ && gave_up_ && !told_gave_up_) {
+    told_gave_up_ = true; // told last, once its children are stopped
+    child_event e;
+    e.what = child_event::kind::gave_up;
+    e.path = path_;
+    e.type = child_type::supervisor;
+    e.reason = exit_reason_;
+    events_.push_back(std::move(e));
+  }
   return std::nullopt;
 }
 
@@ -396,6 +436,8 @@ void supervisor_core::start_result(result<pid> started, time_point now) {
   }
   set_running(*c, *started);
   c->started_at = now;
+  emit(child_event::kind::started, *c, *started);
+  events_.back().spec = &c->spec;
   c->from_failed = false;
   if (job_ == job_kind::api_start || job_ == job_kind::api_restart) {
     reply(reply_to_, vigil::make_tuple(atoms::ok, *started));

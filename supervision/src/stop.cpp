@@ -16,6 +16,7 @@ struct watched {
   stop_target target;
   reference monitor;
   bool down = false;
+  term reason;
 };
 
 bool is_down_of(const term& m, const std::vector<watched>& children) {
@@ -32,6 +33,7 @@ void mark_down(const term& m, std::vector<watched>& children) {
   for (auto& w : children) {
     if (w.monitor == ref) {
       w.down = true;
+      w.reason = m[4];
     }
   }
 }
@@ -85,7 +87,9 @@ task<> unlink_flush(context& self, pid child) {
 
 } // namespace
 
-task<> stop_children(context& self, stop_step stop) {
+task<std::vector<term>> stop_children(context& self, stop_step stop) {
+  std::vector<term> reasons;
+  reasons.reserve(stop.targets.size());
   // One after the other for static children (in the order given: reverse start order), all
   // at once for dynamic ones.
   std::size_t batch = stop.concurrently ? stop.targets.size() : 1;
@@ -112,8 +116,10 @@ task<> stop_children(context& self, stop_step stop) {
     }
     for (const auto& w : children) {
       co_await unlink_flush(self, w.target.child);
+      reasons.push_back(w.reason);
     }
   }
+  co_return reasons;
 }
 
 } // namespace vigil::supervision::detail

@@ -36,14 +36,39 @@ struct sup_state {
       : self(s), boot(std::move(b)),
         rng(static_cast<std::uint64_t>(steady::now().time_since_epoch().count())
             ^ (std::uint64_t{s.self().index} << 32U) ^ s.self().serial),
-        core(*boot.spec, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {
+        core(
+            *boot.spec, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); },
+            boot.path ? *boot.path : std::string("root")) {
     boot.spec.reset(); // the core has its copy; a second one per child would stay for nothing
   }
 };
 
 task<result<pid>> start_nested(sup_state& s, const child_spec& spec) {
-  co_return co_await detail::start_for(s.self, *spec.supervisor, s.boot.factory, s.self.self(),
-                                       registered_name(spec));
+  co_return co_await detail::start_for(
+      s.self, *spec.supervisor, s.boot.factory, s.self.self(), registered_name(spec), s.boot.events,
+      std::make_shared<const std::string>(s.core.path() + "/" + spec.id));
+}
+
+/// Hands the core's events to the sink, in order. `stopped` carries the reason each child
+/// died with, when the stop step just carried out says it.
+void tell_events(sup_state& s, const std::vector<term>* stop_reasons = nullptr,
+                 const std::vector<pid>* stopped = nullptr) {
+  auto events = s.core.take_events();
+  if (!s.boot.events) {
+    return;
+  }
+  for (auto& e : events) {
+    e.supervisor = s.self.self();
+    if (e.what == child_event::kind::stopped && stop_reasons != nullptr && e.process) {
+      for (std::size_t i = 0; i < stopped->size() && i < stop_reasons->size(); ++i) {
+        if ((*stopped)[i] == *e.process) {
+          e.reason = (*stop_reasons)[i];
+          break;
+        }
+      }
+    }
+    s.boot.events(e);
+  }
 }
 
 /// Sends the core's reports to the process registered for them, if any.
@@ -64,6 +89,7 @@ void send_reports(sup_state& s) {
 /// Runs the core's steps until it is idle.
 task<> run_steps(sup_state& s) {
   send_reports(s); // an exit's decision, before the steps that carry it out
+  tell_events(s);
   while (auto st = s.core.next()) {
     if (auto* start = std::get_if<start_step>(&*st)) {
       const child_spec& spec = *start->spec;
@@ -79,13 +105,23 @@ task<> run_steps(sup_state& s) {
         s.core.start_result(std::move(started), steady::now());
       }
     } else if (auto* stop = std::get_if<stop_step>(&*st)) {
-      co_await detail::stop_children(s.self, std::move(*stop));
+      std::vector<pid> stopped;
+      stopped.reserve(stop->targets.size());
+      for (const auto& t : stop->targets) {
+        stopped.push_back(t.child);
+      }
+      auto reasons = co_await detail::stop_children(s.self, std::move(*stop));
+      send_reports(s);
+      tell_events(s, &reasons, &stopped);
+      continue;
     } else {
       const auto& r = std::get<reply_step>(*st);
       s.self.send(r.to[0].as_pid(), vigil::make_tuple(r.to[1], r.value));
     }
     send_reports(s);
+    tell_events(s);
   }
+  tell_events(s); // a supervisor that gives up says so last
 }
 
 bool is_exit(const term& m) {
@@ -203,12 +239,18 @@ task<> supervisor_process(context& self, supervisor_boot boot) {
 namespace detail {
 
 task<result<pid>> start_for(context& self, supervisor_spec spec, child_factory factory,
-                            std::optional<pid> parent, std::optional<atom> name) {
+                            std::optional<pid> parent, std::optional<atom> name, event_sink events,
+                            std::shared_ptr<const std::string> path) {
   if (auto valid = validate(spec); !valid) {
     co_return valid.error();
   }
-  supervisor_boot boot{std::make_shared<const supervisor_spec>(std::move(spec)), std::move(factory),
-                       self.self(), self.make_ref(), parent};
+  supervisor_boot boot{std::make_shared<const supervisor_spec>(std::move(spec)),
+                       std::move(factory),
+                       self.self(),
+                       self.make_ref(),
+                       parent,
+                       std::move(events),
+                       std::move(path)};
   reference ack_ref = boot.ack;
   spawn_options options{.name = name, .trap_exit = true, .initial_call = "vigil:supervisor/1"};
   auto sup = self.spawn_opt(options, supervisor_process, std::move(boot));
@@ -245,8 +287,8 @@ task<result<pid>> start_supervisor(context& self, supervisor_spec spec, child_fa
   if (options.link) {
     parent = self.self();
   }
-  co_return co_await detail::start_for(self, std::move(spec), std::move(factory), parent,
-                                       options.name);
+  return detail::start_for(self, std::move(spec), std::move(factory), parent, options.name,
+                           std::move(options.events), std::move(options.path));
 }
 
 result<pid> start_supervisor(mailbox& caller, supervisor_spec spec, child_factory factory,
@@ -256,8 +298,11 @@ result<pid> start_supervisor(mailbox& caller, supervisor_spec spec, child_factor
     parent = caller.self();
   }
   return detail::run_helper<pid>(caller, [spec = std::move(spec), factory = std::move(factory),
-                                          parent, name = options.name](context& self) mutable {
-    return detail::start_for(self, std::move(spec), std::move(factory), parent, name);
+                                          parent, name = options.name,
+                                          events = std::move(options.events),
+                                          path = std::move(options.path)](context& self) mutable {
+    return detail::start_for(self, std::move(spec), std::move(factory), parent, name,
+                             std::move(events), std::move(path));
   });
 }
 

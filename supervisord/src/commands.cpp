@@ -5,7 +5,7 @@
 #include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
-#include "tree_walk.hpp"
+#include "tree_lookup.hpp"
 
 namespace vigil::daemon {
 namespace {
@@ -44,7 +44,7 @@ task<result<resolved_target, outcome>> resolve_target(session_env& env, std::str
   // A worker id or path; `:echo` too when no process is registered as :echo, so that the
   // shell's send(:echo, ...) reaches the worker whose id is echo.
   auto cfg = env.st.config();
-  auto found = co_await locate(env.self, env.st.root(), *cfg, parsed->name);
+  auto found = locate(env.st, *cfg, parsed->name);
   if (!found && as_atom) {
     co_return outcome::failure(error_code::not_found, "no process is registered as :" + parsed->name
                                                           + ", and no worker has that id");

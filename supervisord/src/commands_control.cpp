@@ -8,7 +8,7 @@
 #include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
-#include "tree_walk.hpp"
+#include "tree_lookup.hpp"
 
 namespace vigil::daemon {
 namespace {
@@ -76,9 +76,9 @@ task<result<located, outcome>> find_child(session_env& env, const std::string& n
   // g++ 12 rejects co_await in the arms of ?:.
   result<located> found = error{};
   if (parsed->what == target::kind::process) {
-    found = co_await locate_pid(env.self, env.st.root(), *cfg, parsed->process);
+    found = locate_pid(env.st, *cfg, parsed->process);
   } else {
-    found = co_await locate(env.self, env.st.root(), *cfg, parsed->name);
+    found = locate(env.st, *cfg, parsed->name);
   }
   if (!found) {
     co_return from_error(found.error());
@@ -123,7 +123,7 @@ task<outcome> cmd_start(session_env& env, const request& req) {
     }
     co_return co_await start_dynamic(env, env.st.root());
   }
-  auto found = co_await locate(env.self, env.st.root(), *cfg, req.target);
+  auto found = locate(env.st, *cfg, req.target);
   if (!found) {
     co_return from_error(found.error());
   }

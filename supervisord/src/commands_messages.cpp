@@ -6,7 +6,7 @@
 #include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
-#include "tree_walk.hpp"
+#include "tree_lookup.hpp"
 
 #include <algorithm>
 
@@ -104,7 +104,7 @@ task<outcome> cmd_receive(session_env& env, const request& req) {
 
 task<outcome> cmd_logs(session_env& env, const request& req) {
   auto cfg = env.st.config();
-  auto found = co_await locate(env.self, env.st.root(), *cfg, req.target);
+  auto found = locate(env.st, *cfg, req.target);
   if (!found) {
     co_return from_error(found.error());
   }

@@ -10,12 +10,15 @@
 #include "session.hpp"
 #include "state.hpp"
 #include "status_rows.hpp"
-#include "tree_walk.hpp"
+#include "tree_index.hpp"
+#include "tree_lookup.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <unordered_set>
 
 #ifndef VIGIL_VERSION
 #  define VIGIL_VERSION "0.0.0"
@@ -104,33 +107,66 @@ void add_port_info(json& out, const os::port_info& p) {
   out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
 }
 
-status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) {
-  status_row row{.path = n.path,
-                 .id = n.id,
-                 .process = n.process,
-                 .state = state_name(n.state),
-                 .type = type_name(n.type),
-                 .restarts = st.events.restarts(n.path)};
-  if (n.state == child_state::failed) {
-    row.failed = true;
-    row.reason = n.reason;
-    if (n.retry) {
-      row.retry_ms = n.wait.count();
+bool simple(const supervision::supervisor_spec* s) {
+  return s != nullptr && s->how == supervision::strategy::simple_one_for_one;
+}
+
+/// The config's spec of child `id` of a supervisor (its template if dynamic), or nullptr.
+const supervision::child_spec* spec_in(const supervision::supervisor_spec* sup,
+                                       std::string_view id) {
+  if (sup == nullptr) {
+    return nullptr;
+  }
+  if (simple(sup)) {
+    return sup->children.empty() ? nullptr : &sup->children.front();
+  }
+  for (const auto& c : sup->children) {
+    if (c.id == id) {
+      return &c;
     }
   }
-  if (n.process) {
-    if (auto started = st.events.started_ms(*n.process)) {
-      row.uptime_ms = now - *started;
+  return nullptr;
+}
+
+/// A child as status lists it: from its entry in the index, or, for one the config names
+/// but its supervisor no longer holds, from its spec.
+struct row_source {
+  std::string_view path;
+  std::string_view id;
+  const indexed_child* entry = nullptr;          ///< nullptr: ended
+  const supervision::child_spec* spec = nullptr; ///< what it runs, if known
+  supervision::child_type type = child_type::worker;
+};
+
+status_row row_of(const daemon_state& st, const tree_index::view& v, const row_source& src,
+                  std::int64_t now) {
+  status_row row{.path = src.path,
+                 .id = src.id,
+                 .state = "ended",
+                 .type = type_name(src.type),
+                 .restarts = v.restarts(src.path)};
+  if (const indexed_child* c = src.entry) {
+    row.process = c->process;
+    row.state = state_name(c->state);
+    if (c->state == child_state::failed) {
+      row.failed = true;
+      row.reason = c->reason;
+      if (c->retry) {
+        row.retry_ms = std::max<std::int64_t>(0, c->due_ms - now);
+      }
+    }
+    if (c->process) {
+      row.uptime_ms = now - c->started_ms;
     }
   }
-  if (n.type == child_type::supervisor) {
+  if (src.type == child_type::supervisor) {
     row.kind = "supervisor";
-  } else if (n.spec != nullptr) {
-    row.kind = n.spec->kind.empty() ? std::string_view("command") : n.spec->kind;
-    row.mode = n.spec->mode;
-    if (n.spec->mode != "inprocess") {
+  } else if (src.spec != nullptr) {
+    row.kind = src.spec->kind.empty() ? std::string_view("command") : src.spec->kind;
+    row.mode = src.spec->mode;
+    if (src.spec->mode != "inprocess") {
       row.os_fields = true;
-      if (auto port = port_info_of(st, n.process)) {
+      if (auto port = port_info_of(st, row.process)) {
         row.os_pid = port->os_pid;
         row.rss_kb = port->rss_kb;
         row.cpu_ms = port->cpu_ms;
@@ -141,83 +177,133 @@ status_row row_of(const daemon_state& st, const tree_node& n, std::int64_t now) 
   return row;
 }
 
-bool wanted(const tree_node& n, const std::vector<std::string>& names) {
+bool wanted(std::string_view path, std::string_view id, const std::vector<std::string>& names) {
   if (names.empty()) {
     return true;
   }
   // "root/" + name == path, compared in place: no string built per name and row.
   constexpr std::string_view root_prefix = "root/";
-  const std::string_view path = n.path;
   const bool under_root = path.starts_with(root_prefix);
   const std::string_view below_root = under_root ? path.substr(root_prefix.size()) : path;
   for (const auto& name : names) {
-    if (name == n.id || name == n.path || (under_root && name == below_root)) {
+    if (name == id || name == path || (under_root && name == below_root)) {
       return true;
     }
   }
   return false;
 }
 
-/// Writes the rows under `n` straight into the reply (a json tree of 10,000 rows cost more
-/// than the walk); returns how many.
-std::size_t add_rows(const daemon_state& st, const tree_node& n,
-                     const std::vector<std::string>& names, std::int64_t now, json_writer& rows) {
-  std::size_t count = 0;
-  for (const auto& c : n.children) {
-    if (wanted(c, names)) {
-      write_status_row(rows, row_of(st, c, now));
-      ++count;
-    }
-    count += add_rows(st, c, names, now, rows);
+using held_fn = std::function<void(const indexed_child&, const supervision::child_spec*)>;
+using ended_fn = std::function<void(const supervision::child_spec&, std::string_view path)>;
+
+/// The children of the supervisor at `path` that the index holds, each with its spec in the
+/// config (nullptr if none), in the supervisor's own order: the config's for a static
+/// supervisor (a reload inserts a child where the file has it), start order for a dynamic
+/// one. Then, to `ended` if given, the config's children that a static supervisor no
+/// longer holds (temporary children that ended).
+void each_child(const tree_index::view& v, std::string_view path,
+                const supervision::supervisor_spec* spec, const held_fn& held,
+                const ended_fn* ended = nullptr) {
+  if (spec == nullptr || simple(spec)) {
+    v.children(path, [&](const indexed_child& c) { held(c, spec_in(spec, c.id)); });
+    return;
   }
-  // The config's children that the supervisor no longer holds: temporary children that
-  // ended. They are listed as "ended", and `start` brings them back.
-  if (n.process && n.sup_spec != nullptr
-      && n.sup_spec->how != supervision::strategy::simple_one_for_one) {
-    for (const auto& spec : n.sup_spec->children) {
-      bool held = std::any_of(n.children.begin(), n.children.end(),
-                              [&spec](const tree_node& c) { return c.id == spec.id; });
-      if (held) {
-        continue;
+  std::string child_path(path);
+  child_path += '/';
+  const std::size_t base = child_path.size();
+  std::vector<const indexed_child*> found(spec->children.size());
+  std::size_t matched = 0;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    child_path.resize(base);
+    child_path += spec->children[i].id;
+    found[i] = v.at(child_path);
+    if (found[i] != nullptr) {
+      held(*found[i], &spec->children[i]);
+      ++matched;
+    }
+  }
+  if (v.count(path) > matched) {
+    // Children the config does not name (started through the API): after, in start order.
+    std::unordered_set<std::string_view> named;
+    for (const auto& c : spec->children) {
+      named.insert(c.id);
+    }
+    v.children(path, [&](const indexed_child& c) {
+      if (!named.contains(c.id)) {
+        held(c, nullptr);
       }
-      tree_node ended;
-      ended.path = n.path + "/" + spec.id;
-      ended.id = spec.id;
-      ended.type = spec.type;
-      ended.spec = &spec;
-      if (wanted(ended, names)) {
-        status_row row = row_of(st, ended, now);
-        row.state = "ended";
-        write_status_row(rows, row);
+    });
+  }
+  if (ended == nullptr) {
+    return;
+  }
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (found[i] == nullptr) {
+      child_path.resize(base);
+      child_path += spec->children[i].id;
+      (*ended)(spec->children[i], child_path);
+    }
+  }
+}
+
+/// The status rows of the tree from the index, in the order a walk from the root lists
+/// them: each child, then what runs under it; then the children the config gives a
+/// supervisor that it no longer holds (temporary children that ended, listed as "ended":
+/// `start` brings them back). Written straight into the reply: a json tree of 10,000 rows
+/// cost more than the lookups.
+struct status_walk {
+  const daemon_state& st;
+  const tree_index::view& v;
+  const std::vector<std::string>& names;
+  std::int64_t now;
+  json_writer& rows;
+  std::size_t count = 0;
+
+  void supervisor(std::string_view path, const supervision::supervisor_spec* spec) {
+    const held_fn held = [&](const indexed_child& c, const supervision::child_spec* configured) {
+      const supervision::child_spec* cs = c.spec ? c.spec.get() : configured;
+      if (wanted(c.path, c.id, names)) {
+        write_status_row(rows, row_of(st, v, row_source{c.path, c.id, &c, cs, c.type}, now));
         ++count;
       }
-    }
+      if (c.type == child_type::supervisor && c.process) {
+        supervisor(c.path, configured != nullptr ? configured->supervisor.get() : nullptr);
+      }
+    };
+    const ended_fn ended = [&](const supervision::child_spec& cs, std::string_view child_path) {
+      if (wanted(child_path, cs.id, names)) {
+        write_status_row(rows,
+                         row_of(st, v, row_source{child_path, cs.id, nullptr, &cs, cs.type}, now));
+        ++count;
+      }
+    };
+    each_child(v, path, spec, held, &ended);
   }
-  return count;
-}
+};
 
-std::size_t tree_size(const tree_node& n) {
-  std::size_t size = n.children.size();
-  for (const auto& c : n.children) {
-    size += tree_size(c);
-  }
-  return size;
-}
-
-json tree_json(const tree_node& n) {
-  json node{{"id", n.id},
-            {"path", n.path},
-            {"pid", pid_json(n.process)},
-            {"type", type_name(n.type)},
-            {"state", state_name(n.state)}};
-  if (n.type == child_type::supervisor) {
-    node["strategy"] = strategy_name(n.sup_spec);
-  } else if (n.spec != nullptr) {
-    node["kind"] = n.spec->kind;
+json tree_json(const tree_index::view& v, const indexed_child* c, std::string_view path,
+               std::string_view id, std::optional<pid> process,
+               const supervision::supervisor_spec* sup_spec, const supervision::child_spec* spec) {
+  const bool supervisor = c == nullptr || c->type == child_type::supervisor;
+  json node{{"id", id},
+            {"path", path},
+            {"pid", pid_json(process)},
+            {"type", type_name(supervisor ? child_type::supervisor : child_type::worker)},
+            {"state", state_name(c != nullptr ? c->state : child_state::running)}};
+  if (supervisor) {
+    node["strategy"] = strategy_name(sup_spec);
+  } else if (spec != nullptr) {
+    node["kind"] = spec->kind;
   }
   json children = json::array();
-  for (const auto& c : n.children) {
-    children.push_back(tree_json(c));
+  if (process) {
+    each_child(v, path, sup_spec,
+               [&](const indexed_child& k, const supervision::child_spec* configured) {
+                 const supervision::child_spec* ks = k.spec ? k.spec.get() : configured;
+                 const supervision::supervisor_spec* nested =
+                     configured != nullptr ? configured->supervisor.get() : nullptr;
+                 children.push_back(tree_json(v, &k, k.path, k.id, k.process, nested, ks));
+               });
   }
   node["children"] = std::move(children);
   return node;
@@ -298,20 +384,21 @@ task<outcome> cmd_hello(session_env& env, const request& /*req*/) {
 
 task<outcome> cmd_status(session_env& env, const request& req) {
   auto cfg = env.st.config();
-  auto tree = co_await walk_tree(env.self, env.st.root(), *cfg);
-  if (!tree) {
-    co_return from_error(tree.error());
-  }
   std::string text;
   if (req.names.empty()) {
     // A row takes ~160 bytes: growing 1.6 MB by doubling copied it twice over.
-    text.reserve(tree_size(*tree) * row_bytes);
+    text.reserve(env.st.index.size() * row_bytes);
   }
   json_writer w(text);
   w.begin_object();
   w.key("workers");
   w.begin_array();
-  const std::size_t count = add_rows(env.st, *tree, req.names, steady_ms(), w);
+  std::size_t count = 0;
+  env.st.index.read([&](const tree_index::view& v) {
+    status_walk walk{env.st, v, req.names, steady_ms(), w};
+    walk.supervisor("root", &cfg->root);
+    count = walk.count;
+  });
   w.end_array();
   w.end_object();
   if (!req.names.empty() && count == 0) {
@@ -323,11 +410,13 @@ task<outcome> cmd_status(session_env& env, const request& req) {
 
 task<outcome> cmd_tree(session_env& env, const request& /*req*/) {
   auto cfg = env.st.config();
-  auto tree = co_await walk_tree(env.self, env.st.root(), *cfg);
-  if (!tree) {
-    co_return from_error(tree.error());
-  }
-  json r{{"tree", tree_json(*tree)}};
+  pid root = env.st.root();
+  json top;
+  env.st.index.read([&](const tree_index::view& v) {
+    top = tree_json(v, nullptr, "root", "root", root == pid{} ? std::nullopt : std::optional(root),
+                    &cfg->root, nullptr);
+  });
+  json r{{"tree", std::move(top)}};
   json spawned = json::array();
   for (const auto& d : env.st.detached()) {
     spawned.push_back({{"pid", to_string(term(d.process))}, {"kind", d.kind}, {"uid", d.uid}});
@@ -344,7 +433,7 @@ task<outcome> cmd_info(session_env& env, const request& req) {
   if (!target->process && !target->path.empty()) {
     // A child that is not running (failed, stopped, or ended): its state and last exits.
     auto cfg = env.st.config();
-    auto found = co_await locate(env.self, env.st.root(), *cfg, target->path);
+    auto found = locate(env.st, *cfg, target->path);
     json out{{"path", target->path}, {"state", "ended"}};
     if (found && found->info) {
       out["state"] = state_name(found->info->state);
@@ -353,7 +442,7 @@ task<outcome> cmd_info(session_env& env, const request& req) {
         out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
       }
     }
-    out["restarts"] = env.st.events.restarts(target->path);
+    out["restarts"] = env.st.index.restarts(target->path);
     out["exits"] = exits_json(env.st, target->path);
     json r{{"info", std::move(out)}};
     co_return outcome::success(dump(r));

@@ -25,6 +25,7 @@
 #include "process_setup.hpp"
 #include "server.hpp"
 #include "state.hpp"
+#include "tree_events.hpp"
 #include "trust_checks.hpp"
 
 #include <spdlog/spdlog.h>
@@ -49,20 +50,17 @@ struct daemon_parts {
   event_store events{out};
 };
 
-/// The failed children under `sup` ("root/web: reason"), nested supervisors included.
-void collect_failed(mailbox& box, pid sup, const std::string& path, std::vector<std::string>& out) {
-  auto rows = supervision::which_children(box, sup);
-  if (!rows) {
-    return;
-  }
-  for (const auto& row : *rows) {
-    std::string child = path + "/" + row.id;
-    if (row.state == supervision::child_state::failed) {
-      out.push_back(child + " (" + row.reason + ")");
-    } else if (row.type == supervision::child_type::supervisor && row.process) {
-      collect_failed(box, *row.process, child, out);
+/// The failed children under the supervisor at `path` ("root/web (reason)"), nested
+/// supervisors included, as the index of the tree has them.
+void collect_failed(const tree_index::view& v, std::string_view path,
+                    std::vector<std::string>& out) {
+  v.children(path, [&](const indexed_child& c) {
+    if (c.state == supervision::child_state::failed) {
+      out.push_back(c.path + " (" + c.reason + ")");
+    } else if (c.type == supervision::child_type::supervisor && c.process) {
+      collect_failed(v, c.path, out);
     }
-  }
+  });
 }
 
 int permanent_or_temporary(const error& e) {
@@ -137,8 +135,8 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
   // OS-process children (docs/os-workers.md); destroyed after rt.shutdown() below.
   auto os_workers = make_os_service(st, !o.foreground && under_systemd(), router);
   st.os = os_workers.get();
-  st.factory =
-      watch_starts(workers::make_child_factory(parts.kinds, *os_workers), st, os_workers.get());
+  st.factory = workers::make_child_factory(parts.kinds, *os_workers);
+  st.sink = tree_sink(st);
   int code = exit_ok;
   std::vector<std::string> failed; // children held as failed at boot
   {
@@ -146,6 +144,7 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     auto box = rt.make_mailbox();
     supervision::start_options options;
     options.link = false;
+    options.events = st.sink;
     auto root = supervision::start_supervisor(*box, std::move(root_spec), st.factory, options);
     if (!root) {
       spdlog::critical("the tree did not start: {}", root.error().message());
@@ -153,7 +152,7 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     } else {
       st.set_root(*root);
       announce_root(st, *root);
-      collect_failed(*box, *root, "root", failed);
+      st.index.read([&failed](const tree_index::view& v) { collect_failed(v, "root", failed); });
     }
   }
   if (code == exit_ok) {
@@ -186,6 +185,7 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
   // port left, which kills its OS child. Only then may the service go: no port outlives it.
   rt.shutdown();
   st.factory = nullptr;
+  st.sink = nullptr;
   st.os = nullptr;
   os_workers.reset();
   return code;

@@ -15,6 +15,7 @@
 #include "notify.hpp"
 #include "outbox.hpp"
 #include "state.hpp"
+#include "tree_lookup.hpp"
 #include "trust_checks.hpp"
 
 #include <spdlog/spdlog.h>
@@ -47,26 +48,9 @@ bool replaces_tree(const config::reload_plan& plan) {
          && plan.changes.front().what == config::action::restart;
 }
 
-/// The running supervisor at `ids` (empty for the root), asking each level's parent.
-task<std::optional<pid>> supervisor_at(context& self, pid root, const config::child_path& ids) {
-  pid sup = root;
-  for (const auto& id : ids) {
-    auto rows = co_await supervision::which_children(self, sup, step_timeout);
-    if (!rows) {
-      co_return std::nullopt;
-    }
-    std::optional<pid> next;
-    for (const auto& row : *rows) {
-      if (row.id == id && row.type == child_type::supervisor) {
-        next = row.process;
-      }
-    }
-    if (!next) {
-      co_return std::nullopt;
-    }
-    sup = *next;
-  }
-  co_return sup;
+/// The running supervisor at `ids` (empty for the root): a lookup in the index.
+std::optional<pid> supervisor_at(const daemon_state& st, const config::child_path& ids) {
+  return running_supervisor(st, config::path_text(ids));
 }
 
 bool missing(const error& e) {
@@ -83,10 +67,10 @@ std::string failed(std::string_view verb, const config::child_path& path, const 
 
 /// A stop step. A child the new config keeps (a restart) is only terminated: its entry
 /// keeps its place in the start order until its start step replaces its spec.
-task<std::optional<std::string>> stop_step(context& self, pid root, const plan_step& step,
-                                           bool kept) {
+task<std::optional<std::string>> stop_step(context& self, const daemon_state& st,
+                                           const plan_step& step, bool kept) {
   config::child_path parent(step.path.begin(), step.path.end() - 1);
-  auto sup = co_await supervisor_at(self, root, parent);
+  auto sup = supervisor_at(st, parent);
   if (!sup) {
     co_return std::nullopt; // its supervisor went first, and took it along
   }
@@ -105,11 +89,11 @@ task<std::optional<std::string>> stop_step(context& self, pid root, const plan_s
   co_return std::nullopt;
 }
 
-/// Where a new child `path` goes in its supervisor `sup`: before the next sibling of the new
+/// Where a new child `path` goes in its supervisor: before the next sibling of the new
 /// config that `sup` already has, so rest_for_one, one_for_all and the stop order see the
 /// file's order; empty (after all) when there is none.
-task<std::string> next_sibling(context& self, pid sup, const config::config_tree& next,
-                               const config::child_path& path) {
+std::string next_sibling(const daemon_state& st, const config::config_tree& next,
+                         const config::child_path& path) {
   config::child_path parent(path.begin(), path.end() - 1);
   const supervision::supervisor_spec* flags = &next.root;
   if (!parent.empty()) {
@@ -117,39 +101,32 @@ task<std::string> next_sibling(context& self, pid sup, const config::config_tree
     flags = spec != nullptr ? spec->supervisor.get() : nullptr;
   }
   if (flags == nullptr || flags->how == supervision::strategy::simple_one_for_one) {
-    co_return std::string();
+    return {};
   }
-  auto rows = co_await supervision::which_children(self, sup, step_timeout);
-  if (!rows) {
-    co_return std::string(); // the start fails or appends; either way it is reported
-  }
-  std::set<std::string> present;
-  for (const auto& row : *rows) {
-    present.insert(row.id);
-  }
+  const std::string parent_path = config::path_text(parent) + "/";
   bool after = false;
   for (const auto& c : flags->children) {
-    if (after && present.contains(c.id)) {
-      co_return c.id;
+    if (after && st.index.at(parent_path + c.id)) {
+      return c.id; // the supervisor holds it (the index has what it holds)
     }
     after = after || c.id == path.back();
   }
-  co_return std::string();
+  return {};
 }
 
 /// A start step: a new child is added at its place in the config's order, a kept one gets
 /// its new spec in place and starts from it (replace_child).
-task<std::optional<std::string>> start_step(context& self, pid root,
+task<std::optional<std::string>> start_step(context& self, const daemon_state& st,
                                             const config::config_tree& next, const plan_step& step,
                                             bool kept) {
   const auto* spec = config::find_child(next.root, step.path);
   config::child_path parent(step.path.begin(), step.path.end() - 1);
-  auto sup = co_await supervisor_at(self, root, parent);
+  auto sup = supervisor_at(st, parent);
   if (spec == nullptr || !sup) {
     co_return "start " + config::path_text(step.path) + ": its supervisor is not running";
   }
   if (!kept) {
-    auto before = co_await next_sibling(self, *sup, next, step.path);
+    auto before = next_sibling(st, next, step.path);
     auto started = co_await supervision::start_child(self, *sup, *spec, before, step_timeout);
     if (!started) {
       co_return failed("start", step.path, started.error());
@@ -159,7 +136,7 @@ task<std::optional<std::string>> start_step(context& self, pid root,
   auto replaced = co_await supervision::replace_child(self, *sup, *spec, step_timeout);
   if (!replaced && missing(replaced.error())) {
     // Gone since its stop step (a temporary child is forgotten when terminated): add it.
-    auto before = co_await next_sibling(self, *sup, next, step.path);
+    auto before = next_sibling(st, next, step.path);
     replaced = co_await supervision::start_child(self, *sup, *spec, before, step_timeout);
   }
   if (!replaced) {
@@ -170,13 +147,14 @@ task<std::optional<std::string>> start_step(context& self, pid root,
 
 /// An update step: the child's new spec replaces the old one in its supervisor, and a
 /// nested supervisor (or the root) takes its new flags; no process restarts.
-task<std::optional<std::string>>
-update_step(context& self, pid root, const config::config_tree& next, const plan_step& step) {
+task<std::optional<std::string>> update_step(context& self, const daemon_state& st,
+                                             const config::config_tree& next,
+                                             const plan_step& step) {
   const supervision::supervisor_spec* flags = &next.root;
   if (!step.path.empty()) {
     const auto* spec = config::find_child(next.root, step.path);
     config::child_path parent(step.path.begin(), step.path.end() - 1);
-    auto sup = co_await supervisor_at(self, root, parent);
+    auto sup = supervisor_at(st, parent);
     if (spec == nullptr || !sup) {
       co_return "update " + config::path_text(step.path) + ": its supervisor is not running";
     }
@@ -189,7 +167,7 @@ update_step(context& self, pid root, const config::config_tree& next, const plan
   if (flags == nullptr) {
     co_return std::nullopt; // a worker
   }
-  auto sup = co_await supervisor_at(self, root, step.path);
+  auto sup = supervisor_at(st, step.path);
   if (!sup) {
     co_return std::nullopt; // stopped, or restarting: it will start from its new spec
   }
@@ -240,12 +218,12 @@ void changed_subtrees(const supervision::supervisor_spec& old,
   }
 }
 
-task<std::optional<std::string>> sync_subtree(context& self, pid root,
+task<std::optional<std::string>> sync_subtree(context& self, const daemon_state& st,
                                               const config::config_tree& next,
                                               const config::child_path& path) {
   const auto* spec = config::find_child(next.root, path);
   config::child_path parent(path.begin(), path.end() - 1);
-  auto sup = co_await supervisor_at(self, root, parent);
+  auto sup = supervisor_at(st, parent);
   if (spec == nullptr || !sup) {
     co_return std::nullopt; // not running: it starts from the running config when it does
   }
@@ -263,8 +241,10 @@ task<std::optional<std::string>> replace_tree(context& self, daemon_state& st,
   announce_root(st, pid{});
   st.retire_root(old_root);
   (void)co_await supervision::stop_supervisor(self, old_root, atoms::shutdown);
+  st.index.clear(); // the old tree's stopped children are not the new tree's
   supervision::start_options options;
   options.link = false;
+  options.events = st.sink;
   auto started = co_await supervision::start_supervisor(self, next.root, st.factory, options);
   if (!started) {
     st.out.push({post_kind::root_down, 0, {}, 111});
@@ -281,14 +261,15 @@ task<std::optional<std::string>> run_step(context& self, daemon_state& st,
   bool kept = paths.restarted.contains(config::path_text(step.path));
   switch (step.what) {
   case plan_step::kind::stop: {
-    auto f = co_await stop_step(self, st.root(), step, kept);
+    auto f = co_await stop_step(self, st, step, kept);
     if (!kept) {
       st.events.forget_path(config::path_text(step.path));
+      st.index.forget(config::path_text(step.path));
     }
     co_return f;
   }
-  case plan_step::kind::start: co_return co_await start_step(self, st.root(), next, step, kept);
-  case plan_step::kind::update: co_return co_await update_step(self, st.root(), next, step);
+  case plan_step::kind::start: co_return co_await start_step(self, st, next, step, kept);
+  case plan_step::kind::update: co_return co_await update_step(self, st, next, step);
   }
   co_return std::nullopt;
 }
@@ -313,7 +294,7 @@ task<std::vector<std::string>> apply_steps(context& self, daemon_state& st,
   std::vector<config::child_path> subtrees;
   changed_subtrees(old.root, next.root, {}, paths, subtrees);
   for (const auto& path : subtrees) {
-    if (auto f = co_await sync_subtree(self, st.root(), next, path)) {
+    if (auto f = co_await sync_subtree(self, st, next, path)) {
       failures.push_back(std::move(*f));
     }
   }

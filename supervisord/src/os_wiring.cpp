@@ -75,10 +75,11 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   // No OS worker reaches vigild's own processes, whatever pid it was given (docs/security.md).
   o.is_protected = [&st](pid p) { return st.guarded.shields(p); };
   // The log file and `vigilctl logs` name a child by its path, so that two `web`s under
-  // different supervisors keep apart; the event hub learns the path only after the start.
+  // different supervisors keep apart; the events tell the path only after the start.
   o.log_key = [&st](pid supervisor, const supervision::child_spec& spec) {
-    // A supervisor the event hub knows gives the path at once (after a reload too); at boot
-    // the hub knows none yet, and the config tells.
+    // A supervisor whose start was told gives the path at once (after a reload too); at
+    // boot a nested supervisor starts its children before its own start is told, and the
+    // config tells.
     if (auto sup = st.events.child(supervisor)) {
       return sup->path + "/" + spec.id;
     }
@@ -86,7 +87,7 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   };
   // On the reactor thread: nothing here may block for long (the journal send does not wait).
   o.on_line = [&st, journal](const os::output_line& l) {
-    // The key is the child's path already; the event hub's record, once there, is the same.
+    // The key is the child's path already; the record of its start, once there, is the same.
     auto child = st.events.child(l.port);
     std::string path = child ? child->path : l.key;
     std::string line(l.line);

@@ -49,7 +49,7 @@ unique_fd open_spare_fd() {
 /// How long a stopping daemon keeps trying to deliver what its clients have not read.
 constexpr std::chrono::milliseconds finish_grace{1000};
 
-/// How long the stopper waits for the hub to report the stopped tree's last exits.
+/// How long the stopper waits for the hub to report the stopped root's exit.
 constexpr timeout drain_limit{2000};
 
 task<> stopper(context& self, daemon_state& st) {
@@ -57,8 +57,10 @@ task<> stopper(context& self, daemon_state& st) {
   pid root = st.root();
   st.retire_root(root);
   (void)co_await supervision::stop_supervisor(self, root, atoms::shutdown);
-  // Every process of the tree is dead now, but the hub may not have had all their DOWNs:
-  // the followers' streams end at tree_stopped, after the last process_exited.
+  // Every process of the tree is dead now, and every child's exit was told by its
+  // supervisor before that supervisor exited; the root's own process_exited comes from the
+  // hub's DOWN, which may still be on its way: the followers' streams end at tree_stopped,
+  // after it.
   if (!co_await drain_events(self, st, drain_limit)) {
     spdlog::warn("the event hub did not report every exit of the stopped tree within {} ms",
                  drain_limit.count());

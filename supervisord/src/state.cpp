@@ -43,6 +43,16 @@ void daemon_state::set_config(std::shared_ptr<const config::config_tree> c) {
   config_ = std::move(c);
 }
 
+std::string daemon_state::root_escalation() const {
+  std::lock_guard lock(mutex_);
+  return root_escalation_;
+}
+
+void daemon_state::set_root_escalation(std::string why) {
+  std::lock_guard lock(mutex_);
+  root_escalation_ = std::move(why);
+}
+
 pid daemon_state::root() const {
   std::lock_guard lock(mutex_);
   return root_;

@@ -8,6 +8,7 @@
 #include "vigil/workers/kind_registry.hpp"
 
 #include "protected_pids.hpp"
+#include "tree_index.hpp"
 
 #include <sys/types.h>
 
@@ -51,8 +52,12 @@ public:
   /// When the daemon started (for `hello`).
   const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
-  /// The factory every supervisor of the tree starts its workers with (events included).
+  /// The factory every supervisor of the tree starts its workers with.
   supervision::child_factory factory;
+  /// Where every supervisor of the tree tells what happened to its children (tree_events.hpp).
+  supervision::event_sink sink;
+  /// The running tree, as those events describe it.
+  tree_index index;
   /// The event hub process.
   pid hub;
   /// vigild's own processes, out of reach of workers and other clients (protected_pids.hpp).
@@ -73,6 +78,11 @@ public:
 
   [[nodiscard]] access_policy policy() const;
   void set_policy(access_policy p);
+
+  /// Why the root supervisor gave up, from the last escalation it decided (for the log
+  /// line of its exit).
+  [[nodiscard]] std::string root_escalation() const;
+  void set_root_escalation(std::string why);
 
   /// Marks `root` as stopped on purpose (shutdown, a reload that replaces the tree), so
   /// that its exit is not a supervisor giving up.
@@ -113,6 +123,7 @@ private:
   pid root_;
   access_policy policy_;
   std::set<pid> retired_;
+  std::string root_escalation_;
   std::map<::uid_t, std::unique_ptr<atom_budget>> client_atoms_;
   std::vector<detached_process> detached_;
 };

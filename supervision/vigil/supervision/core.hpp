@@ -61,6 +61,38 @@ struct exit_report {
   bool retry = false;
 };
 
+/// What happened to one child of a supervisor, as the supervisor saw it: the events that a
+/// daemon's index and its event stream are fed from (no one has to ask the tree). The
+/// driver hands them on in order, each before it acts on the next message, so an exit is
+/// told before the supervisor itself can exit.
+struct child_event {
+  enum class kind : std::uint8_t {
+    started, ///< `process` came up; `spec` says what it runs
+    exited,  ///< `process` exited on its own with `reason`; a `decided` may follow
+    decided, ///< what the supervisor decided after an exit or a failed start: `report`
+    stopped, ///< the supervisor stopped `process` itself, and it is dead now
+    gave_up, ///< the supervisor exits over its intensity with `reason`; `path` is its own
+    removed, ///< the supervisor forgot the child (a temporary or dynamic child that ended, a
+             ///< deleted one, a start through the API that failed)
+  };
+  kind what = kind::started;
+  std::string path; ///< the supervisor's path + "/" + `id` ("root/jobs/worker")
+  std::string id;
+  /// Which child of its supervisor it is, for as long as the supervisor holds it: dynamic
+  /// children share a path, and keep their key across restarts.
+  std::uint64_t key = 0;
+  std::optional<pid> process;
+  /// The supervisor's own pid: set by the process that drives the core.
+  pid supervisor;
+  child_type type = child_type::worker;
+  term reason;
+  /// started: the child's spec, valid until the next call to the core.
+  const child_spec* spec = nullptr;
+  /// A child of a simple_one_for_one supervisor (its siblings share its path).
+  bool dynamic = false;
+  exit_report report; ///< decided
+};
+
 /// count_children: child specs, running children, and specs by type.
 struct child_counts {
   std::uint32_t specs = 0;
@@ -80,6 +112,9 @@ struct start_step {
 struct stop_target {
   pid child;
   shutdown_policy shutdown;
+  std::string id;        ///< the child's, for its `stopped` event
+  std::uint64_t key = 0; ///< the same
+  child_type type = child_type::worker;
 };
 
 /// Step: stop these children, one after the other in the listed order (static children,
@@ -139,8 +174,10 @@ public:
   /// A uniform sample from [0, 1), for backoff jitter; empty means always 0.5 (no jitter).
   using random_source = std::function<double()>;
 
-  /// `spec` must have passed `validate`.
-  explicit supervisor_core(supervisor_spec spec, random_source random = {});
+  /// `spec` must have passed `validate`. `path` names the supervisor in its events: "root"
+  /// for a root, its parent's path + "/" + its id for a nested one.
+  explicit supervisor_core(supervisor_spec spec, random_source random = {},
+                           std::string path = "root");
 
   // -- events ----------------------------------------------------------------------------
 
@@ -178,6 +215,13 @@ public:
   /// The reports since the last call, oldest first: one per abnormal exit, restarted exit
   /// or failed start the supervisor decided on (not those of children it stopped itself).
   [[nodiscard]] std::vector<exit_report> take_reports() { return std::exchange(reports_, {}); }
+
+  /// What happened to the children since the last call, oldest first (see child_event). A
+  /// stop's `stopped` events come with its step, so a driver that takes them after it
+  /// carried out the step tells them once the children are dead.
+  [[nodiscard]] std::vector<child_event> take_events() { return std::exchange(events_, {}); }
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   /// Why the initial start failed, naming the child.
   [[nodiscard]] const std::optional<error>& start_error() const noexcept { return start_error_; }
@@ -247,6 +291,8 @@ private:
                           : (spec_.default_backoff ? &*spec_.default_backoff : nullptr);
   }
 
+  void emit(child_event::kind what, const entry& c, std::optional<pid> process,
+            term reason = term());
   void report(const entry& c, std::optional<pid> process, term reason, exit_report::decision what,
               milliseconds delay = milliseconds{0});
   /// Holds `c` as failed for `reason` and schedules its retry.
@@ -289,6 +335,9 @@ private:
   term exit_reason_;
   std::optional<error> start_error_;
   std::vector<exit_report> reports_;
+  std::string path_;
+  std::vector<child_event> events_;
+  bool told_gave_up_ = false;
 };
 
 } // namespace vigil::supervision

@@ -9,10 +9,13 @@
 #include "vigil/common/result.hpp"
 #include "vigil/runtime/context.hpp"
 #include "vigil/runtime/runtime.hpp"
+#include "vigil/supervision/core.hpp"
 #include "vigil/supervision/spec.hpp"
 
 #include <functional>
+#include <memory>
 #include <optional>
+#include <string>
 
 namespace vigil::supervision {
 
@@ -26,6 +29,12 @@ namespace vigil::supervision {
 /// time it starts, so its name follows it across restarts.
 using child_factory = std::function<result<pid>(context& supervisor, const child_spec& spec)>;
 
+/// Told what happened to each child of a tree (child_event, core.hpp), in the supervisor
+/// process, before that supervisor acts on its next message: an exit is told before the
+/// supervisor can exit itself. Supervisors run on any scheduler thread, several at once, so
+/// a sink shared by a tree must be thread-safe; it must not block (the supervisor waits).
+using event_sink = std::function<void(const child_event&)>;
+
 /// How a supervisor is started.
 struct start_options {
   /// Link the supervisor to the caller, its parent (OTP's start_link). The parent's exit
@@ -35,6 +44,14 @@ struct start_options {
   bool link = true;
   /// Register the supervisor under this name.
   std::optional<atom> name;
+  /// Where the events of this supervisor and of every supervisor nested in it go; none if
+  /// empty.
+  event_sink events;
+  /// The supervisor's path in its events ("root" if null); a nested supervisor's is this +
+  /// "/" + its id. Shared, not a std::string: GCC 12 copies the temporaries of a co_await
+  /// expression into the coroutine frame bitwise (a defaulted start_options among them),
+  /// which leaves a short string's buffer behind.
+  std::shared_ptr<const std::string> path;
 };
 
 /// Starts a supervisor from a process and returns once every child started, in order, or
@@ -70,7 +87,9 @@ struct supervisor_boot {
   child_factory factory;
   pid starter; ///< gets {ack, :ok} or {ack, {:error, error_term}}
   reference ack;
-  std::optional<pid> parent; ///< linked at once; its EXIT stops the tree
+  std::optional<pid> parent;               ///< linked at once; its EXIT stops the tree
+  event_sink events;                       ///< see start_options
+  std::shared_ptr<const std::string> path; ///< see start_options
 };
 
 task<> supervisor_process(context& self, supervisor_boot boot);

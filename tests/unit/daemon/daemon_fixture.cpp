@@ -12,6 +12,7 @@
 #include "config_checks.hpp"
 #include "event_hub.hpp"
 #include "os_wiring.hpp"
+#include "tree_events.hpp"
 
 #include <gtest/gtest.h>
 
@@ -75,9 +76,11 @@ daemon_fixture::daemon_fixture(std::string_view config_text,
   st_->hub = start_event_hub(*st_);
   os_ = make_os_service(*st_, false, router_);
   st_->os = os_.get();
-  st_->factory = watch_starts(workers::make_child_factory(kinds_, *os_), *st_, os_.get());
+  st_->factory = workers::make_child_factory(kinds_, *os_);
+  st_->sink = tree_sink(*st_);
   supervision::start_options options;
   options.link = false;
+  options.events = st_->sink;
   auto root = supervision::start_supervisor(*box_, std::move(root_spec), st_->factory, options);
   if (!root) {
     throw std::runtime_error("the tree did not start: " + root.error().message());
@@ -95,6 +98,7 @@ daemon_fixture::~daemon_fixture() {
   box_.reset();
   rt_->shutdown();
   st_->factory = nullptr;
+  st_->sink = nullptr;
   st_->os = nullptr;
   os_.reset();
 }

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+// The index of the running tree (tree_index.hpp): how each supervisor event changes the
+// entry of its child, and the lookups the commands make.
+#include "tree_index.hpp"
+
+#include "vigil/term/text.hpp"
+
+#include "event_store.hpp"
+
+#include <algorithm>
+
+namespace vigil::daemon {
+namespace {
+
+using supervision::child_event;
+using supervision::child_state;
+using supervision::exit_report;
+
+std::string_view parent_of(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
+std::string reason_text(const term& reason) {
+  return reason.is_string() ? std::string(reason.as_string()) : to_string(reason);
+}
+
+} // namespace
+
+supervision::child_info indexed_child::info(std::int64_t now_ms) const {
+  supervision::child_info i;
+  i.id = id;
+  i.process = process;
+  i.type = type;
+  i.state = state;
+  if (state == child_state::backoff || state == child_state::failed) {
+    i.backoff_left = supervision::milliseconds(std::max<std::int64_t>(0, due_ms - now_ms));
+  }
+  if (state == child_state::failed) {
+    i.reason = reason;
+    i.retry = retry;
+  }
+  return i;
+}
+
+std::string tree_index::identity(const child_event& e) {
+  // Dynamic children share their path; their key tells them apart ('#' is not in an id).
+  if (e.dynamic) {
+    return e.path + "#" + std::to_string(e.key);
+  }
+  return e.path;
+}
+
+std::optional<tree_index::handle> tree_index::find(const child_event& e) const {
+  auto it = by_identity_.find(identity(e));
+  if (it == by_identity_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+tree_index::handle tree_index::add(const child_event& e) {
+  handle h = next_++;
+  slot s;
+  s.child.path = e.path;
+  s.child.id = e.id;
+  s.child.type = e.type;
+  s.child.dynamic = e.dynamic;
+  s.identity = identity(e);
+  by_identity_.emplace(s.identity, h);
+  by_id_[e.id].emplace(h, true);
+  children_[std::string(parent_of(e.path))].emplace(h, true);
+  entries_.emplace(h, std::move(s));
+  return h;
+}
+
+void tree_index::erase(handle h) {
+  auto it = entries_.find(h);
+  if (it == entries_.end()) {
+    return;
+  }
+  const indexed_child& c = it->second.child;
+  if (c.process) {
+    by_pid_.erase(pid_key(*c.process));
+  }
+  by_identity_.erase(it->second.identity);
+  if (auto ids = by_id_.find(c.id); ids != by_id_.end()) {
+    ids->second.erase(h);
+    if (ids->second.empty()) {
+      by_id_.erase(ids);
+    }
+  }
+  if (auto sib = children_.find(parent_of(c.path)); sib != children_.end()) {
+    sib->second.erase(h);
+    if (sib->second.empty()) {
+      children_.erase(sib);
+    }
+  }
+  std::string path = c.path;
+  bool supervisor = c.type == supervision::child_type::supervisor;
+  entries_.erase(it);
+  if (supervisor) {
+    erase_under(path);
+  }
+}
+
+void tree_index::erase_under(const std::string& path) {
+  auto it = children_.find(path);
+  if (it == children_.end()) {
+    return;
+  }
+  std::vector<handle> below;
+  for (const auto& [h, _] : it->second) {
+    below.push_back(h);
+  }
+  for (handle h : below) {
+    erase(h);
+  }
+}
+
+void tree_index::stop(indexed_child& c) {
+  if (c.process) {
+    by_pid_.erase(pid_key(*c.process));
+    c.process.reset();
+  }
+  c.last_os_pid = c.os_pid;
+  c.os_pid = 0;
+  c.state = child_state::stopped;
+  if (c.type == supervision::child_type::supervisor) {
+    erase_under(c.path); // its children died with it
+  }
+}
+
+void tree_index::decided(indexed_child& c, const exit_report& r, std::int64_t now_ms) {
+  ++c.decisions;
+  c.history.push_back({now_ms, r.what, reason_text(r.reason)});
+  if (c.history.size() > history_size) {
+    c.history.erase(c.history.begin());
+  }
+  switch (r.what) {
+  case exit_report::decision::restart: c.state = child_state::restarting; break;
+  case exit_report::decision::backoff:
+    c.state = child_state::backoff;
+    c.due_ms = now_ms + r.delay.count();
+    break;
+  case exit_report::decision::failed:
+    c.state = child_state::failed;
+    c.reason = reason_text(r.reason);
+    c.retry = r.retry;
+    c.due_ms = now_ms + r.delay.count();
+    break;
+  case exit_report::decision::escalate:
+  case exit_report::decision::none: c.state = child_state::stopped; break;
+  }
+}
+
+void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t now_ms,
+                       std::shared_ptr<const supervision::child_spec> spec) {
+  std::lock_guard lock(mutex_);
+  std::optional<handle> h = find(e);
+  indexed_child* c = h ? &entries_.at(*h).child : nullptr;
+  switch (e.what) {
+  case child_event::kind::started: {
+    if (c == nullptr) {
+      h = add(e);
+      c = &entries_.at(*h).child;
+    } else if (c->process) {
+      by_pid_.erase(pid_key(*c->process));
+    }
+    c->process = e.process;
+    by_pid_[pid_key(*e.process)] = *h;
+    if (!e.dynamic) {
+      ++starts_[e.path];
+    }
+    c->os_pid = os_pid;
+    c->type = e.type;
+    c->state = child_state::running;
+    c->started_ms = now_ms;
+    c->reason.clear();
+    c->retry = false;
+    if (spec) {
+      c->spec = std::move(spec);
+    } else if (e.spec != nullptr) {
+      c->spec = std::make_shared<const supervision::child_spec>(*e.spec);
+    }
+    return;
+  }
+  case child_event::kind::exited:
+  case child_event::kind::stopped:
+    if (c != nullptr) {
+      stop(*c);
+    }
+    return;
+  case child_event::kind::decided:
+    if (c == nullptr && !e.process && !e.dynamic) {
+      c = &entries_.at(add(e)).child; // a static child that failed its first start
+    }
+    if (c != nullptr) {
+      decided(*c, e.report, now_ms);
+    }
+    return;
+  case child_event::kind::removed:
+    if (h) {
+      erase(*h);
+    }
+    return;
+  case child_event::kind::gave_up: return; // its parent tells its exit
+  }
+}
+
+void tree_index::clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+  by_identity_.clear();
+  by_pid_.clear();
+  by_id_.clear();
+  children_.clear(); // restart counts stay: the new tree's children carry them on
+}
+
+std::optional<indexed_child> tree_index::at(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_identity_.find(path);
+  if (it == by_identity_.end()) {
+    return std::nullopt;
+  }
+  return entries_.at(it->second).child;
+}
+
+std::optional<indexed_child> tree_index::of(pid p) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_pid_.find(pid_key(p));
+  if (it == by_pid_.end()) {
+    return std::nullopt;
+  }
+  return entries_.at(it->second).child;
+}
+
+std::vector<indexed_child> tree_index::with_id(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  std::vector<indexed_child> out;
+  if (auto it = by_id_.find(id); it != by_id_.end()) {
+    for (const auto& [h, _] : it->second) {
+      out.push_back(entries_.at(h).child);
+    }
+  }
+  return out;
+}
+
+std::optional<pid> tree_index::supervisor_at(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_identity_.find(path);
+  if (it == by_identity_.end()) {
+    return std::nullopt;
+  }
+  const indexed_child& c = entries_.at(it->second).child;
+  if (c.type != supervision::child_type::supervisor) {
+    return std::nullopt;
+  }
+  return c.process;
+}
+
+std::uint32_t tree_index::restarts(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  return view(*this).restarts(path);
+}
+
+void tree_index::forget(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  starts_.erase(path);
+}
+
+const indexed_child* tree_index::view::at(std::string_view path) const {
+  auto it = index_.by_identity_.find(path);
+  return it == index_.by_identity_.end() ? nullptr : &index_.entries_.at(it->second).child;
+}
+
+void tree_index::view::children(std::string_view sup_path,
+                                const std::function<void(const indexed_child&)>& fn) const {
+  auto it = index_.children_.find(sup_path);
+  if (it == index_.children_.end()) {
+    return;
+  }
+  for (const auto& [h, _] : it->second) {
+    fn(index_.entries_.at(h).child);
+  }
+}
+
+std::size_t tree_index::view::count(std::string_view sup_path) const {
+  auto it = index_.children_.find(sup_path);
+  return it == index_.children_.end() ? 0 : it->second.size();
+}
+
+std::uint32_t tree_index::view::restarts(std::string_view path) const {
+  auto it = index_.starts_.find(path);
+  return it == index_.starts_.end() || it->second == 0 ? 0 : it->second - 1;
+}
+
+void tree_index::read(const std::function<void(const view&)>& fn) const {
+  std::lock_guard lock(mutex_);
+  fn(view(*this));
+}
+
+std::size_t tree_index::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+} // namespace vigil::daemon

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The daemon's index of the running tree, fed only by the supervisors' events
+// (supervision::child_event): path -> {pid, os_pid, state, spec, start time, restart
+// history}. `status`, `info`, `tree`, sends and kills by id and a reload's targeting read it
+// instead of asking each supervisor with which_children.
+//
+// Thread-safe: supervisors write from any scheduler thread (their event sink), control
+// sessions and the reloader read. One mutex; every call is short (a status of 10,000
+// children holds it for the walk over their entries, a few milliseconds).
+
+#include "vigil/supervision/core.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace vigil::daemon {
+
+/// One decision about a child, kept in its restart history.
+struct restart_record {
+  std::int64_t at_ms = 0; ///< steady-clock milliseconds
+  supervision::exit_report::decision what = supervision::exit_report::decision::none;
+  std::string reason;
+};
+
+/// What the index knows about one child of the tree.
+struct indexed_child {
+  std::string path; ///< "root/jobs/worker"; dynamic children share their template's
+  std::string id;
+  std::optional<pid> process;   ///< while it runs
+  std::int64_t os_pid = 0;      ///< its OS child, 0 if none (or not running)
+  std::int64_t last_os_pid = 0; ///< the OS child it had when it last ran
+  supervision::child_type type = supervision::child_type::worker;
+  supervision::child_state state = supervision::child_state::stopped;
+  /// What it runs, as it was last started (shared with the config when the same).
+  std::shared_ptr<const supervision::child_spec> spec;
+  std::int64_t started_ms = 0; ///< steady-clock milliseconds
+  bool dynamic = false;
+  /// failed: why, whether a retry is scheduled; backoff and failed: when the start is due.
+  std::string reason;
+  bool retry = false;
+  std::int64_t due_ms = 0;
+  std::uint32_t decisions = 0; ///< decisions taken about it, in all
+  /// The last ones, oldest first (a vector: an empty deque costs 600 bytes, per child).
+  std::vector<restart_record> history;
+
+  /// Its row as which_children gives it, at `now_ms`.
+  [[nodiscard]] supervision::child_info info(std::int64_t now_ms) const;
+};
+
+/// Heterogeneous lookup by string_view.
+struct string_hash {
+  using is_transparent = void;
+
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+class tree_index {
+public:
+  /// Decisions kept per child.
+  static constexpr std::size_t history_size = 10;
+
+  /// Records `e`, told at `now_ms`; `os_pid` is the started child's OS pid (0 if none),
+  /// `spec` what it runs (empty: a copy of the event's).
+  void apply(const supervision::child_event& e, std::int64_t os_pid, std::int64_t now_ms,
+             std::shared_ptr<const supervision::child_spec> spec = {});
+  /// Forgets everything: the tree it described is gone (a reload replaced it).
+  void clear();
+
+  /// The child at `path` (a static child), or nothing.
+  [[nodiscard]] std::optional<indexed_child> at(std::string_view path) const;
+  /// The running child whose process is `p`.
+  [[nodiscard]] std::optional<indexed_child> of(pid p) const;
+  /// The children with id `id`, anywhere in the tree.
+  [[nodiscard]] std::vector<indexed_child> with_id(const std::string& id) const;
+  /// The pid of the running supervisor at `path` ("root" excluded: the daemon knows it).
+  [[nodiscard]] std::optional<pid> supervisor_at(std::string_view path) const;
+
+  /// How many times the static child at `path` restarted (its starts but the first), kept
+  /// after it ended; 0 for dynamic children.
+  [[nodiscard]] std::uint32_t restarts(std::string_view path) const;
+  /// Forgets the restart count of `path` (a reload stopped it).
+  void forget(const std::string& path);
+
+  /// The index as one reader sees it, under its lock: for readers that go over many
+  /// entries (status, tree) without copying them. Valid only inside `read`.
+  class view {
+  public:
+    /// The child at `path` (a static child), or nullptr.
+    [[nodiscard]] const indexed_child* at(std::string_view path) const;
+    /// The children of the supervisor at `sup_path`, in the order they first started.
+    void children(std::string_view sup_path,
+                  const std::function<void(const indexed_child&)>& fn) const;
+    /// How many children of the supervisor at `sup_path` the index holds.
+    [[nodiscard]] std::size_t count(std::string_view sup_path) const;
+    [[nodiscard]] std::uint32_t restarts(std::string_view path) const;
+
+  private:
+    friend class tree_index;
+
+    explicit view(const tree_index& index) : index_(index) {}
+
+    const tree_index& index_;
+  };
+
+  /// Calls `fn` with a view of the index, under the lock; `fn` must not call the index.
+  void read(const std::function<void(const view&)>& fn) const;
+
+  [[nodiscard]] std::size_t size() const;
+
+private:
+  using handle = std::uint64_t;
+
+  /// Who a child is: its path, and for a dynamic child also its key in its supervisor.
+  static std::string identity(const supervision::child_event& e);
+  [[nodiscard]] std::optional<handle> find(const supervision::child_event& e) const;
+  handle add(const supervision::child_event& e);
+  void erase(handle h);
+  /// Drops the entries under `path` (the children of a supervisor that is gone).
+  void erase_under(const std::string& path);
+  void stop(indexed_child& c);
+  void decided(indexed_child& c, const supervision::exit_report& r, std::int64_t now_ms);
+
+  mutable std::mutex mutex_;
+  handle next_ = 1;
+
+  struct slot {
+    indexed_child child;
+    std::string identity;
+  };
+
+  std::unordered_map<handle, slot> entries_;
+  std::unordered_map<std::string, handle, string_hash, std::equal_to<>> by_identity_;
+  std::unordered_map<std::uint64_t, handle> by_pid_; ///< running children, by pid_key
+  std::unordered_map<std::string, std::map<handle, bool>> by_id_;
+  std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> starts_;
+  /// Children by their supervisor's path, in the order they first started.
+  std::unordered_map<std::string, std::map<handle, bool>, string_hash, std::equal_to<>> children_;
+};
+
+} // namespace vigil::daemon

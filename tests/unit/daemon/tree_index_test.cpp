@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon's index of the tree, fed only by supervisor events: each event moves its
+// child's entry as the supervisor's own state moves (running, restarting, backoff, failed,
+// stopped, gone), a supervisor that goes takes its subtree along, dynamic children share a
+// path and are told apart, and lookups by path, pid and id answer without a walk.
+#include "tree_index.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vigil::daemon {
+namespace {
+
+using supervision::child_event;
+using supervision::child_state;
+using supervision::child_type;
+using supervision::exit_report;
+using kind = child_event::kind;
+
+child_event event(kind what, std::string path, std::optional<pid> process = {},
+                  std::uint64_t key = 1) {
+  child_event e;
+  e.what = what;
+  e.id = path.substr(path.rfind('/') + 1);
+  e.path = std::move(path);
+  e.key = key;
+  e.process = process;
+  return e;
+}
+
+child_event decided(std::string path, exit_report::decision what, std::optional<pid> process,
+                    std::chrono::milliseconds delay = std::chrono::milliseconds{0}) {
+  child_event e = event(kind::decided, std::move(path), process);
+  e.report.what = what;
+  e.report.process = process;
+  e.report.delay = delay;
+  e.report.reason = term("it broke");
+  e.report.retry = true;
+  return e;
+}
+
+pid P(std::uint32_t index) {
+  return pid{0, index, 1};
+}
+
+TEST(TreeIndex, AStartedChildIsFoundByPathPidAndId) {
+  tree_index index;
+  supervision::child_spec spec;
+  spec.id = "web";
+  spec.kind = "echo";
+  auto e = event(kind::started, "root/web", P(7));
+  e.spec = &spec;
+  index.apply(e, 4711, 1000);
+  auto c = index.at("root/web");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->process, P(7));
+  EXPECT_EQ(c->os_pid, 4711);
+  EXPECT_EQ(c->state, child_state::running);
+  EXPECT_EQ(c->started_ms, 1000);
+  ASSERT_TRUE(c->spec);
+  EXPECT_EQ(c->spec->kind, "echo");
+  EXPECT_EQ(index.of(P(7))->path, "root/web");
+  EXPECT_EQ(index.with_id("web").size(), 1U);
+}
+
+TEST(TreeIndex, AnExitThenItsDecisionsMoveTheStateAsTheSupervisorDoes) {
+  tree_index index;
+  index.apply(event(kind::started, "root/w", P(7)), 0, 0);
+  index.apply(event(kind::exited, "root/w", P(7)), 0, 10);
+  EXPECT_EQ(index.at("root/w")->state, child_state::stopped);
+  EXPECT_FALSE(index.of(P(7))) << "a dead pid is nobody's";
+  index.apply(decided("root/w", exit_report::decision::backoff, P(7), std::chrono::seconds(2)), 0,
+              10);
+  auto c = index.at("root/w");
+  EXPECT_EQ(c->state, child_state::backoff);
+  EXPECT_EQ(c->info(1010).backoff_left, std::chrono::milliseconds(1000));
+  index.apply(event(kind::started, "root/w", P(8)), 0, 2010);
+  c = index.at("root/w");
+  EXPECT_EQ(c->state, child_state::running);
+  EXPECT_EQ(c->process, P(8));
+  EXPECT_EQ(index.restarts("root/w"), 1U);
+  ASSERT_EQ(c->history.size(), 1U);
+  EXPECT_EQ(c->history[0].what, exit_report::decision::backoff);
+}
+
+TEST(TreeIndex, AHeldChildIsFailedWithItsReasonAndRetry) {
+  tree_index index;
+  // Failed at its first start: there was never a started event.
+  index.apply(
+      decided("root/w", exit_report::decision::failed, std::nullopt, std::chrono::seconds(10)), 0,
+      0);
+  auto c = index.at("root/w");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state, child_state::failed);
+  auto info = c->info(4000);
+  EXPECT_EQ(info.reason, "it broke");
+  EXPECT_TRUE(info.retry);
+  EXPECT_EQ(info.backoff_left, std::chrono::milliseconds(6000));
+}
+
+TEST(TreeIndex, ARemovedChildIsGoneAndItsRestartCountStays) {
+  tree_index index;
+  index.apply(event(kind::started, "root/t", P(7)), 0, 0);
+  index.apply(event(kind::exited, "root/t", P(7)), 0, 0);
+  index.apply(event(kind::started, "root/t", P(8)), 0, 0);
+  index.apply(event(kind::removed, "root/t", P(8)), 0, 0);
+  EXPECT_FALSE(index.at("root/t"));
+  EXPECT_TRUE(index.with_id("t").empty());
+  EXPECT_EQ(index.restarts("root/t"), 1U);
+  index.forget("root/t");
+  EXPECT_EQ(index.restarts("root/t"), 0U);
+}
+
+TEST(TreeIndex, ASupervisorThatStopsTakesItsSubtreeAlong) {
+  tree_index index;
+  // A nested supervisor's children start before its own start is told.
+  index.apply(event(kind::started, "root/jobs/x", P(10)), 0, 0);
+  index.apply(event(kind::started, "root/jobs/deep/y", P(11)), 0, 0);
+  auto deep = event(kind::started, "root/jobs/deep", P(12));
+  deep.type = child_type::supervisor;
+  index.apply(deep, 0, 0);
+  auto jobs = event(kind::started, "root/jobs", P(13));
+  jobs.type = child_type::supervisor;
+  index.apply(jobs, 0, 0);
+  EXPECT_EQ(index.supervisor_at("root/jobs"), P(13));
+  EXPECT_EQ(index.supervisor_at("root/jobs/deep"), P(12));
+  EXPECT_FALSE(index.supervisor_at("root/jobs/x")) << "a worker is not a supervisor";
+  auto gone = event(kind::exited, "root/jobs", P(13));
+  gone.type = child_type::supervisor;
+  index.apply(gone, 0, 0);
+  EXPECT_FALSE(index.supervisor_at("root/jobs"));
+  EXPECT_FALSE(index.at("root/jobs/x"));
+  EXPECT_FALSE(index.at("root/jobs/deep/y"));
+  EXPECT_FALSE(index.of(P(11)));
+  EXPECT_EQ(index.size(), 1U) << "only root/jobs itself is left, stopped";
+}
+
+TEST(TreeIndex, DynamicChildrenShareAPathAndAreToldApartByKey) {
+  tree_index index;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto e = event(kind::started, "root/pool/conn", P(20 + i), 100 + i);
+    e.dynamic = true;
+    index.apply(e, 0, 0);
+  }
+  std::vector<pid> seen;
+  index.read([&](const tree_index::view& v) {
+    v.children("root/pool", [&](const indexed_child& c) { seen.push_back(*c.process); });
+  });
+  EXPECT_EQ(seen, (std::vector<pid>{P(20), P(21), P(22)})) << "in start order";
+  auto gone = event(kind::removed, "root/pool/conn", std::nullopt, 101);
+  gone.dynamic = true;
+  index.apply(gone, 0, 0);
+  EXPECT_FALSE(index.of(P(21)));
+  EXPECT_EQ(index.with_id("conn").size(), 2U);
+}
+
+TEST(TreeIndex, ChildrenAreListedInTheOrderTheyFirstStarted) {
+  tree_index index;
+  std::uint32_t next = 30;
+  for (const char* id : {"b", "a", "c"}) {
+    index.apply(event(kind::started, std::string("root/") + id, P(next++)), 0, 0);
+  }
+  index.apply(event(kind::started, "root/a", P(next)), 0, 0); // a restart keeps its place
+  std::vector<std::string> order;
+  index.read([&](const tree_index::view& v) {
+    v.children("root", [&](const indexed_child& c) { order.push_back(c.id); });
+  });
+  EXPECT_EQ(order, (std::vector<std::string>{"b", "a", "c"}));
+}
+
+TEST(TreeIndex, ClearForgetsTheTreeButNotTheRestartCounts) {
+  tree_index index;
+  index.apply(event(kind::started, "root/w", P(7)), 0, 0);
+  index.apply(event(kind::started, "root/w", P(8)), 0, 0);
+  index.clear();
+  EXPECT_EQ(index.size(), 0U);
+  EXPECT_FALSE(index.of(P(8)));
+  EXPECT_EQ(index.restarts("root/w"), 1U);
+}
+
+} // namespace
+} // namespace vigil::daemon
