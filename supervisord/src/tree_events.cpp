@@ -148,7 +148,12 @@ void tell(daemon_state& st, const child_event& e) {
       spec = spec_for(st, e.path, *e.spec, e.dynamic);
     }
   }
-  st.index.apply(e, os_pid, steady_ms(), std::move(spec));
+  auto orphans = st.index.apply(e, os_pid, steady_ms(), std::move(spec));
+  // A supervisor that was killed could not stop its children: they died with it, by its
+  // link, with its reason, and only the index knows they ran.
+  for (const auto& o : orphans) {
+    st.events.exited(o.path, o.process, e.reason);
+  }
   switch (e.what) {
   case child_event::kind::started:
     st.events.started(e.path, *e.process, e.supervisor, e.dynamic);

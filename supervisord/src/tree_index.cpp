@@ -74,7 +74,7 @@ tree_index::handle tree_index::add(const child_event& e) {
   return h;
 }
 
-void tree_index::erase(handle h) {
+void tree_index::erase(handle h, std::vector<orphaned_child>* running) {
   auto it = entries_.find(h);
   if (it == entries_.end()) {
     return;
@@ -82,6 +82,9 @@ void tree_index::erase(handle h) {
   const indexed_child& c = it->second.child;
   if (c.process) {
     by_pid_.erase(pid_key(*c.process));
+    if (running != nullptr) {
+      running->push_back({c.path, *c.process});
+    }
   }
   by_identity_.erase(it->second.identity);
   if (auto ids = by_id_.find(c.id); ids != by_id_.end()) {
@@ -100,11 +103,11 @@ void tree_index::erase(handle h) {
   bool supervisor = c.type == supervision::child_type::supervisor;
   entries_.erase(it);
   if (supervisor) {
-    erase_under(path);
+    erase_under(path, running);
   }
 }
 
-void tree_index::erase_under(const std::string& path) {
+void tree_index::erase_under(const std::string& path, std::vector<orphaned_child>* running) {
   auto it = children_.find(path);
   if (it == children_.end()) {
     return;
@@ -114,11 +117,11 @@ void tree_index::erase_under(const std::string& path) {
     below.push_back(h);
   }
   for (handle h : below) {
-    erase(h);
+    erase(h, running);
   }
 }
 
-void tree_index::stop(indexed_child& c) {
+void tree_index::stop(indexed_child& c, std::vector<orphaned_child>* running) {
   if (c.process) {
     by_pid_.erase(pid_key(*c.process));
     c.process.reset();
@@ -127,7 +130,7 @@ void tree_index::stop(indexed_child& c) {
   c.os_pid = 0;
   c.state = child_state::stopped;
   if (c.type == supervision::child_type::supervisor) {
-    erase_under(c.path); // its children died with it
+    erase_under(c.path, running); // its children died with it
   }
 }
 
@@ -154,8 +157,9 @@ void tree_index::decided(indexed_child& c, const exit_report& r, std::int64_t no
   }
 }
 
-void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t now_ms,
-                       std::shared_ptr<const supervision::child_spec> spec) {
+std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t os_pid,
+                                              std::int64_t now_ms,
+                                              std::shared_ptr<const supervision::child_spec> spec) {
   std::lock_guard lock(mutex_);
   std::optional<handle> h = find(e);
   indexed_child* c = h ? &entries_.at(*h).child : nullptr;
@@ -183,14 +187,16 @@ void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t n
     } else if (e.spec != nullptr) {
       c->spec = std::make_shared<const supervision::child_spec>(*e.spec);
     }
-    return;
+    return {};
   }
   case child_event::kind::exited:
-  case child_event::kind::stopped:
+  case child_event::kind::stopped: {
+    std::vector<orphaned_child> running;
     if (c != nullptr) {
-      stop(*c);
+      stop(*c, &running);
     }
-    return;
+    return running;
+  }
   case child_event::kind::decided:
     if (c == nullptr && !e.process && !e.dynamic) {
       c = &entries_.at(add(e)).child; // a static child that failed its first start
@@ -198,14 +204,15 @@ void tree_index::apply(const child_event& e, std::int64_t os_pid, std::int64_t n
     if (c != nullptr) {
       decided(*c, e.report, now_ms);
     }
-    return;
+    return {};
   case child_event::kind::removed:
     if (h) {
       erase(*h);
     }
-    return;
-  case child_event::kind::gave_up: return; // its parent tells its exit
+    return {};
+  case child_event::kind::gave_up: return {}; // its parent tells its exit
   }
+  return {};
 }
 
 void tree_index::clear() {

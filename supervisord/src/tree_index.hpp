@@ -66,15 +66,25 @@ struct string_hash {
   }
 };
 
+/// A child that was running when its supervisor died without stopping it (the supervisor
+/// was killed): it died with its supervisor, and no supervisor is left to say so.
+struct orphaned_child {
+  std::string path;
+  pid process;
+};
+
 class tree_index {
 public:
   /// Decisions kept per child.
   static constexpr std::size_t history_size = 10;
 
   /// Records `e`, told at `now_ms`; `os_pid` is the started child's OS pid (0 if none),
-  /// `spec` what it runs (empty: a copy of the event's).
-  void apply(const supervision::child_event& e, std::int64_t os_pid, std::int64_t now_ms,
-             std::shared_ptr<const supervision::child_spec> spec = {});
+  /// `spec` what it runs (empty: a copy of the event's). Returns, for the exit of a
+  /// supervisor that did not stop its children first, those that were still running
+  /// (deepest last), so that their exits can be told too.
+  std::vector<orphaned_child> apply(const supervision::child_event& e, std::int64_t os_pid,
+                                    std::int64_t now_ms,
+                                    std::shared_ptr<const supervision::child_spec> spec = {});
   /// Forgets everything: the tree it described is gone (a reload replaced it).
   void clear();
 
@@ -126,10 +136,11 @@ private:
   static std::string identity(const supervision::child_event& e);
   [[nodiscard]] std::optional<handle> find(const supervision::child_event& e) const;
   handle add(const supervision::child_event& e);
-  void erase(handle h);
+  /// Drops an entry (and those under it); adds to `running` those that still had a process.
+  void erase(handle h, std::vector<orphaned_child>* running = nullptr);
   /// Drops the entries under `path` (the children of a supervisor that is gone).
-  void erase_under(const std::string& path);
-  void stop(indexed_child& c);
+  void erase_under(const std::string& path, std::vector<orphaned_child>* running = nullptr);
+  void stop(indexed_child& c, std::vector<orphaned_child>* running = nullptr);
   void decided(indexed_child& c, const supervision::exit_report& r, std::int64_t now_ms);
 
   mutable std::mutex mutex_;

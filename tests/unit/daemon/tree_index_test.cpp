@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace vigil::daemon {
 namespace {
 
@@ -126,12 +131,33 @@ TEST(TreeIndex, ASupervisorThatStopsTakesItsSubtreeAlong) {
   EXPECT_FALSE(index.supervisor_at("root/jobs/x")) << "a worker is not a supervisor";
   auto gone = event(kind::exited, "root/jobs", P(13));
   gone.type = child_type::supervisor;
-  index.apply(gone, 0, 0);
+  // It was killed: nothing stopped its children first, so the index names those that ran.
+  auto orphans = index.apply(gone, 0, 0);
+  std::vector<std::pair<std::string, pid>> told;
+  for (const auto& o : orphans) {
+    told.emplace_back(o.path, o.process);
+  }
+  std::sort(told.begin(), told.end());
+  EXPECT_EQ(told,
+            (std::vector<std::pair<std::string, pid>>{
+                {"root/jobs/deep", P(12)}, {"root/jobs/deep/y", P(11)}, {"root/jobs/x", P(10)}}));
   EXPECT_FALSE(index.supervisor_at("root/jobs"));
   EXPECT_FALSE(index.at("root/jobs/x"));
   EXPECT_FALSE(index.at("root/jobs/deep/y"));
   EXPECT_FALSE(index.of(P(11)));
   EXPECT_EQ(index.size(), 1U) << "only root/jobs itself is left, stopped";
+}
+
+TEST(TreeIndex, ASupervisorThatStoppedItsChildrenLeavesNoneToTell) {
+  tree_index index;
+  index.apply(event(kind::started, "root/jobs/x", P(10)), 0, 0);
+  auto jobs = event(kind::started, "root/jobs", P(13));
+  jobs.type = child_type::supervisor;
+  index.apply(jobs, 0, 0);
+  index.apply(event(kind::stopped, "root/jobs/x", P(10)), 0, 0);
+  auto gone = event(kind::stopped, "root/jobs", P(13));
+  gone.type = child_type::supervisor;
+  EXPECT_TRUE(index.apply(gone, 0, 0).empty()) << "its children's stops were told already";
 }
 
 TEST(TreeIndex, DynamicChildrenShareAPathAndAreToldApartByKey) {
