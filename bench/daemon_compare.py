@@ -290,13 +290,17 @@ class Vigild:
         try:
             s.connect(self.sock)
             s.sendall((json.dumps(req) + "\n").encode())
-            buf = b""
-            while b"\n" not in buf:
+            # Chunks kept in a list and only the new one searched: growing one bytes object
+            # and searching all of it again cost ~3 ms per 1.8 MB reply, the client's time.
+            chunks = []
+            while True:
                 chunk = s.recv(1 << 20)
                 if not chunk:
                     break
-                buf += chunk
-            line = buf.split(b"\n", 1)[0]
+                chunks.append(chunk)
+                if b"\n" in chunk:
+                    break
+            line = b"".join(chunks).split(b"\n", 1)[0]
             if raw:
                 return line
             return json.loads(line)

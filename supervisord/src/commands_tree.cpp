@@ -144,7 +144,7 @@ status_row row_of(const daemon_state& st, const tree_index::view& v, const row_s
                  .id = src.id,
                  .state = "ended",
                  .type = type_name(src.type),
-                 .restarts = v.restarts(src.path)};
+                 .restarts = src.entry != nullptr ? src.entry->restarts : v.restarts(src.path)};
   if (const indexed_child* c = src.entry) {
     row.process = c->process;
     row.state = state_name(c->state);

@@ -174,7 +174,7 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
     c->process = e.process;
     by_pid_[pid_key(*e.process)] = *h;
     if (!e.dynamic) {
-      ++starts_[e.path];
+      c->restarts = ++starts_[e.path] - 1;
     }
     c->os_pid = os_pid;
     c->type = e.type;
@@ -274,6 +274,9 @@ std::uint32_t tree_index::restarts(std::string_view path) const {
 void tree_index::forget(const std::string& path) {
   std::lock_guard lock(mutex_);
   starts_.erase(path);
+  if (auto it = by_identity_.find(path); it != by_identity_.end()) {
+    entries_.at(it->second).child.restarts = 0;
+  }
 }
 
 const indexed_child* tree_index::view::at(std::string_view path) const {

@@ -50,6 +50,9 @@ struct indexed_child {
   bool retry = false;
   std::int64_t due_ms = 0;
   std::uint32_t decisions = 0; ///< decisions taken about it, in all
+  /// A static child's restarts (its starts but the first), as `restarts(path)` counts them:
+  /// kept here too, so that a status row needs no second lookup by path.
+  std::uint32_t restarts = 0;
   /// The last ones, oldest first (a vector: an empty deque costs 600 bytes, per child).
   std::vector<restart_record> history;
 

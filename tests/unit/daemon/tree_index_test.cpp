@@ -148,6 +148,19 @@ TEST(TreeIndex, ASupervisorThatStopsTakesItsSubtreeAlong) {
   EXPECT_EQ(index.size(), 1U) << "only root/jobs itself is left, stopped";
 }
 
+TEST(TreeIndex, AChildEntryCarriesItsRestartCountUntilAReloadForgetsIt) {
+  tree_index index;
+  index.apply(event(kind::started, "root/w", P(7)), 0, 0);
+  index.apply(event(kind::exited, "root/w", P(7)), 0, 1);
+  index.apply(event(kind::started, "root/w", P(8)), 0, 2);
+  ASSERT_TRUE(index.at("root/w"));
+  EXPECT_EQ(index.at("root/w")->restarts, 1U);
+  EXPECT_EQ(index.restarts("root/w"), 1U) << "the entry and the count by path agree";
+  index.forget("root/w");
+  EXPECT_EQ(index.at("root/w")->restarts, 0U);
+  EXPECT_EQ(index.restarts("root/w"), 0U);
+}
+
 TEST(TreeIndex, ASupervisorThatStoppedItsChildrenLeavesNoneToTell) {
   tree_index index;
   index.apply(event(kind::started, "root/jobs/x", P(10)), 0, 0);
