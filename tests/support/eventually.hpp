@@ -20,6 +20,7 @@ inline bool eventually(const std::function<bool()>& ready,
     if (std::chrono::steady_clock::now() > until) {
       return false;
     }
+    // Paces the re-reads only: a state reached during the pause is seen at the next read.
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;

@@ -49,10 +49,10 @@ CHILD = ("trap 'echo {id} >> /var/tmp/vigil-stopped; exit 0' TERM; echo hello fr
 GATE = "/var/tmp/vigil-slow-gate"
 
 
-def config(extra_children="", slow_ms=None):
-    """vigil.toml with the slow child, web, db and `extra_children`. The slow child takes
-    `slow_ms` ms to start, or, without it, waits at GATE."""
-    slow_args = ('{ gate = "%s" }' % GATE) if slow_ms is None else ("{ delay = %d }" % slow_ms)
+def config(extra_children="", gated=True):
+    """vigil.toml with the slow child, web, db and `extra_children`. The slow child waits at
+    GATE in its start, or, not `gated`, starts at once."""
+    slow_args = ('{ gate = "%s" }' % GATE) if gated else "{}"
     return """
 [daemon]
 log_level = "info"
@@ -236,7 +236,7 @@ def case_restart(c):
 
 
 def case_reload(c):
-    c.write("/etc/vigil/vigil.toml", config(CACHE_CHILD, slow_ms=0))
+    c.write("/etc/vigil/vigil.toml", config(CACHE_CHILD, gated=False))
     c.run(["systemctl", "reload", "vigild"])
     ws = workers(c)
     check("root/cache" in ws and ws["root/cache"]["state"] == "running",
@@ -247,7 +247,7 @@ def case_reload(c):
     check(r.returncode != 0, "a reload of an invalid config succeeded")
     check(show(c, "ActiveState")["ActiveState"] == "active", "a bad reload stopped the unit")
     check("root/cache" in workers(c), "a bad reload changed the tree")
-    c.write("/etc/vigil/vigil.toml", config(CACHE_CHILD, slow_ms=0))
+    c.write("/etc/vigil/vigil.toml", config(CACHE_CHILD, gated=False))
 
 
 def leftover_children(c):
