@@ -20,9 +20,6 @@ namespace {
 using steady = std::chrono::steady_clock;
 
 const atom a_supervisor_report("supervisor_report");
-const atom a_child_report("child_report");
-const std::array<atom, 5> decision_atoms{atom("none"), atom("restart"), atom("backoff"),
-                                         atom("failed"), atom("escalate")};
 
 /// What a running supervisor holds: its frame keeps it, so the core's random source may
 /// point at `rng`.
@@ -54,6 +51,9 @@ task<result<pid>> start_nested(sup_state& s, const child_spec& spec) {
 void tell_events(sup_state& s, const std::vector<term>* stop_reasons = nullptr,
                  const std::vector<pid>* stopped = nullptr) {
   auto events = s.core.take_events();
+  // Each decision is told as a `decided` event, which carries its report: the core's own
+  // list of reports (what tests of the core read) is not needed here.
+  (void)s.core.take_reports();
   if (!s.boot.events) {
     return;
   }
@@ -71,25 +71,9 @@ void tell_events(sup_state& s, const std::vector<term>* stop_reasons = nullptr,
   }
 }
 
-/// Sends the core's reports to the process registered for them, if any.
-void send_reports(sup_state& s) {
-  for (auto& r : s.core.take_reports()) {
-    (void)s.self.send(
-        child_report_name(),
-        vigil::make_tuple(a_child_report, s.self.self(), r.id,
-                          r.process ? term(*r.process) : term(atoms::undefined), r.reason,
-                          vigil::make_tuple(static_cast<std::int64_t>(r.restarts),
-                                            static_cast<std::int64_t>(r.intensity),
-                                            static_cast<std::int64_t>(r.period.count())),
-                          decision_atoms[static_cast<std::size_t>(r.what)],
-                          static_cast<std::int64_t>(r.delay.count()), r.retry));
-  }
-}
-
 /// Runs the core's steps until it is idle.
 task<> run_steps(sup_state& s) {
-  send_reports(s); // an exit's decision, before the steps that carry it out
-  tell_events(s);
+  tell_events(s); // an exit's decision, before the steps that carry it out
   while (auto st = s.core.next()) {
     if (auto* start = std::get_if<start_step>(&*st)) {
       const child_spec& spec = *start->spec;
@@ -111,14 +95,12 @@ task<> run_steps(sup_state& s) {
         stopped.push_back(t.child);
       }
       auto reasons = co_await detail::stop_children(s.self, std::move(*stop));
-      send_reports(s);
       tell_events(s, &reasons, &stopped);
       continue;
     } else {
       const auto& r = std::get<reply_step>(*st);
       s.self.send(r.to[0].as_pid(), vigil::make_tuple(r.to[1], r.value));
     }
-    send_reports(s);
     tell_events(s);
   }
   tell_events(s); // a supervisor that gives up says so last
@@ -201,11 +183,6 @@ term error_reply(const error& e) {
 
 atom report_name() {
   static const atom name("vigil_supervisor_reports");
-  return name;
-}
-
-atom child_report_name() {
-  static const atom name("vigil_child_reports");
   return name;
 }
 

@@ -3,6 +3,7 @@
 // their arguments checked, and each command child's program, user and group on this host.
 #include "config_checks.hpp"
 
+#include "vigil/os/launch.hpp"
 #include "vigil/workers/plugin.hpp"
 
 #include <grp.h>
@@ -138,32 +139,15 @@ std::string program_problem(const supervision::child_spec& child) {
     std::string problem = file_problem(file);
     return problem.empty() ? problem : "program " + problem;
   }
-  // As the launcher searches (os/launch.cpp): the first regular, executable file wins.
+  // The launcher's own search (os/launch.hpp).
   std::string path = child_path(child);
-  std::string not_executable;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t end = path.find(':', start);
-    std::string dir = path.substr(start, end == std::string::npos ? end : end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-
-    struct stat st {};
-
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        return {};
-      }
-      if (not_executable.empty()) {
-        not_executable = candidate + " (mode " + mode_text(st.st_mode) + ")";
-      }
-    }
-    if (end == std::string::npos) {
-      break;
-    }
-    start = end + 1;
+  auto searched = os::search_path(program, path);
+  if (!searched.found.empty()) {
+    return {};
   }
-  if (!not_executable.empty()) {
-    return "program \"" + program + "\" is not executable: " + not_executable;
+  if (!searched.not_executable.empty()) {
+    return "program \"" + program + "\" is not executable: " + searched.not_executable + " (mode "
+           + mode_text(searched.not_executable_mode) + ")";
   }
   return "program \"" + program + "\" not found in PATH (" + path + ")";
 }

@@ -48,7 +48,7 @@ public:
   /// `child` at `path` exited with `reason`: process_exited.
   void exited(const std::string& path, pid child, const term& reason);
   void gave_up(const std::string& path, const term& reason);
-  /// A supervisor report (supervision::child_report_name()): what its supervisor decided
+  /// A supervisor report (a `decided` event of supervision's sink): what its supervisor decided
   /// after the exit or failed start of the child at `path`, as a JSON object with path,
   /// pid, os_pid, reason, restarts, intensity, period_ms, decision, delay_ms. Published as
   /// the event `supervisor_report` and kept among the path's last exits.

@@ -73,13 +73,6 @@ struct start_options {
 /// registered so (vigild's event hub is). Nested supervisors report too, not only a root.
 [[nodiscard]] atom report_name();
 
-/// The name under which a process gets a report for each exit or failed start a supervisor
-/// decided on (`exit_report`, core.hpp), as
-/// {:child_report, supervisor, id, pid | :undefined, reason, {restarts, intensity, period_ms},
-///  decision, delay_ms, retry}, decision being :none, :restart, :backoff, :failed or
-/// :escalate (vigild logs each one).
-[[nodiscard]] atom child_report_name();
-
 /// The body of a supervisor process, for those who spawn it themselves: `boot` says what
 /// to supervise and whom to tell when the children have started.
 struct supervisor_boot {

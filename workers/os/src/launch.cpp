@@ -258,7 +258,16 @@ result<std::string> resolve_program(const std::string& program,
   if (path.empty()) {
     path = "/usr/local/bin:/usr/bin:/bin";
   }
-  int last = ENOENT;
+  auto searched = search_path(program, path);
+  if (!searched.found.empty()) {
+    return searched.found;
+  }
+  return sys_error(searched.not_executable.empty() ? ENOENT : EACCES,
+                   "command '" + program + "' not found in PATH (" + path + ")");
+}
+
+path_search search_path(const std::string& program, const std::string& path) {
+  path_search out;
   std::size_t start = 0;
   for (;;) {
     std::size_t end = path.find(':', start);
@@ -269,16 +278,20 @@ result<std::string> resolve_program(const std::string& program,
 
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       if (::access(candidate.c_str(), X_OK) == 0) {
-        return candidate;
+        out.found = std::move(candidate);
+        return out;
       }
-      last = EACCES;
+      if (out.not_executable.empty()) {
+        out.not_executable = std::move(candidate);
+        out.not_executable_mode = st.st_mode;
+      }
     }
     if (end == std::string::npos) {
       break;
     }
     start = end + 1;
   }
-  return sys_error(last, "command '" + program + "' not found in PATH (" + path + ")");
+  return out;
 }
 
 result<launched> launch(const launch_spec& spec) {

@@ -94,6 +94,16 @@ enum class launch_step : std::uint8_t {
 /// without RLIMIT_, in lower case), or nullopt for an unknown name.
 [[nodiscard]] std::optional<int> rlimit_resource(std::string_view name);
 
+/// What a search of `path` (PATH's syntax) for `program` (a name without '/') found.
+struct path_search {
+  std::string found;          ///< the first regular, executable candidate; empty if none
+  std::string not_executable; ///< else the first regular candidate that is not executable
+  mode_t not_executable_mode = 0;
+};
+
+/// Searches `path` for `program` as execvp would: the first regular, executable file wins.
+[[nodiscard]] path_search search_path(const std::string& program, const std::string& path);
+
 /// Resolves `program` as execvp would, against the PATH in `env` (else the parent's). Returns
 /// the path to execute. Errors: not_found (with the PATH searched), or the errno of the last
 /// candidate that exists but is not executable.
