@@ -63,6 +63,25 @@ struct resource_limit {
   friend bool operator==(const resource_limit&, const resource_limit&) = default;
 };
 
+/// A check of a child from outside (docs/readiness.md): `ready` says when a started child
+/// counts as ready, `health` how a running one is kept alive. What `target` means depends on
+/// `kind`: "host:port" for tcp, a URL for http, a regex for log.
+struct probe_spec {
+  probe_kind kind = probe_kind::started;
+  std::string target;
+  /// exec: the program and its arguments.
+  std::vector<std::string> command;
+  /// http: the status that counts as success.
+  std::uint32_t status = 200;
+  /// Between two attempts (a readiness probe retries until it succeeds or ready_timeout).
+  milliseconds interval{1000};
+  /// One attempt that takes longer has failed.
+  milliseconds timeout{5000};
+  /// health: this many failed checks in a row and the child is killed as {:unhealthy, _}.
+  std::uint32_t failures = 3;
+  friend bool operator==(const probe_spec&, const probe_spec&) = default;
+};
+
 /// How an OS-process child runs (docs/os-workers.md).
 struct os_process_spec {
   std::vector<std::string> command;
@@ -75,6 +94,11 @@ struct os_process_spec {
   std::map<std::string, resource_limit> rlimits;
   /// Beyond the pids it was given (docs/security.md, "Workers").
   std::vector<std::string> may_send;
+  /// Exit statuses that count as :normal (systemd's SuccessExitStatus=).
+  std::vector<std::int64_t> success_exit_codes;
+  /// Exit statuses after which the child is not restarted, whatever its restart type
+  /// (systemd's RestartPreventExitStatus=); it stops with its reason.
+  std::vector<std::int64_t> no_restart_exit_codes;
   friend bool operator==(const os_process_spec&, const os_process_spec&) = default;
 };
 
@@ -93,6 +117,17 @@ struct child_spec {
   shutdown_policy shutdown;
   bool significant = false;
   std::optional<backoff_policy> backoff;
+
+  /// When the child counts as started (docs/readiness.md): its supervisor starts the next
+  /// child only then. The default, `started`, is OTP's: as soon as its start returned.
+  probe_spec ready;
+  /// Not ready in time: a failed start with the reason {:not_ready, detail}.
+  milliseconds ready_timeout{90000};
+  /// A liveness check; kind `started` means none.
+  probe_spec health;
+  /// A notify child that has not sent WATCHDOG=1 for this long is killed as unhealthy; zero
+  /// means no watchdog.
+  milliseconds watchdog{0};
 
   /// A worker: the kind's name (`echo`, a plugin's kind) and its arguments (a map term).
   std::string kind;

@@ -139,6 +139,27 @@ struct spec_table<backoff_policy> {
 };
 
 template <>
+struct spec_table<probe_spec> {
+  static constexpr std::tuple fields{
+      field("kind", &probe_spec::kind, on_reload::update, shown::always,
+            "started, notify, tcp, http, exec or log."),
+      field("target", &probe_spec::target, on_reload::update, shown::if_set,
+            "tcp: host:port; http: the URL; log: the regex a line must match."),
+      field("command", &probe_spec::command, on_reload::update, shown::if_set,
+            "exec: the program and its arguments; exit 0 is success."),
+      field("status", &probe_spec::status, on_reload::update, shown::always,
+            "http: the status that counts as success.")
+          .when([](const probe_spec& p) { return p.kind == probe_kind::http; }),
+      field("interval", &probe_spec::interval, on_reload::update, shown::always,
+            "Between two attempts."),
+      field("timeout", &probe_spec::timeout, on_reload::update, shown::always,
+            "An attempt that takes longer has failed."),
+      field("failures", &probe_spec::failures, on_reload::update, shown::always,
+            "health: failed checks in a row before the child is killed as unhealthy."),
+  };
+};
+
+template <>
 struct spec_table<os_process_spec> {
   static constexpr std::tuple fields{
       field("command", &os_process_spec::command, on_reload::restart, shown::if_set,
@@ -160,6 +181,10 @@ struct spec_table<os_process_spec> {
             "Registered names the worker may send to, beyond the pids it was given."),
       field("stop_signal", &os_process_spec::stop_signal, on_reload::restart, shown::always,
             "The signal that asks the child to stop, before the shutdown timeout's SIGKILL."),
+      field("success_exit_codes", &os_process_spec::success_exit_codes, on_reload::update,
+            shown::if_set, "Exit statuses that count as :normal."),
+      field("no_restart_exit_codes", &os_process_spec::no_restart_exit_codes, on_reload::update,
+            shown::if_set, "Exit statuses after which the child is not restarted."),
   };
 };
 
@@ -236,6 +261,18 @@ struct spec_table<child_spec> {
             "Whether its exit can end the supervisor under auto_shutdown."),
       field("backoff", &child_spec::backoff, on_reload::update, shown::if_set,
             "The child's own restart backoff; unset takes the supervisor's default."),
+      field("ready", &child_spec::ready, on_reload::update, shown::always,
+            "When the child counts as started; the next child starts only then.")
+          .when([](const child_spec& c) { return c.ready.kind != probe_kind::started; }),
+      field("ready_timeout", &child_spec::ready_timeout, on_reload::update, shown::always,
+            "Not ready in time is a failed start, {:not_ready, detail}.")
+          .when([](const child_spec& c) { return c.ready.kind != probe_kind::started; }),
+      // The checks run beside the child's process: a changed one takes a new incarnation.
+      field("health", &child_spec::health, on_reload::restart, shown::always,
+            "A liveness check that kills the child as {:unhealthy, detail} when it fails.")
+          .when([](const child_spec& c) { return c.health.kind != probe_kind::started; }),
+      field("watchdog", &child_spec::watchdog, on_reload::restart, shown::if_set,
+            "notify children: the longest silence between two WATCHDOG=1; zero is off."),
       field("where", &child_spec::where, on_reload::ignored, shown::never,
             "Where the config wrote the child, for messages; equality ignores it."),
   };

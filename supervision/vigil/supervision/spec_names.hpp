@@ -49,6 +49,17 @@ enum class max_restarts_action : std::uint8_t {
 /// timeout, or asked and waited for.
 enum class shutdown_kind : std::uint8_t { brutal_kill, timeout, infinity };
 
+/// How a child is checked from outside (probe_spec): for readiness (`ready`) or liveness
+/// (`health`). docs/readiness.md.
+enum class probe_kind : std::uint8_t {
+  started, ///< ready: once its start returned (OTP's rule, the default); health: no check
+  notify,  ///< the child says so: sd_notify READY=1 (commands), ready() (workers)
+  tcp,     ///< a TCP connect to `target` ("host:port") succeeds
+  http,    ///< a GET of `target` (a URL) answers `status`
+  exec,    ///< `command` exits 0
+  log,     ///< a line of the child's output matches the regex `target`
+};
+
 /// The names of enum E's values, in declaration order: `enum_names<E>::values`.
 template <class E>
 struct enum_names;
@@ -78,6 +89,12 @@ struct enum_names<auto_shutdown> {
 template <>
 struct enum_names<max_restarts_action> {
   static constexpr std::array<std::string_view, 2> values{"escalate", "hold"};
+};
+
+template <>
+struct enum_names<probe_kind> {
+  static constexpr std::array<std::string_view, 6> values{"started", "notify", "tcp",
+                                                          "http",    "exec",   "log"};
 };
 
 /// A shutdown is a duration, or one of these (`timeout` is only the kind of a duration).
