@@ -5,6 +5,9 @@
 #include "vigil/ipc/channel.hpp"
 #include "vigil/ipc/ring.hpp"
 #include "vigil/os/capabilities.hpp"
+#include "vigil/os/launch.hpp"
+#include "vigil/os/service.hpp"
+#include "vigil/supervision/spec.hpp"
 #include "vigil/term/term.hpp"
 
 #include <sys/types.h>
@@ -47,6 +50,21 @@ struct os_child {
   std::string cgroup_path;
   unique_fd cgroup_dir;
 
+  // -- checks from outside (checks.hpp): set before the child is shared ------------------
+  vigil::pid supervisor; ///< who hears {:"$vigil_ready", port, text} (through the port)
+  supervision::probe_spec ready;
+  supervision::probe_spec health;
+  std::chrono::milliseconds watchdog{0};
+  /// The datagram socket behind the child's NOTIFY_SOCKET (notify.hpp), and its path.
+  unique_fd notify_fd;
+  std::string notify_path;
+  /// How an exec probe runs (the child's user, environment and directory).
+  launch_spec probe_launch;
+  /// What status and info show of the checks (probe_report); under its own mutex, since
+  /// the reactor writes it and info requests read it from scheduler threads.
+  mutable std::mutex health_mutex;
+  probe_report health_report;
+
   // -- the channel: memory shared by port (writer) and pump (reader) ---------------------
   ipc::channel channel;   ///< the pump's (on the reactor thread) after the launch
   ipc::ring_view to_view; ///< checked before the child could touch it
@@ -72,6 +90,7 @@ struct os_child {
   std::mutex mutex;
   bool reaped = false;
   std::optional<std::string> channel_error; ///< why the channel broke; under the mutex
+  std::optional<std::string> unhealthy;     ///< why a check killed it; under the mutex
 
   /// kill(-pgid, sig) while the leader is unreaped; false once reaped. SIGKILL also kills
   /// everything in the child's cgroup (cgroup.kill), whatever left the group.
@@ -80,6 +99,13 @@ struct os_child {
   /// Records why the channel broke (the first reason wins) and kills the group: a child
   /// that corrupts its channel is stopped, with {:channel_error, why} as the reason.
   void fail_channel(std::string why);
+
+  /// Records why a check failed (the first reason wins) and kills the group: the port ends
+  /// with {:unhealthy, why}.
+  void fail_health(std::string why);
+
+  /// The check failure, if any (under the mutex).
+  [[nodiscard]] std::optional<std::string> health_failure();
 
   /// The channel error, if any (under the mutex).
   [[nodiscard]] std::optional<std::string> channel_failure();

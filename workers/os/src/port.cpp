@@ -7,6 +7,8 @@
 #include "vigil/os/cgroup.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
+#include "readiness.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -147,6 +149,10 @@ task<> port_process(context& self, port_setup setup) {
         co_await stop_child(self, setup);
         co_await self.exit(msg[2]);
       }
+    } else if ((tagged(msg, ready_tag(), 3) || tagged(msg, waiting_tag(), 3)) && msg[1].is_pid()
+               && msg[1].as_pid() == self.self()) {
+      // From the reactor's checks (checks.hpp): the supervisor hears it from its child's pid.
+      self.send(setup.parent, msg);
     } else if (tagged(msg, port_info_tag, 3) && msg[1].is_pid()) {
       self.send(msg[1].as_pid(), vigil::make_tuple(msg[2], make_port_info(*setup.child).to_term()));
     } else if (tagged(msg, route_tag, 3)) {
@@ -178,6 +184,10 @@ port_info make_port_info(const os_child& c) {
   info.dropped = c.dropped.load(std::memory_order_relaxed);
   info.refused = c.grants.refused.load(std::memory_order_relaxed);
   info.attached = c.attached.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(c.health_mutex);
+    info.health = c.health_report;
+  }
   if (c.log_lines_dropped) {
     info.log_lines_dropped = c.log_lines_dropped->load(std::memory_order_relaxed);
   }

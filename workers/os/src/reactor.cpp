@@ -30,7 +30,15 @@ namespace {
 constexpr std::uint64_t wake_tag = 0;
 constexpr std::size_t read_chunk = 64 * 1024;
 
-enum : std::uint64_t { on_cgroup = 0, on_pidfd = 1, on_out = 2, on_err = 3, on_wake = 4 };
+enum : std::uint64_t {
+  on_cgroup = 0,
+  on_pidfd = 1,
+  on_out = 2,
+  on_err = 3,
+  on_wake = 4,
+  on_notify = 5, ///< the child's sd_notify socket
+  on_probe = 6,  ///< a probe attempt's socket or pidfd
+};
 
 constexpr unsigned tag_bits = 3;
 
@@ -41,6 +49,7 @@ constexpr std::chrono::seconds cgroup_empty_wait{10};
 constexpr int cgroup_poll_ms = 100;
 
 const atom channel_error_atom("channel_error");
+const atom unhealthy_atom("unhealthy");
 
 /// Reaps the child behind `c.pidfd`; nullopt while it still runs.
 std::optional<siginfo_t> reap(os_child& c) {
@@ -94,6 +103,21 @@ void os_child::fail_channel(std::string why) {
     }
   }
   signal_group(SIGKILL);
+}
+
+void os_child::fail_health(std::string why) {
+  {
+    std::lock_guard lock(mutex);
+    if (!unhealthy) {
+      unhealthy = std::move(why);
+    }
+  }
+  signal_group(SIGKILL);
+}
+
+std::optional<std::string> os_child::health_failure() {
+  std::lock_guard lock(mutex);
+  return unhealthy;
 }
 
 std::optional<std::string> os_child::channel_failure() {
@@ -173,6 +197,11 @@ void reactor::add_pending() {
     add(e.err.get(), on_err);
     // Level-triggered: a child that attached (and signalled) before this is seen at once.
     add(e.child->wake.get(), on_wake);
+    if (needs_checks(*e.child)) {
+      e.checks = std::make_unique<child_checks>(
+          rt_, *e.child, epoll_.get(), id << tag_bits | on_notify, id << tag_bits | on_probe);
+      ++checking_;
+    }
     e.id = id;
     entries_.emplace(id, std::move(e));
   }
@@ -187,6 +216,7 @@ void reactor::run() {
     sweep_orphans();
     check_emptying();
     check_attach_deadlines();
+    check_timers();
     if (n < 0 && errno != EINTR) {
       break;
     }
@@ -224,6 +254,16 @@ void reactor::on_event(std::uint64_t data) {
   case on_pidfd: on_exit(e); break;
   case on_out: on_output(e, false, false); break;
   case on_err: on_output(e, true, false); break;
+  case on_notify:
+    if (e.checks) {
+      e.checks->on_notify();
+    }
+    break;
+  case on_probe:
+    if (e.checks) {
+      e.checks->on_probe();
+    }
+    break;
   case on_wake: {
     // Reset the counter first: a publish after it signals again. However often the child
     // signals, it gets one turn per wake-up.
@@ -237,6 +277,7 @@ void reactor::on_event(std::uint64_t data) {
   default: break;
   }
   if (e.finished && !e.out && !e.err) {
+    checking_ -= e.checks ? 1 : 0;
     entries_.erase(it);
     std::lock_guard lock(mutex_);
     --count_;
@@ -322,6 +363,9 @@ void reactor::emit(entry& e, std::string_view stream, std::string& buf, bool flu
   if (!lines.empty() && on_lines_) {
     on_lines_(*e.child, stream, lines);
   }
+  if (!lines.empty() && e.checks) {
+    e.checks->on_lines(lines);
+  }
   buf.erase(0, start);
 }
 
@@ -364,6 +408,9 @@ void reactor::on_exit(entry& e) {
       return; // a spurious wake-up: still running
     }
     c.reaped = true;
+    if (e.checks) {
+      e.checks->stop();
+    }
     // And so does whatever it left in its cgroup, in its group or not (setsid, double fork).
     if (c.cgroup_dir) {
       (void)cgroup_tree::kill_all(c.cgroup_dir.get());
@@ -417,6 +464,7 @@ void reactor::check_emptying() {
   std::erase_if(entries_, [this](const auto& kv) {
     const entry& e = kv.second;
     if (e.finished && !e.out && !e.err) {
+      checking_ -= e.checks ? 1 : 0;
       std::lock_guard lock(mutex_);
       --count_;
       return true;
@@ -436,7 +484,8 @@ void reactor::finish(entry& e) {
   close_wake(e);
   // A child that never attached (a plain command) sent nothing: its port may hear of the
   // end before the last output is read, which keeps that out of the restart path.
-  bool told = (!e.pump || !e.pump->attached()) && !c.channel_failure();
+  auto unhealthy = c.health_failure();
+  bool told = (!e.pump || !e.pump->attached()) && !c.channel_failure() && !unhealthy;
   if (told) {
     rt_.send(c.port, vigil::make_tuple(os_exit_tag(), os_reason, os_reason));
   }
@@ -446,6 +495,8 @@ void reactor::finish(entry& e) {
     term reason = os_reason;
     if (auto failure = c.channel_failure()) {
       reason = vigil::make_tuple(channel_error_atom, *failure);
+    } else if (unhealthy) {
+      reason = vigil::make_tuple(unhealthy_atom, *unhealthy);
     } else if (c.exit_frame) {
       reason = *c.exit_frame;
     }
@@ -473,6 +524,17 @@ int reactor::next_timeout_ms() {
   auto sooner = [&ms](int other) { ms = ms < 0 ? other : std::min(ms, other); };
   if (emptying_ > 0) {
     sooner(cgroup_poll_ms);
+  }
+  if (checking_ > 0) {
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, e] : entries_) {
+      if (e.checks) {
+        if (auto t = e.checks->next_deadline()) {
+          auto left = std::chrono::ceil<std::chrono::milliseconds>(*t - now).count();
+          sooner(static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000)));
+        }
+      }
+    }
   }
   if (!attach_deadlines_.empty()) {
     auto now = std::chrono::steady_clock::now();
@@ -505,6 +567,18 @@ void reactor::sweep_orphans() {
   }
 }
 
+void reactor::check_timers() {
+  if (checking_ == 0) {
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [id, e] : entries_) {
+    if (e.checks) {
+      e.checks->on_timer(now);
+    }
+  }
+}
+
 void reactor::finish_all() {
   add_pending();
   for (auto& [id, e] : entries_) {
@@ -525,6 +599,7 @@ void reactor::finish_all() {
     }
   }
   entries_.clear();
+  checking_ = 0;
   std::lock_guard lock(mutex_);
   count_ = 0;
 }

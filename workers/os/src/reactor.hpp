@@ -4,6 +4,7 @@
 #include "vigil/common/unique_fd.hpp"
 #include "vigil/runtime/runtime.hpp"
 
+#include "checks.hpp"
 #include "os_child.hpp"
 #include "pump.hpp"
 
@@ -77,7 +78,8 @@ private:
     unique_fd events;      ///< cgroup.events while the exited child's cgroup empties
     std::chrono::steady_clock::time_point empty_deadline;
     std::unique_ptr<channel_pump> pump;
-    bool queued = false; ///< in ready_
+    bool queued = false;                  ///< in ready_
+    std::unique_ptr<child_checks> checks; ///< readiness and health (checks.hpp), if any
   };
 
   void run();
@@ -101,6 +103,8 @@ private:
   void finish_all();
   [[nodiscard]] int next_timeout_ms();
   void sweep_orphans();
+  /// Runs the checks whose time has come.
+  void check_timers();
 
   runtime& rt_;
   line_sink on_lines_;
@@ -116,6 +120,7 @@ private:
   std::unordered_map<std::uint64_t, entry> entries_; ///< reactor thread only
   std::uint64_t next_id_ = 1;
   std::size_t emptying_ = 0; ///< exited children whose cgroup is not empty yet
+  std::size_t checking_ = 0; ///< entries with checks
   /// When to look for orphans again: a grandchild killed with its group may still be dying
   /// when its leader is reaped, and without a daemon no SIGCHLD handler calls reap_orphans.
   std::vector<std::chrono::steady_clock::time_point> sweeps_;

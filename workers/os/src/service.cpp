@@ -8,17 +8,21 @@
 #include "vigil/term/text.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
+#include "checks.hpp"
+#include "notify.hpp"
 #include "port.hpp"
 #include "service_core.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <system_error>
 #include <vector>
 
@@ -84,6 +88,13 @@ service_core::service_core(runtime& runtime_ref, service_options opts)
   (void)sdk::main_tag();
   (void)os_exit_tag();
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    // vigild's own sd_notify socket (systemd's) is not its children's: each one that speaks
+    // sd_notify gets its own.
+    if (kv.starts_with("NOTIFY_SOCKET=") || kv.starts_with("WATCHDOG_USEC=")
+        || kv.starts_with("WATCHDOG_PID=")) {
+      continue;
+    }
     base_env_.emplace_back(*e);
   }
   hooks_.rt = &rt;
@@ -101,6 +112,70 @@ service_core::service_core(runtime& runtime_ref, service_options opts)
 
 service_core::~service_core() {
   reactor_.reset();
+  if (notify_dir_made_) {
+    std::error_code ec;
+    std::filesystem::remove_all(notify_dir_, ec);
+  }
+}
+
+result<std::string> service_core::notify_dir() {
+  std::lock_guard lock(notify_mutex_);
+  if (!notify_dir_.empty()) {
+    return notify_dir_;
+  }
+  if (!options.notify_dir.empty()) {
+    notify_dir_ = options.notify_dir.string();
+    std::error_code ec;
+    std::filesystem::create_directories(notify_dir_, ec);
+    return notify_dir_;
+  }
+  std::string base;
+  for (const char* var : {"RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR"}) {
+    const char* v = std::getenv(var); // NOLINT(concurrency-mt-unsafe): read, never written
+    if (v != nullptr && *v == '/') {
+      base = std::string(v).substr(0, std::string(v).find(':'));
+      break;
+    }
+  }
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR"); // NOLINT(concurrency-mt-unsafe)
+    base = ::geteuid() == 0 && ::access("/run", W_OK) == 0 ? "/run"
+           : tmp != nullptr && *tmp == '/'                 ? tmp
+                                                           : "/tmp";
+  }
+  std::string templ = base + "/vigil-notify.XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return system_error("unable to make a directory for notify sockets under " + base);
+  }
+  // Searchable by children that run as another user; listable and writable by no one else.
+  (void)::chmod(templ.c_str(), 0711);
+  notify_dir_ = templ;
+  notify_dir_made_ = true;
+  return notify_dir_;
+}
+
+result<void> service_core::setup_notify(const supervision::child_spec& spec, os_child& c,
+                                        launch_parts& parts) {
+  if (spec.ready.kind != supervision::probe_kind::notify && spec.watchdog.count() <= 0) {
+    return {};
+  }
+  auto dir = notify_dir();
+  if (!dir) {
+    return dir.error();
+  }
+  c.notify_path = *dir + "/" + std::to_string(c.node) + ".sock";
+  auto fd = open_notify_socket(c.notify_path);
+  if (!fd) {
+    return fd.error();
+  }
+  c.notify_fd = std::move(*fd);
+  set_var(parts.spec.env, "NOTIFY_SOCKET", c.notify_path);
+  if (spec.watchdog.count() > 0) {
+    // No WATCHDOG_PID: the pid is known only after the launch, and without it sd_notify's
+    // libraries accept the watchdog for any process of the child.
+    set_var(parts.spec.env, "WATCHDOG_USEC", std::to_string(spec.watchdog.count() * 1000));
+  }
+  return {};
 }
 
 std::vector<std::string> service_core::environment(const supervision::child_spec& spec,
@@ -134,6 +209,11 @@ result<launch_parts> service_core::prepare(const supervision::child_spec& spec,
                  "unknown stop_signal '" + spec.os.stop_signal + "'"};
   }
   parts.stop_signal = *sig;
+  for (const auto* probe : {&spec.ready, &spec.health}) {
+    if (auto problem = probe_problem(*probe)) {
+      return error{make_error_code(errc::invalid_argument), *problem};
+    }
+  }
   auto creds = resolve_credentials(spec.os.user, spec.os.group);
   if (!creds) {
     return creds.error();
@@ -248,6 +328,14 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     return made.error();
   }
   std::shared_ptr<os_child> c = std::move(*made);
+  c->supervisor = sup.self();
+  c->ready = spec.ready;
+  c->health = spec.health;
+  c->watchdog = spec.watchdog;
+  if (auto n = setup_notify(spec, *c, *parts); !n) {
+    return n.error();
+  }
+  c->probe_launch = parts->spec;
   auto out = make_pipe();
   if (!out) {
     return out.error();

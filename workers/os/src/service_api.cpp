@@ -29,7 +29,22 @@ term port_info::to_term() const {
                     {atom("attached"), attached},
                     {atom("log_lines_dropped"), u(log_lines_dropped)},
                     {atom("cgroup"), cgroup},
-                    {atom("cgroup_procs"), cgroup_procs}});
+                    {atom("cgroup_procs"), cgroup_procs},
+                    {atom("health"), health.to_term()}});
+}
+
+term probe_report::to_term() const {
+  return term::map({{atom("ready"), ready},
+                    {atom("check"), check},
+                    {atom("last_result"), last_result},
+                    {atom("last_check_unix_ms"), last_check_unix_ms},
+                    {atom("consecutive_failures"), static_cast<std::int64_t>(consecutive_failures)},
+                    {atom("status_text"), status_text},
+                    {atom("main_pid"), main_pid},
+                    {atom("notify_errno"), notify_errno},
+                    {atom("stopping"), stopping},
+                    {atom("notify_ignored"), static_cast<std::int64_t>(notify_ignored)},
+                    {atom("last_watchdog_unix_ms"), last_watchdog_unix_ms}});
 }
 
 std::filesystem::path default_log_dir() {

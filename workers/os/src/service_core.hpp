@@ -61,6 +61,11 @@ private:
   /// restarts should not pay it.
   result<ipc::channel> take_spare();
   void refill_spares();
+  /// The directory of the notify sockets, made at first use.
+  result<std::string> notify_dir();
+  /// The child's notify socket and its environment (NOTIFY_SOCKET, WATCHDOG_USEC), when it
+  /// asked for sd_notify.
+  result<void> setup_notify(const supervision::child_spec& spec, os_child& c, launch_parts& parts);
 
   /// The most new atoms the frames of all children of one id may create.
   static constexpr std::uint32_t worker_atoms_limit = 4'096;
@@ -72,6 +77,9 @@ private:
   std::vector<ipc::channel> spares_;
 
   std::vector<std::string> base_env_;
+  std::mutex notify_mutex_;
+  std::string notify_dir_;
+  bool notify_dir_made_ = false; ///< ours to remove
   std::atomic<std::uint32_t> next_node_{1};
   std::atomic<bool> clone3_warned_{false};
   mutable std::mutex mutex_;

@@ -81,9 +81,36 @@ struct service_options {
   bool reap_orphans = true;
   /// Where each OS child gets a cgroup of its own (cgroup.hpp); null: process groups only.
   std::shared_ptr<cgroup_tree> cgroups;
+  /// Where the sd_notify sockets of children with `ready = "notify"` or a watchdog go (one
+  /// per child, NOTIFY_SOCKET). Empty: a private directory (mkdtemp, mode 0711: no one else
+  /// can list it or add to it) made at first use under $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR,
+  /// /run as root, else $TMPDIR or /tmp, and removed with the service.
+  std::filesystem::path notify_dir;
   /// Problems worth a line in the daemon's log that do not stop a child (its cgroup could
   /// not be made, clone3 refused). Called on the starting thread.
   std::function<void(const std::string&)> on_warning;
+};
+
+/// What the checks of an OS child found (docs/os-workers.md, "Readiness and health checks").
+struct probe_report {
+  /// Its readiness was reported to its supervisor (never, for `ready = "started"`).
+  bool ready = false;
+  /// The check run last: "http http://127.0.0.1:8080/healthz"; empty before the first.
+  std::string check;
+  /// "ok", or why the last check failed ("status 503", "connection refused").
+  std::string last_result;
+  std::int64_t last_check_unix_ms = 0; ///< when it ended; 0 before the first
+  std::uint32_t consecutive_failures = 0;
+  std::string status_text;       ///< the last STATUS= the child sent (sd_notify)
+  std::int64_t main_pid = 0;     ///< MAINPID= (a pid of the child's cgroup or group); 0: none
+  std::int64_t notify_errno = 0; ///< ERRNO=
+  bool stopping = false;         ///< STOPPING=1
+  /// Notify datagrams dropped: from a process that is not the child's, or malformed.
+  std::uint64_t notify_ignored = 0;
+  std::int64_t last_watchdog_unix_ms = 0; ///< the last WATCHDOG=1; 0: none yet
+
+  /// As a map with atom keys.
+  [[nodiscard]] term to_term() const;
 };
 
 /// What `info` adds for a port: its OS child's state (docs/os-workers.md, "Info").
@@ -112,6 +139,8 @@ struct port_info {
   /// in it now (the child and all it started; -1 without one).
   std::string cgroup;
   std::int64_t cgroup_procs = -1;
+  /// Readiness and health checks.
+  probe_report health;
 
   /// As a map with atom keys: %{os_pid: 4711, rss_kb: 1234, ...}.
   [[nodiscard]] term to_term() const;
