@@ -5,12 +5,14 @@
 #include "os_fixture.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -159,6 +161,48 @@ TEST_F(Readiness, ANotifyMessageFromAnotherProcessIsIgnored) {
   auto text = ready_text(p);
   ASSERT_TRUE(text);
   EXPECT_EQ(*text, term("told by SIGUSR1"));
+}
+
+TEST_F(Readiness, DescriptorsSentToANotifySocketAreNotKept) {
+  pid p = start_linked(notifying("fdsink", "on-usr1"));
+  ASSERT_TRUE(line_with("fdsink", "waiting for SIGUSR1"));
+  std::string path = env_of(os_pid(p), "NOTIFY_SOCKET");
+  ASSERT_FALSE(path.empty());
+  int baseline = open_fds();
+
+  // A datagram carrying descriptors: the daemon must not keep them (its table would fill).
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  std::array<int, 8> passed{};
+  for (int& d : passed) {
+    d = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  char text[] = "READY=1";
+  iovec iov{text, sizeof text - 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof passed)] = {};
+  msghdr msg{};
+  msg.msg_name = &addr;
+  msg.msg_namelen = sizeof addr;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof passed);
+  std::memcpy(CMSG_DATA(c), passed.data(), sizeof passed);
+  ASSERT_GT(::sendmsg(fd, &msg, 0), 0);
+  for (int d : passed) {
+    ::close(d);
+  }
+  ::close(fd);
+  ASSERT_TRUE(eventually([&] { return health(p).notify_ignored == 1; }));
+  EXPECT_TRUE(eventually([&] { return open_fds() <= baseline; }))
+      << open_fds() << " descriptors open, " << baseline << " before";
+  EXPECT_FALSE(ready_now(p));
 }
 
 TEST_F(Readiness, MalformedNotifyDatagramsAreDroppedAndTheRestStillCounts) {
