@@ -6,6 +6,8 @@
 //
 //   os_probe_bench [--children 100] [--seconds 60] [--interval-ms 10000] [--nginx /usr/sbin/nginx]
 //
+// --interval-ms 0 runs the same children without checks: the baseline.
+//
 // One JSON line per figure. bench/probe_load.sh runs it from a release build.
 #include "vigil/os/service.hpp"
 
@@ -180,7 +182,9 @@ int main(int argc, char** argv) {
       c.id = "checked" + std::to_string(i);
       c.mode = "command";
       c.os.command = {"sleep", "100000"};
-      c.health.kind = supervision::probe_kind::http;
+      // --interval-ms 0: the same children without checks, the baseline.
+      c.health.kind = interval_ms > 0 ? supervision::probe_kind::http
+                                      : supervision::probe_kind::started;
       c.health.target = url;
       c.health.interval = std::chrono::milliseconds(interval_ms);
       c.health.timeout = 2s;
@@ -200,7 +204,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
     sample s1 = take(task);
     double tick_ms = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-    double expected = static_cast<double>(children) * seconds * 1000.0 / interval_ms;
+    double expected =
+        interval_ms > 0 ? static_cast<double>(children) * seconds * 1000.0 / interval_ms : 0.0;
     emit("probe_reactor_cpu_ms", static_cast<double>(s1.reactor_ticks - s0.reactor_ticks) * tick_ms,
          "ms", children, interval_ms, seconds);
     emit("probe_reactor_wakeups", static_cast<double>(s1.reactor_vol - s0.reactor_vol), "count",

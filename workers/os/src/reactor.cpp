@@ -411,15 +411,15 @@ void reactor::on_exit(entry& e) {
       return; // a spurious wake-up: still running
     }
     c.reaped = true;
-    if (e.checks) {
-      e.checks->stop();
-    }
     // And so does whatever it left in its cgroup, in its group or not (setsid, double fork).
     if (c.cgroup_dir) {
       (void)cgroup_tree::kill_all(c.cgroup_dir.get());
     }
   }
   e.exited = true;
+  if (e.checks) {
+    e.checks->stop(); // outside the child's mutex: an exec probe may take a moment to go
+  }
   e.os_reason = exit_reason(*info);
   disown(c.os_pid);
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.pidfd.get(), nullptr);
