@@ -183,8 +183,8 @@ int main(int argc, char** argv) {
       c.mode = "command";
       c.os.command = {"sleep", "100000"};
       // --interval-ms 0: the same children without checks, the baseline.
-      c.health.kind = interval_ms > 0 ? supervision::probe_kind::http
-                                      : supervision::probe_kind::started;
+      c.health.kind =
+          interval_ms > 0 ? supervision::probe_kind::http : supervision::probe_kind::started;
       c.health.target = url;
       c.health.interval = std::chrono::milliseconds(interval_ms);
       c.health.timeout = 2s;
