@@ -272,7 +272,7 @@ TEST_F(Readiness, AWrongHttpStatusFailsTheHealthCheck) {
             vigil::make_tuple(unhealthy, "http " + spec.health.target + ": status 503"));
 }
 
-TEST_F(Readiness, AHungChildFailsItsHttpCheckAndIsRestartedAsUnhealthy) {
+TEST_F(Readiness, AHungChildFailsItsHttpCheckAndIsKilledAsUnhealthy) {
   if (!installed("/usr/sbin/nginx")) {
     GTEST_SKIP() << "nginx is not installed (scripts/setup installs it)";
   }
@@ -359,6 +359,12 @@ TEST_F(Readiness, AProbeThatCannotRunFailsTheStart) {
   auto refused = svc().start(box->ctx(), named);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("IP address"), std::string::npos);
+  auto logged = command("loghealth", {"quit-on-term", ""});
+  logged.health.kind = probe_kind::log;
+  logged.health.target = "ok";
+  auto no_log_health = svc().start(box->ctx(), logged);
+  ASSERT_FALSE(no_log_health);
+  EXPECT_NE(no_log_health.error().message().find("tcp, http or exec"), std::string::npos);
 }
 
 } // namespace

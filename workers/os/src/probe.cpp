@@ -223,7 +223,11 @@ void probe_attempt::start_connect(const endpoint& where) {
   }
   if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&where.addr), where.len) == 0) {
     connected_ = true;
-    events_ = EPOLLOUT;
+    if (kind_ == supervision::probe_kind::tcp) {
+      finish(true, {});
+    } else {
+      step_http();
+    }
     return;
   }
   if (errno != EINPROGRESS) {

@@ -209,6 +209,12 @@ result<launch_parts> service_core::prepare(const supervision::child_spec& spec,
                  "unknown stop_signal '" + spec.os.stop_signal + "'"};
   }
   parts.stop_signal = *sig;
+  if (spec.health.kind == supervision::probe_kind::log
+      || spec.health.kind == supervision::probe_kind::notify) {
+    return error{make_error_code(errc::invalid_argument),
+                 "health: a check is tcp, http or exec (a notify child's liveness is its "
+                 "watchdog)"};
+  }
   for (const auto* probe : {&spec.ready, &spec.health}) {
     if (auto problem = probe_problem(*probe)) {
       return error{make_error_code(errc::invalid_argument), *problem};
