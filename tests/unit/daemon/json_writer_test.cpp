@@ -94,7 +94,9 @@ std::vector<status_row> rows_with(const std::string& s) {
   os_gone.cpu_ms.reset();
   os_gone.log_lines_dropped.reset();
   status_row unknown{.path = s, .id = s, .state = "stopped", .type = "worker"};
-  return {worker, supervisor, os_up, os_gone, unknown};
+  status_row widest_pid = worker;
+  widest_pid.process = pid{UINT32_MAX, UINT32_MAX, UINT32_MAX};
+  return {worker, supervisor, os_up, os_gone, unknown, widest_pid};
 }
 
 TEST(JsonWriter, EscapesStringsAsDumpDoes) {
