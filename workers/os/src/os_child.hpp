@@ -5,6 +5,7 @@
 #include "vigil/ipc/channel.hpp"
 #include "vigil/ipc/ring.hpp"
 #include "vigil/os/capabilities.hpp"
+#include "vigil/os/cgroup.hpp"
 #include "vigil/term/term.hpp"
 
 #include <sys/types.h>
@@ -46,6 +47,8 @@ struct os_child {
   /// directory. Removed by the reactor once it is empty.
   std::string cgroup_path;
   unique_fd cgroup_dir;
+  /// Its directories in v1 hierarchies (a hybrid host's memory, pids, cpu), removed with it.
+  cgroup_v1_dirs cgroup_v1;
 
   // -- the channel: memory shared by port (writer) and pump (reader) ---------------------
   ipc::channel channel;   ///< the pump's (on the reactor thread) after the launch
