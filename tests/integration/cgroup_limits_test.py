@@ -145,7 +145,10 @@ def case_accounting(d):
               "for i in range(0, len(b), 4096): b[i] = 1\n"
               "open('%s', 'w').close()\n"
               "time.sleep(1000)" % ready)
-    d.write_config(config(child("user", user, "{}") + child("idle", '["sleep", "1000"]', "{}")))
+    # A generous limit: on a hybrid host only a limited child joins the v1 memory hierarchy
+    # that counts it (docs/os-workers.md, "Accounting").
+    d.write_config(config(child("user", user, '{ memory = "1G", pids = 1000 }')
+                          + child("idle", '["sleep", "1000"]', "{}")))
     d.start()
     running(d, "user")
     running(d, "idle")

@@ -241,10 +241,13 @@ void cgroup_tree::place(child_cgroup& c, const std::string& name,
     dir = path;
     return true;
   };
-  // Memory and processes are counted for every child (status and info show them); cpu
-  // joins a v1 hierarchy only for a limit, as CPU time is counted by cgroup v2 itself.
-  bool memory_v1 = !memory_.v2 && !memory_.v1_base.empty() && v1_dir(memory_, c.v1.memory);
-  bool pids_v1 = !pids_.v2 && !pids_.v1_base.empty() && v1_dir(pids_, c.v1.pids);
+  // A v1 hierarchy is joined only for a limit that needs it: the child's write into a v1
+  // cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), 15-20 ms of
+  // restart latency, which CLONE_INTO_CGROUP avoids in v2. Unlimited children on a hybrid
+  // host are counted by v2 alone (CPU time; memory and pids are null).
+  bool memory_v1 = !memory_.v2 && !memory_.v1_base.empty() && (limits.memory || limits.memory_high)
+                   && v1_dir(memory_, c.v1.memory);
+  bool pids_v1 = !pids_.v2 && !pids_.v1_base.empty() && limits.pids && v1_dir(pids_, c.v1.pids);
 
   auto set = [&](const controller& k, bool v1, const char* v2_file, const char* v1_file,
                  const std::string& value) {

@@ -72,10 +72,10 @@ public:
 
   [[nodiscard]] const std::string& base() const { return base_; }
 
-  /// Creates (or empties and reuses) `<base>/<name>`; `name` is made safe here. With the
-  /// memory and pids controllers only in v1 (a hybrid host), also the child's directories
-  /// there, for its accounting and limits; `limits` are written before the child starts,
-  /// those that cannot be are listed in `refused` (cgroup_limits.cpp).
+  /// Creates (or empties and reuses) `<base>/<name>`; `name` is made safe here. For a limit
+  /// whose controller is only in v1 (a hybrid host), also the child's directory there;
+  /// `limits` are written before the child starts, those that cannot be are listed in
+  /// `refused` (cgroup_limits.cpp).
   [[nodiscard]] result<child_cgroup> make(const std::string& name,
                                           const supervision::cgroup_limits& limits = {}) const;
 
