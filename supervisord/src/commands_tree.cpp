@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <type_traits>
 #include <unordered_map>
@@ -107,6 +108,12 @@ void add_port_info(json& out, const os::port_info& p) {
   // The child's cgroup and how many processes are in it: the child and all it started.
   out["cgroup"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup);
   out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
+  // What the cgroup counts (null where no controller counts it): docs/os-workers.md,
+  // "Accounting".
+  auto counted = [](std::int64_t v) { return v < 0 ? json(nullptr) : json(v); };
+  out["cgroup_memory_bytes"] = counted(p.cgroup_memory_bytes);
+  out["cgroup_cpu_ms"] = counted(p.cgroup_cpu_usec < 0 ? -1 : p.cgroup_cpu_usec / 1000);
+  out["cgroup_pids"] = counted(p.cgroup_pids);
 }
 
 bool simple(const supervision::supervisor_spec* s) {
@@ -172,6 +179,12 @@ status_row row_of(const daemon_state& st, const tree_index::view& v, const row_s
         row.os_pid = port->os_pid;
         row.rss_kb = port->rss_kb;
         row.cpu_ms = port->cpu_ms;
+        auto counted = [](std::int64_t n) {
+          return n < 0 ? std::nullopt : std::optional<std::int64_t>(n);
+        };
+        row.cgroup_memory_bytes = counted(port->cgroup_memory_bytes);
+        row.cgroup_cpu_ms = counted(port->cgroup_cpu_usec < 0 ? -1 : port->cgroup_cpu_usec / 1000);
+        row.cgroup_pids = counted(port->cgroup_pids);
         row.log_lines_dropped = static_cast<std::int64_t>(port->log_lines_dropped);
       }
     }
@@ -280,13 +293,28 @@ struct status_walk {
   std::int64_t now;
   json_writer& rows;
   std::size_t count = 0;
+  /// The sums of the rows' cgroup counts (`workers_total`).
+  std::int64_t os_children = 0;
+  std::int64_t memory_bytes = 0;
+  std::int64_t cpu_ms = 0;
+  std::int64_t pids = 0;
+
+  void write(const status_row& row) {
+    write_status_row(rows, row);
+    ++count;
+    if (row.os_pid) {
+      ++os_children;
+    }
+    memory_bytes += row.cgroup_memory_bytes.value_or(0);
+    cpu_ms += row.cgroup_cpu_ms.value_or(0);
+    pids += row.cgroup_pids.value_or(0);
+  }
 
   void supervisor(std::string_view path, const supervision::supervisor_spec* spec) {
     const auto held = [&](const indexed_child& c, const supervision::child_spec* configured) {
       const supervision::child_spec* cs = c.spec ? c.spec.get() : configured;
       if (wanted(c.path, c.id, names)) {
-        write_status_row(rows, row_of(st, v, row_source{c.path, c.id, &c, cs, c.type}, now));
-        ++count;
+        write(row_of(st, v, row_source{c.path, c.id, &c, cs, c.type}, now));
       }
       if (c.type == child_type::supervisor && c.process) {
         supervisor(c.path, configured != nullptr ? configured->supervisor.get() : nullptr);
@@ -294,9 +322,7 @@ struct status_walk {
     };
     const auto ended = [&](const supervision::child_spec& cs, std::string_view child_path) {
       if (wanted(child_path, cs.id, names)) {
-        write_status_row(rows,
-                         row_of(st, v, row_source{child_path, cs.id, nullptr, &cs, cs.type}, now));
-        ++count;
+        write(row_of(st, v, row_source{child_path, cs.id, nullptr, &cs, cs.type}, now));
       }
     };
     each_child(v, path, spec, held, ended);
@@ -418,12 +444,26 @@ task<outcome> cmd_status(session_env& env, const request& req) {
   w.key("workers");
   w.begin_array();
   std::size_t count = 0;
+  std::array<std::int64_t, 4> total{};
   env.st.index.read([&](const tree_index::view& v) {
     status_walk walk{env.st, v, req.names, steady_ms(), w};
     walk.supervisor("root", &cfg->root);
     count = walk.count;
+    total = {walk.memory_bytes, walk.cpu_ms, walk.pids, walk.os_children};
   });
   w.end_array();
+  // The listed OS children's cgroups together (docs/os-workers.md, "Accounting").
+  w.key("workers_total");
+  w.begin_object();
+  w.key("cgroup_cpu_ms");
+  w.value(total[1]);
+  w.key("cgroup_memory_bytes");
+  w.value(total[0]);
+  w.key("cgroup_pids");
+  w.value(total[2]);
+  w.key("os_children");
+  w.value(total[3]);
+  w.end_object();
   w.end_object();
   if (!req.names.empty() && count == 0) {
     co_return outcome::failure(error_code::not_found,

@@ -44,6 +44,9 @@ void write_status_row(json_writer& w, const status_row& r) {
   // have always seen them so.
   w.begin_object();
   if (r.os_fields) {
+    field(w, "cgroup_cpu_ms", r.cgroup_cpu_ms);
+    field(w, "cgroup_memory_bytes", r.cgroup_memory_bytes);
+    field(w, "cgroup_pids", r.cgroup_pids);
     field(w, "cpu_ms", r.cpu_ms);
   }
   w.plain_key("id");

@@ -31,6 +31,10 @@ struct status_row {
   std::optional<std::int64_t> os_pid;
   std::optional<std::int64_t> rss_kb;
   std::optional<std::int64_t> cpu_ms;
+  /// What the child's cgroup counts: it and everything it started (null without one).
+  std::optional<std::int64_t> cgroup_memory_bytes;
+  std::optional<std::int64_t> cgroup_cpu_ms;
+  std::optional<std::int64_t> cgroup_pids;
   /// A failed child: why, and the ms until its retry (null when none is scheduled).
   bool failed = false;
   std::string_view reason;

@@ -63,6 +63,9 @@ json old_row(const status_row& r) {
     row["rss_kb"] = opt(r.rss_kb);
     row["cpu_ms"] = opt(r.cpu_ms);
     row["log_lines_dropped"] = opt(r.log_lines_dropped);
+    row["cgroup_memory_bytes"] = opt(r.cgroup_memory_bytes);
+    row["cgroup_cpu_ms"] = opt(r.cgroup_cpu_ms);
+    row["cgroup_pids"] = opt(r.cgroup_pids);
   }
   return row;
 }
