@@ -168,7 +168,9 @@ void tell(daemon_state& st, const child_event& e) {
       st.events.gave_up(e.path, e.reason);
     }
     return;
-  case child_event::kind::removed: return;
+  case child_event::kind::removed:
+  case child_event::kind::waiting:
+  case child_event::kind::ready: return;
   }
 }
 
