@@ -35,6 +35,8 @@ enum class option_type : std::uint8_t {
   string_table, ///< a table whose values are strings
   term_table,   ///< a table of any values, read as a term map (a child's args)
   rlimits,      ///< a table of resource limits named in `choices` (a child's rlimits)
+  probe,        ///< "started", "notify" or a table with one check (ready, health)
+  exit_codes,   ///< an array of exit statuses, 0 to 255
   table,        ///< a table of further options (backoff)
   table_array,  ///< an array of tables (children)
 };
