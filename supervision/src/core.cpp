@@ -438,6 +438,10 @@ std::optional<step> supervisor_core::next() {
       }
       return std::move(*stop);
     }
+    if (auto* failed = std::get_if<not_ready_op>(&o)) {
+      fail_gate(failed->key, failed->reason, failed->at); // killed by now: decide
+      continue;
+    }
     return std::move(std::get<reply_step>(o));
   }
   job_ = job_kind::none;

@@ -151,7 +151,7 @@ bool supervisor_core::expire_gates(time_point now) {
   ops_.emplace_back(std::move(kill));
   clear_running(*c);
   c->state = child_state::stopped;
-  fail_gate(key, reason, now);
+  ops_.emplace_back(not_ready_op{key, std::move(reason), now});
   return true;
 }
 

@@ -281,7 +281,15 @@ private:
     std::uint64_t key = 0;
   };
 
-  using op = std::variant<start_op, stop_step, reply_step>;
+  /// A gated child not ready in time: its failed start is decided once it has been killed,
+  /// so that its `stopped` event comes before the decision.
+  struct not_ready_op {
+    std::uint64_t key = 0;
+    term reason;
+    time_point at{};
+  };
+
+  using op = std::variant<start_op, stop_step, reply_step, not_ready_op>;
 
   /// A started child that is not ready yet (docs/readiness.md): the starts of its job wait
   /// behind it, out of `ops_`, so the supervisor stays idle and serves calls and exits.
