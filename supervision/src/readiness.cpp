@@ -55,6 +55,10 @@ std::string ready_detail(const probe_spec& ready) {
   return "ready";
 }
 
+timeout start_call_timeout(const child_spec& spec, timeout base) {
+  return spec.ready.kind == probe_kind::started ? base : base + spec.ready_timeout;
+}
+
 term not_ready_reason(std::string_view detail) {
   return vigil::make_tuple(a_not_ready, std::string(detail));
 }

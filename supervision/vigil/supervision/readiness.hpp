@@ -44,6 +44,11 @@ struct readiness_message {
 /// "http http://127.0.0.1:8080/healthz", "exec pg_isready -q", "log /ready/".
 [[nodiscard]] std::string ready_detail(const probe_spec& ready);
 
+/// How long a call that starts `spec` (start_child, restart_child, replace_child) may take:
+/// its reply comes once the child is ready, so `base` plus its ready_timeout if it has a
+/// readiness check.
+[[nodiscard]] timeout start_call_timeout(const child_spec& spec, timeout base);
+
 /// {:not_ready, detail}: the reason of a start that was not ready within ready_timeout.
 [[nodiscard]] term not_ready_reason(std::string_view detail);
 

@@ -172,6 +172,28 @@ TEST_F(Readiness, StartChildOfAChildThatIsNotReadyInTimeRepliesNotReady) {
   EXPECT_EQ(replies[0], vigil::make_tuple(atoms::error, term("{:not_ready, \"notify\"}")));
 }
 
+// A reload that adds a child in the middle of the order (start_child before an id).
+TEST_F(Readiness, AChildAddedBeforeAnotherIsWaitedForAndRepliedToOnceReady) {
+  make(make_spec(strategy::rest_for_one, {worker("db"), worker("proxy")}));
+  start();
+  take();
+  request r = ask(request::kind::start_child);
+  r.spec = gated("app");
+  r.before = "proxy";
+  call(r);
+  EXPECT_EQ(take(), (steps{"start app"}));
+  EXPECT_EQ(ids(), (std::vector<std::string>{"db", "app", "proxy"}));
+  EXPECT_EQ(state_of("app"), child_state::starting);
+  EXPECT_TRUE(replies.empty());
+  ready("app");
+  ASSERT_EQ(replies.size(), 1U);
+  exit("db");
+  EXPECT_EQ(take(), (steps{"stop proxy,app", "start db", "start app"}));
+  EXPECT_EQ(state_of("proxy"), child_state::restarting) << "proxy waits for app again";
+  ready("app");
+  EXPECT_EQ(take(), (steps{"start proxy"}));
+}
+
 TEST_F(Readiness, TerminatingAStartingChildLetsTheChildrenAfterItStart) {
   make(make_spec(strategy::one_for_one, {gated("db"), worker("app")}));
   start();
