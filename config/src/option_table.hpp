@@ -32,6 +32,8 @@ using value = std::variant<std::string, std::int64_t, double, bool, std::chrono:
 /// allowed in that table are non-null.
 struct targets {
   daemon_options* daemon = nullptr;
+  observer_options* observer = nullptr;
+  hook_spec* hook = nullptr;
   supervision::supervisor_spec* supervisor = nullptr;
   supervision::child_spec* child = nullptr;
   supervision::backoff_policy* backoff = nullptr;
