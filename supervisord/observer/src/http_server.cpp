@@ -62,6 +62,27 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+/// The value of `token=` in the query of `target`, or empty.
+std::string_view query_token(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) {
+    return {};
+  }
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.starts_with("token=")) {
+      return pair.substr(6);
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
 } // namespace
 
 /// What the sessions share: the daemon, the config, the open event streams.
@@ -135,13 +156,19 @@ private:
       }
       bool ok =
           value.starts_with(bearer) && same_secret(value.substr(bearer.size()), shared_.token);
+      if (!ok && req.method() == http::verb::get) {
+        // A browser's navigation and its EventSource cannot send the header: ?token=...
+        ok = same_secret(query_token(std::string_view(req.target().data(), req.target().size())),
+                         shared_.token);
+      }
       if (!ok) {
         allowed = {};
       } else if (!shared_.unix_socket) {
         allowed = {true, true};
       }
     }
-    http_request r{std::string(req.method_string()), std::string(req.target()), req.body()};
+    http_request r{std::string(req.method_string()), std::string(req.target()), req.body(),
+                   req["X-Vigil-Action"] == "1"};
     if (!allowed.read) {
       auto res = make(req, 401, "text/plain; charset=utf-8", "unauthorized\n");
       res.set(http::field::www_authenticate, "Bearer");

@@ -32,6 +32,9 @@ struct http_request {
   std::string method;
   std::string target;
   std::string body;
+  /// It carried "X-Vigil-Action: 1": a page of another origin cannot send that header
+  /// without a CORS preflight, which vigild never grants, so a form it forges is refused.
+  bool action_header = false;
 };
 
 struct http_response {

@@ -4,12 +4,9 @@
 // family is written with all its samples together, as the format requires.
 #include "metrics.hpp"
 
-#include "vigil/os/service.hpp"
-#include "vigil/supervision/spec_names.hpp"
-
 #include "counters.hpp"
 #include "state.hpp"
-#include "tree_index.hpp"
+#include "tree_snapshot.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -19,85 +16,20 @@
 namespace vigil::observer {
 namespace {
 
-using supervision::child_state;
-using supervision::child_type;
-
-std::string_view state_name(child_state s) {
-  switch (s) {
-  case child_state::running: return "running";
-  case child_state::restarting: return "restarting";
-  case child_state::backoff: return "backoff";
-  case child_state::stopped: return "stopped";
-  case child_state::failed: return "failed";
+/// A child's labels: path, id, kind (and pid for a dynamic child, which shares its
+/// template's path).
+std::string labels_of(const child_row& c) {
+  std::string l = "path=\"";
+  append_label_value(l, c.path);
+  l += "\",id=\"";
+  append_label_value(l, c.id);
+  l += "\",kind=\"";
+  append_label_value(l, c.kind);
+  l += '"';
+  if (c.dynamic && c.process) {
+    l += ",pid=\"" + to_string(term(*c.process)) + '"';
   }
-  return "unknown";
-}
-
-/// What one child's samples need, copied out of the index.
-struct child_sample {
-  std::string labels; ///< path="...",id="...",kind="..." (and pid for a dynamic child)
-  std::string state;
-  std::string type;
-  std::string last_exit_reason;
-  std::uint32_t restarts = 0;
-  bool up = false;
-  std::optional<double> uptime_s;
-  std::optional<pid> port; ///< an OS child's port, for its resources
-  std::optional<std::int64_t> rss_bytes;
-  std::optional<double> cpu_s;
-};
-
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-/// A supervisor of the tree and the intensity its spec gives it.
-struct supervisor_sample {
-  std::string path;
-  std::uint32_t intensity = 0;
-};
-
-void collect(const daemon::tree_index::view& v, std::string_view sup_path, std::int64_t now,
-             std::vector<child_sample>& out, std::vector<supervisor_sample>& sups) {
-  v.children(sup_path, [&](const daemon::indexed_child& c) {
-    child_sample s;
-    const bool supervisor = c.type == child_type::supervisor;
-    std::string_view kind = "supervisor";
-    if (!supervisor) {
-      kind = c.spec && !c.spec->kind.empty() ? std::string_view(c.spec->kind) : "command";
-    }
-    s.labels = "path=\"";
-    append_label_value(s.labels, c.path);
-    s.labels += "\",id=\"";
-    append_label_value(s.labels, c.id);
-    s.labels += "\",kind=\"";
-    append_label_value(s.labels, kind);
-    s.labels += '"';
-    if (c.dynamic && c.process) {
-      // Dynamic children share their template's path: the pid tells them apart.
-      s.labels += ",pid=\"" + to_string(term(*c.process)) + '"';
-    }
-    s.state = state_name(c.state);
-    s.type = supervision::name_of(c.type);
-    if (!c.history.empty()) {
-      s.last_exit_reason = c.history.back().reason;
-    }
-    s.restarts = c.restarts;
-    s.up = c.process.has_value();
-    if (c.process) {
-      s.uptime_s = static_cast<double>(now - c.started_ms) / 1000.0;
-      if (!supervisor && c.spec && c.spec->mode != "inprocess") {
-        s.port = c.process;
-      }
-    }
-    out.push_back(std::move(s));
-    if (supervisor && c.process) {
-      sups.push_back({c.path, c.spec && c.spec->supervisor ? c.spec->supervisor->intensity : 0U});
-      collect(v, c.path, now, out, sups);
-    }
-  });
+  return l;
 }
 
 void append_number(std::string& out, double value) {
@@ -142,50 +74,68 @@ void sample(std::string& out, std::string_view name, std::string_view labels, st
   out += '\n';
 }
 
-void child_families(std::string& out, const std::vector<child_sample>& children) {
+void child_families(std::string& out, const std::vector<child_row>& rows) {
+  std::vector<std::string> labels_by_row;
+  labels_by_row.reserve(rows.size());
+  for (const auto& r : rows) {
+    labels_by_row.push_back(labels_of(r));
+  }
+
+  struct view {
+    const std::string& labels;
+    const child_row& row;
+  };
+
+  std::vector<view> children;
+  children.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    children.push_back({labels_by_row[i], rows[i]});
+  }
   family(out, "vigil_child_up", "gauge", "1 while the child runs, else 0.");
   for (const auto& c : children) {
-    sample(out, "vigil_child_up", c.labels, std::uint64_t{c.up ? 1U : 0U});
+    sample(out, "vigil_child_up", c.labels, std::uint64_t{c.row.process ? 1U : 0U});
   }
   family(out, "vigil_child_info", "gauge",
          "Always 1: the child's state, type and the reason of its last exit, as labels.");
   std::string labels;
   for (const auto& c : children) {
     labels = c.labels;
-    labels += ",type=\"" + c.type + "\",state=\"" + c.state + "\",last_exit_reason=\"";
-    append_label_value(labels, c.last_exit_reason);
+    labels += ",type=\"" + c.row.type + "\",state=\"" + c.row.state + "\",last_exit_reason=\"";
+    append_label_value(labels, c.row.last_exit_reason);
     labels += '"';
     sample(out, "vigil_child_info", labels, std::uint64_t{1});
   }
   family(out, "vigil_child_restarts_total", "counter",
          "Restarts of the child (its starts but the first) since vigild started.");
   for (const auto& c : children) {
-    sample(out, "vigil_child_restarts_total", c.labels, std::uint64_t{c.restarts});
+    sample(out, "vigil_child_restarts_total", c.labels, std::uint64_t{c.row.restarts});
   }
   family(out, "vigil_child_uptime_seconds", "gauge", "Seconds since the running child started.");
   for (const auto& c : children) {
-    if (c.uptime_s) {
-      sample(out, "vigil_child_uptime_seconds", c.labels, *c.uptime_s);
+    if (c.row.uptime_ms) {
+      sample(out, "vigil_child_uptime_seconds", c.labels,
+             static_cast<double>(*c.row.uptime_ms) / 1000.0);
     }
   }
   family(out, "vigil_child_resident_memory_bytes", "gauge",
          "Resident set size of a running OS child's process.");
   for (const auto& c : children) {
-    if (c.rss_bytes) {
+    if (c.row.rss_kb) {
       sample(out, "vigil_child_resident_memory_bytes", c.labels,
-             static_cast<std::uint64_t>(*c.rss_bytes));
+             static_cast<std::uint64_t>(*c.row.rss_kb) * 1024U);
     }
   }
   family(out, "vigil_child_cpu_seconds_total", "counter",
          "User and system CPU time of a running OS child's process.");
   for (const auto& c : children) {
-    if (c.cpu_s) {
-      sample(out, "vigil_child_cpu_seconds_total", c.labels, *c.cpu_s);
+    if (c.row.cpu_ms) {
+      sample(out, "vigil_child_cpu_seconds_total", c.labels,
+             static_cast<double>(*c.row.cpu_ms) / 1000.0);
     }
   }
 }
 
-void supervisor_families(std::string& out, const std::vector<supervisor_sample>& running,
+void supervisor_families(std::string& out, const std::vector<supervisor_row>& running,
                          const event_counters& counters) {
   // Every running supervisor, with what its reports told (none yet: nothing restarted).
   auto sups = counters.supervisors();
@@ -235,22 +185,9 @@ void append_label_value(std::string& out, std::string_view text) {
 }
 
 std::string render_metrics(const daemon::daemon_state& st, const event_counters& counters) {
-  std::vector<child_sample> children;
-  children.reserve(st.index.size());
-  std::vector<supervisor_sample> sups{{"root", st.config()->root.intensity}};
-  const std::int64_t now = steady_ms();
-  st.index.read(
-      [&](const daemon::tree_index::view& v) { collect(v, "root", now, children, sups); });
-  if (st.os != nullptr) {
-    for (auto& c : children) {
-      if (c.port) {
-        if (auto info = st.os->info(*c.port)) {
-          c.rss_bytes = info->rss_kb * 1024;
-          c.cpu_s = static_cast<double>(info->cpu_ms) / 1000.0;
-        }
-      }
-    }
-  }
+  const tree_snapshot tree = take_snapshot(st, false);
+  const auto& children = tree.children;
+  const auto& sups = tree.supervisors;
   std::string out;
   out.reserve(children.size() * 600 + 4096);
   child_families(out, children);
