@@ -17,7 +17,6 @@ import sys
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     # Debian's python3-selenium lives in the system's python, not in a pyenv's.
@@ -77,9 +76,22 @@ def browser():
     return webdriver.Chrome(service=Service(driver), options=opts)
 
 
+# The page redraws the tree every second: read and click inside the page, in one script,
+# so that no element goes stale between finding it and using it.
+def text_of(b, selector):
+    return b.execute_script(
+        "const n = document.querySelector(arguments[0]); return n ? n.textContent : '';",
+        selector)
+
+
 def node_text(b, path):
-    found = b.find_elements(By.CSS_SELECTOR, 'li[data-path="%s"] > .node' % path)
-    return found[0].text if found else ""
+    return text_of(b, 'li[data-path="%s"] > .node' % path)
+
+
+def click(b, selector):
+    check(b.execute_script(
+        "const n = document.querySelector(arguments[0]); if (n) n.click(); return !!n;",
+        selector), "nothing to click at " + selector)
 
 
 def pid_of(d, path):
@@ -103,7 +115,7 @@ def run(vigild, vigilctl):
         check("unauthorized" in b.page_source, "a wrong token was served:\n" + b.page_source)
 
         b.get(base + "?token=s3cret")
-        wait.until(lambda _: "live" in b.find_element(By.ID, "conn").text)
+        wait.until(lambda _: "live" in text_of(b, "#conn"))
         for path in ("root/echo", "root/sleeper", "root/jobs", "root/jobs/dispatcher",
                      "root/jobs/batch"):
             wait.until(lambda _, p=path: "running" in node_text(b, p))
@@ -121,14 +133,14 @@ def run(vigild, vigilctl):
 
         # The kill button of a nested child's details.
         old = pid_of(d, "root/jobs/dispatcher")
-        b.find_element(By.CSS_SELECTOR, 'li[data-path="root/jobs/dispatcher"] > .node').click()
-        wait.until(lambda _: "root/jobs/dispatcher" in b.find_element(By.ID, "detail").text)
-        b.find_element(By.ID, "kill").click()
-        wait.until(lambda _: "killed" in b.find_element(By.ID, "msg").text)
+        click(b, 'li[data-path="root/jobs/dispatcher"] > .node')
+        wait.until(lambda _: "root/jobs/dispatcher" in text_of(b, "#detail"))
+        click(b, "#kill")
+        wait.until(lambda _: "killed #PID<" in text_of(b, "#msg"))
         new = wait.until(
             lambda _: (lambda p: p if p != old else None)(pid_of(d, "root/jobs/dispatcher")))
         wait.until(lambda _: new in node_text(b, "root/jobs/dispatcher"))
-        wait.until(lambda _: ":killed" in b.find_element(By.ID, "detail").text)
+        wait.until(lambda _: ":killed" in text_of(b, "#detail"))
         shot = os.environ.get("VIGIL_OBSERVER_SCREENSHOT")
         if shot:
             b.save_screenshot(shot)

@@ -61,7 +61,7 @@ button:hover { background:#2b323b; }
 const token = new URLSearchParams(location.search).get("token");
 const q = token ? "?token=" + encodeURIComponent(token) : "";
 const headers = token ? { "Authorization": "Bearer " + token } : {};
-let rows = [], selected = null, lastPids = new Map(), pending = null;
+let rows = [], selected = null, lastPids = new Map(), pending = null, note = "";
 
 function fmtUptime(ms) {
   if (ms == null) return "";
@@ -97,7 +97,7 @@ function build() {
       n.append(m);
       const before = lastPids.get(r.path);
       if (before !== undefined && before !== r.pid) n.classList.add("flash");
-      n.onclick = () => { selected = r.path; render(); };
+      n.onclick = () => { selected = r.path; note = ""; render(); };
       li.append(n);
       if (r.type === "supervisor") li.append(list(r.path));
       ul.append(li);
@@ -131,9 +131,10 @@ function detail() {
     const res = await fetch("/api/kill?path=" + encodeURIComponent(r.path),
                             { method: "POST", headers: Object.assign({ "X-Vigil-Action": "1" }, headers) });
     const body = await res.json().catch(() => ({}));
-    document.getElementById("msg").textContent = res.ok ? "killed " + body.killed : (body.error || res.status);
+    note = res.ok ? "killed " + body.killed : (body.error || String(res.status));
+    document.getElementById("msg").textContent = note;
   };
-  const msg = el("span", null, ""); msg.id = "msg";
+  const msg = el("span", null, note); msg.id = "msg";
   box.append(kill, msg);
   box.append(el("h3", null, "Restart history (newest last)"));
   if (!r.history.length) box.append(el("div", "empty", "no exits yet"));
