@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
 
 extern char** environ; // NOLINT(readability-redundant-declaration)
@@ -65,6 +66,8 @@ struct hook_runner::impl {
   asio::io_context io{1};
   std::size_t running = 0;
   std::size_t skipped = 0;
+  /// The process groups of the command hooks still running, killed when vigild stops.
+  std::set<::pid_t> live;
   std::thread thread;
 
   explicit impl(daemon::daemon_state& s) : st(s) {}
@@ -155,6 +158,7 @@ struct hook_runner::impl {
       return;
     }
     ++running;
+    live.insert(child);
     auto fd = std::make_shared<asio::posix::stream_descriptor>(io, pidfd);
     auto timer = std::make_shared<asio::steady_timer>(io, h.timeout);
     auto timed_out = std::make_shared<bool>(false);
@@ -168,6 +172,7 @@ struct hook_runner::impl {
                    [this, h, child, fd, timer, timed_out](beast::error_code) {
                      timer->cancel();
                      --running;
+                     live.erase(child);
                      reap(h, child, fd->native_handle(), *timed_out);
                      // The group may still hold what the hook started: it goes too.
                      ::kill(-child, SIGKILL);
@@ -272,7 +277,12 @@ hook_runner::hook_runner(daemon::daemon_state& st) : impl_(std::make_unique<impl
 }
 
 hook_runner::~hook_runner() {
-  asio::post(impl_->io, [this] { impl_->io.stop(); });
+  asio::post(impl_->io, [this] {
+    for (::pid_t group : impl_->live) {
+      ::kill(-group, SIGKILL); // a hook outlives no vigild
+    }
+    impl_->io.stop();
+  });
   impl_->thread.join();
 }
 
