@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--out", default="/tmp/observer_scrape.jsonl")
     a = ap.parse_args()
+    a.vigild = os.path.abspath(a.vigild)
     root = tempfile.mkdtemp(prefix="vigil-observer-bench-")
     sock = os.path.join(root, "observer.sock")
     conf = os.path.join(root, "vigil.toml")
