@@ -212,6 +212,18 @@ def case_attacks(vigild, vigilctl):
         # long before the client's own 10 s.
         check(raw(d.observer, b"GET /metr") == b"", "a partial request got an answer")
         conn = UnixHTTPConnection(d.observer)
+        # A kill without the action header (a form another site's page could forge) is
+        # refused; with it, an allowed peer's kill restarts the child.
+        check(get(conn, "/api/kill?path=root/echo", method="POST")[0] == 403,
+              "a kill without X-Vigil-Action was not refused")
+        check(get(conn, "/api/kill?path=root/nowhere", method="POST",
+                  headers={"X-Vigil-Action": "1"})[0] == 404, "a kill of no child is not 404")
+        follower = follow(d)
+        status, body = get(conn, "/api/kill?path=root/echo", method="POST",
+                           headers={"X-Vigil-Action": "1"})
+        check(status == 200 and "killed" in body, "the kill: %d %s" % (status, body))
+        wait_event(follower, "process_restarted", "root/echo")
+        follower.close()
         check(get(conn, "/nowhere")[0] == 404, "an unknown path is not 404")
         check(get(conn, "/metrics", method="DELETE")[0] == 405, "DELETE /metrics is not 405")
         conn.close()
@@ -275,6 +287,10 @@ def case_tcp(vigild, vigilctl):
         status, text = get(conn, "/metrics", headers={"Authorization": "Bearer s3cret"})
         check(status == 200 and "vigil_child_up" in text, "the token: %d" % status)
         promtool_check(text)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        check(get(conn, "/api/kill?path=root/echo", method="POST",
+                  headers={"X-Vigil-Action": "1", "Authorization": "Bearer wrong!"})[0] == 401,
+              "a kill with a wrong token: not 401")
     finally:
         d.cleanup()
 
