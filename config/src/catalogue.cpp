@@ -24,6 +24,8 @@ std::string join_choices(std::span<const std::string_view> choices, std::string_
 std::string_view section_heading(section s) {
   switch (s) {
   case section::daemon: return "`[daemon]`: vigild itself";
+  case section::observer: return "`[observer]`: the web observer and metrics (docs/observer.md)";
+  case section::hook: return "Each `[[hook]]`: a command or POST on events (docs/observer.md)";
   case section::supervisor: return "`[supervisor]`, and children with `type = \"supervisor\"`";
   case section::child: return "Every entry of `children`";
   case section::backoff: return "A child's `backoff = { ... }`";
@@ -85,6 +87,8 @@ std::span<const option_info> option_catalogue() {
 std::string_view section_name(section s) {
   switch (s) {
   case section::daemon: return "daemon";
+  case section::observer: return "observer";
+  case section::hook: return "hook";
   case section::supervisor: return "supervisor";
   case section::child: return "child";
   case section::backoff: return "backoff";
@@ -98,6 +102,8 @@ std::string option_path(const option_info& option) {
   std::string name(option.name);
   switch (option.where) {
   case section::daemon: return "daemon." + name;
+  case section::observer: return "observer." + name;
+  case section::hook: return "hook[]." + name;
   case section::supervisor: return "supervisor." + name;
   case section::backoff: return "children[].backoff." + name;
   case section::child:
@@ -137,8 +143,8 @@ std::string expected_phrase(const option_info& option) {
 
 std::string render_option_reference() {
   std::string out;
-  const section order[] = {section::daemon,  section::supervisor, section::child,
-                           section::backoff, section::worker,     section::process};
+  const section order[] = {section::daemon, section::observer, section::hook,   section::supervisor,
+                           section::child,  section::backoff,  section::worker, section::process};
   for (section s : order) {
     if (!out.empty()) {
       out += '\n';

@@ -34,6 +34,8 @@ using value =
 /// allowed in that table are non-null.
 struct targets {
   daemon_options* daemon = nullptr;
+  observer_options* observer = nullptr;
+  hook_spec* hook = nullptr;
   supervision::supervisor_spec* supervisor = nullptr;
   supervision::child_spec* child = nullptr;
   supervision::backoff_policy* backoff = nullptr;

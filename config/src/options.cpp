@@ -172,6 +172,71 @@ const option table[] = {
      cgroup_base,
      [](const value& v, targets& t) { t.daemon->cgroup = std::get<std::string>(v); }},
 
+    // [observer]
+    {{section::observer,
+      "listen",
+      option_type::string,
+      "",
+      {},
+      false,
+      "Where vigild serves the web observer and Prometheus metrics (docs/observer.md): an "
+      "absolute Unix socket path, open to the users the control socket allows, or "
+      "\"tcp://127.0.0.1:9100\". A TCP address other than loopback needs `token`. Off when "
+      "unset. A change takes effect when vigild restarts."},
+     listen_address,
+     [](const value& v, targets& t) { t.observer->listen = std::get<std::string>(v); }},
+    {{section::observer,
+      "token",
+      option_type::string,
+      "",
+      {},
+      false,
+      "A secret every request to the observer must carry as \"Authorization: Bearer "
+      "<token>\". Without it a TCP listener serves only reads (the page, its events and "
+      "/metrics), and its buttons are refused. Keep the file readable by root only."},
+     not_empty,
+     [](const value& v, targets& t) { t.observer->token = std::get<std::string>(v); }},
+    // [[hook]]
+    {{section::hook,
+      "on",
+      option_type::string_list,
+      "",
+      {},
+      true,
+      "The events that run the hook: child_failed (a child exited other than normally), "
+      "child_restarted (a child started again), supervisor_gave_up (a supervisor exceeded "
+      "its restart intensity)."},
+     hook_events,
+     [](const value& v, targets& t) { t.hook->on = std::get<std::vector<std::string>>(v); }},
+    {{section::hook,
+      "command",
+      option_type::string_list,
+      "",
+      {},
+      false,
+      "A program and its arguments, run as vigild's user with the event's JSON on stdin. "
+      "Exactly one of `command` and `post`."},
+     command_line,
+     [](const value& v, targets& t) { t.hook->command = std::get<std::vector<std::string>>(v); }},
+    {{section::hook,
+      "post",
+      option_type::string,
+      "",
+      {},
+      false,
+      "An http:// URL on loopback the event's JSON is POSTed to (Content-Type "
+      "application/json)."},
+     loopback_url,
+     [](const value& v, targets& t) { t.hook->post = std::get<std::string>(v); }},
+    {{section::hook,
+      "timeout",
+      option_type::duration,
+      "\"5s\"",
+      {},
+      false,
+      "A hook still running after this is killed (its POST abandoned) and logged."},
+     positive_duration,
+     [](const value& v, targets& t) { t.hook->timeout = std::get<std::chrono::milliseconds>(v); }},
     // [supervisor] and children with type = "supervisor"
     {{section::supervisor, "strategy", option_type::choice, "\"one_for_one\"", strategies, false,
       "Which children are restarted when one exits: only that child (one_for_one), all of "

@@ -19,6 +19,8 @@ namespace {
 std::string_view misplaced_phrase(section s) {
   switch (s) {
   case section::daemon: return "belongs in the [daemon] table";
+  case section::observer: return "belongs in the [observer] table";
+  case section::hook: return "belongs in a [[hook]] table";
   case section::supervisor:
     return "only applies to a supervisor: [supervisor], or a child with type = \"supervisor\"";
   case section::child: return "only applies to an entry of children";
@@ -39,12 +41,18 @@ const option* lookup(std::string_view name, std::initializer_list<section> allow
 }
 
 const option* lookup_anywhere(std::string_view name) {
+  // A hook's `command` and `timeout` share their names with no table but the hook's:
+  // a misplaced `command` is a child's first.
+  const option* hook = nullptr;
   for (const auto& o : option_table()) {
     if (o.info.name == name) {
-      return &o;
+      if (o.info.where != section::hook) {
+        return &o;
+      }
+      hook = hook != nullptr ? hook : &o;
     }
   }
-  return nullptr;
+  return hook;
 }
 
 bool allowed_in(section s, std::initializer_list<section> allowed) {
@@ -120,7 +128,11 @@ config_tree reader::read(const toml::table& doc) {
     if (key.str() == "daemon") {
       continue;
     }
-    if (key.str() == "supervisor") {
+    if (key.str() == "observer") {
+      read_observer(node, tree.observer);
+    } else if (key.str() == "hook") {
+      read_hooks(node, tree.hooks);
+    } else if (key.str() == "supervisor") {
       if (!node.is_table()) {
         fail(node.source(), "supervisor", "expected a table, got " + describe_value(node));
         continue;
@@ -192,7 +204,7 @@ void reader::report_unknown(const toml::key& key, const std::string& path,
   }
   std::vector<std::string_view> names;
   if (path.empty()) {
-    names = {"daemon", "supervisor"};
+    names = {"daemon", "observer", "hook", "supervisor"};
   } else {
     names = candidate_names(allowed);
   }

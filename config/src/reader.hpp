@@ -62,6 +62,9 @@ private:
   void report_unknown(const toml::key& key, const std::string& path,
                       std::initializer_list<section> allowed);
   void read_daemon(const toml::node& node, daemon_options& daemon);
+  /// [observer] and [[hook]] (reader_observer.cpp).
+  void read_observer(const toml::node& node, observer_options& observer);
+  void read_hooks(const toml::node& node, std::vector<hook_spec>& hooks);
   void read_supervisor_body(const toml::node& table, const std::string& path,
                             const present_keys& keys, supervision::supervisor_spec& spec);
   std::vector<child_read> read_children(const toml::node& node, const std::string& path);

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "validators.hpp"
 
+#include "vigil/config/addresses.hpp"
+
+#include <algorithm>
+#include <array>
+
 namespace vigil::config::detail::validators {
 
 using namespace std::chrono_literals;
@@ -94,6 +99,30 @@ std::string environment(const value& v) {
     }
   }
   return {};
+}
+
+std::string listen_address(const value& v) {
+  return parse_listen(std::get<std::string>(v))
+             ? std::string{}
+             : "an absolute Unix socket path or \"tcp://HOST:PORT\" with an IP address";
+}
+
+std::string hook_events(const value& v) {
+  constexpr std::array<std::string_view, 3> known{"child_failed", "child_restarted",
+                                                  "supervisor_gave_up"};
+  const auto& names = std::get<std::vector<std::string>>(v);
+  const bool all_known = std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+    return std::find(known.begin(), known.end(), n) != known.end();
+  });
+  return !names.empty() && all_known
+             ? std::string{}
+             : "a non-empty array of child_failed, child_restarted, supervisor_gave_up";
+}
+
+std::string loopback_url(const value& v) {
+  return parse_loopback_url(std::get<std::string>(v))
+             ? std::string{}
+             : "an http://HOST:PORT/PATH URL on loopback (127.0.0.1, [::1] or localhost)";
 }
 
 } // namespace vigil::config::detail::validators

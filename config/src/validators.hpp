@@ -39,6 +39,13 @@ std::string send_grants(const value& v);
 std::string command_line(const value& v);
 /// A path that fits in a Unix socket address.
 std::string socket_path(const value& v);
+
+/// [observer] listen: an absolute socket path or tcp://HOST:PORT (addresses.hpp).
+std::string listen_address(const value& v);
+/// [[hook]] on: known event names, at least one.
+std::string hook_events(const value& v);
+/// [[hook]] post: a loopback http:// URL.
+std::string loopback_url(const value& v);
 /// "auto", "off" or an absolute path (daemon.cgroup).
 std::string cgroup_base(const value& v);
 /// Environment variable names: non-empty, without '='.

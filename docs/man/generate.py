@@ -19,6 +19,8 @@ import sys
 
 SECTION_TITLES = {
     "daemon": "[daemon]: vigild itself",
+    "observer": "[observer]: the web observer and metrics",
+    "hook": "Each [[hook]]: a command or POST on events",
     "supervisor": "[supervisor], and children with type = \"supervisor\"",
     "child": "Every child, worker or supervisor",
     "backoff": "A child's backoff = { ... }",

@@ -154,7 +154,16 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
   st.sink = tree_sink(st);
   int code = exit_ok;
   std::vector<std::string> failed; // children held as failed at boot
-  {
+  std::vector<std::shared_ptr<void>> services;
+  try {
+    for (const auto& start : o.services) {
+      services.push_back(start(st));
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    code = exit_temporary;
+  }
+  if (code == exit_ok) {
     notify_systemd("STATUS=starting: " + std::to_string(root_spec.children.size()) + " children");
     auto box = rt.make_mailbox();
     supervision::start_options options;
@@ -198,6 +207,10 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     spdlog::info("vigild stopped (exit {})", code);
   } else {
     (void)::unlink(socket_path.c_str());
+  }
+  // The services read the state and the tree: they stop first, last started first.
+  while (!services.empty()) {
+    services.pop_back();
   }
   // The tree has stopped (the server stops it before it returns); ending the runtime ends any
   // port left, which kills its OS child. Only then may the service go: no port outlives it.

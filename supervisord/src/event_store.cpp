@@ -53,10 +53,24 @@ void event_store::publish(std::string event_json) {
   for (auto conn : event_followers_) {
     out_.push({post_kind::line, conn, event_json + "\n", 0});
   }
+  for (const auto& [key, fn] : taps_) {
+    fn(event_json);
+  }
   events_.push_back(std::move(event_json));
   if (events_.size() > capacity_) {
     events_.pop_front();
   }
+}
+
+std::uint64_t event_store::tap(tap_fn fn) {
+  std::lock_guard lock(mutex_);
+  taps_.emplace(next_tap_, std::move(fn));
+  return next_tap_++;
+}
+
+void event_store::untap(std::uint64_t key) {
+  std::lock_guard lock(mutex_);
+  taps_.erase(key);
 }
 
 void event_store::daemon_stopping(int exit_code) {

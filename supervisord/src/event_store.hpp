@@ -89,6 +89,13 @@ public:
   /// Sends `conn` nothing more.
   void unfollow(std::uint64_t conn);
 
+  /// A reader of every event published from now on (the observer's pushed events and
+  /// hooks), called in order under the store's lock: it must only hand the text on (queue
+  /// it), never block or call the store. Returns its key for `untap`.
+  using tap_fn = std::function<void(const std::string& event_json)>;
+  std::uint64_t tap(tap_fn fn);
+  void untap(std::uint64_t key);
+
 private:
   void publish(std::string event_json);
 
@@ -103,6 +110,8 @@ private:
   std::map<std::string, std::deque<std::string>, std::less<>> exits_; ///< last reports
   std::set<std::uint64_t> event_followers_;
   std::map<std::uint64_t, std::string> log_followers_;
+  std::map<std::uint64_t, tap_fn> taps_;
+  std::uint64_t next_tap_ = 1;
 };
 
 /// A pid as a 64-bit key: index and serial (node 0 only).

@@ -2,6 +2,7 @@
 // vigild's command line. CLI11 lives in this one file: it is the costliest header to compile.
 #include "vigil/common/cli_reference.hpp"
 #include "vigil/daemon/daemon.hpp"
+#include "vigil/observer/observer.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -39,5 +40,7 @@ int main(int argc, char** argv) {
     // --version exit 0.
     return code == 0 ? 0 : vigil::daemon::exit_permanent;
   }
+  // The web observer, metrics and hooks ([observer], [[hook]]; docs/observer.md).
+  options.services.emplace_back(vigil::observer::start);
   return vigil::daemon::run_daemon(options);
 }

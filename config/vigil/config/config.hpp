@@ -85,16 +85,46 @@ struct daemon_options {
   friend bool operator==(const daemon_options&, const daemon_options&) = default;
 };
 
+/// The `[observer]` table: vigild's HTTP listener for the web observer and Prometheus
+/// metrics (docs/observer.md). Off when `listen` is empty.
+struct observer_options {
+  /// An absolute Unix socket path, or "tcp://HOST:PORT" (an IPv4 or IPv6 literal).
+  std::string listen;
+  /// When set, each request must carry "Authorization: Bearer <token>". Required for a
+  /// TCP address other than loopback.
+  std::string token;
+
+  friend bool operator==(const observer_options&, const observer_options&) = default;
+};
+
+/// One `[[hook]]` table: what runs, off the tree, when one of the events `on` happens.
+struct hook_spec {
+  /// Event names: child_failed, child_restarted, supervisor_gave_up.
+  std::vector<std::string> on;
+  /// A program and its arguments, run with the event's JSON on stdin; or, instead,
+  std::vector<std::string> command;
+  /// a loopback http:// URL the event's JSON is POSTed to.
+  std::string post;
+  /// A hook still running after this is killed (a POST abandoned).
+  std::chrono::milliseconds timeout{std::chrono::seconds(5)};
+  supervision::source_location where;
+
+  friend bool operator==(const hook_spec&, const hook_spec&) = default;
+};
+
 /// A whole validated config: the daemon's settings and the root supervisor, named "root".
 struct config_tree {
   daemon_options daemon;
+  observer_options observer;
+  std::vector<hook_spec> hooks;
   supervision::supervisor_spec root;
   /// The warnings the checks found (see `checks`), in file order.
   config_error_list warnings;
 
   /// Equal settings and trees; warnings do not count.
   friend bool operator==(const config_tree& a, const config_tree& b) {
-    return a.daemon == b.daemon && a.root == b.root;
+    return a.daemon == b.daemon && a.observer == b.observer && a.hooks == b.hooks
+           && a.root == b.root;
   }
 };
 

@@ -11,6 +11,8 @@ namespace vigil::config {
 /// The tables of vigil.toml an option may appear in.
 enum class section : std::uint8_t {
   daemon,     ///< `[daemon]`
+  observer,   ///< `[observer]`
+  hook,       ///< each `[[hook]]`
   supervisor, ///< `[supervisor]`, and a child with `type = "supervisor"`
   child,      ///< every entry of `children`, worker or supervisor
   backoff,    ///< a child's `backoff = { ... }`

@@ -5,8 +5,11 @@
 // (src/main.cpp does only that). See docs/vigild.md for the options, signals, exit codes,
 // logging and the control socket.
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vigil::daemon {
 
@@ -16,6 +19,16 @@ enum exit_code : int {
   exit_permanent = 100, ///< a usage or config error: starting again will not help
   exit_temporary = 111, ///< a system failure (socket in use, out of resources, ...)
 };
+
+class daemon_state;
+
+/// A service vigild runs beside its control server, built on its state (the observer,
+/// supervisord/observer/). Called once the state exists and before the tree starts; the
+/// object it returns is destroyed after the control server stops and before the runtime
+/// does. A service that cannot start throws std::runtime_error: vigild logs it and exits
+/// with exit_temporary. The daemon library knows none of its services: vigild's main adds
+/// them, so that they depend on the daemon and not the other way round.
+using service_starter = std::function<std::shared_ptr<void>(daemon_state&)>;
 
 /// vigild's command line.
 struct daemon_options {
@@ -36,6 +49,8 @@ struct daemon_options {
   /// change (itself or through a directory on its way); refused without it
   /// (docs/security.md, "Paths and files as root").
   bool insecure_paths = false;
+  /// Started in order, stopped in reverse order.
+  std::vector<service_starter> services;
 };
 
 /// Runs vigild and returns its exit code.

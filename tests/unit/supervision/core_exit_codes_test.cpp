@@ -27,7 +27,7 @@ TEST_F(ExitCodes, ASuccessExitCodeEndsATransientChildAsNormal) {
   take();
   exit("job", status(3));
   EXPECT_TRUE(take().empty()) << "not restarted";
-  EXPECT_TRUE(uut->take_reports().empty()) << "a normal end is no report";
+  EXPECT_TRUE(decisions().empty()) << "a normal end is no report";
   EXPECT_EQ(state_of("job"), child_state::stopped);
 }
 
@@ -49,7 +49,7 @@ TEST_F(ExitCodes, ANoRestartExitCodeStopsEvenAPermanentChildWithItsReason) {
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].state, child_state::stopped);
   EXPECT_EQ(rows[0].reason, "{:exit_status, 64}");
-  auto reports = uut->take_reports();
+  auto reports = decisions();
   ASSERT_EQ(reports.size(), 1U);
   EXPECT_EQ(reports[0].what, exit_report::decision::none);
 

@@ -119,7 +119,7 @@ TEST_F(Readiness, NotReadyInTimeOnARestartCountsAsAFailedStartAgainstTheIntensit
   advance(2s);
   EXPECT_EQ(take(), (steps{"stop db"}));
   EXPECT_TRUE(uut->exiting()) << "a third restart in the period is over the intensity";
-  auto reports = uut->take_reports();
+  auto reports = decisions();
   ASSERT_FALSE(reports.empty());
   EXPECT_EQ(reports.back().what, exit_report::decision::escalate);
   EXPECT_EQ(reports.back().reason, term("{:not_ready, \"notify\"}"));

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// The observer's endpoints (routes.hpp): the page, the tree as JSON, /metrics, and the kill
+// action. /api/events (pushed events) is held open by http_server.cpp itself.
+#include "routes.hpp"
+
+#include "metrics.hpp"
+#include "page.hpp"
+#include "state.hpp"
+#include "tree_snapshot.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+namespace vigil::observer {
+namespace {
+
+using json = nlohmann::json;
+
+http_response text(unsigned status, std::string body) {
+  return {status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+http_response json_response(unsigned status, const json& j) {
+  return {status, "application/json",
+          j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+/// The value of `name=` in the query of `target` (percent-decoded), or empty.
+std::string query_value(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) {
+    return {};
+  }
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      std::string out;
+      std::string_view v = pair.substr(name.size() + 1);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '%' && i + 2 < v.size() && std::isxdigit(static_cast<unsigned char>(v[i + 1]))
+            && std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+          out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+          i += 2;
+        } else {
+          out += v[i] == '+' ? ' ' : v[i];
+        }
+      }
+      return out;
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+json pid_or_null(const std::optional<pid>& p) {
+  return p ? json(to_string(term(*p))) : json(nullptr);
+}
+
+template <class T>
+json or_null(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+const char* decision_name(supervision::exit_report::decision d) {
+  using decision = supervision::exit_report::decision;
+  switch (d) {
+  case decision::none: return "none";
+  case decision::restart: return "restart";
+  case decision::backoff: return "backoff";
+  case decision::failed: return "failed";
+  case decision::escalate: return "escalate";
+  }
+  return "none";
+}
+
+/// The tree as the page draws it: every child with what `status` shows and its history.
+http_response tree(const daemon::daemon_state& st) {
+  const auto snap = take_snapshot(st, true);
+  json children = json::array();
+  for (const auto& c : snap.children) {
+    json history = json::array();
+    for (const auto& h : c.history) {
+      history.push_back({{"ago_ms", snap.now_ms - h.at_ms},
+                         {"decision", decision_name(h.what)},
+                         {"reason", h.reason}});
+    }
+    children.push_back({{"path", c.path},
+                        {"id", c.id},
+                        {"kind", c.kind},
+                        {"type", c.type},
+                        {"state", c.state},
+                        {"pid", pid_or_null(c.process)},
+                        {"restarts", c.restarts},
+                        {"uptime_ms", or_null(c.uptime_ms)},
+                        {"os_child", c.os_child},
+                        {"os_pid", or_null(c.os_pid)},
+                        {"rss_kb", or_null(c.rss_kb)},
+                        {"cpu_ms", or_null(c.cpu_ms)},
+                        {"last_exit_reason", c.last_exit_reason},
+                        {"history", std::move(history)}});
+  }
+  return json_response(200, json{{"children", std::move(children)}});
+}
+
+/// POST /api/kill?path=root/x: what `vigilctl kill` does to a child of the tree, and only
+/// to one (no pid or registered name: the page names children by path).
+http_response kill(daemon::daemon_state& st, const http_request& req, access allowed) {
+  if (!allowed.act) {
+    return json_response(403, {{"error", "this listener serves reads only (set a token)"}});
+  }
+  if (!req.action_header) {
+    return json_response(403, {{"error", "missing X-Vigil-Action: 1"}});
+  }
+  const std::string path = query_value(req.target, "path");
+  auto child = st.index.at(path);
+  if (!child) {
+    return json_response(404, {{"error", "no child at '" + path + "'"}});
+  }
+  if (!child->process) {
+    return json_response(409, {{"error", "'" + path + "' is not running"}});
+  }
+  spdlog::info("observer: kill {} {}", path, to_string(term(*child->process)));
+  st.rt.exit(*child->process, atoms::kill);
+  return json_response(200, {{"killed", to_string(term(*child->process))}, {"path", path}});
+}
+
+} // namespace
+
+http_response route(daemon::daemon_state& st, const event_counters& counters,
+                    const http_request& req, access allowed) {
+  const std::string_view path = path_of(req.target);
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (path == "/metrics") {
+    return get ? http_response{200, "text/plain; version=0.0.4; charset=utf-8",
+                               render_metrics(st, counters)}
+               : text(405, "method not allowed\n");
+  }
+  if (path == "/api/tree") {
+    return get ? tree(st) : text(405, "method not allowed\n");
+  }
+  if (path == "/api/kill") {
+    return req.method == "POST" ? kill(st, req, allowed) : text(405, "method not allowed\n");
+  }
+  if (path == "/" || path == "/index.html") {
+    return get ? http_response{200, "text/html; charset=utf-8", std::string(observer_page())}
+               : text(405, "method not allowed\n");
+  }
+  return text(404, "not found\n");
+}
+
+} // namespace vigil::observer

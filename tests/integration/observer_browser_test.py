@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The observer's page in real headless Chromium (docs/observer.md, "The page"): it loads with
+no network, shows the tree, a child killed with vigilctl turns and comes back with its new
+pid without a reload, the page's kill button kills, and a wrong token is refused.
+
+Usage: observer_browser_test.py VIGILD VIGILCTL
+Needs Debian's chromium, chromium-driver and python3-selenium (scripts/setup); exits 77
+(skipped) without them. VIGIL_OBSERVER_SCREENSHOT=PATH saves a screenshot of the page.
+"""
+
+import os
+import shutil
+import socket
+import sys
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    # Debian's python3-selenium lives in the system's python, not in a pyenv's.
+    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    print("skipped: no python3-selenium", file=sys.stderr)
+    sys.exit(77)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigild_harness import Daemon, Failure, check  # noqa: E402
+
+TREE = """
+[observer]
+listen = "tcp://127.0.0.1:{port}"
+token = "s3cret"
+
+[[supervisor.children]]
+id = "echo"
+kind = "echo"
+
+[[supervisor.children]]
+id = "sleeper"
+command = ["sleep", "1000"]
+
+[[supervisor.children]]
+id = "jobs"
+type = "supervisor"
+
+  [[supervisor.children.children]]
+  id = "dispatcher"
+  kind = "dispatcher"
+
+  [[supervisor.children.children]]
+  id = "batch"
+  command = ["sleep", "1000"]
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def browser():
+    chromium = shutil.which("chromium")
+    driver = shutil.which("chromedriver")
+    if not chromium or not driver:
+        return None
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-proxy-server", "--window-size=1280,720"):
+        opts.add_argument(arg)
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+# The page redraws the tree every second: read and click inside the page, in one script,
+# so that no element goes stale between finding it and using it.
+def text_of(b, selector):
+    return b.execute_script(
+        "const n = document.querySelector(arguments[0]); return n ? n.textContent : '';",
+        selector)
+
+
+def node_text(b, path):
+    return text_of(b, 'li[data-path="%s"] > .node' % path)
+
+
+def click(b, selector):
+    check(b.execute_script(
+        "const n = document.querySelector(arguments[0]); if (n) n.click(); return !!n;",
+        selector), "nothing to click at " + selector)
+
+
+def pid_of(d, path):
+    rows = {r["path"]: r for r in d.ctl_json("status")["workers"]}
+    return rows[path]["pid"]
+
+
+def run(vigild, vigilctl):
+    b = browser()
+    if b is None:
+        print("skipped: no chromium or chromedriver", file=sys.stderr)
+        return 77
+    port = free_port()
+    d = Daemon(vigild, vigilctl, TREE.format(port=port))
+    wait = WebDriverWait(b, 20, poll_frequency=0.05)
+    try:
+        d.start()
+        base = "http://127.0.0.1:%d/" % port
+        # A wrong token: refused, and the page shows no tree.
+        b.get(base + "?token=wrong")
+        check("unauthorized" in b.page_source, "a wrong token was served:\n" + b.page_source)
+
+        b.get(base + "?token=s3cret")
+        wait.until(lambda _: "live" in text_of(b, "#conn"))
+        for path in ("root/echo", "root/sleeper", "root/jobs", "root/jobs/dispatcher",
+                     "root/jobs/batch"):
+            wait.until(lambda _, p=path: "running" in node_text(b, p))
+        old = pid_of(d, "root/sleeper")
+        check(old in node_text(b, "root/sleeper"), "the page lacks the pid " + old)
+        check("os_pid" in node_text(b, "root/sleeper"), "no os_pid for the command child")
+        b.execute_script("window.__not_reloaded = true;")
+
+        d.ctl("kill", "sleeper")
+        new = wait.until(lambda _: (lambda p: p if p != old else None)(pid_of(d, "root/sleeper")))
+        wait.until(lambda _: new in node_text(b, "root/sleeper")
+                   and "running" in node_text(b, "root/sleeper"))
+        check("1 restart" in node_text(b, "root/sleeper"), node_text(b, "root/sleeper"))
+        check(b.execute_script("return window.__not_reloaded === true;"), "the page reloaded")
+
+        # The kill button of a nested child's details.
+        old = pid_of(d, "root/jobs/dispatcher")
+        click(b, 'li[data-path="root/jobs/dispatcher"] > .node')
+        wait.until(lambda _: "root/jobs/dispatcher" in text_of(b, "#detail"))
+        click(b, "#kill")
+        wait.until(lambda _: "killed #PID<" in text_of(b, "#msg"))
+        new = wait.until(
+            lambda _: (lambda p: p if p != old else None)(pid_of(d, "root/jobs/dispatcher")))
+        wait.until(lambda _: new in node_text(b, "root/jobs/dispatcher"))
+        wait.until(lambda _: ":killed" in text_of(b, "#detail"))
+        shot = os.environ.get("VIGIL_OBSERVER_SCREENSHOT")
+        if shot:
+            b.save_screenshot(shot)
+        check(d.proc.poll() is None, "vigild died")
+    finally:
+        b.quit()
+        d.cleanup()
+    return 0
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        code = run(argv[1], argv[2])
+    except Failure as e:
+        print("FAIL: observer_browser: %s" % e, file=sys.stderr)
+        return 1
+    if code == 0:
+        print("ok: observer_browser")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
