@@ -45,18 +45,6 @@ std::int64_t steady_ms() {
       .count();
 }
 
-std::string_view state_name(child_state s) {
-  switch (s) {
-  case child_state::running: return "running";
-  case child_state::restarting: return "restarting";
-  case child_state::backoff: return "backoff";
-  case child_state::stopped: return "stopped";
-  case child_state::failed: return "failed";
-  case child_state::starting: return "starting";
-  }
-  return "?";
-}
-
 std::string_view status_name(process_status s) {
   switch (s) {
   case process_status::runnable: return "runnable";
@@ -157,7 +145,7 @@ status_row row_of(const daemon_state& st, const tree_index::view& v, const row_s
                  .restarts = src.entry != nullptr ? src.entry->restarts : v.restarts(src.path)};
   if (const indexed_child* c = src.entry) {
     row.process = c->process;
-    row.state = state_name(c->state);
+    row.state = supervision::name_of(c->state);
     if (c->state == child_state::failed) {
       row.failed = true;
       row.reason = c->reason;
@@ -340,7 +328,7 @@ json tree_json(const tree_index::view& v, const indexed_child* c, std::string_vi
             {"path", path},
             {"pid", pid_json(process)},
             {"type", type_name(supervisor ? child_type::supervisor : child_type::worker)},
-            {"state", state_name(c != nullptr ? c->state : child_state::running)}};
+            {"state", supervision::name_of(c != nullptr ? c->state : child_state::running)}};
   if (supervisor) {
     node["strategy"] = strategy_name(sup_spec);
   } else if (spec != nullptr) {
@@ -504,7 +492,7 @@ task<outcome> cmd_info(session_env& env, const request& req) {
     auto found = locate(env.st, *cfg, target->path);
     json out{{"path", target->path}, {"state", "ended"}};
     if (found && found->info) {
-      out["state"] = state_name(found->info->state);
+      out["state"] = supervision::name_of(found->info->state);
       if (found->info->state == child_state::failed) {
         out["reason"] = found->info->reason;
         out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();

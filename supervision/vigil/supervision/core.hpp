@@ -29,6 +29,13 @@ enum class child_state : std::uint8_t {
   starting,   ///< started, not ready yet (docs/readiness.md); `waiting_for` says for what
 };
 
+/// The states' one spelling, as status, info, the observer and metrics show them.
+template <>
+struct enum_names<child_state> {
+  static constexpr std::array<std::string_view, 6> values{"running", "restarting", "backoff",
+                                                          "stopped", "failed",     "starting"};
+};
+
 /// One row of which_children.
 struct child_info {
   std::string id;

@@ -14,17 +14,6 @@ namespace {
 using supervision::child_state;
 using supervision::child_type;
 
-std::string_view state_name(child_state s) {
-  switch (s) {
-  case child_state::running: return "running";
-  case child_state::restarting: return "restarting";
-  case child_state::backoff: return "backoff";
-  case child_state::stopped: return "stopped";
-  case child_state::failed: return "failed";
-  }
-  return "unknown";
-}
-
 void collect(const daemon::tree_index::view& v, std::string_view sup_path, bool with_history,
              tree_snapshot& out) {
   v.children(sup_path, [&](const daemon::indexed_child& c) {
@@ -39,7 +28,7 @@ void collect(const daemon::tree_index::view& v, std::string_view sup_path, bool 
       r.os_child = c.spec && c.spec->mode != "inprocess";
     }
     r.type = supervision::name_of(c.type);
-    r.state = state_name(c.state);
+    r.state = supervision::name_of(c.state);
     if (!c.history.empty()) {
       r.last_exit_reason = c.history.back().reason;
     }
