@@ -25,6 +25,10 @@ void write_status_row(json_writer& w, const status_row& r) {
   if (r.os_fields) {
     field(w, "cpu_ms", r.cpu_ms);
   }
+  if (r.health) {
+    w.key("health");
+    w.value(*r.health);
+  }
   w.key("id");
   w.value(r.id);
   field(w, "kind", r.kind);

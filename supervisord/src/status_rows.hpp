@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace vigil::daemon {
@@ -31,6 +32,9 @@ struct status_row {
   std::optional<std::int64_t> os_pid;
   std::optional<std::int64_t> rss_kb;
   std::optional<std::int64_t> cpu_ms;
+  /// An OS child with checks (readiness, health, watchdog): one line saying how they stand
+  /// (os::probe_report::summary); no key at all for the others.
+  std::optional<std::string> health;
   /// A failed child: why, and the ms until its retry (null when none is scheduled).
   bool failed = false;
   std::string_view reason;

@@ -64,6 +64,9 @@ json old_row(const status_row& r) {
     row["cpu_ms"] = opt(r.cpu_ms);
     row["log_lines_dropped"] = opt(r.log_lines_dropped);
   }
+  if (r.health) {
+    row["health"] = *r.health; // only children with checks have the key
+  }
   return row;
 }
 
@@ -94,7 +97,9 @@ std::vector<status_row> rows_with(const std::string& s) {
   os_gone.cpu_ms.reset();
   os_gone.log_lines_dropped.reset();
   status_row unknown{.path = s, .id = s, .state = "stopped", .type = "worker"};
-  return {worker, supervisor, os_up, os_gone, unknown};
+  status_row os_checked = os_up;
+  os_checked.health = "unhealthy 1/3: " + s;
+  return {worker, supervisor, os_up, os_gone, unknown, os_checked};
 }
 
 TEST(JsonWriter, EscapesStringsAsDumpDoes) {
