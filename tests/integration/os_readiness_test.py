@@ -107,7 +107,8 @@ ready_timeout = "30s"
 
 
 def case_nginx_unhealthy(vigild, vigilctl, source):
-    """nginx with an HTTP health check is healthy; SIGSTOPped, its checks time out and it is
+    """nginx with an HTTP health check is healthy; SIGSTOPped (master and worker, its process
+    group), its checks time out and it is
     killed with {:unhealthy, ...}, which info's last exits show, and restarted."""
     if not os.access("/usr/sbin/nginx", os.X_OK):
         print("nginx is not installed (scripts/setup installs it)")
@@ -122,7 +123,9 @@ def case_nginx_unhealthy(vigild, vigilctl, source):
         old = r["os_pid"]
         follower = Client(d.socket, timeout=30)
         follower.call("events", {"follow": True, "last": 0})
-        os.kill(old, signal.SIGSTOP)
+        # The master and its worker: stopping only the master leaves the worker answering.
+        # The kernel still accepts connections; nobody answers them.
+        os.killpg(old, signal.SIGSTOP)
         seen = []
         while not any(e.get("event") == "process_restarted" and e.get("path") == "root/web"
                       for e in seen):
