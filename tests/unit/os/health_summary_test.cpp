@@ -16,6 +16,7 @@ probe_report waiting_for_tcp() {
   r.awaits_ready = true;
   r.ready_check = "tcp 127.0.0.1:6379";
   r.health_failures = 3;
+  r.health_check = "http http://127.0.0.1:8080/";
   return r;
 }
 
@@ -33,6 +34,9 @@ TEST(HealthSummary, AChildNotReadyYetSaysWhatItWaitsFor) {
 TEST(HealthSummary, AReadyChildIsHealthyUntilItsCheckFailsAndThenSaysHowOften) {
   auto r = waiting_for_tcp();
   r.ready = true;
+  r.check = "tcp 127.0.0.1:6379";
+  r.last_result = "ok";
+  EXPECT_EQ(r.summary(), "ready") << "no health check has run yet";
   r.check = "http http://127.0.0.1:8080/";
   r.last_result = "ok";
   EXPECT_EQ(r.summary(), "healthy");

@@ -347,6 +347,7 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     r.awaits_ready = spec.ready.kind != probe_kind::started;
     r.ready_check = describe(spec.ready);
     r.health_failures = health_check ? std::max<std::uint32_t>(1, spec.health.failures) : 0;
+    r.health_check = health_check ? describe(spec.health) : std::string();
     r.checked = r.awaits_ready || health_check || spec.watchdog.count() > 0;
   }
   if (auto n = setup_notify(spec, *c, *parts); !n) {

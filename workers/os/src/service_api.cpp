@@ -61,7 +61,7 @@ std::string probe_report::summary() const {
     }
     return text;
   }
-  if (health_failures == 0) {
+  if (health_failures == 0 || check != health_check) {
     return "ready";
   }
   if (consecutive_failures == 0) {

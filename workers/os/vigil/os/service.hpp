@@ -116,9 +116,11 @@ struct probe_report {
   bool awaits_ready = false;         ///< its readiness is not `started`
   std::string ready_check;           ///< what its readiness waits for: "tcp 127.0.0.1:6379"
   std::uint32_t health_failures = 0; ///< failed checks in a row that kill it; 0: no check
+  std::string health_check;          ///< its health check: "http http://127.0.0.1:8080/"
 
-  /// One line for status: "waiting: tcp 127.0.0.1:6379: connection refused", "ready",
-  /// "healthy", "unhealthy 2/3: http http://127.0.0.1:8080/: status 503".
+  /// One line for status: "waiting: tcp 127.0.0.1:6379: connection refused", "ready"
+  /// (no health check, or none run yet), "healthy" (the last one passed), "unhealthy 2/3:
+  /// http http://127.0.0.1:8080/: status 503".
   [[nodiscard]] std::string summary() const;
 
   /// As a map with atom keys.
