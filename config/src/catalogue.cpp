@@ -50,6 +50,7 @@ std::string type_column(const option_info& o) {
   case option_type::string_table: return "table of strings";
   case option_type::term_table: return "table (term map)";
   case option_type::rlimits: return "table of limits";
+  case option_type::limits: return "table of cgroup limits";
   case option_type::table: return "table";
   case option_type::table_array: return "array of tables";
   }
@@ -120,6 +121,7 @@ std::string expected_phrase(const option_info& option) {
   case option_type::string_list: return "an array of strings";
   case option_type::string_table: return "a table of strings";
   case option_type::rlimits: return "a table of resource limits";
+  case option_type::limits: return "a table of cgroup limits";
   case option_type::term_table:
   case option_type::table: return "a table";
   case option_type::table_array: return "an array of tables";

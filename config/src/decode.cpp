@@ -305,6 +305,7 @@ result<value, decode_failure> decode(const toml::node& node, const option_info& 
   case option_type::string_table: return decode_string_table(node, info);
   case option_type::term_table: return decode_term_table(node, info);
   case option_type::rlimits: return decode_rlimits(node, info);
+  case option_type::limits: return decode_limits(node, info);
   case option_type::table:
   case option_type::table_array: break;
   }

@@ -32,6 +32,11 @@ struct decode_failure {
 [[nodiscard]] result<value, decode_failure> decode_rlimits(const toml::node& node,
                                                            const option_info& info);
 
+/// A `limits` table: memory and memory_high sizes ("512M"), cpus > 0, pids >= 1
+/// (decode_limits.cpp).
+[[nodiscard]] result<value, decode_failure> decode_limits(const toml::node& node,
+                                                          const option_info& info);
+
 /// How an error quotes a value after "got": strings in double quotes, numbers and booleans
 /// as written, "an array" and "a table" for containers.
 [[nodiscard]] std::string describe_value(const toml::node& node);

@@ -102,7 +102,11 @@ void describe_fields(const T& v, std::string& out) {
     } else if (f.show == shown::if_set && is_unset(x)) {
       return;
     } else if constexpr (tabled<value>) {
-      describe_fields(x, out); // shown::inline_: a child's os settings
+      if (f.show == shown::inline_) {
+        describe_fields(x, out); // a child's os settings
+      } else {
+        out += " " + std::string(f.option_name()) + "=" + text(x); // limits={memory=...}
+      }
     } else if constexpr (std::is_same_v<value, std::shared_ptr<const supervisor_spec>>) {
       if (x) {
         describe_fields(*x, out); // a nested supervisor's flags

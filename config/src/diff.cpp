@@ -5,7 +5,6 @@
 
 #include <map>
 #include <string_view>
-#include <type_traits>
 
 namespace vigil::config {
 namespace {
@@ -13,9 +12,8 @@ namespace {
 using namespace supervision;
 
 /// Appends the name of each field of T whose change has `effect` and that differs between
-/// `a` and `b`, in table order (vigil/supervision/spec_fields.hpp). A child's os settings are
-/// named one by one; a check (ready, health) is one setting, with the check's own effect
-/// whichever of its parts changed.
+/// `a` and `b`, in table order (vigil/supervision/spec_fields.hpp). A child's os settings
+/// (shown inline) are named one by one; another nested table by its own name ("limits").
 template <tabled T>
 void changed_fields(const T& a, const T& b, on_reload effect, std::vector<std::string>& out) {
   for_each_field<T>([&](const auto& f) {
@@ -23,8 +21,12 @@ void changed_fields(const T& a, const T& b, on_reload effect, std::vector<std::s
     if (f.reload != effect) {
       return;
     }
-    if constexpr (tabled<value> && !std::is_same_v<value, probe_spec>) {
-      changed_fields(f.of(a), f.of(b), effect, out);
+    if constexpr (tabled<value>) {
+      if (f.show == shown::inline_) {
+        changed_fields(f.of(a), f.of(b), effect, out);
+      } else if (!(f.of(a) == f.of(b))) {
+        out.emplace_back(f.option_name());
+      }
     } else if (!(f.of(a) == f.of(b))) {
       out.emplace_back(f.option_name());
     }

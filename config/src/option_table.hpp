@@ -23,10 +23,11 @@ namespace vigil::config::detail {
 /// string, name, path, choice and signal give a string (signals normalised to "SIGTERM");
 /// integer and umask an int64; number a double; duration milliseconds; rlimits a map of
 /// resource limits; and so on.
-using value = std::variant<std::string, std::int64_t, double, bool, std::chrono::milliseconds,
-                           supervision::shutdown_policy, std::vector<std::string>,
-                           std::map<std::string, std::string>, term,
-                           std::map<std::string, supervision::resource_limit>>;
+using value =
+    std::variant<std::string, std::int64_t, double, bool, std::chrono::milliseconds,
+                 supervision::shutdown_policy, std::vector<std::string>,
+                 std::map<std::string, std::string>, term,
+                 std::map<std::string, supervision::resource_limit>, supervision::cgroup_limits>;
 
 /// The objects that the options of the table being read set. Only those of the sections
 /// allowed in that table are non-null.

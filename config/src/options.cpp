@@ -33,6 +33,9 @@ constexpr const auto& modes = supervision::modes::of_kinds;
 constexpr std::array<std::string_view, 7> stop_signals{"SIGTERM", "SIGINT",  "SIGQUIT", "SIGHUP",
                                                        "SIGKILL", "SIGUSR1", "SIGUSR2"};
 // setrlimit's resources, RLIMIT_ dropped and in lower case (prlimit(1)'s and systemd's names).
+constexpr std::array<std::string_view, 4> cgroup_limit_names{"memory", "memory_high", "cpus",
+                                                             "pids"};
+
 constexpr std::array<std::string_view, 16> rlimit_names{
     "as",   "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue",
     "nice", "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack"};
@@ -516,6 +519,19 @@ const option table[] = {
      nullptr,
      [](const value& v, targets& t) {
        t.child->os.rlimits = std::get<std::map<std::string, supervision::resource_limit>>(v);
+     }},
+    {{section::process, "limits", option_type::limits, "{}", cgroup_limit_names, false,
+      "Limits on the child's own cgroup, named after systemd's: memory (MemoryMax=: past it "
+      "the kernel's OOM killer ends the child, reported as {:oom_killed}), memory_high "
+      "(MemoryHigh=: past it the child is throttled), a size in bytes or with a K, M, G or T "
+      "suffix (powers of 1024); cpus (CPUQuota= / 100%: 1.5 is 150 ms of CPU per 100 ms); "
+      "pids (TasksMax=: processes and threads at once). limits = { memory = \"512M\", cpus "
+      "= 1.5, pids = 100 }. They need cgroups ([daemon] cgroup) and the controller: cgroup "
+      "v2's, or on a hybrid host v1's; where one is missing, vigild says so once and the "
+      "child runs without that limit (docs/os-workers.md, \"Limits\")."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->os.limits = std::get<supervision::cgroup_limits>(v);
      }},
     {{section::process,
       "may_send",

@@ -279,12 +279,32 @@ result<request, request_error> parse_request(std::string_view line) {
   return read_args(std::move(r), doc);
 }
 
-std::string reply_ok(std::string_view id, std::string_view result_json) {
-  std::string out = R"({"v":1,"id":)";
+namespace {
+
+constexpr std::string_view reply_open = R"({"v":1,"id":)";
+constexpr std::string_view reply_result = R"(,"ok":true,"result":)";
+constexpr std::string_view reply_close = "}\n";
+
+} // namespace
+
+void begin_reply_ok(std::string& out, std::string_view id) {
+  out.append(reply_open);
   out.append(id);
-  out.append(R"(,"ok":true,"result":)");
+  out.append(reply_result);
+}
+
+void end_reply_ok(std::string& out) {
+  out.append(reply_close);
+}
+
+std::string reply_ok(std::string_view id, std::string_view result_json) {
+  std::string out;
+  // One allocation: a reply is as large as its result, up to megabytes.
+  out.reserve(reply_open.size() + id.size() + reply_result.size() + result_json.size()
+              + reply_close.size());
+  begin_reply_ok(out, id);
   out.append(result_json);
-  out.append("}\n");
+  end_reply_ok(out);
   return out;
 }
 

@@ -236,8 +236,9 @@ void supervisor_core::shutdown(term reason) {
     c.queued = false;
     if (c.process) {
       running.push_back(key);
-    } else {
-      c.state = child_state::stopped;
+    } else if (c.state != child_state::stopped) {
+      c.state = child_state::stopped; // its pending restart is dropped
+      tell_state(c);
     }
   }
   stop_keys(running);
@@ -273,8 +274,13 @@ void supervisor_core::report(const entry& c, std::optional<pid> process, term re
   r.delay = delay;
   r.retry = what != exit_report::decision::failed || spec_.hold_retry.count() > 0;
   emit(child_event::kind::decided, c, process, r.reason);
-  events_.back().report = r;
-  reports_.push_back(std::move(r));
+  events_.back().report = std::move(r);
+}
+
+void supervisor_core::tell_state(const entry& c) {
+  emit(child_event::kind::changed, c, std::nullopt);
+  events_.back().state = c.state;
+  events_.back().due = c.restart_at;
 }
 
 void supervisor_core::hold(entry& c, std::optional<pid> process, const term& reason,
@@ -323,17 +329,18 @@ void supervisor_core::begin_restart(std::uint64_t key, time_point now, std::opti
   report(*c, process, reason,
          at > now ? exit_report::decision::backoff : exit_report::decision::restart,
          std::chrono::ceil<milliseconds>(at - now));
-  restart_group(group_of(*c), at, now);
+  restart_group(group_of(*c), at, now, key);
 }
 
 void supervisor_core::restart_group(const std::vector<std::uint64_t>& group, time_point at,
-                                    time_point now) {
+                                    time_point now, std::uint64_t decided) {
   std::vector<std::uint64_t> running;
   for (auto key : group) {
     if (entry* e = find_key(key); e != nullptr && e->process) {
       running.push_back(key);
     }
   }
+  const std::size_t stop_at = ops_.size();
   stop_keys(running);
   for (auto key : running) {
     if (find_key(key)->spec.restart == restart_type::temporary) {
@@ -343,6 +350,7 @@ void supervisor_core::restart_group(const std::vector<std::uint64_t>& group, tim
   // Members still waiting out a delay keep it; starting later members earlier would break
   // the start order.
   // A held sibling keeps its own schedule.
+  const time_point told = at;
   for (auto key : group) {
     if (entry* e = find_key(key); e != nullptr && waiting(*e) && e->state != child_state::failed) {
       at = std::max(at, e->restart_at);
@@ -358,6 +366,20 @@ void supervisor_core::restart_group(const std::vector<std::uint64_t>& group, tim
       queue_start(*e);
     } else {
       wait_until(*e, child_state::backoff, at);
+    }
+    // The siblings it stops learn where they stand with their stop; the others, and the
+    // child decided about when a sibling's wait moved its time, are told now.
+    bool stopped = std::find(running.begin(), running.end(), key) != running.end();
+    if (!stopped && (key != decided || at != told)) {
+      tell_state(*e);
+    }
+  }
+  if (!running.empty()) {
+    for (auto& t : std::get<stop_step>(ops_[stop_at]).targets) {
+      if (const entry* e = find_key(t.key)) {
+        t.then = e->state;
+        t.due = e->restart_at;
+      }
     }
   }
   if (job_ == job_kind::none) {
@@ -405,6 +427,8 @@ std::optional<step> supervisor_core::next() {
         e.dynamic = dynamic();
         e.type = t.type;
         e.process = t.child;
+        e.state = t.then;
+        e.due = t.due;
         e.reason = t.shutdown.how == shutdown_policy::kind::brutal_kill ? term(atoms::kill)
                                                                         : term(atoms::shutdown);
         events_.push_back(std::move(e));
@@ -490,6 +514,7 @@ void supervisor_core::start_failed(entry& c, const error& why, time_point now) {
   std::erase_if(ops_, [](const op& o) { return std::holds_alternative<start_op>(o); });
   wait_until(c, child_state::restarting, now);
   c.retry = true;
+  tell_state(c); // it may have waited in backoff; the timer's retry decides on it next
 }
 
 void supervisor_core::fail_init(const entry& c, const error& why) {

@@ -125,9 +125,13 @@ void supervisor_core::terminate_child(const request& req, term reply_to) {
   }
   std::uint64_t key = c->key;
   bool forget = dynamic() || c->spec.restart == restart_type::temporary;
+  const bool was_pending = !c->process && c->state != child_state::stopped;
   stop_keys({key}); // a terminated child is not restarted, nor counted for auto_shutdown
   c = find_key(key);
   c->state = child_state::stopped;
+  if (was_pending) {
+    tell_state(*c); // its pending restart is dropped: no stop tells it
+  }
   c->retry = false;
   c->holds = 0; // an operator's stop ends a streak: the next start has a fresh budget
   c->backoff_count = 0;

@@ -94,6 +94,8 @@ void supervisor_core::update_child(const request& req, term reply_to) {
     return reply(std::move(reply_to), failure(term("the child's type changed")));
   }
   c.spec = *req.spec;
+  emit(child_event::kind::updated, c, c.process);
+  events_.back().spec = &c.spec;
   reply(std::move(reply_to), atoms::ok);
 }
 

@@ -51,9 +51,6 @@ task<result<pid>> start_nested(sup_state& s, const child_spec& spec) {
 void tell_events(sup_state& s, const std::vector<term>* stop_reasons = nullptr,
                  const std::vector<pid>* stopped = nullptr) {
   auto events = s.core.take_events();
-  // Each decision is told as a `decided` event, which carries its report: the core's own
-  // list of reports (what tests of the core read) is not needed here.
-  (void)s.core.take_reports();
   if (!s.boot.events) {
     return;
   }

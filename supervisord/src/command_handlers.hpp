@@ -31,8 +31,17 @@ struct outcome {
   bool posted = false;
   /// After the reply, the daemon stops (`shutdown`).
   bool stop_daemon = false;
+  /// `text` is the whole reply line already (begin_reply_ok ... end_reply_ok): a reply of
+  /// megabytes (`status`) is written once, in place.
+  bool whole_line = false;
 
   static outcome success(std::string json) { return {true, error_code::failed, std::move(json)}; }
+
+  static outcome line(std::string reply_line) {
+    outcome o{true, error_code::failed, std::move(reply_line)};
+    o.whole_line = true;
+    return o;
+  }
 
   static outcome failure(error_code c, std::string message) {
     return {false, c, std::move(message)};

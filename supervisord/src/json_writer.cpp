@@ -105,12 +105,6 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void json_writer::separate() {
-  if (need_comma_) {
-    out_ += ',';
-  }
-}
-
 void json_writer::open(char c) {
   separate();
   out_ += c;

@@ -34,6 +34,22 @@ public:
   /// The key of the next value in an object.
   void key(std::string_view k);
 
+  /// The same for a key known to need no escaping (letters, digits, `_`): copied as it is.
+  void plain_key(std::string_view k) {
+    separate();
+    out_ += '"';
+    out_.append(k);
+    out_ += "\":";
+    need_comma_ = false;
+  }
+
+  /// A value given as JSON text already.
+  void raw_value(std::string_view json_text) {
+    separate();
+    out_.append(json_text);
+    need_comma_ = true;
+  }
+
   void value(std::string_view s);
 
   void value(const char* s) { value(std::string_view(s)); }
@@ -53,7 +69,12 @@ public:
   void null();
 
 private:
-  void separate();
+  void separate() {
+    if (need_comma_) {
+      out_ += ',';
+    }
+  }
+
   void open(char c);
   void close(char c);
 

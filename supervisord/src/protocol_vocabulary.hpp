@@ -12,9 +12,11 @@
 
 namespace vigil::daemon {
 
+using protocol::begin_reply_ok;
 using protocol::command;
 using protocol::command_from_name;
 using protocol::command_name;
+using protocol::end_reply_ok;
 using protocol::error_code;
 using protocol::error_code_name;
 using protocol::line_buffer;

@@ -391,19 +391,19 @@ void server::check_timers() {
 }
 
 void server::on_outbox() {
-  for (const auto& p : st_.out.take()) {
+  for (auto& p : st_.out.take()) {
     handle(p);
   }
 }
 
-void server::handle(const post& p) {
+void server::handle(post& p) {
   auto it = conns_.find(p.conn);
   connection* c = it == conns_.end() ? nullptr : it->second.get();
   switch (p.kind) {
   case post_kind::line:
   case post_kind::reply:
     if (c != nullptr && !p.text.empty()) {
-      append_output(*c, p.text, p.kind == post_kind::reply);
+      append_output(*c, std::move(p.text), p.kind == post_kind::reply);
     }
     return;
   case post_kind::close:

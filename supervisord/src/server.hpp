@@ -77,8 +77,9 @@ private:
   void peer_gone(connection& c);
   void queue_lines(connection& c);
   void on_outbox();
-  void handle(const post& p);
-  void append_output(connection& c, const std::string& text, bool reply);
+  void handle(post& p);
+  /// Queues `text` (moved: a reply may be megabytes) for `c`.
+  void append_output(connection& c, std::string text, bool reply);
   /// Takes `n` written bytes off `c`'s output queue; wakes its session when its replies are
   /// back under the backlog limit.
   void consume(connection& c, std::size_t n);

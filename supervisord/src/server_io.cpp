@@ -123,7 +123,7 @@ void server::watch(connection& c) {
   (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
 }
 
-void server::append_output(connection& c, const std::string& text, bool reply) {
+void server::append_output(connection& c, std::string text, bool reply) {
   if (c.gone) {
     return;
   }
@@ -143,12 +143,13 @@ void server::append_output(connection& c, const std::string& text, bool reply) {
     c.last_write = std::chrono::steady_clock::now();
     arm(c.last_write + st_.config()->daemon.slow_reader_timeout);
   }
-  c.out.push_back(text);
-  c.waiting += text.size();
-  c.appended += text.size();
+  const std::size_t size = text.size();
+  c.out.push_back(std::move(text));
+  c.waiting += size;
+  c.appended += size;
   if (reply) {
-    c.replies.push_back({c.appended, text.size()});
-    c.reply_bytes += text.size();
+    c.replies.push_back({c.appended, size});
+    c.reply_bytes += size;
   }
   flush(c);
 }

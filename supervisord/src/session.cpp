@@ -22,7 +22,9 @@ task<> run_one(context& self, daemon_state& st, session_channel& ch, queued_requ
   } else {
     session_env env{self, st, ch};
     outcome o = co_await run_command(env, item.req);
-    if (!o.posted) {
+    if (o.whole_line) {
+      post_reply(st, ch, std::move(o.text));
+    } else if (!o.posted) {
       post_reply(st, ch,
                  o.ok ? reply_ok(item.req.id, o.text) : reply_error(item.req.id, o.code, o.text));
     }

@@ -1,19 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "status_rows.hpp"
 
-#include "vigil/term/text.hpp"
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <string_view>
 
 namespace vigil::daemon {
 namespace {
 
 template <class T>
 void field(json_writer& w, std::string_view key, const std::optional<T>& v) {
-  w.key(key);
+  w.plain_key(key);
   if (v) {
     w.value(*v);
   } else {
     w.null();
   }
+}
+
+/// A pid as vigil's term text writes it ("#PID<0.12.1>"), a JSON string that needs no
+/// escaping, written in place.
+void write_pid(json_writer& w, pid p) {
+  std::array<char, 48> buf{};
+  char* out = buf.data();
+  char* const end = buf.data() + buf.size();
+  constexpr std::string_view open = "\"#PID<";
+  out = std::copy(open.begin(), open.end(), out);
+  out = std::to_chars(out, end, p.node).ptr;
+  *out++ = '.';
+  out = std::to_chars(out, end, p.index).ptr;
+  *out++ = '.';
+  out = std::to_chars(out, end, p.serial).ptr;
+  *out++ = '>';
+  *out++ = '"';
+  w.raw_value(std::string_view(buf.data(), static_cast<std::size_t>(out - buf.data())));
 }
 
 } // namespace
@@ -23,13 +44,16 @@ void write_status_row(json_writer& w, const status_row& r) {
   // have always seen them so.
   w.begin_object();
   if (r.os_fields) {
+    field(w, "cgroup_cpu_ms", r.cgroup_cpu_ms);
+    field(w, "cgroup_memory_bytes", r.cgroup_memory_bytes);
+    field(w, "cgroup_pids", r.cgroup_pids);
     field(w, "cpu_ms", r.cpu_ms);
   }
   if (r.health) {
-    w.key("health");
+    w.plain_key("health");
     w.value(*r.health);
   }
-  w.key("id");
+  w.plain_key("id");
   w.value(r.id);
   field(w, "kind", r.kind);
   if (r.os_fields) {
@@ -39,19 +63,19 @@ void write_status_row(json_writer& w, const status_row& r) {
   if (r.os_fields) {
     field(w, "os_pid", r.os_pid);
   }
-  w.key("path");
+  w.plain_key("path");
   w.value(r.path);
-  w.key("pid");
+  w.plain_key("pid");
   if (r.process) {
-    w.value(to_string(term(*r.process)));
+    write_pid(w, *r.process);
   } else {
     w.null();
   }
   if (r.failed) {
-    w.key("reason");
+    w.plain_key("reason");
     w.value(r.reason);
   }
-  w.key("restarts");
+  w.plain_key("restarts");
   w.value(r.restarts);
   if (r.failed) {
     field(w, "retry_ms", r.retry_ms);
@@ -59,9 +83,9 @@ void write_status_row(json_writer& w, const status_row& r) {
   if (r.os_fields) {
     field(w, "rss_kb", r.rss_kb);
   }
-  w.key("state");
+  w.plain_key("state");
   w.value(r.state);
-  w.key("type");
+  w.plain_key("type");
   w.value(r.type);
   field(w, "uptime_ms", r.uptime_ms);
   w.end_object();

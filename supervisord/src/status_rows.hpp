@@ -35,6 +35,10 @@ struct status_row {
   /// An OS child with checks (readiness, health, watchdog): one line saying how they stand
   /// (os::probe_report::summary); no key at all for the others.
   std::optional<std::string> health;
+  /// What the child's cgroup counts: it and everything it started (null without one).
+  std::optional<std::int64_t> cgroup_memory_bytes;
+  std::optional<std::int64_t> cgroup_cpu_ms;
+  std::optional<std::int64_t> cgroup_pids;
   /// A failed child: why, and the ms until its retry (null when none is scheduled).
   bool failed = false;
   std::string_view reason;

@@ -139,8 +139,8 @@ void report(daemon_state& st, const child_event& e) {
 void tell(daemon_state& st, const child_event& e) {
   std::int64_t os_pid = 0;
   std::shared_ptr<const supervision::child_spec> spec;
-  if (e.what == child_event::kind::started) {
-    if (st.os != nullptr && e.process) {
+  if (e.what == child_event::kind::started || e.what == child_event::kind::updated) {
+    if (e.what == child_event::kind::started && st.os != nullptr && e.process) {
       // Read at once, so that a child that dies at once is still reported with it.
       os_pid = st.os->os_pid(*e.process).value_or(0);
     }
@@ -168,7 +168,9 @@ void tell(daemon_state& st, const child_event& e) {
       st.events.gave_up(e.path, e.reason);
     }
     return;
-  case child_event::kind::removed: return;
+  case child_event::kind::removed:
+  case child_event::kind::changed:
+  case child_event::kind::updated: return;
   }
 }
 

@@ -21,6 +21,10 @@ std::string_view parent_of(std::string_view path) {
   return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
 }
 
+std::int64_t ms_of(supervision::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 std::string reason_text(const term& reason) {
   return reason.is_string() ? std::string(reason.as_string()) : to_string(reason);
 }
@@ -66,11 +70,15 @@ tree_index::handle tree_index::add(const child_event& e) {
   s.child.id = e.id;
   s.child.type = e.type;
   s.child.dynamic = e.dynamic;
+  s.child.supervisor = e.supervisor;
   s.identity = identity(e);
   by_identity_.emplace(s.identity, h);
   by_id_[e.id].emplace(h, true);
-  children_[std::string(parent_of(e.path))].emplace(h, true);
-  entries_.emplace(h, std::move(s));
+  slot* at = &entries_.emplace(h, std::move(s)).first->second;
+  children_[std::string(parent_of(e.path))].emplace(h, at);
+  if (e.dynamic) {
+    dynamic_[e.path].emplace(h, at);
+  }
   return h;
 }
 
@@ -99,6 +107,12 @@ void tree_index::erase(handle h, std::vector<orphaned_child>* running) {
       children_.erase(sib);
     }
   }
+  if (auto dyn = dynamic_.find(c.path); c.dynamic && dyn != dynamic_.end()) {
+    dyn->second.erase(h);
+    if (dyn->second.empty()) {
+      dynamic_.erase(dyn);
+    }
+  }
   std::string path = c.path;
   bool supervisor = c.type == supervision::child_type::supervisor;
   entries_.erase(it);
@@ -119,6 +133,18 @@ void tree_index::erase_under(const std::string& path, std::vector<orphaned_child
   for (handle h : below) {
     erase(h, running);
   }
+}
+
+const tree_index::slot* tree_index::at_path(std::string_view path) const {
+  if (auto it = by_identity_.find(path); it != by_identity_.end()) {
+    return &entries_.at(it->second);
+  }
+  // A dynamic child (one a simple_one_for_one supervisor started) shares its path with its
+  // siblings: the path names it while it is alone there.
+  if (auto it = dynamic_.find(path); it != dynamic_.end() && it->second.size() == 1) {
+    return it->second.begin()->second;
+  }
+  return nullptr;
 }
 
 void tree_index::stop(indexed_child& c, std::vector<orphaned_child>* running) {
@@ -172,6 +198,7 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
       by_pid_.erase(pid_key(*c->process));
     }
     c->process = e.process;
+    c->supervisor = e.supervisor;
     by_pid_[pid_key(*e.process)] = *h;
     if (!e.dynamic) {
       c->restarts = ++starts_[e.path] - 1;
@@ -194,9 +221,29 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
     std::vector<orphaned_child> running;
     if (c != nullptr) {
       stop(*c, &running);
+      // A sibling's restart stops it into restarting or backoff, as its event says.
+      if (e.what == child_event::kind::stopped) {
+        c->state = e.state;
+        c->due_ms = ms_of(e.due);
+      }
     }
     return running;
   }
+  case child_event::kind::changed:
+    if (c != nullptr) {
+      c->state = e.state;
+      c->due_ms = ms_of(e.due);
+    }
+    return {};
+  case child_event::kind::updated:
+    if (c != nullptr) {
+      if (spec) {
+        c->spec = std::move(spec);
+      } else if (e.spec != nullptr) {
+        c->spec = std::make_shared<const supervision::child_spec>(*e.spec);
+      }
+    }
+    return {};
   case child_event::kind::decided:
     if (c == nullptr && !e.process && !e.dynamic) {
       c = &entries_.at(add(e)).child; // a static child that failed its first start
@@ -221,16 +268,17 @@ void tree_index::clear() {
   by_identity_.clear();
   by_pid_.clear();
   by_id_.clear();
+  dynamic_.clear();
   children_.clear(); // restart counts stay: the new tree's children carry them on
 }
 
 std::optional<indexed_child> tree_index::at(std::string_view path) const {
   std::lock_guard lock(mutex_);
-  auto it = by_identity_.find(path);
-  if (it == by_identity_.end()) {
+  const slot* s = at_path(path);
+  if (s == nullptr) {
     return std::nullopt;
   }
-  return entries_.at(it->second).child;
+  return s->child;
 }
 
 std::optional<indexed_child> tree_index::of(pid p) const {
@@ -255,11 +303,11 @@ std::vector<indexed_child> tree_index::with_id(const std::string& id) const {
 
 std::optional<pid> tree_index::supervisor_at(std::string_view path) const {
   std::lock_guard lock(mutex_);
-  auto it = by_identity_.find(path);
-  if (it == by_identity_.end()) {
+  const slot* s = at_path(path);
+  if (s == nullptr) {
     return std::nullopt;
   }
-  const indexed_child& c = entries_.at(it->second).child;
+  const indexed_child& c = s->child;
   if (c.type != supervision::child_type::supervisor) {
     return std::nullopt;
   }
@@ -280,19 +328,13 @@ void tree_index::forget(const std::string& path) {
 }
 
 const indexed_child* tree_index::view::at(std::string_view path) const {
-  auto it = index_.by_identity_.find(path);
-  return it == index_.by_identity_.end() ? nullptr : &index_.entries_.at(it->second).child;
+  const slot* s = index_.at_path(path);
+  return s == nullptr ? nullptr : &s->child;
 }
 
 void tree_index::view::children(std::string_view sup_path,
                                 const std::function<void(const indexed_child&)>& fn) const {
-  auto it = index_.children_.find(sup_path);
-  if (it == index_.children_.end()) {
-    return;
-  }
-  for (const auto& [h, _] : it->second) {
-    fn(index_.entries_.at(h).child);
-  }
+  each_child(sup_path, fn);
 }
 
 std::size_t tree_index::view::count(std::string_view sup_path) const {

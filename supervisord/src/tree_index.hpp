@@ -37,6 +37,7 @@ struct indexed_child {
   std::string path; ///< "root/jobs/worker"; dynamic children share their template's
   std::string id;
   std::optional<pid> process;   ///< while it runs
+  pid supervisor;               ///< the supervisor that started it last (none if never told)
   std::int64_t os_pid = 0;      ///< its OS child, 0 if none (or not running)
   std::int64_t last_os_pid = 0; ///< the OS child it had when it last ran
   supervision::child_type type = supervision::child_type::worker;
@@ -91,7 +92,7 @@ public:
   /// Forgets everything: the tree it described is gone (a reload replaced it).
   void clear();
 
-  /// The child at `path` (a static child), or nothing.
+  /// The child at `path`: a static child, or the one dynamic child there if it is alone.
   [[nodiscard]] std::optional<indexed_child> at(std::string_view path) const;
   /// The running child whose process is `p`.
   [[nodiscard]] std::optional<indexed_child> of(pid p) const;
@@ -110,11 +111,25 @@ public:
   /// entries (status, tree) without copying them. Valid only inside `read`.
   class view {
   public:
-    /// The child at `path` (a static child), or nullptr.
+    /// The child at `path` (as tree_index::at), or nullptr.
     [[nodiscard]] const indexed_child* at(std::string_view path) const;
     /// The children of the supervisor at `sup_path`, in the order they first started.
     void children(std::string_view sup_path,
                   const std::function<void(const indexed_child&)>& fn) const;
+
+    /// The same for readers that go over many: `fn` inlined, the entries reached through
+    /// the pointers the list holds (no lookup per child).
+    template <class F>
+    void each_child(std::string_view sup_path, F&& fn) const {
+      auto it = index_.children_.find(sup_path);
+      if (it == index_.children_.end()) {
+        return;
+      }
+      for (const auto& [h, s] : it->second) {
+        fn(s->child);
+      }
+    }
+
     /// How many children of the supervisor at `sup_path` the index holds.
     [[nodiscard]] std::size_t count(std::string_view sup_path) const;
     [[nodiscard]] std::uint32_t restarts(std::string_view path) const;
@@ -134,6 +149,7 @@ public:
 
 private:
   using handle = std::uint64_t;
+  struct slot;
 
   /// Who a child is: its path, and for a dynamic child also its key in its supervisor.
   static std::string identity(const supervision::child_event& e);
@@ -145,6 +161,8 @@ private:
   void erase_under(const std::string& path, std::vector<orphaned_child>* running = nullptr);
   void stop(indexed_child& c, std::vector<orphaned_child>* running = nullptr);
   void decided(indexed_child& c, const supervision::exit_report& r, std::int64_t now_ms);
+  /// The entry at `path`: by its identity, else the one dynamic child there.
+  [[nodiscard]] const slot* at_path(std::string_view path) const;
 
   mutable std::mutex mutex_;
   handle next_ = 1;
@@ -159,8 +177,11 @@ private:
   std::unordered_map<std::uint64_t, handle> by_pid_; ///< running children, by pid_key
   std::unordered_map<std::string, std::map<handle, bool>> by_id_;
   std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> starts_;
-  /// Children by their supervisor's path, in the order they first started.
-  std::unordered_map<std::string, std::map<handle, bool>, string_hash, std::equal_to<>> children_;
+  /// Children by their supervisor's path, in the order they first started, with their
+  /// entries (an unordered_map's elements stay where they are).
+  std::unordered_map<std::string, std::map<handle, slot*>, string_hash, std::equal_to<>> children_;
+  /// Dynamic children by the path they share.
+  std::unordered_map<std::string, std::map<handle, slot*>, string_hash, std::equal_to<>> dynamic_;
 };
 
 } // namespace vigil::daemon

@@ -125,6 +125,15 @@ std::shared_ptr<const config_ids> ids_of(const daemon_state& st) {
   return cached;
 }
 
+/// The supervisor of an indexed child: the one that started it (it holds the child while
+/// the index does), else the running supervisor at its parent's path.
+std::optional<pid> supervisor_of(const daemon_state& st, const indexed_child& c) {
+  if (c.supervisor != pid{}) {
+    return c.supervisor;
+  }
+  return running_supervisor(st, parent_of(c.path));
+}
+
 std::string list_paths(const std::vector<located>& found) {
   std::string out;
   for (const auto& l : found) {
@@ -139,7 +148,7 @@ result<located> locate_id(const daemon_state& st, const config::config_tree& cfg
   const std::int64_t now = steady_ms();
   for (const auto& c : st.index.with_id(id)) {
     std::string_view parent = parent_of(c.path);
-    auto sup = running_supervisor(st, parent);
+    auto sup = supervisor_of(st, c);
     if (!sup) {
       continue; // its supervisor is gone, and it with it
     }
@@ -254,7 +263,7 @@ result<located> locate_pid(const daemon_state& st, const config::config_tree& cf
   auto c = st.index.of(p);
   std::optional<pid> sup;
   if (c) {
-    sup = running_supervisor(st, parent_of(c->path));
+    sup = supervisor_of(st, *c);
   }
   if (!c || !sup) {
     return not_found(to_string(term(p)) + " is not a child of the tree");

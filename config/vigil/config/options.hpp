@@ -35,6 +35,7 @@ enum class option_type : std::uint8_t {
   string_table, ///< a table whose values are strings
   term_table,   ///< a table of any values, read as a term map (a child's args)
   rlimits,      ///< a table of resource limits named in `choices` (a child's rlimits)
+  limits,       ///< a table of cgroup limits named in `choices` (a child's limits)
   table,        ///< a table of further options (backoff)
   table_array,  ///< an array of tables (children)
 };

@@ -118,6 +118,39 @@ void optional_column(table& t, const json& workers, const char* key, const char*
   }
 }
 
+/// Bytes as "512K", "12.3M", "1.5G"; "-" when not a number.
+std::string bytes_text(const json& n) {
+  if (!n.is_number()) {
+    return "-";
+  }
+  double v = n.get<double>();
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  if (u == 0) {
+    return fmt::format("{:.0f}B", v);
+  }
+  return v < 10 ? fmt::format("{:.1f}{}", v, units[u]) : fmt::format("{:.0f}{}", v, units[u]);
+}
+
+/// CPU milliseconds as "850ms", "12.3s", "4m05s".
+std::string cpu_text(const json& ms) {
+  if (!ms.is_number()) {
+    return "-";
+  }
+  auto v = ms.get<std::int64_t>();
+  if (v < 1000) {
+    return fmt::format("{}ms", v);
+  }
+  if (v < 60000) {
+    return fmt::format("{:.1f}s", static_cast<double>(v) / 1000);
+  }
+  return fmt::format("{}m{:02}s", v / 60000, (v / 1000) % 60);
+}
+
 } // namespace
 
 std::string render_status(const json& result, bool use_colour) {
@@ -136,9 +169,26 @@ std::string render_status(const json& result, bool use_colour) {
                       uptime_text(field(w, "uptime_ms")), cell_text(field(w, "kind")),
                       cell_text(field(w, "mode")), cell_text(field(w, "os_pid"))});
   }
+  const json& workers = array_field(result, "workers");
+  // What each OS child's cgroup counts, in columns that appear when one counts something.
+  bool any_counted = std::any_of(workers.begin(), workers.end(), [](const json& w) {
+    return field(w, "cgroup_memory_bytes").is_number() || field(w, "cgroup_pids").is_number();
+  });
+  if (any_counted) {
+    for (const char* h : {"MEM", "CPU", "PIDS"}) {
+      t.header.emplace_back(h);
+      t.aligns.push_back(align::right);
+    }
+    std::size_t i = 0;
+    for (const json& w : workers) {
+      auto& row = t.rows[i++];
+      row.push_back(bytes_text(field(w, "cgroup_memory_bytes")));
+      row.push_back(cpu_text(field(w, "cgroup_cpu_ms")));
+      row.push_back(cell_text(field(w, "cgroup_pids")));
+    }
+  }
   // Children with checks say how they stand, and failed children why and when they are
   // tried again, in last columns that only appear when some row has one.
-  const json& workers = array_field(result, "workers");
   optional_column(t, workers, "health", "HEALTH", [use_colour](const json& w) {
     std::string health = cell_text(field(w, "health"));
     return use_colour ? paint(health, health_colour(health)) : health;
@@ -148,7 +198,15 @@ std::string render_status(const json& result, bool use_colour) {
     const json& retry = field(w, "retry_ms");
     return why + (retry.is_number() ? "; retry in " + uptime_text(retry) : "; no retry");
   });
-  return format_table(t);
+  std::string out = format_table(t);
+  const json& total = field(result, "workers_total");
+  if (any_counted && total.is_object()) {
+    out += fmt::format(
+        "total: {} OS children, memory {}, CPU {}, {} processes\n",
+        cell_text(field(total, "os_children")), bytes_text(field(total, "cgroup_memory_bytes")),
+        cpu_text(field(total, "cgroup_cpu_ms")), cell_text(field(total, "cgroup_pids")));
+  }
+  return out;
 }
 
 std::string render_tree(const json& result) {

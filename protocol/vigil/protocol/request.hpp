@@ -70,6 +70,11 @@ struct request_error {
 
 /// `{"v":1,"id":<id>,"ok":true,"result":<result_json>}` and a newline.
 [[nodiscard]] std::string reply_ok(std::string_view id, std::string_view result_json);
+/// The same written in place around a result appended between the two calls (a result of
+/// megabytes is not copied into its envelope): the opening up to `"result":`, ...
+void begin_reply_ok(std::string& out, std::string_view id);
+/// ... then `}` and the newline.
+void end_reply_ok(std::string& out);
 /// `{"v":1,"id":<id>,"ok":false,"error":{"code":...,"message":...}}` and a newline.
 [[nodiscard]] std::string reply_error(std::string_view id, error_code code,
                                       std::string_view message);

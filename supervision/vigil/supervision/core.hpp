@@ -74,6 +74,10 @@ struct child_event {
     gave_up, ///< the supervisor exits over its intensity with `reason`; `path` is its own
     removed, ///< the supervisor forgot the child (a temporary or dynamic child that ended, a
              ///< deleted one, a start through the API that failed)
+    changed, ///< the child, not running, moved to `state` (due at `due`) without an exit or a
+             ///< decision of its own: a sibling's restart made it wait, a failed start left
+             ///< it waiting for its retry, a stop or a shutdown dropped its pending restart
+    updated, ///< its spec changed in place (update_child): `spec`; its process is left alone
   };
   kind what = kind::started;
   std::string path; ///< the supervisor's path + "/" + `id` ("root/jobs/worker")
@@ -86,8 +90,12 @@ struct child_event {
   pid supervisor;
   child_type type = child_type::worker;
   term reason;
-  /// started: the child's spec, valid until the next call to the core.
+  /// started, updated: the child's spec, valid until the next call to the core.
   const child_spec* spec = nullptr;
+  /// stopped, changed: where the child stands afterwards (a sibling's restart stops it into
+  /// restarting or backoff); backoff and failed: when its start is due.
+  child_state state = child_state::stopped;
+  time_point due{};
   /// A child of a simple_one_for_one supervisor (its siblings share its path).
   bool dynamic = false;
   exit_report report; ///< decided
@@ -115,6 +123,9 @@ struct stop_target {
   std::string id;        ///< the child's, for its `stopped` event
   std::uint64_t key = 0; ///< the same
   child_type type = child_type::worker;
+  /// Where the child stands once stopped, and when its start is due (for its event).
+  child_state then = child_state::stopped;
+  time_point due{};
 };
 
 /// Step: stop these children, one after the other in the listed order (static children,
@@ -212,10 +223,6 @@ public:
   /// It exits because a restart went over its intensity (not asked to, nor auto_shutdown).
   [[nodiscard]] bool gave_up() const noexcept { return gave_up_; }
 
-  /// The reports since the last call, oldest first: one per abnormal exit, restarted exit
-  /// or failed start the supervisor decided on (not those of children it stopped itself).
-  [[nodiscard]] std::vector<exit_report> take_reports() { return std::exchange(reports_, {}); }
-
   /// What happened to the children since the last call, oldest first (see child_event). A
   /// stop's `stopped` events come with its step, so a driver that takes them after it
   /// carried out the step tells them once the children are dead.
@@ -293,13 +300,17 @@ private:
 
   void emit(child_event::kind what, const entry& c, std::optional<pid> process,
             term reason = term());
+  /// Tells that `c`, not running, now stands in its state without an exit or a decision.
+  void tell_state(const entry& c);
   void report(const entry& c, std::optional<pid> process, term reason, exit_report::decision what,
               milliseconds delay = milliseconds{0});
   /// Holds `c` as failed for `reason` and schedules its retry.
   void hold(entry& c, std::optional<pid> process, const term& reason, time_point now);
   void begin_restart(std::uint64_t key, time_point now, std::optional<pid> process = {},
                      const term& reason = term());
-  void restart_group(const std::vector<std::uint64_t>& group, time_point at, time_point now);
+  /// Restarts `group` at `at`; `decided` is the child whose decision was told with `at`.
+  void restart_group(const std::vector<std::uint64_t>& group, time_point at, time_point now,
+                     std::uint64_t decided);
   void check_auto_shutdown();
   void start_failed(entry& c, const error& why, time_point now);
   void fail_init(const entry& c, const error& why);
@@ -334,7 +345,6 @@ private:
   bool gave_up_ = false;
   term exit_reason_;
   std::optional<error> start_error_;
-  std::vector<exit_report> reports_;
   std::string path_;
   std::vector<child_event> events_;
   bool told_gave_up_ = false;

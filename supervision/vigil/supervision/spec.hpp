@@ -82,6 +82,21 @@ struct probe_spec {
   friend bool operator==(const probe_spec&, const probe_spec&) = default;
 };
 
+/// Limits on an OS child's cgroup (docs/os-workers.md, "Limits"), each unset by default.
+/// The names follow systemd's: memory is MemoryMax=, memory_high MemoryHigh=, cpus
+/// CPUQuota= / 100 %, pids TasksMax=.
+struct cgroup_limits {
+  /// Bytes: past them the kernel's OOM killer ends a process of the child (memory.max).
+  std::optional<std::uint64_t> memory;
+  /// Bytes: past them the child is throttled and reclaimed hard (memory.high).
+  std::optional<std::uint64_t> memory_high;
+  /// CPUs' worth of time per period: 1.5 is 150 ms per 100 ms (cpu.max).
+  std::optional<double> cpus;
+  /// Processes and threads at once (pids.max).
+  std::optional<std::uint64_t> pids;
+  friend bool operator==(const cgroup_limits&, const cgroup_limits&) = default;
+};
+
 /// How an OS-process child runs (docs/os-workers.md).
 struct os_process_spec {
   std::vector<std::string> command;
@@ -99,6 +114,8 @@ struct os_process_spec {
   /// Exit statuses after which the child is not restarted, whatever its restart type
   /// (systemd's RestartPreventExitStatus=); it stops with its reason.
   std::vector<std::int64_t> no_restart_exit_codes;
+  /// Limits on the child's cgroup (where vigild has cgroups and the controllers).
+  cgroup_limits limits;
   friend bool operator==(const os_process_spec&, const os_process_spec&) = default;
 };
 

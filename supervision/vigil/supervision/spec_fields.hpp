@@ -160,6 +160,20 @@ struct spec_table<probe_spec> {
 };
 
 template <>
+struct spec_table<cgroup_limits> {
+  static constexpr std::tuple fields{
+      field("memory", &cgroup_limits::memory, on_reload::restart, shown::if_set,
+            "Bytes; past them the OOM killer ends the child (memory.max, MemoryMax=)."),
+      field("memory_high", &cgroup_limits::memory_high, on_reload::restart, shown::if_set,
+            "Bytes; past them the child is throttled (memory.high, MemoryHigh=)."),
+      field("cpus", &cgroup_limits::cpus, on_reload::restart, shown::if_set,
+            "CPUs' worth of time: 1.5 is 150 ms per 100 ms (cpu.max, CPUQuota=150%)."),
+      field("pids", &cgroup_limits::pids, on_reload::restart, shown::if_set,
+            "Processes and threads at once (pids.max, TasksMax=)."),
+  };
+};
+
+template <>
 struct spec_table<os_process_spec> {
   static constexpr std::tuple fields{
       field("command", &os_process_spec::command, on_reload::restart, shown::if_set,
@@ -185,6 +199,8 @@ struct spec_table<os_process_spec> {
             shown::if_set, "Exit statuses that count as :normal."),
       field("no_restart_exit_codes", &os_process_spec::no_restart_exit_codes, on_reload::update,
             shown::if_set, "Exit statuses after which the child is not restarted."),
+      field("limits", &os_process_spec::limits, on_reload::restart, shown::if_set,
+            "Limits on the child's cgroup: memory, memory_high, cpus, pids."),
   };
 };
 

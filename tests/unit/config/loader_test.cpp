@@ -163,6 +163,32 @@ rlimits = { nofile = 1024, core = 0, stack = [8388608, "unlimited"], cpu = "infi
       << describe(tree);
 }
 
+TEST(LoadConfig, ReadsCgroupLimitsAsSystemdWritesThem) {
+  auto tree = load_ok(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+limits = { memory = "512M", memory_high = 419430400, cpus = 1.5, pids = 100 }
+)");
+  const auto& limits = tree.root.children.at(0).os.limits;
+  EXPECT_EQ(limits.memory, 512ULL << 20);
+  EXPECT_EQ(limits.memory_high, 419430400U);
+  EXPECT_EQ(limits.cpus, 1.5);
+  EXPECT_EQ(limits.pids, 100U);
+  EXPECT_NE(describe(tree).find(" limits={memory=536870912 memory_high=419430400 cpus=1.5 "
+                                "pids=100}"),
+            std::string::npos)
+      << describe(tree);
+  auto k = load_ok(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+limits = { memory = "4K", memory_high = "2g", cpus = 2 }
+)");
+  EXPECT_EQ(k.root.children.at(0).os.limits.memory, 4096U);
+  EXPECT_EQ(k.root.children.at(0).os.limits.memory_high, 2ULL << 30);
+  EXPECT_EQ(k.root.children.at(0).os.limits.cpus, 2.0);
+  EXPECT_FALSE(k.root.children.at(0).os.limits.pids);
+}
+
 TEST(LoadConfig, RejectsUnknownOrMalformedResourceLimitsWithTheirPlace) {
   auto errors = load_errors(R"([[supervisor.children]]
 id = "a"

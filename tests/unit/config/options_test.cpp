@@ -29,7 +29,7 @@ TEST(OptionCatalogue, DocumentsEveryOption) {
     EXPECT_GT(o.doc.size(), 20U) << o.name;
     // rlimits lists the resource names it accepts as its choices.
     bool choice = o.type == option_type::choice || o.type == option_type::signal
-                  || o.type == option_type::rlimits;
+                  || o.type == option_type::rlimits || o.type == option_type::limits;
     EXPECT_EQ(choice, !o.choices.empty()) << o.name;
     EXPECT_FALSE(o.required && !o.default_value.empty()) << o.name;
   }

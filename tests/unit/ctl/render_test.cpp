@@ -46,6 +46,25 @@ TEST(CtlRender, StatusSaysWhyAChildFailedAndWhenItIsTriedAgain) {
             "exec bad: ENOENT; no retry\n");
 }
 
+TEST(CtlRender, StatusShowsWhatEachCgroupCountsAndTheTotal) {
+  json result = parse(R"({"workers":[
+    {"path":"root/db","id":"db","pid":"#PID<0.74.0>","state":"running","restarts":0,
+     "uptime_ms":303000,"kind":"command","mode":"command","os_pid":4242,
+     "cgroup_memory_bytes":12897484,"cgroup_cpu_ms":850,"cgroup_pids":3},
+    {"path":"root/echo","id":"echo","pid":"#PID<0.75.0>","state":"running","restarts":0,
+     "uptime_ms":1000,"kind":"echo","mode":"inprocess"}],
+    "workers_total":{"cgroup_cpu_ms":850,"cgroup_memory_bytes":12897484,"cgroup_pids":3,
+     "os_children":1}})");
+  EXPECT_EQ(vigil::ctl::render_status(result),
+            "PATH       PID           STATE    RESTARTS  UPTIME  KIND     MODE       OS_PID  MEM"
+            "    CPU  PIDS\n"
+            "root/db    #PID<0.74.0>  running         0   5m03s  command  command      4242  12M"
+            "  850ms     3\n"
+            "root/echo  #PID<0.75.0>  running         0      1s  echo     inprocess       -    -"
+            "      -     -\n"
+            "total: 1 OS children, memory 12M, CPU 850ms, 3 processes\n");
+}
+
 TEST(CtlRender, AReloadWithFailedStepsSaysSo) {
   json result = parse(R"({"plan":[{"path":"root/web","action":"start","reason":"new"}],
     "applied":true,"warnings":["start root/web: exec web: ENOENT"]})");

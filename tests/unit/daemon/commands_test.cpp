@@ -293,6 +293,42 @@ TEST_F(DaemonCommands, InfoOfAStoppedChildGivesItsStateWithoutAPid) {
   EXPECT_TRUE(info["exits"].is_array());
 }
 
+constexpr std::string_view pool_config = R"(
+[supervisor]
+strategy = "one_for_one"
+
+[[supervisor.children]]
+id = "pool"
+type = "supervisor"
+strategy = "simple_one_for_one"
+
+  [[supervisor.children.children]]
+  id = "sub"
+  type = "supervisor"
+  strategy = "one_for_one"
+
+    [[supervisor.children.children.children]]
+    id = "w"
+    kind = "echo"
+)";
+
+TEST(DaemonDynamicPaths, APathThroughADynamicNestedSupervisorFindsItsChild) {
+  daemon_fixture d{test_config(pool_config)};
+  session_client client{d};
+  auto started = client.call(line(1, "start", {{"name", "pool"}}));
+  ASSERT_TRUE(started["ok"]) << started;
+  json info;
+  ASSERT_TRUE(vigil::test::eventually([&] {
+    auto r = client.call(line(2, "info", {{"target", "root/pool/sub/w"}}));
+    info = r["result"]["info"];
+    return r["ok"] == true && info.contains("path");
+  })) << info;
+  EXPECT_EQ(info["path"], "root/pool/sub/w");
+  auto sub = client.call(line(3, "info", {{"target", "root/pool/sub"}}));
+  ASSERT_TRUE(sub["ok"]) << sub;
+  EXPECT_EQ(info["parent"], sub["result"]["info"]["pid"]) << "its supervisor, the dynamic one";
+}
+
 TEST_F(DaemonCommands, WhatASessionSpawnedEndsWithTheSession) {
   std::string spawned;
   {

@@ -63,6 +63,9 @@ json old_row(const status_row& r) {
     row["rss_kb"] = opt(r.rss_kb);
     row["cpu_ms"] = opt(r.cpu_ms);
     row["log_lines_dropped"] = opt(r.log_lines_dropped);
+    row["cgroup_memory_bytes"] = opt(r.cgroup_memory_bytes);
+    row["cgroup_cpu_ms"] = opt(r.cgroup_cpu_ms);
+    row["cgroup_pids"] = opt(r.cgroup_pids);
   }
   if (r.health) {
     row["health"] = *r.health; // only children with checks have the key
@@ -99,7 +102,9 @@ std::vector<status_row> rows_with(const std::string& s) {
   status_row unknown{.path = s, .id = s, .state = "stopped", .type = "worker"};
   status_row os_checked = os_up;
   os_checked.health = "unhealthy 1/3: " + s;
-  return {worker, supervisor, os_up, os_gone, unknown, os_checked};
+  status_row widest_pid = worker;
+  widest_pid.process = pid{UINT32_MAX, UINT32_MAX, UINT32_MAX};
+  return {worker, supervisor, os_up, os_gone, unknown, os_checked, widest_pid};
 }
 
 TEST(JsonWriter, EscapesStringsAsDumpDoes) {

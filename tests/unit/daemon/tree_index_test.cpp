@@ -192,6 +192,69 @@ TEST(TreeIndex, DynamicChildrenShareAPathAndAreToldApartByKey) {
   EXPECT_EQ(index.with_id("conn").size(), 2U);
 }
 
+TEST(TreeIndex, APathThroughADynamicSupervisorFindsItWhileItIsAlone) {
+  tree_index index;
+  auto sub = event(kind::started, "root/pool/sub", P(40), 7);
+  sub.type = child_type::supervisor;
+  sub.dynamic = true;
+  sub.supervisor = P(2);
+  auto w = event(kind::started, "root/pool/sub/w", P(41));
+  w.supervisor = P(40);
+  index.apply(w, 0, 0);
+  index.apply(sub, 0, 0);
+  EXPECT_EQ(index.supervisor_at("root/pool/sub"), P(40));
+  ASSERT_TRUE(index.at("root/pool/sub"));
+  EXPECT_EQ(index.at("root/pool/sub")->process, P(40));
+  ASSERT_TRUE(index.at("root/pool/sub/w"));
+  EXPECT_EQ(index.at("root/pool/sub/w")->supervisor, P(40)) << "its own supervisor, by pid";
+  auto twin = event(kind::started, "root/pool/sub", P(42), 8);
+  twin.type = child_type::supervisor;
+  twin.dynamic = true;
+  index.apply(twin, 0, 0);
+  EXPECT_FALSE(index.supervisor_at("root/pool/sub")) << "two share the path: give a pid";
+  auto gone = event(kind::removed, "root/pool/sub", std::nullopt, 8);
+  gone.type = child_type::supervisor;
+  gone.dynamic = true;
+  index.apply(gone, 0, 0);
+  EXPECT_EQ(index.supervisor_at("root/pool/sub"), P(40)) << "alone again";
+}
+
+TEST(TreeIndex, AStopForASiblingsRestartLeavesTheChildWaitingAsTheEventSays) {
+  tree_index index;
+  index.apply(event(kind::started, "root/b", P(7)), 0, 0);
+  auto stop = event(kind::stopped, "root/b", P(7));
+  stop.state = child_state::backoff;
+  stop.due = supervision::time_point(std::chrono::milliseconds(3000));
+  index.apply(stop, 0, 1000);
+  auto c = index.at("root/b");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state, child_state::backoff);
+  EXPECT_FALSE(c->process);
+  EXPECT_EQ(c->info(1500).backoff_left, std::chrono::milliseconds(1500));
+  auto moved = event(kind::changed, "root/b");
+  moved.state = child_state::stopped;
+  index.apply(moved, 0, 1600);
+  EXPECT_EQ(index.at("root/b")->state, child_state::stopped);
+}
+
+TEST(TreeIndex, AnUpdateReplacesTheSpecAChildStartedWith) {
+  tree_index index;
+  supervision::child_spec old_spec;
+  old_spec.id = "w";
+  old_spec.kind = "old";
+  auto e = event(kind::started, "root/w", P(7));
+  e.spec = &old_spec;
+  index.apply(e, 0, 0);
+  supervision::child_spec new_spec = old_spec;
+  new_spec.kind = "new";
+  auto u = event(kind::updated, "root/w", P(7));
+  u.spec = &new_spec;
+  index.apply(u, 0, 0);
+  ASSERT_TRUE(index.at("root/w")->spec);
+  EXPECT_EQ(index.at("root/w")->spec->kind, "new");
+  EXPECT_EQ(index.at("root/w")->process, P(7));
+}
+
 TEST(TreeIndex, ChildrenAreListedInTheOrderTheyFirstStarted) {
   tree_index index;
   std::uint32_t next = 30;

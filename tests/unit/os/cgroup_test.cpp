@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -148,6 +149,82 @@ TEST_F(CgroupTest, KillAllEndsWhatLeftTheProcessGroup) {
   wait_empty();
   EXPECT_FALSE(cgroup_tree::populated(dir_.get()));
   EXPECT_TRUE(cgroup_tree::procs(path_).empty());
+}
+
+std::string read_text(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) {
+      out.append(buf, n);
+    }
+    std::fclose(f);
+  }
+  return out;
+}
+
+TEST(CgroupLimits, AChildStartsUnderItsLimitsInEveryHierarchyThatHoldsThem) {
+  if (::geteuid() != 0 || cgroup_tree::find_mount().empty()) {
+    GTEST_SKIP() << "needs root and a cgroup2 mount";
+  }
+  cgroup_config config;
+  config.mode = "auto";
+  auto tree = cgroup_tree::open(config); // moves this process into its leaf until destroyed
+  if (!tree) {
+    GTEST_SKIP() << "no cgroup tree can be made here";
+  }
+  supervision::cgroup_limits limits;
+  limits.memory = 32ULL << 20;
+  limits.pids = 10;
+  auto c = tree->make("limited-1", limits);
+  ASSERT_TRUE(c) << c.error().message();
+  if (!c->refused.empty()) {
+    GTEST_SKIP() << "the controllers are not reachable here: " << c->refused.front();
+  }
+  // v2 where the controller is delegated, else the hybrid host's v1 directory.
+  std::string memory = c->v1.memory.empty() ? read_text(c->path + "/memory.max")
+                                            : read_text(c->v1.memory + "/memory.limit_in_bytes");
+  EXPECT_EQ(std::stoull(memory), 32ULL << 20);
+  std::string pids = read_text((c->v1.pids.empty() ? c->path : c->v1.pids) + "/pids.max");
+  EXPECT_EQ(std::stoull(pids), 10U);
+
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  unique_fd read_end(p[0]);
+  unique_fd write_end(p[1]);
+  launch_spec spec;
+  spec.program = "/bin/cat";
+  spec.argv = {"/bin/cat", "/proc/self/cgroup"};
+  spec.fds = {-1, write_end.get(), -1};
+  spec.cgroup_fd = c->dir.get();
+  for (const auto& fd : c->v1_procs) {
+    spec.v1_cgroup_procs.push_back(fd.get());
+  }
+  auto l = launch(spec);
+  ASSERT_TRUE(l) << l.error().message();
+  write_end.reset();
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(read_end.get(), buf, sizeof buf)) > 0;) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  siginfo_t status{};
+  ASSERT_EQ(
+      ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(l->pidfd.get()), &status, WEXITED),
+      0);
+  std::string leaf = c->path.substr(c->path.rfind('/'));
+  EXPECT_NE(out.find(leaf + "\n"), std::string::npos) << out;
+  if (!c->v1.memory.empty()) {
+    EXPECT_NE(out.find(":memory:"), std::string::npos) << out;
+    EXPECT_NE(out.find(leaf + "\n", out.find(":memory:")), std::string::npos) << out;
+  }
+  EXPECT_EQ(cgroup_tree::oom_kills(c->path, c->v1), 0U);
+  auto used = cgroup_tree::usage(c->path, c->v1);
+  EXPECT_TRUE(used.cpu_usec.has_value());
+  EXPECT_EQ(used.pids.value_or(0), 0U); // cat is gone
+  (void)cgroup_tree::remove(c->path);
+  cgroup_tree::remove_v1(c->v1);
+  EXPECT_FALSE(c->v1.memory.empty() && ::access(c->v1.memory.c_str(), F_OK) == 0);
 }
 
 TEST(CgroupTree, OffIsNoTree) {

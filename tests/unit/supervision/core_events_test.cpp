@@ -19,6 +19,8 @@ const char* kind_name(child_event::kind k) {
   case child_event::kind::stopped: return "stopped";
   case child_event::kind::gave_up: return "gave_up";
   case child_event::kind::removed: return "removed";
+  case child_event::kind::changed: return "changed";
+  case child_event::kind::updated: return "updated";
   }
   return "?";
 }

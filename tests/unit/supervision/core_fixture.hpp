@@ -112,6 +112,17 @@ public:
   /// The log so far, cleared.
   std::vector<std::string> take() { return std::exchange(log, {}); }
 
+  /// The decisions since the last call, as their `decided` events tell them, oldest first.
+  std::vector<exit_report> decisions() {
+    std::vector<exit_report> out;
+    for (auto& e : uut->take_events()) {
+      if (e.what == child_event::kind::decided) {
+        out.push_back(std::move(e.report));
+      }
+    }
+    return out;
+  }
+
   [[nodiscard]] child_state state_of(const std::string& id) const {
     for (const auto& c : uut->which_children(now)) {
       if (c.id == id) {

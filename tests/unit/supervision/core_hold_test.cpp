@@ -307,10 +307,10 @@ TEST_F(Reports, EveryDecisionIsReported) {
   spec.default_backoff->immediate = 1;
   make(spec);
   start();
-  (void)uut->take_reports();
+  (void)decisions();
   pid first = pids["a"];
   exit("a", atom("e1"));
-  auto r = uut->take_reports();
+  auto r = decisions();
   ASSERT_EQ(r.size(), 1U);
   EXPECT_EQ(r[0].id, "a");
   EXPECT_EQ(r[0].process, first);
@@ -319,20 +319,20 @@ TEST_F(Reports, EveryDecisionIsReported) {
   EXPECT_EQ(r[0].intensity, 2U);
   EXPECT_EQ(r[0].what, exit_report::decision::restart);
   exit("a");
-  r = uut->take_reports();
+  r = decisions();
   ASSERT_EQ(r.size(), 1U);
   EXPECT_EQ(r[0].what, exit_report::decision::backoff);
   EXPECT_EQ(r[0].delay, 1s);
   advance(1s);
   exit("a");
-  r = uut->take_reports();
+  r = decisions();
   ASSERT_EQ(r.size(), 1U);
   EXPECT_EQ(r[0].what, exit_report::decision::failed);
   EXPECT_EQ(r[0].restarts, 3U);
   EXPECT_EQ(r[0].delay, 10s);
   EXPECT_TRUE(r[0].retry);
   exit("t");
-  r = uut->take_reports();
+  r = decisions();
   ASSERT_EQ(r.size(), 1U);
   EXPECT_EQ(r[0].what, exit_report::decision::none);
 }
@@ -341,19 +341,19 @@ TEST_F(Reports, ANormalEndThatIsNotRestartedIsNoReport) {
   make(make_spec(strategy::one_for_one,
                  {worker("t", restart_type::temporary), worker("u", restart_type::transient)}));
   start();
-  (void)uut->take_reports();
+  (void)decisions();
   exit("t", atoms::normal);
   exit("u", atoms::shutdown);
-  EXPECT_TRUE(uut->take_reports().empty());
+  EXPECT_TRUE(decisions().empty());
 }
 
 TEST_F(Reports, EscalationIsReportedWithTheChild) {
   make(make_spec(strategy::one_for_one, {worker("a")}, 0));
   start();
-  (void)uut->take_reports();
+  (void)decisions();
   exit("a", atom("boom"));
   EXPECT_TRUE(uut->gave_up());
-  auto r = uut->take_reports();
+  auto r = decisions();
   ASSERT_EQ(r.size(), 1U);
   EXPECT_EQ(r[0].id, "a");
   EXPECT_EQ(r[0].what, exit_report::decision::escalate);

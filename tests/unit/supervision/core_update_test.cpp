@@ -147,6 +147,23 @@ TEST_F(ReplaceChild, RefusesUnknownIdsInvalidSpecsAndDynamicSupervisors) {
   EXPECT_EQ(replies.at(3), failure("simple_one_for_one"));
 }
 
+TEST_F(UpdateChild, AnUpdatedSpecIsToldWithTheChildsPathAndItsPidLeftAlone) {
+  make(make_spec(strategy::one_for_one, {worker("a"), worker("b")}));
+  start();
+  (void)uut->take_events();
+  pid before = pids["a"];
+  auto spec = worker("a");
+  spec.kind = "changed";
+  call(update(spec));
+  auto told = uut->take_events();
+  ASSERT_EQ(told.size(), 1U);
+  EXPECT_EQ(told[0].what, child_event::kind::updated);
+  EXPECT_EQ(told[0].path, "root/a");
+  EXPECT_EQ(told[0].process, before);
+  ASSERT_NE(told[0].spec, nullptr);
+  EXPECT_EQ(told[0].spec->kind, "changed");
+}
+
 TEST_F(UpdateChild, ChangesHowTheChildIsSupervisedWithoutAStep) {
   make(make_spec(strategy::one_for_one, {worker("a"), worker("b")}));
   start();

@@ -104,6 +104,18 @@ os_process_spec random_os(generator& g) {
         random_limit(g);
   }
   os.may_send = g.texts();
+  if (g.coin()) {
+    os.limits.memory = g.next() >> 2;
+  }
+  if (g.coin()) {
+    os.limits.memory_high = g.next() >> 2;
+  }
+  if (g.coin()) {
+    os.limits.cpus = 0.25 * static_cast<double>(1 + g.below(64));
+  }
+  if (g.coin()) {
+    os.limits.pids = 1 + g.below(100000);
+  }
   return os;
 }
 
@@ -191,6 +203,7 @@ std::string difference(const child_spec& a, const child_spec& b) {
       {"os.stop_signal", a.os.stop_signal == b.os.stop_signal},
       {"os.rlimits", a.os.rlimits == b.os.rlimits},
       {"os.may_send", a.os.may_send == b.os.may_send},
+      {"os.limits", a.os.limits == b.os.limits},
       {"supervisor", (a.supervisor == nullptr) == (b.supervisor == nullptr)},
       {"where", a.where == b.where},
   };
@@ -306,6 +319,8 @@ std::vector<child_mutation> child_mutations() {
          limit.soft = limit.soft == 1 ? 2 : 1;
        }},
       {"may_send", action::restart, [](child_spec& c) { c.os.may_send.emplace_back("x"); }},
+      {"limits", action::restart,
+       [](child_spec& c) { c.os.limits.pids = c.os.limits.pids.value_or(0) + 1; }},
       {"type", action::restart,
        [](child_spec& c) {
          c.type = child_type::supervisor;

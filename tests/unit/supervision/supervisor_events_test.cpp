@@ -57,6 +57,8 @@ private:
     case child_event::kind::stopped: return "stopped";
     case child_event::kind::gave_up: return "gave_up";
     case child_event::kind::removed: return "removed";
+    case child_event::kind::changed: return "changed";
+    case child_event::kind::updated: return "updated";
     }
     return "?";
   }

@@ -327,6 +327,7 @@ std::shared_ptr<cgroup_tree> cgroup_tree::open(const cgroup_config& config) {
   }
   t->clean_stale();
   t->clean_others();
+  t->find_controllers();
   if (config.on_info) {
     config.on_info("cgroups: each OS child runs in a cgroup of its own under " + t->base_ + " ("
                    + how + ")");
@@ -393,7 +394,8 @@ void cgroup_tree::clean_others() const {
   }
 }
 
-result<child_cgroup> cgroup_tree::make(const std::string& name) const {
+result<child_cgroup> cgroup_tree::make(const std::string& name,
+                                       const supervision::cgroup_limits& limits) const {
   child_cgroup c;
   c.path = base_ + "/" + safe_name(name);
   if (::mkdir(c.path.c_str(), 0755) != 0) {
@@ -411,11 +413,18 @@ result<child_cgroup> cgroup_tree::make(const std::string& name) const {
     (void)::rmdir(c.path.c_str());
     return sys_error(err, "unable to open the cgroup " + c.path);
   }
+  place(c, safe_name(name), limits);
   return c;
 }
 
 cgroup_tree::~cgroup_tree() {
   clean_stale(); // every child's cgroup left: the service is gone, nothing may outlive it
+  clean_v1();
+  for (const controller* c : {&memory_, &pids_, &cpu_}) {
+    if (!c->v1_base.empty()) {
+      (void)::rmdir(c->v1_base.c_str());
+    }
+  }
   if (own_base_) {
     (void)move_self(old_cgroup_);
     (void)::rmdir((base_ + "/vigild").c_str());

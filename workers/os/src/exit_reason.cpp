@@ -49,6 +49,11 @@ std::optional<int> parse_signal(std::string_view name) {
   return std::nullopt;
 }
 
+term oom_killed_reason() {
+  static const atom oom_killed("oom_killed");
+  return vigil::make_tuple(oom_killed);
+}
+
 term exit_reason(const siginfo_t& info) {
   if (info.si_code == CLD_EXITED) {
     if (info.si_status == 0) {

@@ -374,6 +374,8 @@ result<launched> launch(const launch_spec& spec) {
   plan.new_session = spec.new_session;
   plan.pdeathsig = spec.parent_death_signal;
   plan.parent = ::getpid();
+  plan.v1_procs_fds = spec.v1_cgroup_procs.data();
+  plan.nv1_procs = spec.v1_cgroup_procs.size();
 
   int pidfd = -1;
   unique_fd procs;

@@ -123,6 +123,12 @@ VIGIL_CHILD_CODE void run_child(const child_plan& p) noexcept {
       fail(p, p.err_fd, launch_step::cgroup);
     }
   }
+  for (std::size_t i = 0; i < p.nv1_procs; ++i) {
+    static const char zero[] = "0";
+    if (sys(SYS_write, p.v1_procs_fds[i], reinterpret_cast<long>(zero), 1) != 1) {
+      fail(p, p.err_fd, launch_step::cgroup);
+    }
+  }
   reset_signals();
   if (p.new_session && sys(SYS_setsid) < 0) {
     fail(p, p.err_fd, launch_step::setsid);

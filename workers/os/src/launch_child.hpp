@@ -37,6 +37,10 @@ struct child_plan {
   /// cgroup.procs of the child's cgroup, to write "0" into first; -1 when the child was
   /// started in it (CLONE_INTO_CGROUP) or has none.
   int cgroup_procs_fd = -1;
+  /// cgroup.procs of the child's v1 directories (a hybrid host's memory, pids, cpu), to write
+  /// "0" into too.
+  const int* v1_procs_fds = nullptr;
+  std::size_t nv1_procs = 0;
 };
 
 /// The child's side, from clone to exec. Never returns: it execs or exits with 127 after

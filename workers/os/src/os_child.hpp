@@ -5,6 +5,7 @@
 #include "vigil/ipc/channel.hpp"
 #include "vigil/ipc/ring.hpp"
 #include "vigil/os/capabilities.hpp"
+#include "vigil/os/cgroup.hpp"
 #include "vigil/os/launch.hpp"
 #include "vigil/os/service.hpp"
 #include "vigil/supervision/spec.hpp"
@@ -49,6 +50,8 @@ struct os_child {
   /// directory. Removed by the reactor once it is empty.
   std::string cgroup_path;
   unique_fd cgroup_dir;
+  /// Its directories in v1 hierarchies (a hybrid host's memory, pids, cpu), removed with it.
+  cgroup_v1_dirs cgroup_v1;
 
   // -- checks from outside (checks.hpp): set before the child is shared ------------------
   vigil::pid supervisor; ///< who hears {:"$vigil_ready", port, text} (through the port)

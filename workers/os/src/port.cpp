@@ -194,6 +194,13 @@ port_info make_port_info(const os_child& c) {
   if (!c.cgroup_path.empty()) {
     info.cgroup = c.cgroup_path;
     info.cgroup_procs = static_cast<std::int64_t>(cgroup_tree::procs(c.cgroup_path).size());
+    auto used = cgroup_tree::usage(c.cgroup_path, c.cgroup_v1);
+    auto as_int = [](std::optional<std::uint64_t> v) {
+      return v ? static_cast<std::int64_t>(*v) : std::int64_t{-1};
+    };
+    info.cgroup_memory_bytes = as_int(used.memory_bytes);
+    info.cgroup_cpu_usec = as_int(used.cpu_usec);
+    info.cgroup_pids = as_int(used.pids);
   }
   std::string text = read_proc_file("/proc/" + std::to_string(c.os_pid) + "/stat");
   auto close = text.rfind(')');

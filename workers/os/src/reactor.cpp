@@ -429,6 +429,11 @@ void reactor::on_exit(entry& e) {
     e.checks->stop(); // outside the child's mutex: an exec probe may take a moment to go
   }
   e.os_reason = exit_reason(*info);
+  // Killed inside its memory limit: the cgroup, made for this incarnation, counts the kill.
+  if (info->si_code != CLD_EXITED && info->si_status == SIGKILL && !c.cgroup_path.empty()
+      && cgroup_tree::oom_kills(c.cgroup_path, c.cgroup_v1) > 0) {
+    e.os_reason = oom_killed_reason();
+  }
   disown(c.os_pid);
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.pidfd.get(), nullptr);
   // The incarnation is over when its cgroup is empty: a restart must not meet what the last
@@ -516,6 +521,7 @@ void reactor::finish(entry& e) {
   c.pidfd.reset();
   if (!c.cgroup_path.empty()) {
     (void)cgroup_tree::remove(c.cgroup_path);
+    cgroup_tree::remove_v1(c.cgroup_v1);
   }
   if (on_exited_) {
     on_exited_(c);

@@ -363,15 +363,31 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     return err.error();
   }
   parts->spec.fds = {-1, out->write.get(), err->write.get(), c->channel.fd(), c->wake.get()};
+  std::vector<unique_fd> v1_procs; // open until the child has written itself into them
+  std::vector<std::string> refused;
   if (options.cgroups) {
-    auto cg = options.cgroups->make(spec.id + "-" + std::to_string(node));
+    auto cg = options.cgroups->make(spec.id + "-" + std::to_string(node), spec.os.limits);
     if (cg) {
       c->cgroup_path = std::move(cg->path);
       c->cgroup_dir = std::move(cg->dir);
+      c->cgroup_v1 = std::move(cg->v1);
+      v1_procs = std::move(cg->v1_procs);
+      refused = std::move(cg->refused);
       parts->spec.cgroup_fd = c->cgroup_dir.get();
-    } else if (options.on_warning) {
-      options.on_warning(cg.error().message() + "; " + spec.id + " runs without one");
+      for (const auto& fd : v1_procs) {
+        parts->spec.v1_cgroup_procs.push_back(fd.get());
+      }
+    } else {
+      refused.push_back(cg.error().message());
+      if (options.on_warning) {
+        options.on_warning(cg.error().message() + "; " + spec.id + " runs without one");
+      }
     }
+  } else if (spec.os.limits != supervision::cgroup_limits{}) {
+    refused.push_back("vigild runs without cgroups ([daemon] cgroup, and its warning at start)");
+  }
+  if (spec.os.limits != supervision::cgroup_limits{} && !refused.empty()) {
+    warn_limits_once(spec.id, refused);
   }
   {
     launch_guard guard;
@@ -382,9 +398,11 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
                          "by the kernel or a seccomp filter, or not built in); each OS child "
                          "moves itself into its cgroup before exec instead");
     }
+    v1_procs.clear();
     if (!l) {
       if (!c->cgroup_path.empty()) {
         (void)cgroup_tree::remove(c->cgroup_path);
+        cgroup_tree::remove_v1(c->cgroup_v1);
       }
       return l.error();
     }
@@ -423,6 +441,23 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
     return port.error();
   }
   return *port;
+}
+
+void service_core::warn_limits_once(const std::string& id, const std::vector<std::string>& why) {
+  {
+    std::lock_guard lock(mutex_);
+    if (limits_warned_.size() > 10000 || !limits_warned_.insert(id).second) {
+      return;
+    }
+  }
+  if (options.on_warning) {
+    std::string text = "cgroups: " + id + " runs without some of its limits:";
+    for (const auto& w : why) {
+      text += " " + w + ";";
+    }
+    text.back() = '.';
+    options.on_warning(text + " Said once for this child (docs/os-workers.md, \"Limits\")");
+  }
 }
 
 result<ipc::channel> service_core::new_channel() const {

@@ -30,6 +30,9 @@ term port_info::to_term() const {
                     {atom("log_lines_dropped"), u(log_lines_dropped)},
                     {atom("cgroup"), cgroup},
                     {atom("cgroup_procs"), cgroup_procs},
+                    {atom("cgroup_memory_bytes"), cgroup_memory_bytes},
+                    {atom("cgroup_cpu_usec"), cgroup_cpu_usec},
+                    {atom("cgroup_pids"), cgroup_pids},
                     {atom("health"), health.to_term()}});
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,8 @@ private:
   result<std::shared_ptr<os_child>> make_child(const supervision::child_spec& spec,
                                                std::uint32_t node);
   std::uint32_t count_start(pid sup, const std::string& id);
+  /// Says once per child id which of its cgroup limits could not be set, and why.
+  void warn_limits_once(const std::string& id, const std::vector<std::string>& why);
   void on_lines(const os_child& c, std::string_view stream,
                 std::span<const std::string_view> lines);
   void on_exited(os_child& c);
@@ -82,6 +85,7 @@ private:
   bool notify_dir_made_ = false; ///< ours to remove
   std::atomic<std::uint32_t> next_node_{1};
   std::atomic<bool> clone3_warned_{false};
+  std::set<std::string> limits_warned_; ///< child ids told about refused limits; under mutex_
   mutable std::mutex mutex_;
   std::map<pid, std::shared_ptr<os_child>> ports_;
   std::map<std::uint32_t, std::weak_ptr<os_child>> nodes_;

@@ -3,7 +3,9 @@
 
 #include "vigil/common/result.hpp"
 #include "vigil/common/unique_fd.hpp"
+#include "vigil/supervision/spec.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,10 +31,30 @@ struct cgroup_config {
   std::function<void(const std::string&)> on_info;
 };
 
+/// A child's directories in cgroup v1 hierarchies, on a hybrid host whose v2 hierarchy lacks
+/// the controllers (docs/os-workers.md, "Limits"); empty where not used.
+struct cgroup_v1_dirs {
+  std::string memory;
+  std::string pids;
+  std::string cpu;
+};
+
 /// One child's cgroup: its path and a directory descriptor (for CLONE_INTO_CGROUP).
 struct child_cgroup {
   std::string path;
   unique_fd dir;
+  cgroup_v1_dirs v1;
+  /// cgroup.procs of each v1 directory: the child writes itself into them before exec.
+  std::vector<unique_fd> v1_procs;
+  /// The limits that could not be set, each with why ("memory: no memory controller ...").
+  std::vector<std::string> refused;
+};
+
+/// What a child's cgroup says it uses; nullopt where no controller counts it.
+struct cgroup_usage {
+  std::optional<std::uint64_t> memory_bytes; ///< memory.current (v1: memory.usage_in_bytes)
+  std::optional<std::uint64_t> cpu_usec;     ///< cpu.stat usage_usec
+  std::optional<std::uint64_t> pids;         ///< pids.current
 };
 
 /// The base and the children's cgroups under it. Thread-safe.
@@ -50,8 +72,22 @@ public:
 
   [[nodiscard]] const std::string& base() const { return base_; }
 
-  /// Creates (or empties and reuses) `<base>/<name>`; `name` is made safe here.
-  [[nodiscard]] result<child_cgroup> make(const std::string& name) const;
+  /// Creates (or empties and reuses) `<base>/<name>`; `name` is made safe here. For a limit
+  /// whose controller is only in v1 (a hybrid host), also the child's directory there;
+  /// `limits` are written before the child starts, those that cannot be are listed in
+  /// `refused` (cgroup_limits.cpp).
+  [[nodiscard]] result<child_cgroup> make(const std::string& name,
+                                          const supervision::cgroup_limits& limits = {}) const;
+
+  /// What the cgroup counts: memory, CPU time and processes (cgroup_limits.cpp).
+  [[nodiscard]] static cgroup_usage usage(const std::string& path, const cgroup_v1_dirs& v1);
+
+  /// OOM kills in the cgroup since it was made: memory.events (v2) or memory.oom_control
+  /// (v1) `oom_kill`.
+  [[nodiscard]] static std::uint64_t oom_kills(const std::string& path, const cgroup_v1_dirs& v1);
+
+  /// Removes a child's v1 directories (once empty, as its v2 cgroup is).
+  static void remove_v1(const cgroup_v1_dirs& v1);
 
   /// Removes a child's cgroup once it is empty; false if it is not (yet).
   static bool remove(const std::string& path);
@@ -79,6 +115,26 @@ private:
   cgroup_tree() = default;
   void clean_stale() const;  ///< the children's cgroups under base_
   void clean_others() const; ///< bases of vigilds that are gone
+
+  /// Finds the controllers the children can use: enabled in the base's subtree_control (v2)
+  /// or, failing that, a vigil-<pid> directory of vigild's own in their v1 hierarchy.
+  void find_controllers();
+  void clean_v1() const; ///< v1 directories: the children's and bases of vigilds gone
+  /// The v1 directories of child `name` and the limits written into its cgroups.
+  void place(child_cgroup& c, const std::string& name,
+             const supervision::cgroup_limits& limits) const;
+
+  /// Controllers by name: memory, pids, cpu.
+  struct controller {
+    const char* name;
+    bool v2 = false;
+    std::string v1_base; ///< <v1 mount><vigild's cgroup>/vigil-<pid>, or empty
+    std::string missing; ///< why neither, for the warning
+  };
+
+  controller memory_{"memory"};
+  controller pids_{"pids"};
+  controller cpu_{"cpu"};
 
   std::string mount_;
   std::string base_;

@@ -16,6 +16,10 @@ namespace vigil::os {
 /// for death by a signal (with or without a core dump). `info` is what waitid returned.
 [[nodiscard]] term exit_reason(const siginfo_t& info);
 
+/// `{:oom_killed}`: the child died by SIGKILL and its cgroup counted an OOM kill (its memory
+/// limit; docs/os-workers.md, "Limits"). A crash, restarted as its restart type says.
+[[nodiscard]] term oom_killed_reason();
+
 /// "SIGTERM" for SIGTERM; "SIG<n>" for a number without a name (real-time signals).
 [[nodiscard]] std::string signal_name(int sig);
 

@@ -66,6 +66,10 @@ struct launch_spec {
   /// where the kernel refuses that, the child's first step writes itself into its
   /// cgroup.procs. -1: the parent's cgroup.
   int cgroup_fd = -1;
+  /// Hybrid hosts: cgroup.procs of the child's directories in cgroup v1 hierarchies (memory,
+  /// pids, cpu), which the child writes itself into before exec (clone3 cannot place it
+  /// there).
+  std::vector<int> v1_cgroup_procs;
 };
 
 /// A running child. The pidfd keeps naming this process after its pid is reused.

@@ -155,6 +155,12 @@ struct port_info {
   std::int64_t cgroup_procs = -1;
   /// Readiness and health checks.
   probe_report health;
+  /// What the cgroup counts (docs/os-workers.md, "Accounting"), read when asked; -1 where
+  /// nothing counts it: memory.current (v1 memory.usage_in_bytes), cpu.stat usage_usec and
+  /// pids.current.
+  std::int64_t cgroup_memory_bytes = -1;
+  std::int64_t cgroup_cpu_usec = -1;
+  std::int64_t cgroup_pids = -1;
 
   /// As a map with atom keys: %{os_pid: 4711, rss_kb: 1234, ...}.
   [[nodiscard]] term to_term() const;
