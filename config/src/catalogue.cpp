@@ -51,6 +51,8 @@ std::string type_column(const option_info& o) {
   case option_type::term_table: return "table (term map)";
   case option_type::rlimits: return "table of limits";
   case option_type::limits: return "table of cgroup limits";
+  case option_type::probe: return "`\"started\"`, `\"notify\"` or table of one check";
+  case option_type::exit_codes: return "array of exit statuses";
   case option_type::table: return "table";
   case option_type::table_array: return "array of tables";
   }
@@ -122,6 +124,10 @@ std::string expected_phrase(const option_info& option) {
   case option_type::string_table: return "a table of strings";
   case option_type::rlimits: return "a table of resource limits";
   case option_type::limits: return "a table of cgroup limits";
+  case option_type::probe:
+    return option.name == "health" ? "a table with one check: tcp, http or exec"
+                                   : "\"started\", \"notify\" or a table with one check";
+  case option_type::exit_codes: return "an array of exit statuses from 0 to 255";
   case option_type::term_table:
   case option_type::table: return "a table";
   case option_type::table_array: return "an array of tables";

@@ -306,6 +306,8 @@ result<value, decode_failure> decode(const toml::node& node, const option_info& 
   case option_type::term_table: return decode_term_table(node, info);
   case option_type::rlimits: return decode_rlimits(node, info);
   case option_type::limits: return decode_limits(node, info);
+  case option_type::probe: return decode_probe(node, info);
+  case option_type::exit_codes: return decode_exit_codes(node, info);
   case option_type::table:
   case option_type::table_array: break;
   }

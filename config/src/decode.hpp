@@ -36,6 +36,13 @@ struct decode_failure {
 /// (decode_limits.cpp).
 [[nodiscard]] result<value, decode_failure> decode_limits(const toml::node& node,
                                                           const option_info& info);
+/// `ready` and `health`: "started", "notify" (ready only) or a table with one check and its
+/// timing (decode_probe.cpp).
+[[nodiscard]] result<value, decode_failure> decode_probe(const toml::node& node,
+                                                         const option_info& info);
+/// An array of exit statuses, each 0..255.
+[[nodiscard]] result<value, decode_failure> decode_exit_codes(const toml::node& node,
+                                                              const option_info& info);
 
 /// How an error quotes a value after "got": strings in double quotes, numbers and booleans
 /// as written, "an array" and "a table" for containers.

@@ -27,7 +27,8 @@ using value =
     std::variant<std::string, std::int64_t, double, bool, std::chrono::milliseconds,
                  supervision::shutdown_policy, std::vector<std::string>,
                  std::map<std::string, std::string>, term,
-                 std::map<std::string, supervision::resource_limit>, supervision::cgroup_limits>;
+                 std::map<std::string, supervision::resource_limit>, supervision::cgroup_limits,
+                 supervision::probe_spec, std::vector<std::int64_t>>;
 
 /// The objects that the options of the table being read set. Only those of the sections
 /// allowed in that table are non-null.

@@ -346,6 +346,57 @@ const option table[] = {
      nullptr,
      nullptr},
 
+    {{section::child,
+      "ready",
+      option_type::probe,
+      "\"started\"",
+      {},
+      false,
+      "When the child counts as started; its supervisor starts the next child only then "
+      "(docs/readiness.md). \"started\": once its start returned; \"notify\": once it says "
+      "so (sd_notify READY=1 for commands, ready() for workers); or a table with one check "
+      "that is tried every `interval` until it succeeds, for OS children: { tcp = "
+      "\"127.0.0.1:6379\" }, { http = \"http://127.0.0.1:8080/healthz\", status = 200 }, "
+      "{ exec = [\"pg_isready\", \"-q\"] }, { log = \"regex\" } (commands only), each with "
+      "optional interval (\"1s\") and timeout (\"5s\")."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->ready = std::get<supervision::probe_spec>(v); }},
+    {{section::child,
+      "ready_timeout",
+      option_type::duration,
+      "\"90s\"",
+      {},
+      false,
+      "A child not ready this long after its start is killed: a failed start with the "
+      "reason {:not_ready, detail}, counted as any failed start."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.child->ready_timeout = std::get<std::chrono::milliseconds>(v);
+     }},
+    {{section::child,
+      "health",
+      option_type::probe,
+      "",
+      {},
+      false,
+      "A liveness check of an OS child: { tcp | http | exec = ..., interval = \"10s\", "
+      "timeout = \"2s\", failures = 3 }. After `failures` failed checks in a row the child "
+      "is killed with the reason {:unhealthy, detail} and restarted as its restart type says."},
+     nullptr,
+     [](const value& v, targets& t) { t.child->health = std::get<supervision::probe_spec>(v); }},
+    {{section::child,
+      "watchdog",
+      option_type::duration,
+      "",
+      {},
+      false,
+      "With ready = \"notify\": the longest silence between two WATCHDOG=1 before the child "
+      "is killed as unhealthy. Unset: no watchdog."},
+     positive_duration,
+     [](const value& v, targets& t) {
+       t.child->watchdog = std::get<std::chrono::milliseconds>(v);
+     }},
+
     // backoff = { ... }
     {{section::backoff,
       "initial",
@@ -546,6 +597,30 @@ const option table[] = {
      send_grants,
      [](const value& v, targets& t) {
        t.child->os.may_send = std::get<std::vector<std::string>>(v);
+     }},
+    {{section::process,
+      "success_exit_codes",
+      option_type::exit_codes,
+      "[]",
+      {},
+      false,
+      "Exit statuses that count as a normal exit: success_exit_codes = [0, 3]. A transient "
+      "child that exits so is not restarted."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->os.success_exit_codes = std::get<std::vector<std::int64_t>>(v);
+     }},
+    {{section::process,
+      "no_restart_exit_codes",
+      option_type::exit_codes,
+      "[]",
+      {},
+      false,
+      "Exit statuses after which the child is not restarted, whatever its restart type: it "
+      "stays stopped with its exit reason until `vigilctl start` or `restart`."},
+     nullptr,
+     [](const value& v, targets& t) {
+       t.child->os.no_restart_exit_codes = std::get<std::vector<std::int64_t>>(v);
      }},
 };
 

@@ -71,6 +71,8 @@ private:
   // -- rules across options (reader_checks.cpp) -----------------------------------------------
   void check_child(const toml::table& table, child_read& child);
   void check_worker(const toml::table& table, child_read& child);
+  /// ready, health and watchdog fit the child: its type and mode (docs/readiness.md).
+  void check_readiness(child_read& child);
   void check_supervisor(const toml::node& table, const std::string& path, const present_keys& keys,
                         const supervision::supervisor_spec& spec,
                         const std::vector<child_read>& children);

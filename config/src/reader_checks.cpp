@@ -35,6 +35,37 @@ void reader::check_child(const toml::table& table, child_read& child) {
   if (spec.type == child_type::worker && (type == nullptr || type->valid)) {
     check_worker(table, child);
   }
+  check_readiness(child);
+}
+
+void reader::check_readiness(child_read& child) {
+  using supervision::probe_kind;
+  const auto& spec = child.spec;
+  const bool os = spec.type == child_type::worker && spec.mode != supervision::modes::inprocess;
+  if (const key_info* ready = find_key(child.keys, "ready"); ready != nullptr && ready->valid) {
+    const probe_kind kind = spec.ready.kind;
+    if (spec.type == child_type::supervisor && kind != probe_kind::started) {
+      fail(ready->value, child.path + ".ready",
+           "only applies to workers: a supervisor is ready once its children are");
+    } else if (kind == probe_kind::log && spec.mode != supervision::modes::command) {
+      fail(ready->value, child.path + ".ready",
+           "a log check only applies to a command (whose output vigild reads)");
+    } else if (kind != probe_kind::started && kind != probe_kind::notify && !os) {
+      fail(ready->value, child.path + ".ready",
+           "a tcp, http, exec or log check only applies to an OS child (command, or mode = "
+           "\"process\"); an in-process worker says it is ready with ready = \"notify\"");
+    }
+  }
+  if (const key_info* health = find_key(child.keys, "health");
+      health != nullptr && health->valid && !os) {
+    fail(health->value, child.path + ".health",
+         "only applies to an OS child (command, or mode = \"process\")");
+  }
+  if (const key_info* watchdog = find_key(child.keys, "watchdog");
+      watchdog != nullptr && spec.ready.kind != supervision::probe_kind::notify) {
+    fail(watchdog->value, child.path + ".watchdog",
+         "only applies with ready = \"notify\" (the child sends WATCHDOG=1)");
+  }
 }
 
 void reader::check_worker(const toml::table& table, child_read& child) {

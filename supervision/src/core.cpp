@@ -70,6 +70,7 @@ std::uint64_t supervisor_core::add(child_spec spec) {
 
 void supervisor_core::set_running(entry& c, pid p) {
   c.process = p;
+  c.stop_reason.clear();
   c.state = child_state::running;
   by_pid_[p] = c.key;
 }
@@ -128,6 +129,7 @@ void supervisor_core::stop_keys(const std::vector<std::uint64_t>& keys) {
       stop.targets.push_back({*c->process, c->spec.shutdown, c->spec.id, c->key, c->spec.type});
       clear_running(*c);
       c->state = child_state::stopped;
+      drop_gate(c->key); // stopped before it was ready: what it held goes on
     }
   }
   if (!stop.targets.empty()) {
@@ -157,6 +159,19 @@ bool supervisor_core::child_exited(pid child, const term& reason, time_point now
   if (c == nullptr || exiting_) {
     return c != nullptr;
   }
+  if (gate_of(c->key) != nullptr) {
+    // It died before it was ready: a failed start, with its exit reason.
+    emit(child_event::kind::exited, *c, child, reason);
+    clear_running(*c);
+    c->state = child_state::stopped;
+    fail_gate(c->key, reason, now);
+    return true;
+  }
+  return child_ended(c, child, effective_reason(*c, reason), prevents_restart(*c, reason), now);
+}
+
+bool supervisor_core::child_ended(entry* c, pid child, const term& reason, bool final_exit,
+                                  time_point now) {
   emit(child_event::kind::exited, *c, child, reason);
   clear_running(*c);
   c->state = child_state::stopped;
@@ -169,7 +184,10 @@ bool supervisor_core::child_exited(pid child, const term& reason, time_point now
     c->holds = 0; // a held child that was retried and stayed up is healthy again
   }
   const exit_kind kind = classify(reason);
-  if (!should_restart(c->spec.restart, kind)) {
+  if (final_exit || !should_restart(c->spec.restart, kind)) {
+    if (final_exit) {
+      c->stop_reason = reason_text(reason); // no_restart_exit_codes: it stays stopped, and why
+    }
     if (kind == exit_kind::abnormal) {
       // A crash that is not restarted (a temporary child). Ends by :normal or :shutdown
       // are not reports, as in OTP: a dispatcher's request workers end so all day.
@@ -196,6 +214,9 @@ void supervisor_core::timer(time_point now) {
   VIGIL_ASSERT(idle());
   if (exiting_) {
     return;
+  }
+  if (expire_gates(now)) {
+    return; // the driver calls again once the killed child is dead
   }
   // A failed start is tried again as a new restart, so it counts against the intensity and
   // a child that can never start escalates instead of looping (OTP's try_again_restart).
@@ -229,6 +250,12 @@ void supervisor_core::shutdown(term reason) {
   }
   exiting_ = true;
   exit_reason_ = std::move(reason);
+  for (const auto& g : gates_) {
+    if (g.job == job_kind::api_start || g.job == job_kind::api_restart) {
+      reply(g.reply_to, vigil::make_tuple(atoms::error, atoms::shutdown));
+    }
+  }
+  gates_.clear(); // their children are running: stopped below
   std::erase_if(ops_, [](const op& o) { return std::holds_alternative<start_op>(o); });
   std::vector<std::uint64_t> running;
   for (auto& [key, c] : children_) {
@@ -435,6 +462,10 @@ std::optional<step> supervisor_core::next() {
       }
       return std::move(*stop);
     }
+    if (auto* failed = std::get_if<not_ready_op>(&o)) {
+      fail_gate(failed->key, failed->reason, failed->at); // killed by now: decide
+      continue;
+    }
     return std::move(std::get<reply_step>(o));
   }
   job_ = job_kind::none;
@@ -463,6 +494,9 @@ void supervisor_core::start_result(result<pid> started, time_point now) {
   emit(child_event::kind::started, *c, *started);
   events_.back().spec = &c->spec;
   c->from_failed = false;
+  if (open_gate(*c, *started, now)) {
+    return; // the rest of the job waits until it is ready
+  }
   if (job_ == job_kind::api_start || job_ == job_kind::api_restart) {
     reply(reply_to_, vigil::make_tuple(atoms::ok, *started));
   }

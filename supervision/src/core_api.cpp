@@ -189,6 +189,10 @@ std::vector<child_info> supervisor_core::which_children(time_point now) const {
     if (c.state == child_state::failed) {
       info.reason = c.reason;
       info.retry = c.restart_at != time_point::max();
+    } else if (c.state == child_state::stopped) {
+      info.reason = c.stop_reason;
+    } else if (c.state == child_state::starting) {
+      info.waiting_for = waiting_for(c.key);
     }
     if ((c.state == child_state::backoff || info.retry) && c.restart_at > now) {
       info.backoff_left = std::chrono::ceil<milliseconds>(c.restart_at - now);
@@ -209,6 +213,15 @@ child_counts supervisor_core::count_children() const {
 }
 
 std::optional<time_point> supervisor_core::next_deadline() const {
+  std::optional<time_point> ready = ready_deadline();
+  std::optional<time_point> restart = next_restart();
+  if (ready && restart) {
+    return std::min(*ready, *restart);
+  }
+  return ready ? ready : restart;
+}
+
+std::optional<time_point> supervisor_core::next_restart() const {
   // Lazy deletion: a deadline is stale once its child started, stopped, left or got a new
   // restart time.
   while (!deadlines_.empty()) {

@@ -30,6 +30,7 @@ const atom a_backoff("backoff");
 const atom a_running("running");
 const atom a_stopped("stopped");
 const atom a_failed("failed");
+const atom a_starting("starting");
 const atom a_never("never");
 const atom a_specs("specs");
 const atom a_active("active");
@@ -43,7 +44,8 @@ const atom a_vigil("vigil");
 const atom a_generic("generic");
 const atom a_system("system");
 
-const std::array<atom, 5> state_atoms{a_running, a_restarting, a_backoff, a_stopped, a_failed};
+const std::array<atom, 6> state_atoms{a_running, a_restarting, a_backoff,
+                                      a_stopped, a_failed,     a_starting};
 const std::array<atom, 9> request_atoms{a_which_children,  a_count_children, a_start_child,
                                         a_terminate_child, a_restart_child,  a_delete_child,
                                         a_replace_child,   a_update_child,   a_update_flags};
@@ -55,7 +57,8 @@ error malformed(std::string_view what) {
 
 term pid_column(const child_info& c) {
   switch (c.state) {
-  case child_state::running: return c.process ? term(*c.process) : term(atoms::undefined);
+  case child_state::running:
+  case child_state::starting: return c.process ? term(*c.process) : term(atoms::undefined);
   case child_state::restarting: return a_restarting;
   case child_state::backoff:
     return vigil::make_tuple(a_backoff, static_cast<std::int64_t>(c.backoff_left.count()));
@@ -89,6 +92,10 @@ result<child_info> child_from_term(const term& t) {
   if (!known) {
     return malformed("child state");
   }
+  if (t.size() == 5 && t[4].is_string()) { // starting: what for; stopped: why, for good
+    (c.state == child_state::starting ? c.waiting_for : c.reason) = std::string(t[4].as_string());
+    return c;
+  }
   if (t.size() == 5) { // a failed child: {reason, ms until its retry | :never}
     const term& f = t[4];
     if (!f.is_tuple() || f.size() != 2 || !f[0].is_string()) {
@@ -121,6 +128,11 @@ term to_term(const child_info& info) {
         info.retry ? term(static_cast<std::int64_t>(info.backoff_left.count())) : term(a_never);
     return vigil::make_tuple(info.id, pid_column(info), to_atom(info.type), a_failed,
                              vigil::make_tuple(info.reason, retry));
+  }
+  if (info.state == child_state::starting || !info.reason.empty()) {
+    return vigil::make_tuple(info.id, pid_column(info), to_atom(info.type),
+                             state_atoms[static_cast<std::size_t>(info.state)],
+                             info.state == child_state::starting ? info.waiting_for : info.reason);
   }
   return vigil::make_tuple(info.id, pid_column(info), to_atom(info.type),
                            state_atoms[static_cast<std::size_t>(info.state)]);

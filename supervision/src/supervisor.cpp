@@ -4,6 +4,7 @@
 #include "vigil/supervision/supervisor.hpp"
 
 #include "vigil/supervision/protocol.hpp"
+#include "vigil/supervision/readiness.hpp"
 #include "vigil/supervision/restart.hpp"
 #include "vigil/supervision/spec_term.hpp"
 
@@ -120,6 +121,14 @@ void dispatch(sup_state& s, const term& m, steady::time_point now) {
     }
     return;
   }
+  if (auto said = decode_readiness(m)) {
+    if (said->ready) {
+      (void)s.core.child_ready(said->child, term(said->text), now);
+    } else {
+      (void)s.core.child_waiting(said->child, std::move(said->text));
+    }
+    return;
+  }
   if (!is_call(m)) {
     return; // OTP logs an unexpected message and carries on
   }
@@ -147,8 +156,13 @@ timeout until_due(const sup_state& s, steady::time_point now) {
   return *due <= now ? timeout::zero() : std::chrono::ceil<timeout>(*due - now);
 }
 
-task<> serve(sup_state& s) {
+/// Serves the mailbox until the supervisor exits, or with `until_started` until its
+/// initial start is over (every child it started is ready, docs/readiness.md).
+task<> serve(sup_state& s, bool until_started = false) {
   for (;;) {
+    if (until_started && !s.core.initializing()) {
+      co_return;
+    }
     auto m = co_await s.self.receive(until_due(s, steady::now()));
     auto now = steady::now();
     if (m) {
@@ -191,6 +205,9 @@ task<> supervisor_process(context& self, supervisor_boot boot) {
   sup_state s(self, std::move(boot));
   s.core.start(steady::now());
   co_await run_steps(s);
+  if (!s.core.exiting() && s.core.initializing()) {
+    co_await serve(s, true); // a child is not ready yet: its start is not over, nor ours
+  }
   if (s.core.exiting()) {
     // Unlinked first, so that the starter gets the error instead of an exit signal.
     if (s.boot.parent) {

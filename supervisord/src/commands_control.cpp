@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Changing what runs: start, stop, restart, kill, spawn, reload, shutdown.
 #include "vigil/supervision/client.hpp"
+#include "vigil/supervision/readiness.hpp"
 
 #include "command_handlers.hpp"
 #include "json_util.hpp"
@@ -50,7 +51,9 @@ task<outcome> start_located(session_env& env, const located& l) {
     co_return outcome::success(dump(r));
   }
   if (l.info) {
-    auto p = co_await supervision::restart_child(env.self, l.supervisor, l.id, control_timeout);
+    auto wait = l.spec != nullptr ? supervision::start_call_timeout(*l.spec, control_timeout)
+                                  : control_timeout;
+    auto p = co_await supervision::restart_child(env.self, l.supervisor, l.id, wait);
     if (!p) {
       co_return from_error(p.error());
     }
@@ -59,7 +62,8 @@ task<outcome> start_located(session_env& env, const located& l) {
   if (l.spec == nullptr) {
     co_return outcome::failure(error_code::not_found, "no worker at '" + l.path + "'");
   }
-  auto p = co_await supervision::start_child(env.self, l.supervisor, *l.spec, control_timeout);
+  auto p = co_await supervision::start_child(
+      env.self, l.supervisor, *l.spec, supervision::start_call_timeout(*l.spec, control_timeout));
   if (!p) {
     co_return from_error(p.error());
   }

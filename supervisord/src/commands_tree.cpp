@@ -52,6 +52,7 @@ std::string_view state_name(child_state s) {
   case child_state::backoff: return "backoff";
   case child_state::stopped: return "stopped";
   case child_state::failed: return "failed";
+  case child_state::starting: return "starting";
   }
   return "?";
 }
@@ -179,6 +180,8 @@ status_row row_of(const daemon_state& st, const tree_index::view& v, const row_s
       if (c->retry) {
         row.retry_ms = std::max<std::int64_t>(0, c->due_ms - now);
       }
+    } else if (c->state == child_state::starting || c->state == child_state::stopped) {
+      row.reason = c->reason;
     }
     if (c->process) {
       row.uptime_ms = now - c->started_ms;
@@ -524,6 +527,8 @@ task<outcome> cmd_info(session_env& env, const request& req) {
       if (found->info->state == child_state::failed) {
         out["reason"] = found->info->reason;
         out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
+      } else if (!found->info->reason.empty()) {
+        out["reason"] = found->info->reason; // stopped for good by its exit status
       }
     }
     out["restarts"] = env.st.index.restarts(target->path);

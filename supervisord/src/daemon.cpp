@@ -33,10 +33,12 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 namespace vigil::daemon {
 namespace {
@@ -61,6 +63,19 @@ void collect_failed(const tree_index::view& v, std::string_view path,
       collect_failed(v, c.path, out);
     }
   });
+}
+
+/// The tree's events, and while `booting`, systemd's STATUS naming the child the start waits
+/// for (docs/readiness.md): READY=1 comes only once every child is ready.
+supervision::event_sink boot_status(supervision::event_sink inner,
+                                    std::shared_ptr<std::atomic<bool>> booting) {
+  return [inner = std::move(inner), booting](const supervision::child_event& e) {
+    inner(e);
+    if (e.what == supervision::child_event::kind::waiting && booting->load()) {
+      std::string what = e.reason.is_string() ? std::string(e.reason.as_string()) : "";
+      notify_systemd("STATUS=starting: " + e.path + " waits for " + what);
+    }
+  };
 }
 
 int permanent_or_temporary(const error& e) {
@@ -144,8 +159,11 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     auto box = rt.make_mailbox();
     supervision::start_options options;
     options.link = false;
-    options.events = st.sink;
+    auto booting = std::make_shared<std::atomic<bool>>(true);
+    options.events = boot_status(st.sink, booting);
+    // Returns once every child of the tree is ready (a supervisor acks its start only then).
     auto root = supervision::start_supervisor(*box, std::move(root_spec), st.factory, options);
+    booting->store(false);
     if (!root) {
       spdlog::critical("the tree did not start: {}", root.error().message());
       code = permanent_or_temporary(root.error());

@@ -5,6 +5,7 @@
 
 #include "vigil/os/service.hpp"
 #include "vigil/supervision/client.hpp"
+#include "vigil/supervision/readiness.hpp"
 #include "vigil/supervision/supervisor.hpp"
 
 #include "config_checks.hpp"
@@ -127,17 +128,20 @@ task<std::optional<std::string>> start_step(context& self, const daemon_state& s
   }
   if (!kept) {
     auto before = next_sibling(st, next, step.path);
-    auto started = co_await supervision::start_child(self, *sup, *spec, before, step_timeout);
+    auto started = co_await supervision::start_child(
+        self, *sup, *spec, before, supervision::start_call_timeout(*spec, step_timeout));
     if (!started) {
       co_return failed("start", step.path, started.error());
     }
     co_return std::nullopt;
   }
-  auto replaced = co_await supervision::replace_child(self, *sup, *spec, step_timeout);
+  auto replaced = co_await supervision::replace_child(
+      self, *sup, *spec, supervision::start_call_timeout(*spec, step_timeout));
   if (!replaced && missing(replaced.error())) {
     // Gone since its stop step (a temporary child is forgotten when terminated): add it.
     auto before = next_sibling(st, next, step.path);
-    replaced = co_await supervision::start_child(self, *sup, *spec, before, step_timeout);
+    replaced = co_await supervision::start_child(
+        self, *sup, *spec, before, supervision::start_call_timeout(*spec, step_timeout));
   }
   if (!replaced) {
     co_return failed("start", step.path, replaced.error());

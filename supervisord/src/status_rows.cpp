@@ -71,7 +71,7 @@ void write_status_row(json_writer& w, const status_row& r) {
   } else {
     w.null();
   }
-  if (r.failed) {
+  if (r.failed || !r.reason.empty()) {
     w.plain_key("reason");
     w.value(r.reason);
   }

@@ -39,7 +39,8 @@ struct status_row {
   std::optional<std::int64_t> cgroup_memory_bytes;
   std::optional<std::int64_t> cgroup_cpu_ms;
   std::optional<std::int64_t> cgroup_pids;
-  /// A failed child: why, and the ms until its retry (null when none is scheduled).
+  /// A failed child: why, and the ms until its retry (null when none is scheduled). A
+  /// starting child's reason says what it waits for; a stopped one's why it stopped.
   bool failed = false;
   std::string_view reason;
   std::optional<std::int64_t> retry_ms;

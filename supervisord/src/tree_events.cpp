@@ -171,6 +171,8 @@ void tell(daemon_state& st, const child_event& e) {
   case child_event::kind::removed:
   case child_event::kind::changed:
   case child_event::kind::updated: return;
+  case child_event::kind::waiting:
+  case child_event::kind::ready: return;
   }
 }
 

@@ -43,6 +43,10 @@ supervision::child_info indexed_child::info(std::int64_t now_ms) const {
   if (state == child_state::failed) {
     i.reason = reason;
     i.retry = retry;
+  } else if (state == child_state::starting) {
+    i.waiting_for = reason;
+  } else if (state == child_state::stopped) {
+    i.reason = reason; // exited for good (no_restart_exit_codes), or a crash not restarted
   }
   return i;
 }
@@ -155,6 +159,7 @@ void tree_index::stop(indexed_child& c, std::vector<orphaned_child>* running) {
   c.last_os_pid = c.os_pid;
   c.os_pid = 0;
   c.state = child_state::stopped;
+  c.reason.clear(); // a decision that follows says why, if it is news
   if (c.type == supervision::child_type::supervisor) {
     erase_under(c.path, running); // its children died with it
   }
@@ -178,8 +183,21 @@ void tree_index::decided(indexed_child& c, const exit_report& r, std::int64_t no
     c.retry = r.retry;
     c.due_ms = now_ms + r.delay.count();
     break;
-  case exit_report::decision::escalate:
-  case exit_report::decision::none: c.state = child_state::stopped; break;
+  case exit_report::decision::escalate: c.state = child_state::stopped; break;
+  case exit_report::decision::none:
+    c.state = child_state::stopped;
+    c.reason = reason_text(r.reason); // not restarted: status says why
+    break;
+  }
+}
+
+void tree_index::readiness(indexed_child& c, const child_event& e) {
+  if (e.what == child_event::kind::waiting) {
+    c.state = child_state::starting;
+    c.reason = "waiting for " + reason_text(e.reason);
+  } else {
+    c.state = child_state::running;
+    c.reason.clear();
   }
 }
 
@@ -258,6 +276,12 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
     }
     return {};
   case child_event::kind::gave_up: return {}; // its parent tells its exit
+  case child_event::kind::waiting:
+  case child_event::kind::ready:
+    if (c != nullptr) {
+      readiness(*c, e);
+    }
+    return {};
   }
   return {};
 }

@@ -47,6 +47,7 @@ struct indexed_child {
   std::int64_t started_ms = 0; ///< steady-clock milliseconds
   bool dynamic = false;
   /// failed: why, whether a retry is scheduled; backoff and failed: when the start is due.
+  /// starting: "waiting for <what>"; stopped: why, if it was not restarted.
   std::string reason;
   bool retry = false;
   std::int64_t due_ms = 0;
@@ -163,6 +164,8 @@ private:
   void decided(indexed_child& c, const supervision::exit_report& r, std::int64_t now_ms);
   /// The entry at `path`: by its identity, else the one dynamic child there.
   [[nodiscard]] const slot* at_path(std::string_view path) const;
+  /// A waiting or ready event: starting, with what for; or running.
+  static void readiness(indexed_child& c, const supervision::child_event& e);
 
   mutable std::mutex mutex_;
   handle next_ = 1;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/workers/builtin_kinds.hpp"
 
+#include "vigil/supervision/readiness.hpp"
+
 #include <algorithm>
 
 namespace vigil::workers {
@@ -10,6 +12,7 @@ using std::chrono::milliseconds;
 
 const atom crash_atom("crash");
 const atom crashed_atom("crashed");
+const atom ready_atom("ready");
 
 /// `{from, _}` with a pid first: the request shape of the inspiration's workers.
 std::optional<pid> requester(const term& message) {
@@ -81,6 +84,57 @@ task<> crasher(context& self, milliseconds crash_after) {
   }
 }
 
+namespace {
+
+/// A worker that is ready when it says so (docs/readiness.md): sent :ready, or after
+/// `ready_after`; it answers like echo meanwhile and after, and exits :crashed on :crash.
+task<> slow_start(context& self, milliseconds ready_after, pid supervisor) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + ready_after;
+  bool told = false;
+  for (;;) {
+    timeout wait = infinity;
+    if (!told && ready_after.count() > 0) {
+      wait =
+          std::max(timeout::zero(), std::chrono::duration_cast<timeout>(deadline - clock::now()));
+    }
+    auto m = co_await self.receive(wait);
+    if (!m || m.message.is(ready_atom)) {
+      if (!told) {
+        supervision::notify_ready(self, supervisor);
+        told = true;
+      }
+      continue;
+    }
+    if (m.message.is(crash_atom)) {
+      co_await self.exit(crashed_atom);
+    }
+    if (auto from = requester(m.message)) {
+      self.send(*from, make_tuple(atoms::ok, atoms::pong));
+    }
+  }
+}
+
+kind_with_args slow_start_kind() {
+  kind k;
+  k.name = "slow_start";
+  k.doc = "answers like echo; with ready = \"notify\" it is ready once sent :ready, or after "
+          "`ready_after` if set; exits :crashed on :crash";
+  k.start = [](context& sup, const term& args) -> result<pid> {
+    auto d = duration_arg(args, "ready_after", milliseconds{0});
+    if (!d) {
+      return d.error();
+    }
+    // A kind's start runs in its supervisor: sup.self() is the pid to tell it is ready.
+    return sup.spawn_link(slow_start, *d, sup.self());
+  };
+  return {std::move(k),
+          {{"ready_after", arg_type::duration,
+            "say it is ready this long after starting (default: only when sent :ready)", false}}};
+}
+
+} // namespace
+
 std::vector<kind_with_args> builtin_kinds() {
   std::vector<kind_with_args> out;
   out.push_back(duration_kind("echo", "answers {from, _} with {:ok, :pong} after `delay`", "delay",
@@ -95,6 +149,7 @@ std::vector<kind_with_args> builtin_kinds() {
                               "`crash_after` if set",
                               "crash_after",
                               "exit :crashed this long after starting (default: never)", &crasher));
+  out.push_back(slow_start_kind());
   return out;
 }
 

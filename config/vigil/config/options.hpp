@@ -36,6 +36,8 @@ enum class option_type : std::uint8_t {
   term_table,   ///< a table of any values, read as a term map (a child's args)
   rlimits,      ///< a table of resource limits named in `choices` (a child's rlimits)
   limits,       ///< a table of cgroup limits named in `choices` (a child's limits)
+  probe,        ///< "started", "notify" or a table with one check (ready, health)
+  exit_codes,   ///< an array of exit statuses, 0 to 255
   table,        ///< a table of further options (backoff)
   table_array,  ///< an array of tables (children)
 };

@@ -26,6 +26,7 @@ enum class child_state : std::uint8_t {
   backoff,    ///< waits out a restart delay; `backoff_left` says how long
   stopped,    ///< not running and not due to restart (terminated, or exited for good)
   failed,     ///< held past its restart budget (on_max_restarts = hold); `reason` says why
+  starting,   ///< started, not ready yet (docs/readiness.md); `waiting_for` says for what
 };
 
 /// One row of which_children.
@@ -36,8 +37,12 @@ struct child_info {
   child_state state = child_state::stopped;
   milliseconds backoff_left{0}; ///< time until the restart, in state backoff or failed
   /// In state failed: its last exit reason or start error, and whether a retry is scheduled.
+  /// In state stopped after an exit status of no_restart_exit_codes: that exit reason.
   std::string reason;
   bool retry = false;
+  /// In state starting: what the supervisor waits for ("notify", "tcp 127.0.0.1:6379", or
+  /// the child's own last `$vigil_waiting` detail).
+  std::string waiting_for;
   friend bool operator==(const child_info&, const child_info&) = default;
 };
 
@@ -78,6 +83,8 @@ struct child_event {
              ///< decision of its own: a sibling's restart made it wait, a failed start left
              ///< it waiting for its retry, a stop or a shutdown dropped its pending restart
     updated, ///< its spec changed in place (update_child): `spec`; its process is left alone
+    ready,   ///< a gated child (ready.kind != started) said it is ready; `reason` is its status
+    waiting, ///< a gated child still starting: `reason` is what it waits for (a string)
   };
   kind what = kind::started;
   std::string path; ///< the supervisor's path + "/" + `id` ("root/jobs/worker")
@@ -204,6 +211,12 @@ public:
   /// Stops every child (in reverse order) and exits with `reason`: the parent's EXIT, a stop
   /// request, escalation. Pending restarts are dropped.
   void shutdown(term reason);
+  /// A child's `{:"$vigil_ready", pid, status}` (readiness.hpp): a child still starting is
+  /// ready, and the starts its gate held go on. False if `child` is no child waited for.
+  bool child_ready(pid child, const term& status, time_point now);
+  /// A child's `{:"$vigil_waiting", pid, detail}`: what it says it waits for, shown in
+  /// which_children. False if `child` is no child waited for.
+  bool child_waiting(pid child, std::string detail);
 
   // -- steps -----------------------------------------------------------------------------
 
@@ -220,6 +233,11 @@ public:
 
   [[nodiscard]] const term& exit_reason() const noexcept { return exit_reason_; }
 
+  /// The initial start is not over: a child it started is not ready yet. The supervisor
+  /// process acknowledges its start only after, so a parent's start order follows readiness
+  /// all the way down.
+  [[nodiscard]] bool initializing() const noexcept;
+
   /// It exits because a restart went over its intensity (not asked to, nor auto_shutdown).
   [[nodiscard]] bool gave_up() const noexcept { return gave_up_; }
 
@@ -233,7 +251,8 @@ public:
   /// Why the initial start failed, naming the child.
   [[nodiscard]] const std::optional<error>& start_error() const noexcept { return start_error_; }
 
-  /// When `timer` has work: the earliest pending restart (possibly already past).
+  /// When `timer` has work: the earliest pending restart or readiness deadline (possibly
+  /// already past).
   [[nodiscard]] std::optional<time_point> next_deadline() const;
   [[nodiscard]] std::vector<child_info> which_children(time_point now) const;
   [[nodiscard]] child_counts count_children() const;
@@ -243,6 +262,8 @@ public:
   [[nodiscard]] const supervisor_spec& spec() const noexcept { return spec_; }
 
 private:
+  enum class job_kind : std::uint8_t { none, init, restart, api_start, api_restart };
+
   struct entry {
     std::uint64_t key = 0;
     child_spec spec;
@@ -259,15 +280,35 @@ private:
     std::uint32_t holds = 0;
     std::string reason;
     bool from_failed = false;
+    /// Stopped for good by an exit status of no_restart_exit_codes: that exit reason.
+    std::string stop_reason;
   };
 
   struct start_op {
     std::uint64_t key = 0;
   };
 
-  using op = std::variant<start_op, stop_step, reply_step>;
+  /// A gated child not ready in time: its failed start is decided once it has been killed,
+  /// so that its `stopped` event comes before the decision.
+  struct not_ready_op {
+    std::uint64_t key = 0;
+    term reason;
+    time_point at{};
+  };
 
-  enum class job_kind : std::uint8_t { none, init, restart, api_start, api_restart };
+  using op = std::variant<start_op, stop_step, reply_step, not_ready_op>;
+
+  /// A started child that is not ready yet (docs/readiness.md): the starts of its job wait
+  /// behind it, out of `ops_`, so the supervisor stays idle and serves calls and exits.
+  struct gate {
+    std::uint64_t key = 0;
+    pid process;
+    time_point deadline{};
+    std::string waiting_for;
+    job_kind job{};
+    term reply_to;
+    std::deque<op> held; ///< the rest of its job, in order
+  };
 
   [[nodiscard]] bool dynamic() const noexcept { return spec_.how == strategy::simple_one_for_one; }
 
@@ -281,6 +322,9 @@ private:
   std::uint64_t add(child_spec spec);
   std::uint64_t insert_before(child_spec spec, std::uint64_t before);
   void set_running(entry& c, pid p);
+  /// An exit of a running child that was ready (reason after the exit-code policy);
+  /// `final_exit`: not restarted whatever its restart type.
+  bool child_ended(entry* c, pid child, const term& reason, bool final_exit, time_point now);
   void clear_running(entry& c);
   void wait_until(entry& c, child_state state, time_point at);
   [[nodiscard]] static bool waiting(const entry& c) noexcept;
@@ -315,6 +359,26 @@ private:
   void start_failed(entry& c, const error& why, time_point now);
   void fail_init(const entry& c, const error& why);
 
+  // Readiness (core_ready.cpp).
+  /// After a start: true if `c` must say it is ready first; the rest of the job waits.
+  bool open_gate(entry& c, pid p, time_point now);
+  [[nodiscard]] gate* gate_of(std::uint64_t key);
+  /// The gate's job is current again, its held starts queued again: for the failed start.
+  entry* resume_gate(std::uint64_t key);
+  /// The supervisor stops a child that was not ready yet: its gate goes, and the starts it
+  /// held are due at once (a restart of a group queues them again in order).
+  void drop_gate(std::uint64_t key);
+  /// A gated child that exited or timed out is a failed start.
+  void fail_gate(std::uint64_t key, const term& reason, time_point now);
+  /// Gates whose ready_timeout passed.
+  bool expire_gates(time_point now);
+  [[nodiscard]] std::string waiting_for(std::uint64_t key) const;
+  [[nodiscard]] std::optional<time_point> ready_deadline() const;
+  [[nodiscard]] std::optional<time_point> next_restart() const;
+  /// Exit-code policy: what an OS child's exit reason means to its restart.
+  [[nodiscard]] static term effective_reason(const entry& c, const term& reason);
+  [[nodiscard]] static bool prevents_restart(const entry& c, const term& reason);
+
   void start_child(const request& req, term reply_to);
   void terminate_child(const request& req, term reply_to);
   /// The stopped static child `req.id` names, or nullptr after replying why there is none
@@ -337,6 +401,7 @@ private:
   std::uint64_t next_key_ = 1;
 
   std::deque<op> ops_;
+  std::vector<gate> gates_;
   job_kind job_ = job_kind::none;
   term reply_to_;
   std::uint64_t awaiting_ = 0;

@@ -7,9 +7,11 @@
 // Requests and their replies:
 //   :which_children                -> [{id, pid | :undefined | :restarting | {:backoff, ms},
 //                                       :worker | :supervisor, state}]
-//                                     state: :running | :restarting | :backoff | :stopped;
-//                                     a :failed child's row has a fifth element,
-//                                     {reason, ms until its retry | :never}
+//                                     state: :running | :restarting | :backoff | :stopped |
+//                                     :starting; a :failed child's row has a fifth element,
+//                                     {reason, ms until its retry | :never}; a :starting
+//                                     one what it waits for, a string; a :stopped one that
+//                                     exited for good (no_restart_exit_codes) its reason
 //   :count_children                -> [specs: n, active: n, supervisors: n, workers: n]
 //   {:start_child, {:spec, spec}}  -> {:ok, pid} | {:error, reason}
 //   {:start_child, {:spec, spec, before_id}} -> same; the child goes before `before_id` in the

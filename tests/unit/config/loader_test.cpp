@@ -144,6 +144,39 @@ restart = "transient"
   EXPECT_TRUE(c.args == term());
 }
 
+TEST(LoadConfig, ReadsReadinessHealthAndExitCodes) {
+  auto tree = load_ok(R"(
+[[supervisor.children]]
+id = "db"
+command = ["redis-server"]
+ready = { tcp = "127.0.0.1:6379", interval = "200ms", timeout = "1s" }
+ready_timeout = "30s"
+health = { http = "http://127.0.0.1:8080/healthz", status = 204, interval = "10s", failures = 5 }
+success_exit_codes = [0, 3]
+no_restart_exit_codes = [64]
+
+[[supervisor.children]]
+id = "app"
+kind = "echo"
+ready = "notify"
+watchdog = "10s"
+)");
+  const auto& db = tree.root.children.at(0);
+  EXPECT_EQ(db.ready.kind, probe_kind::tcp);
+  EXPECT_EQ(db.ready.target, "127.0.0.1:6379");
+  EXPECT_EQ(db.ready.interval, 200ms);
+  EXPECT_EQ(db.ready.timeout, 1s);
+  EXPECT_EQ(db.ready_timeout, 30s);
+  EXPECT_EQ(db.health.kind, probe_kind::http);
+  EXPECT_EQ(db.health.status, 204U);
+  EXPECT_EQ(db.health.failures, 5U);
+  EXPECT_EQ(db.os.success_exit_codes, (std::vector<std::int64_t>{0, 3}));
+  EXPECT_EQ(db.os.no_restart_exit_codes, (std::vector<std::int64_t>{64}));
+  const auto& app = tree.root.children.at(1);
+  EXPECT_EQ(app.ready.kind, probe_kind::notify);
+  EXPECT_EQ(app.watchdog, 10s);
+}
+
 TEST(LoadConfig, ReadsResourceLimitsAsOneValueOrSoftAndHard) {
   auto tree = load_ok(R"(
 [[supervisor.children]]

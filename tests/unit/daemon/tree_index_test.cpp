@@ -87,6 +87,33 @@ TEST(TreeIndex, AnExitThenItsDecisionsMoveTheStateAsTheSupervisorDoes) {
   EXPECT_EQ(c->history[0].what, exit_report::decision::backoff);
 }
 
+TEST(TreeIndex, AGatedChildIsStartingWithWhatItWaitsForUntilItIsReady) {
+  tree_index index;
+  index.apply(event(kind::started, "root/db", P(7)), 0, 0);
+  auto waiting = event(kind::waiting, "root/db", P(7));
+  waiting.reason = term("tcp 127.0.0.1:6379");
+  index.apply(waiting, 0, 0);
+  auto c = index.at("root/db");
+  EXPECT_EQ(c->state, child_state::starting);
+  EXPECT_EQ(c->info(0).waiting_for, "waiting for tcp 127.0.0.1:6379");
+  index.apply(event(kind::ready, "root/db", P(7)), 0, 5);
+  c = index.at("root/db");
+  EXPECT_EQ(c->state, child_state::running);
+  EXPECT_EQ(c->info(5).waiting_for, "");
+  index.apply(event(kind::exited, "root/db", P(7)), 0, 10);
+  EXPECT_EQ(index.at("root/db")->reason, "") << "a stop leaves no stale detail";
+}
+
+TEST(TreeIndex, AChildNotRestartedKeepsItsReason) {
+  tree_index index;
+  index.apply(event(kind::started, "root/job", P(7)), 0, 0);
+  index.apply(event(kind::exited, "root/job", P(7)), 0, 10);
+  index.apply(decided("root/job", exit_report::decision::none, P(7)), 0, 10);
+  auto c = index.at("root/job");
+  EXPECT_EQ(c->state, child_state::stopped);
+  EXPECT_EQ(c->info(10).reason, "it broke");
+}
+
 TEST(TreeIndex, AHeldChildIsFailedWithItsReasonAndRetry) {
   tree_index index;
   // Failed at its first start: there was never a started event.

@@ -21,6 +21,8 @@ const char* kind_name(child_event::kind k) {
   case child_event::kind::removed: return "removed";
   case child_event::kind::changed: return "changed";
   case child_event::kind::updated: return "updated";
+  case child_event::kind::ready: return "ready";
+  case child_event::kind::waiting: return "waiting";
   }
   return "?";
 }

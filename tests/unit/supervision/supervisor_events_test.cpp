@@ -59,6 +59,8 @@ private:
     case child_event::kind::removed: return "removed";
     case child_event::kind::changed: return "changed";
     case child_event::kind::updated: return "updated";
+    case child_event::kind::ready: return "ready";
+    case child_event::kind::waiting: return "waiting";
     }
     return "?";
   }

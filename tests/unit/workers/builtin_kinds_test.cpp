@@ -70,7 +70,8 @@ TEST_F(Kinds, FactoryRejectsAnUnknownKindListingTheKnownOnes) {
   spec.kind = "ecko";
   auto r = factory(box->ctx(), spec);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().context, "unknown worker kind 'ecko' (known: crasher, dispatcher, echo)");
+  EXPECT_EQ(r.error().context,
+            "unknown worker kind 'ecko' (known: crasher, dispatcher, echo, slow_start)");
 }
 
 TEST_F(Kinds, FactoryRegistersTheChildUnderItsName) {
