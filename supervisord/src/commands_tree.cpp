@@ -109,7 +109,7 @@ void add_port_info(json& out, const os::port_info& p) {
   // The child's cgroup and how many processes are in it: the child and all it started.
   out["cgroup"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup);
   out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
-  // Its readiness and health checks, for a child that has any (docs/readiness-probes.md).
+  // Its readiness and health checks, for a child that has any (docs/readiness.md, "Probes").
   if (p.health.checked) {
     const os::probe_report& h = p.health;
     out["health"] = json{{"summary", h.summary()},

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Readiness and health checks of real OS children through the real vigild and vigilctl
-(docs/readiness.md, docs/readiness-probes.md): redis-server speaking sd_notify, nginx with an
+(docs/readiness.md): redis-server speaking sd_notify, nginx with an
 HTTP health check (and, SIGSTOPped, killed as unhealthy and restarted), a chain of commands
 db -> app -> proxy started in order, and a reload that adds a health check. Every wait is
 on an event or a state; no case asserts a wall-clock figure. A case whose program is not
