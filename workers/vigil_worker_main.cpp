@@ -79,6 +79,9 @@ task<> host(context& self, const workers::kind* k, term args, os::worker_bridge*
     co_return;
   }
   bridge->set_main(*main);
+  // The kind's start has returned, its init done: the worker is ready, as an in-daemon worker
+  // is once started (for `ready = "notify"`; ignored otherwise).
+  bridge->post_ready({});
   bridge->start();
   const auto main_exit = pattern::tuple({atoms::exit, term(*main), pattern::bind("reason")});
   auto m = co_await self.receive(main_exit);

@@ -97,6 +97,22 @@ void add_port_info(json& out, const os::port_info& p) {
   // The child's cgroup and how many processes are in it: the child and all it started.
   out["cgroup"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup);
   out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
+  // Its readiness and health checks, for a child that has any (docs/readiness.md, "Probes").
+  if (p.health.checked) {
+    const os::probe_report& h = p.health;
+    out["health"] = json{{"summary", h.summary()},
+                         {"ready", h.ready},
+                         {"check", h.check},
+                         {"last_result", h.last_result},
+                         {"last_check_unix_ms", h.last_check_unix_ms},
+                         {"consecutive_failures", h.consecutive_failures},
+                         {"failures_to_kill", h.health_failures},
+                         {"status_text", h.status_text},
+                         {"main_pid", h.main_pid},
+                         {"stopping", h.stopping},
+                         {"notify_ignored", h.notify_ignored},
+                         {"last_watchdog_unix_ms", h.last_watchdog_unix_ms}};
+  }
   // What the cgroup counts (null where no controller counts it): docs/os-workers.md,
   // "Accounting".
   auto counted = [](std::int64_t v) { return v < 0 ? json(nullptr) : json(v); };
@@ -177,6 +193,9 @@ status_row row_of(const daemon_state& st, const tree_index::view& v, const row_s
         row.cgroup_cpu_ms = counted(port->cgroup_cpu_usec < 0 ? -1 : port->cgroup_cpu_usec / 1000);
         row.cgroup_pids = counted(port->cgroup_pids);
         row.log_lines_dropped = static_cast<std::int64_t>(port->log_lines_dropped);
+        if (port->health.checked) {
+          row.health = port->health.summary();
+        }
       }
     }
   }

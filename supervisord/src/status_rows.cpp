@@ -49,6 +49,10 @@ void write_status_row(json_writer& w, const status_row& r) {
     field(w, "cgroup_pids", r.cgroup_pids);
     field(w, "cpu_ms", r.cpu_ms);
   }
+  if (r.health) {
+    w.plain_key("health");
+    w.value(*r.health);
+  }
   w.plain_key("id");
   w.value(r.id);
   field(w, "kind", r.kind);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace vigil::daemon {
@@ -31,6 +32,9 @@ struct status_row {
   std::optional<std::int64_t> os_pid;
   std::optional<std::int64_t> rss_kb;
   std::optional<std::int64_t> cpu_ms;
+  /// An OS child with checks (readiness, health, watchdog): one line saying how they stand
+  /// (os::probe_report::summary); no key at all for the others.
+  std::optional<std::string> health;
   /// What the child's cgroup counts: it and everything it started (null without one).
   std::optional<std::int64_t> cgroup_memory_bytes;
   std::optional<std::int64_t> cgroup_cpu_ms;

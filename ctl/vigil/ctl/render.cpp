@@ -91,6 +91,33 @@ colour state_colour(const std::string& state) {
   return state == "-" ? colour::none : colour::yellow;
 }
 
+/// A child's health line (probe_report::summary): healthy or ready is well, unhealthy is
+/// red, waiting is yellow.
+colour health_colour(const std::string& health) {
+  if (health == "healthy" || health == "ready") {
+    return colour::green;
+  }
+  return health.starts_with("unhealthy") ? colour::red : colour::yellow;
+}
+
+/// A last column `header` holding `cell(w)` for every row, added only when some row has
+/// `key`.
+template <class Cell>
+void optional_column(table& t, const json& workers, const char* key, const char* header,
+                     Cell cell) {
+  bool any = std::any_of(workers.begin(), workers.end(),
+                         [key](const json& w) { return w.is_object() && w.contains(key); });
+  if (!any) {
+    return;
+  }
+  t.header.emplace_back(header);
+  t.aligns.push_back(align::left);
+  std::size_t i = 0;
+  for (const json& w : workers) {
+    t.rows[i++].push_back(w.is_object() && w.contains(key) ? cell(w) : std::string());
+  }
+}
+
 /// Bytes as "512K", "12.3M", "1.5G"; "-" when not a number.
 std::string bytes_text(const json& n) {
   if (!n.is_number()) {
@@ -160,25 +187,17 @@ std::string render_status(const json& result, bool use_colour) {
       row.push_back(cell_text(field(w, "cgroup_pids")));
     }
   }
-  // Failed children say why, and when they are tried again, in a last column that only
-  // appears when one is failed.
-  bool any_failed = std::any_of(workers.begin(), workers.end(), [](const json& w) {
-    return w.is_object() && w.contains("reason");
+  // Children with checks say how they stand, and failed children why and when they are
+  // tried again, in last columns that only appear when some row has one.
+  optional_column(t, workers, "health", "HEALTH", [use_colour](const json& w) {
+    std::string health = cell_text(field(w, "health"));
+    return use_colour ? paint(health, health_colour(health)) : health;
   });
-  if (any_failed) {
-    t.header.emplace_back("REASON");
-    t.aligns.push_back(align::left);
-    std::size_t i = 0;
-    for (const json& w : workers) {
-      std::string why;
-      if (w.is_object() && w.contains("reason")) {
-        why = cell_text(field(w, "reason"));
-        const json& retry = field(w, "retry_ms");
-        why += retry.is_number() ? "; retry in " + uptime_text(retry) : "; no retry";
-      }
-      t.rows[i++].push_back(why);
-    }
-  }
+  optional_column(t, workers, "reason", "REASON", [](const json& w) {
+    std::string why = cell_text(field(w, "reason"));
+    const json& retry = field(w, "retry_ms");
+    return why + (retry.is_number() ? "; retry in " + uptime_text(retry) : "; no retry");
+  });
   std::string out = format_table(t);
   const json& total = field(result, "workers_total");
   if (any_counted && total.is_object()) {
@@ -218,6 +237,13 @@ std::string render_info(const json& result) {
   }
   for (auto it = info.begin(); it != info.end(); ++it) {
     const json& value = *it;
+    if (value.is_object() && !value.empty()) {
+      // A group of fields (an OS child's `health`): one row each, as health.check.
+      for (auto sub = value.begin(); sub != value.end(); ++sub) {
+        t.rows.push_back({it.key() + "." + sub.key(), cell_text(*sub)});
+      }
+      continue;
+    }
     if (!value.is_array() || value.empty()) {
       t.rows.push_back({it.key(), cell_text(value)});
       continue;

@@ -65,6 +65,25 @@ TEST(ReloadDiff, RestartsACommandWhoseResourceLimitsChanged) {
   EXPECT_TRUE(diff(old, old).empty());
 }
 
+TEST(ReloadDiff, RestartsAChildGivenAHealthCheckAndUpdatesOneWhoseReadinessChanged) {
+  // The checks run beside the child's process: a new or changed health check takes a new
+  // incarnation, whichever part of it changed; readiness matters only at the next start.
+  auto old = abc("one_for_one");
+  auto next = abc("one_for_one");
+  next.children[1].health.kind = supervision::probe_kind::http;
+  next.children[1].health.target = "http://127.0.0.1:8080/";
+  auto plan = diff(old, next);
+  EXPECT_EQ(plan.changes.at(1), (child_change{{"b"}, action::restart, "health changed"}));
+  auto later = next;
+  later.children[1].health.failures = 7;
+  EXPECT_EQ(diff(next, later).changes.at(1),
+            (child_change{{"b"}, action::restart, "health changed"}));
+  auto ready = next;
+  ready.children[1].ready.kind = supervision::probe_kind::notify;
+  EXPECT_EQ(diff(next, ready).changes.at(1),
+            (child_change{{"b"}, action::update, "ready changed"}));
+}
+
 TEST(ReloadDiff, NamesEveryFieldThatChanged) {
   auto old = tree("[[supervisor.children]]\nid = \"p\"\ncommand = [\"a\"]\n");
   auto next = tree("[[supervisor.children]]\nid = \"p\"\ncommand = [\"b\"]\nenv = { X = \"1\" }\n");

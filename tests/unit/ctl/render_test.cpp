@@ -105,6 +105,38 @@ TEST(CtlRender, InfoListsOneKeyALineAndOneMessageALine) {
                                              "trap_exit          false\n");
 }
 
+TEST(CtlRender, StatusShowsTheHealthOfChildrenWithChecksOnly) {
+  json result = parse(R"({"workers":[
+    {"path":"root/db","id":"db","pid":"#PID<0.74.0>","state":"running","restarts":0,
+     "uptime_ms":1000,"kind":"command","mode":"command","os_pid":10,"health":"ready"},
+    {"path":"root/web","id":"web","pid":"#PID<0.75.0>","state":"running","restarts":1,
+     "uptime_ms":1000,"kind":"command","mode":"command","os_pid":11,
+     "health":"unhealthy 2/3: http http://127.0.0.1:8080/: status 503"},
+    {"path":"root/echo","id":"echo","pid":"#PID<0.76.0>","state":"running","restarts":0,
+     "uptime_ms":1000,"kind":"echo","mode":"inprocess"}]})");
+  EXPECT_EQ(vigil::ctl::render_status(result),
+            "PATH       PID           STATE    RESTARTS  UPTIME  KIND     MODE       OS_PID  "
+            "HEALTH\n"
+            "root/db    #PID<0.74.0>  running         0      1s  command  command        10  "
+            "ready\n"
+            "root/web   #PID<0.75.0>  running         1      1s  command  command        11  "
+            "unhealthy 2/3: http http://127.0.0.1:8080/: status 503\n"
+            "root/echo  #PID<0.76.0>  running         0      1s  echo     inprocess       -\n");
+  // Coloured: unhealthy is red, ready green.
+  std::string coloured = vigil::ctl::render_status(result, true);
+  EXPECT_NE(coloured.find("\x1b[31munhealthy 2/3"), std::string::npos) << coloured;
+}
+
+TEST(CtlRender, InfoListsAGroupOfFieldsOneRowEach) {
+  json result = parse(R"({"info":{"pid":"#PID<0.74.0>","health":{"summary":"healthy",
+    "consecutive_failures":0,"status_text":"Ready to accept connections"}}})");
+  EXPECT_EQ(vigil::ctl::render_info(result),
+            "pid                          #PID<0.74.0>\n"
+            "health.summary               healthy\n"
+            "health.consecutive_failures  0\n"
+            "health.status_text           Ready to accept connections\n");
+}
+
 TEST(CtlRender, PlanSaysWhetherItWasApplied) {
   json result = parse(R"({"plan":[{"path":"root/web","action":"restart","reason":"command changed"},
     {"path":"root/echo","action":"unchanged","reason":""}],"applied":false})");

@@ -67,6 +67,9 @@ json old_row(const status_row& r) {
     row["cgroup_cpu_ms"] = opt(r.cgroup_cpu_ms);
     row["cgroup_pids"] = opt(r.cgroup_pids);
   }
+  if (r.health) {
+    row["health"] = *r.health; // only children with checks have the key
+  }
   return row;
 }
 
@@ -97,9 +100,11 @@ std::vector<status_row> rows_with(const std::string& s) {
   os_gone.cpu_ms.reset();
   os_gone.log_lines_dropped.reset();
   status_row unknown{.path = s, .id = s, .state = "stopped", .type = "worker"};
+  status_row os_checked = os_up;
+  os_checked.health = "unhealthy 1/3: " + s;
   status_row widest_pid = worker;
   widest_pid.process = pid{UINT32_MAX, UINT32_MAX, UINT32_MAX};
-  return {worker, supervisor, os_up, os_gone, unknown, widest_pid};
+  return {worker, supervisor, os_up, os_gone, unknown, os_checked, widest_pid};
 }
 
 TEST(JsonWriter, EscapesStringsAsDumpDoes) {

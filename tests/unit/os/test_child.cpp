@@ -237,6 +237,36 @@ int silent_then_exit() {
   }
 }
 
+/// Says ready through the SDK twice ("serving", then "again"), then sleeps.
+[[noreturn]] void sdk_ready() {
+  if (auto w = sdk::worker::from_env()) {
+    (void)w->ready("serving");
+    (void)w->ready("again");
+    std::printf("said ready twice\n");
+  }
+  sleep_forever();
+}
+
+/// Writes a frame the SDK would never make, straight into its channel: "number" a {:ready,
+/// 42}, "long" a {:ready, text} of 300 bytes.
+[[noreturn]] void forged_ready(std::string_view how) {
+  const char* fd = std::getenv("VIGIL_CHANNEL_FD");
+  const char* wake = std::getenv("VIGIL_WAKE_FD");
+  ipc::channel_options options;
+  options.prefault = false;
+  options.wake_fd = wake != nullptr ? std::atoi(wake) : -1;
+  if (fd != nullptr) {
+    if (auto ch = ipc::channel::attach(unique_fd(std::atoi(fd)), options)) {
+      term frame = how == "number" ? vigil::make_tuple(sdk::ready_tag(), term(std::int64_t{42}))
+                                   : vigil::make_tuple(sdk::ready_tag(), std::string(300, 'x'));
+      (void)ch->send(frame);
+      std::printf("sent a forged ready\n");
+      sleep_forever();
+    }
+  }
+  sleep_forever();
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -301,6 +331,10 @@ int main(int argc, char** argv) {
     return silent_then_exit();
   } else if (mode == "stamp") {
     stamp(arg);
+  } else if (mode == "sdk-ready") {
+    sdk_ready();
+  } else if (mode == "forged-ready") {
+    forged_ready(arg);
   } else if (mode == "quit-on-term") {
     std::printf("ready\n");
   } else {

@@ -41,7 +41,9 @@ TEST_F(ProcessMode, AKindRunsInVigilWorkerAndAnswersThroughItsPort) {
   ASSERT_TRUE(info);
   EXPECT_TRUE(info->attached);
   EXPECT_EQ(info->sent, 2U);
-  EXPECT_EQ(info->received, 2U);
+  // Its {:ready, ""} once the kind had started (docs/worker-sdk.md, "Readiness"), then the
+  // two answers.
+  EXPECT_EQ(info->received, 3U);
   EXPECT_EQ(info->program, "vigil-worker echo");
 }
 

@@ -293,6 +293,23 @@ void child_checks::on_lines(std::span<const std::string_view> lines) {
   }
 }
 
+void child_checks::on_worker_ready(const std::string& text) {
+  if (phase_ != phase::readying || c_.ready.kind != probe_kind::notify) {
+    return;
+  }
+  {
+    std::lock_guard lock(c_.health_mutex);
+    auto& r = c_.health_report;
+    if (!text.empty()) {
+      r.status_text = text;
+    }
+    r.check = describe(c_.ready);
+    r.last_result = "ok";
+    r.last_check_unix_ms = unix_ms();
+  }
+  become_ready(text);
+}
+
 bool child_checks::belongs(pid_t p) const {
   if (p <= 0) {
     return false;

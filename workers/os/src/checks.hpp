@@ -45,6 +45,9 @@ public:
 
   void on_notify();
   void on_probe();
+  /// The child said {:ready, text} through its channel (the worker SDK's ready()): for
+  /// `ready = "notify"`, as READY=1 on the notify socket; otherwise nothing.
+  void on_worker_ready(const std::string& text);
   /// Lines of the child's output (the `log` readiness).
   void on_lines(std::span<const std::string_view> lines);
   /// Attempts due, attempts timed out, the watchdog.

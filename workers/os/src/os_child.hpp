@@ -88,6 +88,10 @@ struct os_child {
 
   // -- written by the pump, read by the reactor (the same thread) ---------------------------
   std::optional<term> exit_frame; ///< {:exit, reason} sent by the child
+  /// The status text of the child's {:ready, text}, until the reactor hands it to the
+  /// checks; only the first {:ready, _} of an incarnation counts.
+  std::optional<std::string> ready_frame;
+  bool ready_frame_seen = false;
 
   // -- the group and its reaping -----------------------------------------------------------
   std::mutex mutex;

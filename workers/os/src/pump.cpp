@@ -31,6 +31,16 @@ bool deliver(os_child& c, const send_sinks& sinks, const term& frame) {
     c.exit_frame = *reason;
     return true;
   }
+  if (auto text = sdk::as_ready(frame)) {
+    if (c.ready_frame_seen) {
+      std::lock_guard lock(c.health_mutex);
+      ++c.health_report.notify_ignored; // once per incarnation
+    } else {
+      c.ready_frame_seen = true;
+      c.ready_frame = std::move(*text);
+    }
+    return true;
+  }
   return false;
 }
 
@@ -49,6 +59,9 @@ const std::string not_attached = "the worker did not attach to its channel: ";
 
 channel_pump::channel_pump(os_child& c, const pump_hooks& hooks)
     : c_(c), sinks_(sinks_of(hooks)), must_attach_(hooks.must_attach) {
+  // The envelopes' atoms exist before a frame from the child is decoded, whether or not the
+  // child may create atoms.
+  (void)sdk::ready_tag();
   if (must_attach_) {
     deadline_ = std::chrono::steady_clock::now() + hooks.attach_timeout;
   }

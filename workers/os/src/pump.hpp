@@ -30,7 +30,8 @@ struct pump_hooks {
 /// reactor's epoll watches) when it attaches and when it publishes to a reader that
 /// announced its sleep; the reactor then calls `serve`. Frames are delivered in order:
 /// {:send, to, message} to `to` if the child may send there (capabilities.hpp), {:exit,
-/// reason} kept for the reactor. A frame that is garbage, or no envelope, breaks the channel
+/// reason} and the first {:ready, text} kept for the reactor (os_child::exit_frame,
+/// ready_frame). A frame that is garbage, or no envelope, breaks the channel
 /// and kills the child (os_child::fail_channel); so does, for a vigil-worker, a refused
 /// handshake or none within `attach_timeout`.
 ///

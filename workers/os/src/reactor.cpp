@@ -291,7 +291,15 @@ void reactor::serve_channel(entry& e) {
   if (!e.pump || e.finished) {
     return;
   }
-  switch (e.pump->serve(frames_per_turn)) {
+  auto progress = e.pump->serve(frames_per_turn);
+  if (e.child->ready_frame) {
+    std::string text = std::move(*e.child->ready_frame);
+    e.child->ready_frame.reset();
+    if (e.checks) {
+      e.checks->on_worker_ready(text);
+    }
+  }
+  switch (progress) {
   case channel_pump::progress::more:
     e.queued = true;
     ready_.push_back(e.id);

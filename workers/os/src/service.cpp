@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -338,6 +339,17 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
   c->ready = spec.ready;
   c->health = spec.health;
   c->watchdog = spec.watchdog;
+  {
+    using supervision::probe_kind;
+    auto& r = c->health_report; // not shared yet
+    bool health_check = spec.health.kind == probe_kind::tcp || spec.health.kind == probe_kind::http
+                        || spec.health.kind == probe_kind::exec;
+    r.awaits_ready = spec.ready.kind != probe_kind::started;
+    r.ready_check = describe(spec.ready);
+    r.health_failures = health_check ? std::max<std::uint32_t>(1, spec.health.failures) : 0;
+    r.health_check = health_check ? describe(spec.health) : std::string();
+    r.checked = r.awaits_ready || health_check || spec.watchdog.count() > 0;
+  }
   if (auto n = setup_notify(spec, *c, *parts); !n) {
     return n.error();
   }

@@ -47,7 +47,31 @@ term probe_report::to_term() const {
                     {atom("notify_errno"), notify_errno},
                     {atom("stopping"), stopping},
                     {atom("notify_ignored"), static_cast<std::int64_t>(notify_ignored)},
-                    {atom("last_watchdog_unix_ms"), last_watchdog_unix_ms}});
+                    {atom("last_watchdog_unix_ms"), last_watchdog_unix_ms},
+                    {atom("summary"), summary()}});
+}
+
+std::string probe_report::summary() const {
+  if (awaits_ready && !ready) {
+    std::string text = "waiting: ";
+    if (!check.empty() && !last_result.empty() && last_result != "ok") {
+      text += check + ": " + last_result;
+    } else {
+      text += ready_check;
+    }
+    if (!status_text.empty()) {
+      text += " (" + status_text + ")";
+    }
+    return text;
+  }
+  if (health_failures == 0 || check != health_check) {
+    return "ready";
+  }
+  if (consecutive_failures == 0) {
+    return "healthy";
+  }
+  return "unhealthy " + std::to_string(consecutive_failures) + "/" + std::to_string(health_failures)
+         + ": " + check + ": " + last_result;
 }
 
 std::filesystem::path default_log_dir() {

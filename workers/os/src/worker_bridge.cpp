@@ -91,6 +91,18 @@ void worker_bridge::post(pid remote, const term& message) {
   wake();
 }
 
+void worker_bridge::post_ready(std::string_view status_text) {
+  {
+    std::lock_guard lock(out_mutex_);
+    if (exit_) {
+      return;
+    }
+    outgoing_.push_back(sdk::make_ready(status_text));
+  }
+  pending_.store(true, std::memory_order_seq_cst);
+  wake();
+}
+
 void worker_bridge::post_exit(const term& reason) {
   {
     std::lock_guard lock(out_mutex_);

@@ -85,6 +85,10 @@ result<void> worker::send(atom name, const term& message, std::chrono::nanosecon
   return post(make_send(name, message), max_wait);
 }
 
+result<void> worker::ready(std::string_view status_text) {
+  return post(make_ready(status_text), std::chrono::seconds(1));
+}
+
 result<void> worker::exit(const term& reason) {
   return post(make_exit(reason), std::chrono::seconds(1));
 }

@@ -109,6 +109,20 @@ struct probe_report {
   std::uint64_t notify_ignored = 0;
   std::int64_t last_watchdog_unix_ms = 0; ///< the last WATCHDOG=1; 0: none yet
 
+  // -- from the child's spec, for `summary` ----------------------------------------------
+  /// The child has checks at all: a readiness other than `started`, a health check or a
+  /// watchdog. status shows a health field only for these.
+  bool checked = false;
+  bool awaits_ready = false;         ///< its readiness is not `started`
+  std::string ready_check;           ///< what its readiness waits for: "tcp 127.0.0.1:6379"
+  std::uint32_t health_failures = 0; ///< failed checks in a row that kill it; 0: no check
+  std::string health_check;          ///< its health check: "http http://127.0.0.1:8080/"
+
+  /// One line for status: "waiting: tcp 127.0.0.1:6379: connection refused", "ready"
+  /// (no health check, or none run yet), "healthy" (the last one passed), "unhealthy 2/3:
+  /// http http://127.0.0.1:8080/: status 503".
+  [[nodiscard]] std::string summary() const;
+
   /// As a map with atom keys.
   [[nodiscard]] term to_term() const;
 };

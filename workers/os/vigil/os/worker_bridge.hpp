@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 /// The worker's side of a `mode = "process"` child: inside vigil-worker, it connects the
@@ -52,6 +53,10 @@ public:
 
   /// Sends `message` (local pids in it translated) to the remote `to`. Any thread.
   void post(pid remote, const term& message);
+
+  /// Sends {:ready, status_text} after everything posted before: the worker is ready
+  /// (`ready = "notify"`). Any thread.
+  void post_ready(std::string_view status_text);
 
   /// Sends {:exit, reason} after everything posted before, then ends the bridge. Any thread.
   void post_exit(const term& reason);

@@ -3,13 +3,18 @@
 
 #include "vigil/term/term.hpp"
 
+#include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
 
 /// The envelopes that travel in a worker's channel (docs/worker-sdk.md, "Envelopes"). Every
 /// frame in either ring holds one of them:
 ///
 ///     {:send, to, message}   deliver `message` to `to`
 ///     {:exit, reason}        worker -> daemon only: the worker is about to exit with `reason`
+///     {:ready, status_text}  worker -> daemon only: the worker is ready (`ready = "notify"`);
+///                            status_text is a binary of at most `max_ready_text` bytes
 ///
 /// Daemon -> worker, `to` is `:main` (the message was sent to the worker's port) or a pid
 /// of the worker's own node. Worker -> daemon, `to` is a pid (node 0: a daemon process;
@@ -20,6 +25,8 @@ namespace vigil::sdk {
 [[nodiscard]] atom send_tag();
 /// :exit
 [[nodiscard]] atom exit_tag();
+/// :ready
+[[nodiscard]] atom ready_tag();
 /// :main, the address of "the worker" itself
 [[nodiscard]] atom main_tag();
 
@@ -27,6 +34,12 @@ namespace vigil::sdk {
 [[nodiscard]] term make_send(const term& to, const term& message);
 /// {:exit, reason}
 [[nodiscard]] term make_exit(const term& reason);
+
+/// The longest status text a {:ready, text} frame may carry (as sd_notify's STATUS=).
+inline constexpr std::size_t max_ready_text = 256;
+
+/// {:ready, status_text}; a longer text is cut to `max_ready_text` bytes.
+[[nodiscard]] term make_ready(std::string_view status_text);
 
 /// A decoded {:send, to, message}.
 struct delivery {
@@ -39,5 +52,9 @@ struct delivery {
 
 /// The reason of an {:exit, reason} frame, or nullopt.
 [[nodiscard]] std::optional<term> as_exit(const term& frame);
+
+/// The status text of a {:ready, text} frame whose text is a binary of at most
+/// `max_ready_text` bytes, or nullopt for anything else.
+[[nodiscard]] std::optional<std::string> as_ready(const term& frame);
 
 } // namespace vigil::sdk

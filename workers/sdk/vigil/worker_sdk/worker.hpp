@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 /// The worker SDK: lets any program that vigild starts (a `command` child) exchange terms
 /// with the daemon through its shared-memory channel.
@@ -53,6 +54,13 @@ public:
                     std::chrono::nanoseconds max_wait = std::chrono::seconds(1));
   result<void> send(atom name, const term& message,
                     std::chrono::nanoseconds max_wait = std::chrono::seconds(1));
+
+  /// Tells the daemon that this program is ready to serve (a child with `ready = "notify"`,
+  /// as sd_notify's READY=1): its supervisor goes on starting the children after it.
+  /// `status_text` (cut to 256 bytes) is shown as the child's status. The daemon takes the
+  /// first call of an incarnation; later ones are ignored (and counted in `info`), as is a
+  /// call from a child whose readiness is not `notify`.
+  result<void> ready(std::string_view status_text = {});
 
   /// Tells the daemon that this program is about to exit with `reason`: its port then exits
   /// with `reason` rather than with the exit status.
