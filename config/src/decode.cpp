@@ -314,6 +314,14 @@ result<value, decode_failure> decode(const toml::node& node, const option_info& 
   return mismatch(info, node);
 }
 
+std::string names_phrase(std::span<const std::string_view> names) {
+  std::string out = "one of ";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += (i == 0 ? "" : ", ") + std::string(names[i]);
+  }
+  return out;
+}
+
 std::string describe_value(const toml::node& node) {
   switch (node.type()) {
   case toml::node_type::string: {

@@ -9,6 +9,7 @@
 
 #include <toml++/toml.h>
 
+#include <span>
 #include <string>
 
 namespace vigil::config::detail {
@@ -47,5 +48,8 @@ struct decode_failure {
 /// How an error quotes a value after "got": strings in double quotes, numbers and booleans
 /// as written, "an array" and "a table" for containers.
 [[nodiscard]] std::string describe_value(const toml::node& node);
+
+/// "one of a, b, c": the names a table of named entries takes (rlimits, limits).
+[[nodiscard]] std::string names_phrase(std::span<const std::string_view> names);
 
 } // namespace vigil::config::detail

@@ -63,14 +63,6 @@ std::optional<std::uint64_t> size(const toml::node& node) {
   return n * scale;
 }
 
-std::string names_phrase(std::span<const std::string_view> names) {
-  std::string out = "one of ";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += (i == 0 ? "" : ", ") + std::string(names[i]);
-  }
-  return out;
-}
-
 } // namespace
 
 result<value, decode_failure> decode_limits(const toml::node& node, const option_info& info) {

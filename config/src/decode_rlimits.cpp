@@ -51,14 +51,6 @@ result<resource_limit, decode_failure> limit(const toml::node& node, const std::
   return resource_limit{*soft, *hard};
 }
 
-std::string names_phrase(std::span<const std::string_view> names) {
-  std::string out = "one of ";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += (i == 0 ? "" : ", ") + std::string(names[i]);
-  }
-  return out;
-}
-
 } // namespace
 
 result<value, decode_failure> decode_rlimits(const toml::node& node, const option_info& info) {

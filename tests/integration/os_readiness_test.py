@@ -17,7 +17,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import Client, Daemon, Failure, check, wait_for  # noqa: E402
+from vigild_harness import Client, Daemon, check, run_case, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
@@ -242,20 +242,5 @@ def case_reload_adds_health(vigild, vigilctl, source):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in CASES:
-        print(__doc__ + "cases: " + ", ".join(CASES), file=sys.stderr)
-        return 2
-    try:
-        code = CASES[sys.argv[4]](*sys.argv[1:4])
-    except Failure as e:
-        print("FAIL:", e, file=sys.stderr)
-        return 1
-    if code:
-        return code
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(sys.argv, CASES, __doc__))

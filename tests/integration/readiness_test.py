@@ -14,7 +14,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import Daemon, Failure, check, wait_for  # noqa: E402
+from vigild_harness import Daemon, check, run_case, wait_for  # noqa: E402
 
 # db -> app -> proxy, each started only once the one before it is ready. db takes its time;
 # app and proxy are ready as soon as they are started.
@@ -174,18 +174,5 @@ success_exit_codes = [3]
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in CASES:
-        print(__doc__ + "cases: " + ", ".join(CASES), file=sys.stderr)
-        return 2
-    try:
-        CASES[sys.argv[4]](*sys.argv[1:4])
-    except Failure as e:
-        print("FAIL:", e, file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(sys.argv, CASES, __doc__))

@@ -13,7 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import Daemon, Failure, check, wait_for  # noqa: E402
+from vigild_harness import Daemon, check, run_case, wait_for  # noqa: E402
 
 TREE = """
 [supervisor]
@@ -252,18 +252,5 @@ CASES = {"inplace": case_inplace, "subtree": case_subtree, "inserted": case_inse
          "nested_gave_up": case_nested_gave_up}
 
 
-def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in CASES:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        CASES[sys.argv[4]](*sys.argv[1:4])
-    except Failure as e:
-        print("FAIL:", e, file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(sys.argv, CASES, __doc__))

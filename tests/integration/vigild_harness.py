@@ -196,3 +196,21 @@ def run_script(name, argv, run, doc):
         return code
     print("ok: " + name)
     return 0
+
+
+def run_case(argv, cases, doc):
+    """The main of a script of cases that each take VIGILD VIGILCTL VIGIL_WORKER: argv is
+    those three and the case's name. 0 when it passes, 1 on a Failure, 2 on bad usage; a case
+    may return another code (77: skipped)."""
+    if len(argv) != 5 or argv[4] not in cases:
+        print(doc + "cases: " + ", ".join(cases), file=sys.stderr)
+        return 2
+    try:
+        code = cases[argv[4]](*argv[1:4])
+    except Failure as e:
+        print("FAIL:", e, file=sys.stderr)
+        return 1
+    if code:
+        return code
+    print("ok")
+    return 0

@@ -16,6 +16,8 @@ checks systemd/vigild.service end to end:
              (systemd has nothing left to SIGKILL), and the unit ends `inactive`, result success
   watchdog   a vigild whose schedulers hang, then one whose event loop hangs, is caught by
              WatchdogSec= and restarted
+  sigkill    SIGKILL of vigild leaves none of its children's descendants alive: a child that
+             daemonized a grandchild (setsid) loses it too (issue #15: the cgroups)
 
 Usage: nspawn_test.py BUILD_DIR SOURCE_DIR
 Exit 77 (skipped) when it cannot run here: not root, or systemd-nspawn/debootstrap missing.
@@ -295,6 +297,35 @@ def case_watchdog(c, mode):
     print("    %s hang caught %.1fs after the start (hang at 1s, WatchdogSec=3s)" % (mode, caught))
 
 
+ESCAPEE_CHILD = """
+[[supervisor.children]]
+id = "escaper"
+command = ["/bin/sh", "-c", "(setsid sleep 4242 &); exec sleep 4243"]
+"""
+
+
+def sleeps(c, seconds):
+    """Pids (in the container) of `sleep SECONDS`."""
+    out = c.run(["ps", "-eo", "pid=,args="]).stdout.splitlines()
+    return [int(line.split()[0]) for line in out if line.split()[1:] == ["sleep", str(seconds)]]
+
+
+def case_sigkill(c):
+    c.write("/etc/vigil/vigil.toml", config(CACHE_CHILD + ESCAPEE_CHILD, gated=False))
+    c.run(["systemctl", "reload", "vigild"])
+    wait_for(lambda: sleeps(c, 4242) and sleeps(c, 4243), "the daemonized grandchild", 15)
+    grandchild = sleeps(c, 4242)
+    main_pid = show(c, "MainPID")["MainPID"]
+    c.run(["systemctl", "kill", "--kill-whom=main", "--signal=KILL", "vigild"])
+    wait_for(lambda: show(c, "MainPID")["MainPID"] not in ("0", main_pid)
+             and show(c, "ActiveState")["ActiveState"] == "active",
+             "systemd to restart the killed vigild", 30)
+    left = [p for p in grandchild if p in sleeps(c, 4242)]
+    check(not left, "the grandchild %r outlived the SIGKILLed vigild" % left)
+    c.write("/etc/vigil/vigil.toml", config(CACHE_CHILD, gated=False))
+    c.run(["systemctl", "reload", "vigild"])
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -333,7 +364,8 @@ def main():
                            ("restart", case_restart), ("reload", case_reload),
                            ("stop", case_stop),
                            ("watchdog", lambda c: case_watchdog(c, "schedulers")),
-                           ("watchdog2", lambda c: case_watchdog(c, "loop"))):
+                           ("watchdog2", lambda c: case_watchdog(c, "loop")),
+                           ("sigkill", case_sigkill)):
             case(c)
             timer.mark(name)
         c.run(["systemctl", "stop", "vigild"])
