@@ -63,7 +63,7 @@ def case_unknown_kind(vigild, source, greeter):
     try:
         text = child('id = "w"\nkind = "ecko"\n')
         c.expect_errors(text, ['%s: supervisor.children[0].kind: unknown worker kind "ecko" '
-                               '(known: crasher, dispatcher, echo, slow_start)'
+                               '(known: crasher, dispatcher, echo, ready_when_told)'
                                % at(text, "kind", '"ecko"')])
     finally:
         c.cleanup()

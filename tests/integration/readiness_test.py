@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Integration tests of readiness and the exit-code policy (docs/readiness.md), through the
-real vigild and vigilctl. Children are the built-in `slow_start` kind (ready = "notify": ready once
+real vigild and vigilctl. Children are the built-in `ready_when_told` kind (ready = "notify": ready once
 sent :ready or after ready_after) and real commands (sh -c 'exit N'). Every wait is on an
 event or a state, never on a sleep, and no case asserts a wall-clock figure.
 
@@ -25,20 +25,20 @@ intensity = 10
 
 [[supervisor.children]]
 id = "db"
-kind = "slow_start"
+kind = "ready_when_told"
 args = { ready_after = "%s" }
 ready = "notify"
 ready_timeout = "60s"
 
 [[supervisor.children]]
 id = "app"
-kind = "slow_start"
+kind = "ready_when_told"
 args = { ready_after = "1ms" }
 ready = "notify"
 
 [[supervisor.children]]
 id = "proxy"
-kind = "slow_start"
+kind = "ready_when_told"
 args = { ready_after = "1ms" }
 ready = "notify"
 """
@@ -112,7 +112,7 @@ hold_retry = "0s"
 
 [[supervisor.children]]
 id = "never"
-kind = "slow_start"
+kind = "ready_when_told"
 ready = "notify"
 ready_timeout = "300ms"
 

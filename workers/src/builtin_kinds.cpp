@@ -88,7 +88,7 @@ namespace {
 
 /// A worker that is ready when it says so (docs/readiness.md): sent :ready, or after
 /// `ready_after`; it answers like echo meanwhile and after, and exits :crashed on :crash.
-task<> slow_start(context& self, milliseconds ready_after, pid supervisor) {
+task<> ready_when_told(context& self, milliseconds ready_after, pid supervisor) {
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + ready_after;
   bool told = false;
@@ -115,9 +115,9 @@ task<> slow_start(context& self, milliseconds ready_after, pid supervisor) {
   }
 }
 
-kind_with_args slow_start_kind() {
+kind_with_args ready_when_told_kind() {
   kind k;
-  k.name = "slow_start";
+  k.name = "ready_when_told";
   k.doc = "answers like echo; with ready = \"notify\" it is ready once sent :ready, or after "
           "`ready_after` if set; exits :crashed on :crash";
   k.start = [](context& sup, const term& args) -> result<pid> {
@@ -126,7 +126,7 @@ kind_with_args slow_start_kind() {
       return d.error();
     }
     // A kind's start runs in its supervisor: sup.self() is the pid to tell it is ready.
-    return sup.spawn_link(slow_start, *d, sup.self());
+    return sup.spawn_link(ready_when_told, *d, sup.self());
   };
   return {std::move(k),
           {{"ready_after", arg_type::duration,
@@ -149,7 +149,7 @@ std::vector<kind_with_args> builtin_kinds() {
                               "`crash_after` if set",
                               "crash_after",
                               "exit :crashed this long after starting (default: never)", &crasher));
-  out.push_back(slow_start_kind());
+  out.push_back(ready_when_told_kind());
   return out;
 }
 

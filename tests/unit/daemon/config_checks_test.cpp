@@ -136,7 +136,7 @@ args = { crash_after = "1m30s" }
 )";
   const std::string kinds_problems =
       "vigil.toml:3:8: supervisor.children[0].kind: unknown worker kind \"ecko\" (known: "
-      "crasher, dispatcher, echo, slow_start)";
+      "crasher, dispatcher, echo, ready_when_told)";
   const std::string args_problem =
       "vigil.toml:8:18: supervisor.children[1].args.delay: expected a duration such as \"2s\", "
       "\"1m30s\" or \"250ms\" (or an integer of milliseconds), got \"soon\"\n";

@@ -71,7 +71,7 @@ TEST_F(Kinds, FactoryRejectsAnUnknownKindListingTheKnownOnes) {
   auto r = factory(box->ctx(), spec);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().context,
-            "unknown worker kind 'ecko' (known: crasher, dispatcher, echo, slow_start)");
+            "unknown worker kind 'ecko' (known: crasher, dispatcher, echo, ready_when_told)");
 }
 
 TEST_F(Kinds, FactoryRegistersTheChildUnderItsName) {
