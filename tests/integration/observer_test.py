@@ -298,7 +298,7 @@ def case_tcp(vigild, vigilctl):
 HOOKS = """
 [[hook]]
 on = ["child_restarted", "child_failed"]
-command = ["sh", "-c", "cat >> {out}; echo >> {out}"]
+command = ["sh", "-c", "cat > $(mktemp {out}/event.XXXXXX)"]
 
 [[hook]]
 on = ["child_failed"]
@@ -344,10 +344,18 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
 
 def hook_lines(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    """The events the command hook wrote, one file each: hooks run at once, so lines that
+    they appended to one file could interleave. A file still being written is left for the
+    next look."""
+    events = []
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name)) as f:
+            text = f.read()
+        try:
+            events.append(json.loads(text))
+        except json.JSONDecodeError:
+            continue
+    return events
 
 
 def case_hooks(vigild, vigilctl):
@@ -358,6 +366,7 @@ def case_hooks(vigild, vigilctl):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     d = Daemon(vigild, vigilctl, "")
     out = os.path.join(d.dir, "hook.out")
+    os.mkdir(out)
     hung = os.path.join(d.dir, "hung.pids")
     d.write_config(HOOKS.format(out=out, hung=hung, port=server.server_address[1],
                                 dead_port=free_port()))
