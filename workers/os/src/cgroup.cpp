@@ -351,6 +351,20 @@ void cgroup_tree::clean_stale() const {
   }
 }
 
+namespace {
+/// Whether the process that vigil-<pid>[-N] is named after still runs here (a pid of another
+/// pid namespace may name another process: then the base is kept, which errs towards leaving).
+bool named_pid_alive(const std::string& name) {
+  std::string digits = name.substr(std::string_view("vigil-").size());
+  digits = digits.substr(0, digits.find('-'));
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos
+      || digits.size() > 9) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(std::stol(digits)), 0) == 0 || errno == EPERM;
+}
+} // namespace
+
 void cgroup_tree::clean_others() const {
   if (!own_base_) {
     return;
@@ -370,12 +384,15 @@ void cgroup_tree::clean_others() const {
     if (path == base_) {
       continue;
     }
-    // A live vigild is in its base's leaf from its start to its exit; a leaf without one,
-    // or a base without a leaf a minute after it was made, was left by a vigild that is gone.
+    // A live vigild is in its base's leaf from just after its start to its exit; a leaf
+    // without one, or a base without a leaf a minute after it was made, was left by a vigild
+    // that is gone. A starting vigild has made its leaf but not yet moved into it: while the
+    // pid its base is named after lives, the empty leaf is not taken for a dead one's (a
+    // sweep then killed vigilds starting beside it).
     bool gone = false;
     unique_fd leaf(::open((path + "/vigild").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (leaf) {
-      gone = !populated(leaf.get());
+      gone = !populated(leaf.get()) && !named_pid_alive(name);
     } else {
       struct stat st {};
 
