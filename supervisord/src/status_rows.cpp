@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "status_rows.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <string_view>
 
 namespace vigil::daemon {
@@ -22,19 +23,11 @@ void field(json_writer& w, std::string_view key, const std::optional<T>& v) {
 /// A pid as vigil's term text writes it ("#PID<0.12.1>"), a JSON string that needs no
 /// escaping, written in place.
 void write_pid(json_writer& w, pid p) {
-  std::array<char, 48> buf{};
-  char* out = buf.data();
-  char* const end = buf.data() + buf.size();
-  constexpr std::string_view open = "\"#PID<";
-  out = std::copy(open.begin(), open.end(), out);
-  out = std::to_chars(out, end, p.node).ptr;
-  *out++ = '.';
-  out = std::to_chars(out, end, p.index).ptr;
-  *out++ = '.';
-  out = std::to_chars(out, end, p.serial).ptr;
-  *out++ = '>';
-  *out++ = '"';
-  w.raw_value(std::string_view(buf.data(), static_cast<std::size_t>(out - buf.data())));
+  // Three 64-bit numbers at most: 20 digits each, with the quotes, "#PID<", dots and '>'.
+  std::array<char, 80> buf{};
+  auto written =
+      fmt::format_to_n(buf.data(), buf.size(), "\"#PID<{}.{}.{}>\"", p.node, p.index, p.serial);
+  w.raw_value(std::string_view(buf.data(), std::min(written.size, buf.size())));
 }
 
 } // namespace
