@@ -72,7 +72,9 @@ result<value, decode_failure> decode_limits(const toml::node& node, const option
         "expected " + expected_phrase(info) + ", got " + describe_value(node), {}, &node};
   }
   cgroup_limits out;
-  for (auto&& [key, item] : *table) {
+  for (auto&& [key, value_node] : *table) {
+    // A plain reference: clang before 16 cannot capture a structured binding in a lambda.
+    const toml::node& item = value_node;
     std::string name(key.str());
     std::string subpath = "." + name;
     auto failure = [&](std::string_view what) {
