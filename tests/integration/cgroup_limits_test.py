@@ -95,6 +95,8 @@ def case_oom(d):
 def case_pids(d):
     limit = 16
     done = os.path.join(d.dir, "forked")
+    # The bomb's sleeps keep its processes alive for the count; the test waits on the file
+    # it writes once forking is over, never on a time.
     bomb = py("import os, time\n"
               "n = 0\n"
               "for i in range(1000):\n"
@@ -140,6 +142,7 @@ def case_pids(d):
 
 def case_accounting(d):
     ready = os.path.join(d.dir, "touched")
+    # Holds its memory until stopped; the test waits on the file written once it is touched.
     user = py("import os, time\n"
               "b = bytearray(24 * 2**20)\n"
               "for i in range(0, len(b), 4096): b[i] = 1\n"

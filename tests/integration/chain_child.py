@@ -50,7 +50,9 @@ def main():
     role = sys.argv[1]
     if role == "db":
         # A database replaying its log: not reachable for a while after its start, so that a
-        # child started before it is ready would find nothing listening.
+        # child started before it is ready would find nothing listening. This delay is the
+        # workload, not a wait of the test's: the test waits on events, and passes whatever
+        # the delay; the delay only gives an early start of app something to fail on.
         time.sleep(0.5)
         serve(listen(int(sys.argv[2])))
     if role == "app":
@@ -65,7 +67,7 @@ def main():
             print("proxy: app is not ready", flush=True)
             return 3
         while True:
-            time.sleep(3600)
+            time.sleep(3600)  # a running proxy: it lives until the test stops it
     return 2
 
 
