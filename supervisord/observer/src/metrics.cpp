@@ -145,30 +145,31 @@ void supervisor_families(std::string& out, const std::vector<supervisor_row>& ru
       s.intensity = r.intensity;
     }
   }
-  family(out, "vigil_supervisor_restarts_in_window", "gauge",
-         "Restarts the supervisor counted in its intensity window at its last decision.");
+  // One label set per supervisor, written once and shared by its three families.
+  std::vector<std::pair<std::string, const supervisor_counts*>> labelled;
+  labelled.reserve(sups.size());
   for (const auto& [path, s] : sups) {
     std::string labels = "path=\"";
     append_label_value(labels, path);
     labels += '"';
-    sample(out, "vigil_supervisor_restarts_in_window", labels, std::uint64_t{s.restarts_in_window});
+    labelled.emplace_back(std::move(labels), &s);
   }
-  family(out, "vigil_supervisor_restart_intensity", "gauge",
-         "The most restarts the supervisor allows in its window.");
-  for (const auto& [path, s] : sups) {
-    std::string labels = "path=\"";
-    append_label_value(labels, path);
-    labels += '"';
-    sample(out, "vigil_supervisor_restart_intensity", labels, std::uint64_t{s.intensity});
-  }
-  family(out, "vigil_supervisor_gave_up_total", "counter",
-         "Times the supervisor exceeded its restart intensity and gave up.");
-  for (const auto& [path, s] : sups) {
-    std::string labels = "path=\"";
-    append_label_value(labels, path);
-    labels += '"';
-    sample(out, "vigil_supervisor_gave_up_total", labels, s.gave_up);
-  }
+  auto per_supervisor = [&](const char* name, const char* type, const char* help,
+                            std::uint64_t (*value)(const supervisor_counts&)) {
+    family(out, name, type, help);
+    for (const auto& [labels, s] : labelled) {
+      sample(out, name, labels, value(*s));
+    }
+  };
+  per_supervisor("vigil_supervisor_restarts_in_window", "gauge",
+                 "Restarts the supervisor counted in its intensity window at its last decision.",
+                 [](const supervisor_counts& s) { return std::uint64_t{s.restarts_in_window}; });
+  per_supervisor("vigil_supervisor_restart_intensity", "gauge",
+                 "The most restarts the supervisor allows in its window.",
+                 [](const supervisor_counts& s) { return std::uint64_t{s.intensity}; });
+  per_supervisor("vigil_supervisor_gave_up_total", "counter",
+                 "Times the supervisor exceeded its restart intensity and gave up.",
+                 [](const supervisor_counts& s) { return std::uint64_t{s.gave_up}; });
 }
 
 } // namespace
