@@ -31,6 +31,8 @@
 #include <atomic>
 #include <deque>
 #include <list>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -85,6 +87,13 @@ std::string_view query_token(std::string_view target) {
 
 } // namespace
 
+/// The loop, for answers that come from another thread (a command's process): cleared,
+/// under the mutex, once the loop is gone, and such answers are then dropped.
+struct loop_handle {
+  std::mutex mutex;
+  asio::io_context* io = nullptr;
+};
+
 /// What the sessions share: the daemon, the config, the open event streams.
 struct shared_state {
   daemon::daemon_state& st;
@@ -95,6 +104,10 @@ struct shared_state {
   std::size_t sessions = 0;
   /// Sessions that follow the events (each a weak handle to its push function).
   std::list<std::function<bool(const std::string&)>> followers;
+  /// Sessions waiting for a command's answer: held here, on the loop's thread, so that
+  /// nothing but the loop ever owns (and destroys) one.
+  std::set<std::shared_ptr<void>> waiting;
+  std::shared_ptr<loop_handle> loop = std::make_shared<loop_handle>();
 };
 
 namespace {
@@ -164,7 +177,7 @@ private:
       if (!ok) {
         allowed = {};
       } else if (!shared_.unix_socket) {
-        allowed = {true, true};
+        allowed = {true, true, allowed.uid};
       }
     }
     http_request r{std::string(req.method_string()), std::string(req.target()), req.body(),
@@ -180,6 +193,9 @@ private:
       follow(req);
       return;
     }
+    if (run_command(r, allowed, req.version(), req.keep_alive())) {
+      return;
+    }
     http_response out;
     try {
       out = route(shared_.st, shared_.counters, r, allowed);
@@ -190,14 +206,55 @@ private:
     write(std::move(res), !res.keep_alive());
   }
 
+  /// The endpoints that run a daemon command: the session waits (reading nothing more)
+  /// until the command's process answers, then writes the answer from the loop.
+  bool run_command(const http_request& r, access allowed, unsigned version, bool keep_alive) {
+    auto self = this->shared_from_this();
+    std::weak_ptr<session> weak = self;
+    std::shared_ptr<loop_handle> loop = shared_.loop;
+    bool deferred = false;
+    try {
+      deferred = route_command(
+          shared_.st, r, allowed, [weak, loop, version, keep_alive](http_response out) {
+            std::lock_guard lock(loop->mutex);
+            if (loop->io == nullptr) {
+              return;
+            }
+            asio::post(*loop->io, [weak, version, keep_alive, out = std::move(out)]() mutable {
+              if (auto s = weak.lock()) {
+                s->shared_.waiting.erase(s);
+                auto res =
+                    s->make(version, keep_alive, out.status, out.content_type, std::move(out.body));
+                s->write(std::move(res), !res.keep_alive());
+              }
+            });
+          });
+    } catch (const std::exception& e) {
+      auto res = make(version, keep_alive, 500, "text/plain; charset=utf-8",
+                      std::string("internal error: ") + e.what() + "\n");
+      write(std::move(res), !res.keep_alive());
+      return true;
+    }
+    if (deferred) {
+      // Posted answers run after this returns: the session is held until one comes.
+      shared_.waiting.insert(self);
+    }
+    return deferred;
+  }
+
   http::response<http::string_body> make(const http::request<http::string_body>& req,
                                          unsigned status, std::string_view type, std::string body) {
-    http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
+    return make(req.version(), req.keep_alive(), status, type, std::move(body));
+  }
+
+  http::response<http::string_body> make(unsigned version, bool keep_alive, unsigned status,
+                                         std::string_view type, std::string body) {
+    http::response<http::string_body> res{static_cast<http::status>(status), version};
     res.set(http::field::server, "vigild");
     res.set(http::field::content_type, type);
     res.set(http::field::cache_control, "no-store");
     res.set("X-Content-Type-Options", "nosniff");
-    res.keep_alive(req.keep_alive());
+    res.keep_alive(keep_alive);
     res.body() = std::move(body);
     res.prepare_payload();
     return res;
@@ -345,7 +402,9 @@ struct http_service::impl {
       }
       if (!ec && shared.sessions < max_sessions) {
         // TCP carries no credentials: without a token, reads only (docs/security.md).
-        std::make_shared<session<tcp>>(std::move(socket), shared, access{true, false})->start();
+        std::make_shared<session<tcp>>(std::move(socket), shared,
+                                       access{true, false, static_cast<unsigned>(::geteuid())})
+            ->start();
       }
       accept_tcp();
     });
@@ -359,7 +418,8 @@ struct http_service::impl {
       if (!ec && shared.sessions < max_sessions) {
         auto peer = daemon::read_peer_credentials(socket.native_handle());
         if (peer && daemon::authorized(*peer, shared.st.policy())) {
-          std::make_shared<session<unix_socket>>(std::move(socket), shared, access{true, true})
+          std::make_shared<session<unix_socket>>(std::move(socket), shared,
+                                                 access{true, true, peer->uid})
               ->start();
         } else {
           // The control socket's rules: the peer may not read the tree either.
@@ -435,6 +495,7 @@ http_service::http_service(daemon::daemon_state& st, const config::observer_opti
   } else {
     impl_->accept_unix();
   }
+  impl_->shared.loop->io = &impl_->io;
   spdlog::info("observer listening on {}", options.listen);
   impl_->thread = std::thread([this] {
     for (;;) {
@@ -457,9 +518,14 @@ http_service::~http_service() {
     if (impl_->unix_acceptor) {
       (void)impl_->unix_acceptor->close(ignored);
     }
+    impl_->shared.waiting.clear();
     impl_->io.stop();
   });
   impl_->thread.join();
+  {
+    std::lock_guard lock(impl_->shared.loop->mutex);
+    impl_->shared.loop->io = nullptr;
+  }
   if (!impl_->unix_path.empty()) {
     (void)::unlink(impl_->unix_path.c_str());
   }

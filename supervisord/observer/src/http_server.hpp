@@ -25,6 +25,8 @@ class event_counters;
 struct access {
   bool read = false;
   bool act = false;
+  /// Whose atom budget the commands it runs draw on: the Unix peer's uid, else vigild's.
+  unsigned uid = 0;
 };
 
 /// A request as the routes see it, and their answer.

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The observer's endpoints (routes.hpp): the page, the tree as JSON, /metrics, and the kill
-// action. /api/events (pushed events) is held open by http_server.cpp itself.
+// The observer's endpoints (routes.hpp): the page, the tree as JSON, /metrics, the kill
+// action, and the endpoints that run the daemon's own commands (restart, stop, start, info,
+// logs). /api/events (pushed events) is held open by http_server.cpp itself.
 #include "routes.hpp"
 
+#include "command_call.hpp"
 #include "metrics.hpp"
 #include "page.hpp"
 #include "state.hpp"
@@ -11,7 +13,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <optional>
 
 namespace vigil::observer {
 namespace {
@@ -113,14 +118,24 @@ http_response tree(const daemon::daemon_state& st) {
   return json_response(200, json{{"children", std::move(children)}});
 }
 
-/// POST /api/kill?path=root/x: what `vigilctl kill` does to a child of the tree, and only
-/// to one (no pid or registered name: the page names children by path).
-http_response kill(daemon::daemon_state& st, const http_request& req, access allowed) {
+/// Why an action (a POST that changes the tree) is refused, or nothing when it may run:
+/// the listener must grant actions, and the request must carry the header a forged
+/// cross-site form cannot.
+std::optional<http_response> refused_action(const http_request& req, access allowed) {
   if (!allowed.act) {
     return json_response(403, {{"error", "this listener serves reads only (set a token)"}});
   }
   if (!req.action_header) {
     return json_response(403, {{"error", "missing X-Vigil-Action: 1"}});
+  }
+  return std::nullopt;
+}
+
+/// POST /api/kill?path=root/x: what `vigilctl kill` does to a child of the tree, and only
+/// to one (no pid or registered name: the page names children by path).
+http_response kill(daemon::daemon_state& st, const http_request& req, access allowed) {
+  if (auto no = refused_action(req, allowed)) {
+    return *no;
   }
   const std::string path = query_value(req.target, "path");
   auto child = st.index.at(path);
@@ -135,7 +150,93 @@ http_response kill(daemon::daemon_state& st, const http_request& req, access all
   return json_response(200, {{"killed", to_string(term(*child->process))}, {"path", path}});
 }
 
+unsigned http_status(protocol::error_code code) {
+  using protocol::error_code;
+  switch (code) {
+  case error_code::not_found: return 404;
+  case error_code::invalid_argument: return 400;
+  case error_code::unauthorized:
+  case error_code::protected_process: return 403;
+  case error_code::shutting_down: return 503;
+  default: return 409;
+  }
+}
+
+/// The command an endpoint runs, or nothing for a path that runs none.
+std::optional<protocol::command> command_of(std::string_view path) {
+  using protocol::command;
+  if (path == "/api/restart") {
+    return command::restart;
+  }
+  if (path == "/api/stop") {
+    return command::stop;
+  }
+  if (path == "/api/start") {
+    return command::start;
+  }
+  if (path == "/api/info") {
+    return command::info;
+  }
+  if (path == "/api/logs") {
+    return command::logs;
+  }
+  return std::nullopt;
+}
+
+/// The most log lines one request may ask for (the store keeps fewer per child anyway).
+constexpr std::int64_t max_log_lines = 1000;
+
 } // namespace
+
+bool route_command(daemon::daemon_state& st, const http_request& req, access allowed,
+                   const reply_fn& reply) {
+  using protocol::command;
+  const auto cmd = command_of(path_of(req.target));
+  if (!cmd) {
+    return false;
+  }
+  const bool reads = *cmd == command::info || *cmd == command::logs;
+  if (reads ? req.method != "GET" : req.method != "POST") {
+    reply(text(405, "method not allowed\n"));
+    return true;
+  }
+  if (!reads) {
+    if (auto no = refused_action(req, allowed)) {
+      reply(*no);
+      return true;
+    }
+  }
+  protocol::request r;
+  r.cmd = *cmd;
+  r.target = query_value(req.target, "path");
+  if (r.target.empty()) {
+    reply(json_response(400, {{"error", "no ?path= given"}}));
+    return true;
+  }
+  if (*cmd == command::logs) {
+    const std::string lines = query_value(req.target, "lines");
+    std::int64_t n = 50;
+    if (!lines.empty()) {
+      n = std::clamp<std::int64_t>(std::strtoll(lines.c_str(), nullptr, 10), 1, max_log_lines);
+    }
+    r.count = n;
+  }
+  if (!reads) {
+    spdlog::info("observer: {} {}", protocol::command_name(*cmd), r.target);
+  }
+  auto called =
+      daemon::call_command(st, std::move(r), allowed.uid, [reply](daemon::command_answer a) {
+        if (a.ok) {
+          reply({200, "application/json", std::move(a.text) + "\n"});
+        } else {
+          reply(json_response(http_status(a.code), {{"error", std::move(a.text)}}));
+        }
+      });
+  if (!called) {
+    reply(json_response(503, {{"error", "cannot run the command: " + called.error().context}}));
+  }
+  return true;
+}
 
 http_response route(daemon::daemon_state& st, const event_counters& counters,
                     const http_request& req, access allowed) {
