@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """The observer's page in real headless Chromium (docs/observer.md, "The page"): it loads with
 no network, shows the tree, a child killed with vigilctl turns and comes back with its new
-pid without a reload, the page's kill button kills, and a wrong token is refused.
+pid without a reload, the page's kill, restart, stop and start buttons do what vigilctl's
+commands do, each action is refused without the token or the action header, the process page
+shows an in-process child's message queue and links and a real program's log tail, and a
+wrong token is refused.
 
 Usage: observer_browser_test.py VIGILD VIGILCTL
 Needs Debian's chromium, chromium-driver and python3-selenium (scripts/setup); exits 77
@@ -52,6 +55,10 @@ type = "supervisor"
   [[supervisor.children.children]]
   id = "batch"
   command = ["sleep", "1000"]
+
+[[supervisor.children]]
+id = "logger"
+command = ["sh", "-c", "echo logger-started; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
 """
 
 
@@ -94,6 +101,18 @@ def click(b, selector):
         selector), "nothing to click at " + selector)
 
 
+def fetch_status(b, path, headers):
+    """The HTTP status of a POST the page's own script sends."""
+    return b.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {method: 'POST', headers: arguments[1]})"
+        ".then(r => done(r.status), e => done(String(e)));", path, headers)
+
+
+def state_of(d, path):
+    return {r["path"]: r for r in d.ctl_json("status")["workers"]}[path]["state"]
+
+
 def pid_of(d, path):
     rows = {r["path"]: r for r in d.ctl_json("status")["workers"]}
     return rows[path]["pid"]
@@ -107,6 +126,7 @@ def run(vigild, vigilctl):
     port = free_port()
     d = Daemon(vigild, vigilctl, TREE.format(port=port))
     wait = WebDriverWait(b, 20, poll_frequency=0.05)
+    b.set_script_timeout(20)
     try:
         d.start()
         base = "http://127.0.0.1:%d/" % port
@@ -117,7 +137,7 @@ def run(vigild, vigilctl):
         b.get(base + "?token=s3cret")
         wait.until(lambda _: "live" in text_of(b, "#conn"))
         for path in ("root/echo", "root/sleeper", "root/jobs", "root/jobs/dispatcher",
-                     "root/jobs/batch"):
+                     "root/jobs/batch", "root/logger"):
             wait.until(lambda _, p=path: "running" in node_text(b, p))
         old = pid_of(d, "root/sleeper")
         check(old in node_text(b, "root/sleeper"), "the page lacks the pid " + old)
@@ -141,8 +161,53 @@ def run(vigild, vigilctl):
             lambda _: (lambda p: p if p != old else None)(pid_of(d, "root/jobs/dispatcher")))
         wait.until(lambda _: new in node_text(b, "root/jobs/dispatcher"))
         wait.until(lambda _: ":killed" in text_of(b, "#detail"))
+
+        # Each action is refused without the token and without the action header, and the
+        # child stays as it was.
+        old = pid_of(d, "root/sleeper")
+        for action in ("kill", "restart", "stop", "start"):
+            url = "/api/%s?path=root/sleeper" % action
+            status = fetch_status(b, url, {"X-Vigil-Action": "1", "Authorization": "Bearer no"})
+            check(status == 401, "%s with a wrong token: %r" % (action, status))
+            status = fetch_status(b, url, {"Authorization": "Bearer s3cret"})
+            check(status == 403, "%s without X-Vigil-Action: %r" % (action, status))
+        check(pid_of(d, "root/sleeper") == old, "a refused action changed root/sleeper")
+
+        # The restart, stop and start buttons.
+        click(b, 'li[data-path="root/sleeper"] > .node')
+        wait.until(lambda _: "root/sleeper" in text_of(b, "#detail h2"))
+        click(b, "#restart")
+        wait.until(lambda _: "restarted #PID<" in text_of(b, "#msg"))
+        new = pid_of(d, "root/sleeper")
+        check(new != old, "the restart button did not restart root/sleeper")
+        wait.until(lambda _: new in node_text(b, "root/sleeper"))
+        click(b, "#stop")
+        wait.until(lambda _: "stopped" in text_of(b, "#msg"))
+        check(state_of(d, "root/sleeper") != "running", "the stop button did not stop it")
+        wait.until(lambda _: "running" not in node_text(b, "root/sleeper"))
+        click(b, "#start")
+        wait.until(lambda _: "started #PID<" in text_of(b, "#msg"))
+        new = pid_of(d, "root/sleeper")
+        check(state_of(d, "root/sleeper") == "running", "the start button did not start it")
+        wait.until(lambda _: new in node_text(b, "root/sleeper")
+                   and "running" in node_text(b, "root/sleeper"))
+
+        # The process page: Process.info of an in-process child ...
+        click(b, 'li[data-path="root/echo"] > .node')
+        wait.until(lambda _: text_of(b, '#proc tr[data-key="message_queue_len"] td').isdigit())
+        wait.until(lambda _: "#PID<" in text_of(b, '#proc tr[data-key="links"] td'))
+        check(text_of(b, '#proc tr[data-key="reductions"] td') != "", "no reductions shown")
+        # ... and a real program's os_pid, restart history and log tail, kept live.
+        d.ctl("kill", "logger")
+        click(b, 'li[data-path="root/logger"] > .node')
+        wait.until(lambda _: text_of(b, '#proc tr[data-key="os_pid"] td').isdigit())
+        wait.until(lambda _: ":killed" in text_of(b, "#history"))
+        first = wait.until(lambda _: (lambda t: t if "tick-" in t else None)(text_of(b, "#logs")))
+        wait.until(lambda _: text_of(b, "#logs") != first)
         shot = os.environ.get("VIGIL_OBSERVER_SCREENSHOT")
         if shot:
+            b.set_window_size(1400, 1100)  # the tree and the whole process page
+            wait.until(lambda _: "tick-" in text_of(b, "#logs"))
             b.save_screenshot(shot)
         check(d.proc.poll() is None, "vigild died")
     finally:

@@ -4,7 +4,7 @@
 (docs/observer.md): the real daemon, scraped over its real socket, driven by the real vigilctl.
 
 Usage: observer_test.py VIGILD VIGILCTL CASE
-Cases: metrics, attacks, tcp, hooks.
+Cases: metrics, attacks, tcp, hooks, actions, process_page.
 """
 
 import http.client
@@ -410,7 +410,147 @@ def case_hooks(vigild, vigilctl):
         d.cleanup()
 
 
-CASES = {"metrics": case_metrics, "attacks": case_attacks, "tcp": case_tcp, "hooks": case_hooks}
+ACTIONS = ("restart", "stop", "start")
+
+
+def status_of(d, path):
+    return {r["path"]: r for r in d.ctl_json("status")["workers"]}[path]
+
+
+def as_nobody(sock_path, request):
+    """The first line of the observer's answer to `request`, sent as the user nobody."""
+    probe = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect(%r); "
+             "s.sendall(%r); print(s.recv(100).split(b'\\r\\n')[0].decode())"
+             % (sock_path, request))
+    r = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                        "--clear-groups", OTHER_USER_PYTHON, "-c", probe],
+                       capture_output=True, text=True, timeout=30)
+    return r.stdout.strip() + r.stderr.strip()
+
+
+def case_actions(vigild, vigilctl):
+    """The restart, stop and start actions are vigilctl's: each changes the tree as the
+    command does. Each is refused without X-Vigil-Action (a forged cross-site form), as a GET,
+    and to a user the control socket does not allow; a read-only TCP listener refuses them."""
+    d = observer_daemon(vigild, vigilctl)
+    try:
+        d.start()
+        wait_for(lambda: os.path.exists(d.observer), "the observer socket")
+        conn = UnixHTTPConnection(d.observer)
+        act = {"X-Vigil-Action": "1"}
+        before = status_of(d, "root/sleeper")
+        for action in ACTIONS:
+            url = "/api/%s?path=root/sleeper" % action
+            status, body = get(conn, url, method="POST")
+            check(status == 403 and "X-Vigil-Action" in body,
+                  "%s without X-Vigil-Action: %d %s" % (action, status, body))
+            check(get(conn, url)[0] == 405, "GET %s is not 405" % url)
+            if os.geteuid() == 0:
+                line = as_nobody(d.observer, ("POST %s HTTP/1.1\r\nHost: x\r\n"
+                                              "X-Vigil-Action: 1\r\nContent-Length: 0\r\n\r\n"
+                                              % url).encode())
+                check(line.startswith("HTTP/1.1 401"), "nobody's %s was not refused: %r"
+                      % (action, line))
+        after = status_of(d, "root/sleeper")
+        check(after["pid"] == before["pid"] and after["state"] == "running",
+              "a refused action changed the child: %r -> %r" % (before, after))
+        check(get(conn, "/api/restart?path=root/nowhere", method="POST", headers=act)[0] == 404,
+              "a restart of no child is not 404")
+
+        status, body = get(conn, "/api/restart?path=root/sleeper", method="POST", headers=act)
+        check(status == 200 and json.loads(body)["pid"].startswith("#PID<"),
+              "restart: %d %s" % (status, body))
+        restarted = status_of(d, "root/sleeper")
+        check(restarted["pid"] == json.loads(body)["pid"] and restarted["pid"] != before["pid"],
+              "restart did not replace the child: %r" % restarted)
+
+        status, body = get(conn, "/api/stop?path=root/sleeper", method="POST", headers=act)
+        check(status == 200, "stop: %d %s" % (status, body))
+        stopped = status_of(d, "root/sleeper")
+        check(stopped["state"] != "running" and not stopped.get("pid"),
+              "stop left the child running: %r" % stopped)
+
+        status, body = get(conn, "/api/start?path=root/sleeper", method="POST", headers=act)
+        check(status == 200, "start: %d %s" % (status, body))
+        started = status_of(d, "root/sleeper")
+        check(started["state"] == "running" and started["pid"] == json.loads(body)["pid"],
+              "start did not run the child: %r" % started)
+        conn.close()
+        check(d.proc.poll() is None, "vigild died:\n" + d.read_log())
+    finally:
+        d.cleanup()
+
+    # TCP without a token serves reads only: every action is refused, whatever its header.
+    d = Daemon(vigild, vigilctl, "")
+    try:
+        port = free_port()
+        d.write_config(TREE.format(listen="tcp://127.0.0.1:%d" % port, token=""))
+        d.start()
+        before = status_of(d, "root/sleeper")
+        for action in ACTIONS:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            status, body = get(conn, "/api/%s?path=root/sleeper" % action, method="POST",
+                               headers={"X-Vigil-Action": "1"})
+            check(status == 403, "%s on a read-only listener: %d %s" % (action, status, body))
+            conn.close()
+        check(status_of(d, "root/sleeper")["pid"] == before["pid"],
+              "a read-only listener's action changed the child")
+    finally:
+        d.cleanup()
+
+
+LOGGER = """
+[[supervisor.children]]
+id = "logger"
+command = ["sh", "-c", "echo logger-started; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
+"""
+
+
+def case_process_page(vigild, vigilctl):
+    """/api/info and /api/logs, what the process page shows: Process.info of an in-process
+    child (status, message queue, links, memory, reductions), an OS child's os_pid and RSS,
+    its restart history with the reason, and the tail of its log."""
+    d = observer_daemon(vigild, vigilctl)
+    try:
+        d.write_config(TREE.format(listen=d.observer, token="") + LOGGER)
+        d.start()
+        wait_for(lambda: os.path.exists(d.observer), "the observer socket")
+        conn = UnixHTTPConnection(d.observer)
+        status, body = get(conn, "/api/info?path=root/echo")
+        check(status == 200, "info of root/echo: %d %s" % (status, body))
+        info = json.loads(body)["info"]
+        for key in ("status", "message_queue_len", "links", "monitors", "memory", "reductions"):
+            check(key in info, "info of root/echo lacks %s: %r" % (key, info))
+        check(any(p.startswith("#PID<") for p in info["links"]),
+              "root/echo is linked to no one (its supervisor): %r" % info["links"])
+
+        d.ctl("kill", "logger")
+        wait_for(lambda: status_of(d, "root/logger").get("restarts", 0) >= 1,
+                 "root/logger restarted")
+        status, body = get(conn, "/api/info?path=root/logger")
+        info = json.loads(body)["info"]
+        check(status == 200 and info.get("os_pid", 0) > 0 and "rss_kb" in info,
+              "info of the OS child: %d %r" % (status, info))
+        check(any(e.get("reason") == ":killed" for e in info.get("exits", [])),
+              "no :killed in the restart history: %r" % info.get("exits"))
+
+        def tail():
+            s, b = get(conn, "/api/logs?path=root/logger&lines=5")
+            check(s == 200, "logs: %d %s" % (s, b))
+            return json.loads(b)["lines"]
+        wait_for(lambda: any(l["line"].startswith("tick-") for l in tail()), "log lines")
+        check(len(tail()) <= 5, "more lines than asked for")
+        check(get(conn, "/api/info?path=root/nowhere")[0] == 404, "info of no child is not 404")
+        check(get(conn, "/api/logs")[0] == 400, "logs without a path is not 400")
+        check(get(conn, "/api/info?path=root/echo", method="POST")[0] == 405,
+              "POST /api/info is not 405")
+        conn.close()
+    finally:
+        d.cleanup()
+
+
+CASES = {"metrics": case_metrics, "attacks": case_attacks, "tcp": case_tcp, "hooks": case_hooks,
+         "actions": case_actions, "process_page": case_process_page}
 
 
 def main(argv):
