@@ -194,13 +194,13 @@ def run(vigild, vigilctl):
 
         # The process page: Process.info of an in-process child ...
         click(b, 'li[data-path="root/echo"] > .node')
-        wait.until(lambda _: text_of(b, '#proc tr[data-key="message_queue_len"] td').isdigit())
-        wait.until(lambda _: "#PID<" in text_of(b, '#proc tr[data-key="links"] td'))
-        check(text_of(b, '#proc tr[data-key="reductions"] td') != "", "no reductions shown")
+        wait.until(lambda _: text_of(b, '#proc [data-key="message_queue_len"] .v').isdigit())
+        wait.until(lambda _: "#PID<" in text_of(b, '#proc [data-key="links"] .v'))
+        check(text_of(b, '#proc [data-key="reductions"] .v') != "", "no reductions shown")
         # ... and a real program's os_pid, restart history and log tail, kept live.
         d.ctl("kill", "logger")
         click(b, 'li[data-path="root/logger"] > .node')
-        wait.until(lambda _: text_of(b, '#proc tr[data-key="os_pid"] td').isdigit())
+        wait.until(lambda _: text_of(b, '#proc [data-key="os_pid"] .v').isdigit())
         wait.until(lambda _: ":killed" in text_of(b, "#history"))
         first = wait.until(lambda _: (lambda t: t if "tick-" in t else None)(text_of(b, "#logs")))
         wait.until(lambda _: text_of(b, "#logs") != first)

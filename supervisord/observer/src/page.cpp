@@ -64,6 +64,11 @@ button.more { margin:4px 0 4px 18px; padding:2px 10px; font-size:12px; color:var
 pre#logs { background:#0b0f13; border:1px solid var(--line); border-radius:6px; padding:8px; margin:6px 0;
            font:12px/1.4 ui-monospace, monospace; white-space:pre-wrap; word-break:break-all; max-height:320px; overflow:auto; }
 .err { color:#ffb4ae; }
+.kvs { display:grid; grid-template-columns:1fr 1fr; gap:0 18px; margin:6px 0 12px; }
+.kv { display:flex; gap:10px; padding:3px 0; border-bottom:1px solid var(--line); min-width:0; }
+.kv .k { color:var(--dim); flex:none; width:42%; }
+.kv .v { word-break:break-word; min-width:0; }
+#summary .kv .k { width:35%; }
 .empty { color:var(--dim); }
 </style></head>
 <body>
@@ -220,6 +225,7 @@ function onEvent(e) {
     if (!r) return;
     if (r.state !== "running" || !e.pid || e.pid === r.pid) r.state = stateOf[e.decision] || r.state;
     r.history.push({ at: Date.now(), decision: e.decision, reason: e.reason });
+    r.last_exit_reason = e.reason;
     patch(e.path);
     break;
   case "supervisor_gave_up": case "config_reloaded":
@@ -243,6 +249,10 @@ function select(path) {
   page();
   loadProcess();
 }
+function kv(box, k, v, key) {
+  const d = el("div", "kv"); if (key) d.dataset.key = key;
+  d.append(el("span", "k", k), el("span", "v", String(v))); box.append(d); return d;
+}
 function row(t, k, v, key) { const tr = el("tr"); if (key) tr.dataset.key = key; tr.append(el("th", null, k), el("td", null, String(v))); t.append(tr); return tr; }
 function page() {
   const d = document.getElementById("detail");
@@ -250,7 +260,7 @@ function page() {
   if (!r) { d.replaceChildren(el("div", "empty", "Click a process to see its page.")); return; }
   const box = el("div");
   box.append(el("h2", null, r.path));
-  const t = el("table"); t.id = "summary"; box.append(t);
+  const t = el("div", "kvs"); t.id = "summary"; box.append(t);
   const actions = el("div", "actions");
   for (const [what, label, cls] of [["kill", "Kill", "danger"], ["restart", "Restart"], ["stop", "Stop", "danger"], ["start", "Start"]]) {
     const b = el("button", cls || null, label); b.id = what; b.onclick = () => act(what); actions.append(b);
@@ -277,7 +287,7 @@ function summary() {
   if (r.os_child) fields.push(["os_pid", r.os_pid || "-"], ["rss", fmtKb(r.rss_kb) || "-"],
                               ["cpu", r.cpu_ms == null ? "-" : (r.cpu_ms / 1000).toFixed(2) + " s"]);
   t.replaceChildren();
-  for (const [k, v] of fields) row(t, k, v, k);
+  for (const [k, v] of fields) kv(t, k, v, k);
 }
 function history(exits) {
   const h = document.getElementById("history");
@@ -316,10 +326,15 @@ function info(i, error) {
   if (!p) return;
   if (!i) { p.className = "err"; p.textContent = error || "no information"; return; }
   p.className = "";
-  const t = el("table");
+  const t = el("div", "kvs");
   for (const [k, label] of infoOrder) {
     const v = shownValue(k, i[k]);
-    if (v != null) row(t, label, v, k);
+    if (v != null) kv(t, label, v, k);
+  }
+  // What the OS child's info says is newer than the tree's last fetch.
+  const r = rows.get(selected);
+  if (r && i.os_pid && r.os_child && (r.os_pid !== i.os_pid || r.rss_kb !== i.rss_kb)) {
+    r.os_pid = i.os_pid; r.rss_kb = i.rss_kb; r.cpu_ms = i.cpu_ms; patch(selected);
   }
   const box = el("div"); box.append(t);
   if (i.messages && i.messages.length) {
