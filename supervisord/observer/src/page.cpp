@@ -47,8 +47,6 @@ li { margin:2px 0; }
 .supervisor > .node .id { color:var(--sup); }
 .meta { color:var(--dim); font-size:12px; font-variant-numeric: tabular-nums; }
 .badge { font-size:11px; padding:0 6px; border-radius:8px; border:1px solid var(--line); color:var(--dim); }
-.flash { animation: flash 1.2s ease-out; }
-@keyframes flash { from { background:#4a1c1c; } to { background:transparent; } }
 table { border-collapse:collapse; width:100%; margin:8px 0 14px; }
 td, th { text-align:left; padding:3px 8px 3px 0; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--dim); font-weight:500; width:34%; }
@@ -160,7 +158,8 @@ function patch(path, oldPid) {
   d.li.className = r.type + " " + r.state;
   d.meta.textContent = metaText(r);
   if (oldPid !== undefined && oldPid !== r.pid && r.pid) {
-    d.node.classList.remove("flash"); void d.node.offsetWidth; d.node.classList.add("flash");
+    // An animation, not a class toggled twice: that would force a layout per event.
+    d.node.animate([{ background: "#4a1c1c" }, { background: "transparent" }], { duration: 1200, easing: "ease-out" });
   }
 }
 
@@ -200,7 +199,7 @@ function reconcileSoon(urgent) {
   // A fetch of 10,000 children costs the daemon a walk of its index: the more children, the
   // rarer; pushed events keep the nodes current in between.
   const gap = urgent ? 0 : Math.max(1000, 20 * fetchCost, rows.size / 2);
-  reconTimer = setTimeout(() => { reconTimer = null; refresh(); }, Math.max(200, lastFetch + gap - Date.now()));
+  reconTimer = setTimeout(() => { reconTimer = null; refresh(); }, Math.max(urgent ? 0 : 200, lastFetch + gap - Date.now()));
 }
 
 const stateOf = { restart: "restarting", backoff: "backoff", failed: "failed", escalate: "failed", none: "stopped" };
@@ -388,8 +387,14 @@ async function act(what) {
 // ---- pushed events and the clock --------------------------------------------------------
 const es = new EventSource("/api/events" + q);
 const conn = document.getElementById("conn");
-es.onopen = () => { conn.className = "live"; conn.textContent = "live"; reconcileSoon(true); };
-es.onerror = () => { conn.className = "down"; conn.textContent = "reconnecting"; };
+// The tree is fetched once the stream is open (and again on each reconnect): no event falls
+// between the two, and a page load costs the daemon one walk of its index, not two.
+let opened_once = false;
+es.onopen = () => { opened_once = true; conn.className = "live"; conn.textContent = "live"; reconcileSoon(true); };
+es.onerror = () => {
+  conn.className = "down"; conn.textContent = "reconnecting";
+  if (!opened_once && !rows.size) refresh(); // shows why (a refused token), or the tree
+};
 es.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (err) { /* not an event */ } };
 // Uptimes tick on the drawn nodes only; the process page refreshes while it is open.
 setInterval(() => {
@@ -397,7 +402,6 @@ setInterval(() => {
   if (selected) summary();
 }, 1000);
 setInterval(() => { if (selected) loadProcess(); }, 2000);
-refresh();
 </script></body></html>
 )html";
 
