@@ -7,7 +7,9 @@ commands do, each action is refused without the token or the action header, the 
 shows an in-process child's message queue and links and a real program's log tail, and a
 wrong token is refused.
 
-Usage: observer_browser_test.py VIGILD VIGILCTL
+Usage: observer_browser_test.py VIGILD VIGILCTL [large]
+With `large`: a supervisor of many children is drawn lazily (collapsed, then 200 at a time),
+and a child that is drawn still turns and comes back from pushed events.
 Needs Debian's chromium, chromium-driver and python3-selenium (scripts/setup); exits 77
 (skipped) without them. VIGIL_OBSERVER_SCREENSHOT=PATH saves a screenshot of the page.
 """
@@ -216,12 +218,49 @@ def run(vigild, vigilctl):
     return 0
 
 
+LARGE = 1000
+
+
+def run_large(vigild, vigilctl):
+    b = browser()
+    if b is None:
+        print("skipped: no chromium or chromedriver", file=sys.stderr)
+        return 77
+    port = free_port()
+    lines = ['[observer]', 'listen = "tcp://127.0.0.1:%d"' % port, 'token = "s3cret"', '',
+             '[[supervisor.children]]', 'id = "pool"', 'type = "supervisor"', '']
+    for i in range(LARGE):
+        lines += ['  [[supervisor.children.children]]', '  id = "e%d"' % i, '  kind = "echo"', '']
+    d = Daemon(vigild, vigilctl, "\n".join(lines))
+    wait = WebDriverWait(b, 60, poll_frequency=0.05)
+    drawn = "return document.querySelectorAll('li[data-path^=\"root/pool/\"]').length;"
+    try:
+        d.start()
+        b.get("http://127.0.0.1:%d/?token=s3cret" % port)
+        wait.until(lambda _: "%d children" % (LARGE + 1) in text_of(b, "#count"))
+        check(b.execute_script(drawn) == 0, "a supervisor of %d children was drawn open" % LARGE)
+        click(b, 'li[data-path="root/pool"] > .node > .caret')
+        wait.until(lambda _: b.execute_script(drawn) == 200)
+        click(b, 'li[data-path="root/pool"] > ul > button.more')
+        wait.until(lambda _: b.execute_script(drawn) == 400)
+        old = pid_of(d, "root/pool/e300")
+        d.ctl("kill", "root/pool/e300")
+        new = wait.until(lambda _: (lambda p: p if p != old else None)(pid_of(d, "root/pool/e300")))
+        wait.until(lambda _: new in node_text(b, "root/pool/e300")
+                   and "1 restart" in node_text(b, "root/pool/e300"))
+        check(d.proc.poll() is None, "vigild died")
+    finally:
+        b.quit()
+        d.cleanup()
+    return 0
+
+
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) not in (3, 4) or (len(argv) == 4 and argv[3] != "large"):
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        code = run(argv[1], argv[2])
+        code = (run_large if len(argv) == 4 else run)(argv[1], argv[2])
     except Failure as e:
         print("FAIL: observer_browser: %s" % e, file=sys.stderr)
         return 1
