@@ -431,7 +431,8 @@ def as_nobody(sock_path, request):
 def case_actions(vigild, vigilctl):
     """The restart, stop and start actions are vigilctl's: each changes the tree as the
     command does. Each is refused without X-Vigil-Action (a forged cross-site form), as a GET,
-    and to a user the control socket does not allow; a read-only TCP listener refuses them."""
+    and to a user the control socket does not allow; a read-only TCP listener refuses them,
+    and shows no process's messages or logs."""
     d = observer_daemon(vigild, vigilctl)
     try:
         d.start()
@@ -495,6 +496,13 @@ def case_actions(vigild, vigilctl):
             conn.close()
         check(status_of(d, "root/sleeper")["pid"] == before["pid"],
               "a read-only listener's action changed the child")
+        # Nor does it show a process's messages or logs (vigilctl info and logs need the
+        # control socket's rules).
+        for url in ("/api/info?path=root/echo", "/api/logs?path=root/sleeper"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            status, body = get(conn, url)
+            check(status == 403, "%s on a read-only listener: %d %s" % (url, status, body))
+            conn.close()
     finally:
         d.cleanup()
 

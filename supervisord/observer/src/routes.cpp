@@ -205,6 +205,12 @@ bool route_command(daemon::daemon_state& st, const http_request& req, access all
       reply(*no);
       return true;
     }
+  } else if (!allowed.act) {
+    // A process's messages and its logs are what `vigilctl info` and `logs` show to the
+    // control socket's users only: not to any local user of a token-less TCP listener.
+    reply(json_response(403, {{"error", "this listener serves the tree and metrics only "
+                                        "(set a token)"}}));
+    return true;
   }
   protocol::request r;
   r.cmd = *cmd;
