@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The observer's page in real headless Chromium (docs/observer.md, "The page"): it loads with
 no network, shows the tree, a child killed with vigilctl turns and comes back with its new
-pid without a reload, the page's kill, restart, stop and start buttons do what vigilctl's
+pid without a reload, a restart chart drawn with the bundled uPlot counts them, the page's kill, restart, stop and start buttons do what vigilctl's
 commands do, each action is refused without the token or the action header, the process page
 shows an in-process child's message queue and links and a real program's log tail, and a
 wrong token is refused.
@@ -163,6 +163,15 @@ def run(vigild, vigilctl):
             lambda _: (lambda p: p if p != old else None)(pid_of(d, "root/jobs/dispatcher")))
         wait.until(lambda _: new in node_text(b, "root/jobs/dispatcher"))
         wait.until(lambda _: ":killed" in text_of(b, "#detail"))
+
+        # The restart chart: uPlot, served by vigild from its build (nothing from another
+        # origin), drawn, and counting the kills above.
+        wait.until(lambda _: b.execute_script(
+            "return typeof uPlot === 'function' && !!document.querySelector('#chart canvas');"))
+        wait.until(lambda _: b.execute_script("return restartCounts.reduce((a, c) => a + c);") >= 2)
+        origins = b.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin);")
+        check(set(origins) == {base.rstrip("/")}, "the page fetched from elsewhere: %r" % origins)
 
         # Each action is refused without the token and without the action header, and the
         # child stays as it was.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The observer's page (page.hpp). Plain HTML, CSS and JavaScript, no framework:
+// The observer's page (page.hpp). Plain HTML, CSS and JavaScript, and uPlot (bundle.hpp,
+// served from vigild) for its restart chart:
 //   - the tree from /api/tree, then patched node by node from the pushed events of
 //     /api/events (a killed child turns, then comes back with its new pid, without a reload);
 //     only what is drawn is in the DOM: a supervisor of more than 200 children starts
@@ -34,7 +35,9 @@ main { display:grid; grid-template-columns: minmax(420px, 1.2fr) 1fr; gap:0; hei
 #tree { overflow:auto; padding:12px 18px; border-right:1px solid var(--line); }
 #detail { overflow:auto; padding:14px 18px; background:var(--panel); }
 ul { list-style:none; margin:0; padding-left:18px; border-left:1px dashed var(--line); }
-#tree > ul { border:0; padding-left:0; }
+#treelist > ul { border:0; padding-left:0; }
+#chart { margin:0 0 10px; min-height:150px; }
+#chart .u-legend { display:none; }
 li { margin:2px 0; }
 .node { display:flex; align-items:center; gap:10px; padding:4px 8px; border-radius:6px; cursor:pointer; }
 .node:hover, .node.sel { background:#1f2731; }
@@ -71,7 +74,8 @@ pre#logs { background:#0b0f13; border:1px solid var(--line); border-radius:6px; 
 </style></head>
 <body>
 <header><h1>vigil observer</h1><span id="conn">connecting</span><span id="count" class="meta"></span></header>
-<main><section id="tree"><div class="empty">loading the tree...</div></section>
+<main><section id="tree"><div id="chart"><div class="meta" id="chart-title">restarts per 10 s, since this page opened</div></div>
+<div id="treelist"><div class="empty">loading the tree...</div></div></section>
 <section id="detail"><div class="empty">Click a process to see its page: Process.info, restart history and log tail.</div></section></main>
 <script>
 "use strict";
@@ -147,7 +151,7 @@ function forget(prefix) { for (const k of [...nodes.keys()]) if (k.startsWith(pr
 function redraw(path) { const d = nodes.get(path); if (!d) return; forget(path); d.li.replaceWith(drawNode(path)); }
 function drawTree() {
   nodes.clear();
-  document.getElementById("tree").replaceChildren(drawList("root"));
+  document.getElementById("treelist").replaceChildren(drawList("root"));
   document.getElementById("count").textContent = rows.size + " children";
 }
 // One node, after its row changed: its class and text, and a flash when its pid changed.
@@ -169,7 +173,7 @@ async function refresh() {
   const t0 = performance.now();
   lastFetch = Date.now();
   const res = await api("/api/tree");
-  if (!res.ok) { document.getElementById("tree").replaceChildren(el("div", "empty", "refused: " + res.status)); return; }
+  if (!res.ok) { document.getElementById("treelist").replaceChildren(el("div", "empty", "refused: " + res.status)); return; }
   const list = (await res.json()).children;
   fetchCost = performance.now() - t0;
   const now = Date.now();
@@ -221,6 +225,7 @@ function onEvent(e) {
     patch(e.path);
     break;
   case "supervisor_report":
+    countExit();
     if (!r) return;
     if (r.state !== "running" || !e.pid || e.pid === r.pid) r.state = stateOf[e.decision] || r.state;
     r.history.push({ at: Date.now(), decision: e.decision, reason: e.reason });
@@ -384,6 +389,44 @@ async function act(what) {
   processSoon();
 }
 
+// ---- the restart chart (uPlot, bundled into vigild: no network) ---------------------------
+// Exits the supervisors reported, in 10 s buckets over the last 10 minutes, counted from the
+// pushed events as they come: one increment per event, one redraw per second.
+const BUCKET = 10000, BUCKETS = 60;
+const restartCounts = new Array(BUCKETS).fill(0);
+let bucketAt = Math.floor(Date.now() / BUCKET), chart = null;
+function rollBuckets() {
+  const now = Math.floor(Date.now() / BUCKET);
+  for (; bucketAt < now; ++bucketAt) { restartCounts.shift(); restartCounts.push(0); }
+}
+function countExit() { rollBuckets(); restartCounts[BUCKETS - 1]++; }
+function chartData() {
+  const xs = restartCounts.map((_, i) => (bucketAt - BUCKETS + 1 + i) * BUCKET / 1000);
+  return [xs, restartCounts.slice()];
+}
+function startChart() {
+  const box = document.getElementById("chart");
+  const width = () => Math.max(300, box.clientWidth);
+  chart = new uPlot({
+    width: width(), height: 130, legend: { show: false }, cursor: { show: false },
+    scales: { y: { range: (u, min, max) => [0, Math.max(5, max)] } },
+    axes: [{ stroke: "#7d8a97", grid: { stroke: "#26303b" }, ticks: { stroke: "#26303b" }, size: 28,
+             values: (u, vals) => vals.map(v => new Date(v * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })) },
+           { stroke: "#7d8a97", grid: { stroke: "#26303b" }, ticks: { stroke: "#26303b" }, size: 40 }],
+    series: [{}, { label: "restarts", stroke: "#d29922", fill: "rgba(210,153,34,0.18)", width: 1.5,
+                   paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } }],
+  }, chartData(), box);
+  window.addEventListener("resize", () => chart.setSize({ width: width(), height: 130 }));
+}
+function loadBundle() {
+  const css = document.createElement("link");
+  css.rel = "stylesheet"; css.href = "/vendor/uplot.css" + q;
+  const js = document.createElement("script");
+  js.src = "/vendor/uplot.js" + q;
+  js.onload = startChart;
+  document.head.append(css, js);
+}
+
 // ---- pushed events and the clock --------------------------------------------------------
 const es = new EventSource("/api/events" + q);
 const conn = document.getElementById("conn");
@@ -400,7 +443,9 @@ es.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (err) { /* no
 setInterval(() => {
   for (const [path, d] of nodes) { const r = rows.get(path); if (r && r.since != null) d.meta.textContent = metaText(r); }
   if (selected) summary();
+  if (chart) { rollBuckets(); chart.setData(chartData()); }
 }, 1000);
+loadBundle();
 setInterval(() => { if (selected) loadProcess(); }, 2000);
 </script></body></html>
 )html";

@@ -4,6 +4,7 @@
 // logs). /api/events (pushed events) is held open by http_server.cpp itself.
 #include "routes.hpp"
 
+#include "bundle.hpp"
 #include "command_call.hpp"
 #include "metrics.hpp"
 #include "page.hpp"
@@ -258,6 +259,14 @@ http_response route(daemon::daemon_state& st, const event_counters& counters,
   }
   if (path == "/api/kill") {
     return req.method == "POST" ? kill(st, req, allowed) : text(405, "method not allowed\n");
+  }
+  if (path == "/vendor/uplot.js") {
+    return get ? http_response{200, "text/javascript; charset=utf-8", std::string(uplot_js())}
+               : text(405, "method not allowed\n");
+  }
+  if (path == "/vendor/uplot.css") {
+    return get ? http_response{200, "text/css; charset=utf-8", std::string(uplot_css())}
+               : text(405, "method not allowed\n");
   }
   if (path == "/" || path == "/index.html") {
     return get ? http_response{200, "text/html; charset=utf-8", std::string(observer_page())}
