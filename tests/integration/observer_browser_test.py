@@ -151,6 +151,8 @@ def run(vigild, vigilctl):
         wait.until(lambda _: new in node_text(b, "root/sleeper")
                    and "running" in node_text(b, "root/sleeper"))
         check("1 restart" in node_text(b, "root/sleeper"), node_text(b, "root/sleeper"))
+        # Its new os_pid is not in the events: the page fetches the tree again for it.
+        wait.until(lambda _: "os_pid" in node_text(b, "root/sleeper"))
         check(b.execute_script("return window.__not_reloaded === true;"), "the page reloaded")
 
         # The kill button of a nested child's details.

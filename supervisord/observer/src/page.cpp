@@ -5,7 +5,8 @@
 //     /api/events (a killed child turns, then comes back with its new pid, without a reload);
 //     only what is drawn is in the DOM: a supervisor of more than 200 children starts
 //     collapsed and a list draws 200 at a time, so 10,000 children cost what 200 do;
-//     /api/tree is fetched again now and then (rarer the larger the tree) for what events
+//     /api/tree is fetched again after events, at most every 1-10 s (rarer the larger the
+//     tree and the slower its fetch), for what events
 //     do not carry (an OS child's os_pid, RSS, CPU);
 //   - a process page when a node is clicked: its row, the kill, restart, stop and start
 //     buttons (POSTs with X-Vigil-Action), what `info` shows (Process.info, or the OS
@@ -89,6 +90,10 @@ const AUTO_OPEN = 200, PAGE = 200;
 let rows = new Map(), kids = new Map(), structure = "";
 const nodes = new Map(), opened = new Map(), shown = new Map();
 let selected = null, note = "", fetchCost = 0, lastFetch = 0, reconTimer = null;
+// Paths whose row the events left unsure (an exit with no decision yet, an OS child's new
+// os_pid), and since when: the tree is fetched again only for a row unsure for a second (a
+// restart in flight settles by itself).
+const unsure = new Map();
 
 function fmtUptime(ms) {
   if (ms == null) return "";
@@ -202,8 +207,15 @@ function reconcileSoon(urgent) {
   if (reconTimer) return;
   // A fetch of 10,000 children costs the daemon a walk of its index: the more children, the
   // rarer; pushed events keep the nodes current in between.
-  const gap = urgent ? 0 : Math.max(1000, 20 * fetchCost, rows.size / 2);
-  reconTimer = setTimeout(() => { reconTimer = null; refresh(); }, Math.max(urgent ? 0 : 200, lastFetch + gap - Date.now()));
+  const gap = urgent ? 0 : Math.min(10000, Math.max(1000, 10 * fetchCost, rows.size / 2));
+  reconTimer = setTimeout(() => {
+    reconTimer = null;
+    const now = Date.now();
+    let settled = false;
+    for (const since of unsure.values()) if (now - since >= 1000) { settled = true; break; }
+    if (urgent || settled) { unsure.clear(); refresh(); }
+    else if (unsure.size) reconcileSoon(false);
+  }, Math.max(urgent ? 0 : 200, lastFetch + gap - Date.now()));
 }
 
 const stateOf = { restart: "restarting", backoff: "backoff", failed: "failed", escalate: "failed", none: "stopped" };
@@ -215,13 +227,15 @@ function onEvent(e) {
     const oldPid = r.pid;
     r.pid = e.pid; r.state = "running"; r.since = Date.now();
     if (e.restarts != null && e.restarts > r.restarts) r.restarts = e.restarts;
-    if (r.os_child) { r.os_pid = null; r.rss_kb = null; r.cpu_ms = null; }
+    if (r.os_child) { r.os_pid = null; r.rss_kb = null; r.cpu_ms = null; unsure.set(e.path, Date.now()); }
+    else unsure.delete(e.path);
     patch(e.path, oldPid);
     break;
   }
   case "process_exited":
     if (!r) return;
     r.pid = null; r.since = null; if (r.state === "running") r.state = "exited";
+    unsure.set(e.path, Date.now());
     patch(e.path);
     break;
   case "supervisor_report":
@@ -230,6 +244,7 @@ function onEvent(e) {
     if (r.state !== "running" || !e.pid || e.pid === r.pid) r.state = stateOf[e.decision] || r.state;
     r.history.push({ at: Date.now(), decision: e.decision, reason: e.reason });
     r.last_exit_reason = e.reason;
+    if (!r.os_child) unsure.delete(e.path);
     patch(e.path);
     break;
   case "supervisor_gave_up": case "config_reloaded":
