@@ -26,7 +26,9 @@ For each, once every child runs and the daemon settled (2 s):
                 process start, connect, request, full reply printed) and of the protocol
                 itself from this script (XML-RPC getAllProcessInfo / a `status` JSON line,
                 timed to its last byte: vigild's reply is not parsed, 1.8 MB of JSON takes
-                Python about 20 ms), median and p99 (nearest rank).
+                Python about 20 ms), median and p99 (nearest rank); and the daemon's CPU
+                time per protocol status (all its threads, schedstat), which a loaded
+                machine inflates far less than the round trip.
 
 Prints one JSON line per scenario to --out, then a Markdown table on stdout. Run it as
 bench/daemon_compare.sh does. Only processes this script started are ever signalled.
@@ -386,7 +388,11 @@ def measure(d, idle, runs, sends):
                 "idle_cpu_sched_ms": round((n1 - n0) / 1e6, 3),
                 "idle_wakeups": s1[0] - s0[0], "idle_invol": s1[1] - s0[1],
                 "idle_wakeups_per_s": round((s1[0] - s0[0]) / window, 2)})
+    # The daemon's own CPU per protocol status (all its threads, schedstat): what a loaded
+    # machine inflates least, where the round trip mostly waits for a core.
+    n0 = cpu_ns(pid)
     rec["status_rpc"] = timed(d.status_rpc, runs)
+    rec["status_rpc_cpu_ms"] = round((cpu_ns(pid) - n0) / 1e6 / (runs + 1), 3)
     rec["status_cli"] = timed(d.status_cli, runs)
     rec["rss_after_status_kb"] = kb(status_fields("/proc/%d/status" % pid), "VmRSS")
     if hasattr(d, "sends_by_id"):
@@ -445,6 +451,8 @@ def table(recs, args):
     for key, what in (("status_cli", "status via the CLI"), ("status_rpc", "status, protocol only")):
         rows.append(["%s, median ms" % what, *[lat(key, r, "median_ms") for r in cols]])
         rows.append(["%s, p99 ms" % what, *[lat(key, r, "p99_ms") for r in cols]])
+    rows.append(["status, protocol only: daemon CPU per status, ms",
+                 *["%.2f" % r["status_rpc_cpu_ms"] for r in cols]])
     if any("send_by_id" in r for r in cols):
         for sub, what in (("median_ms", "median ms"), ("p99_ms", "p99 ms"),
                           ("total_ms", "total ms")):

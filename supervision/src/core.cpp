@@ -236,7 +236,11 @@ void supervisor_core::timer(time_point now) {
   for (auto& [key, c] : children_) {
     if (waiting(c) && c.restart_at <= now) {
       c.from_failed = c.state == child_state::failed;
+      const bool was_restarting = c.state == child_state::restarting;
       queue_start(c);
+      if (!was_restarting) {
+        tell_state(c); // out of backoff or failed: its start is in flight
+      }
     }
   }
   if (!ops_.empty()) {

@@ -50,6 +50,14 @@ public:
     need_comma_ = true;
   }
 
+  /// An object or array opened and partly written as JSON text already: what follows is
+  /// its next key or element, with no comma before it.
+  void raw_open(std::string_view json_text) {
+    separate();
+    out_.append(json_text);
+    need_comma_ = false;
+  }
+
   void value(std::string_view s);
 
   void value(const char* s) { value(std::string_view(s)); }

@@ -42,6 +42,9 @@ struct server::connection {
   std::uint64_t written = 0;   ///< bytes ever written
   std::deque<reply_mark> replies;
   std::size_t reply_bytes = 0; ///< the sizes in `replies`, summed
+  /// The largest reply the socket's send buffer was fitted to (fit_send_buffer); smaller
+  /// ones fit the default buffer of any system.
+  std::size_t send_buffer = 65536;
   clock::time_point accepted;
   /// When the socket last took output, or a reply began to wait: the slow-reader clock,
   /// which runs while `replies` is not empty.

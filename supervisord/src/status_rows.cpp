@@ -32,7 +32,10 @@ void write_pid(json_writer& w, pid p) {
 
 } // namespace
 
-void write_status_row(json_writer& w, const status_row& r) {
+namespace {
+
+/// The row up to its last value: uptime_ms's key, which sorts last.
+void write_head(json_writer& w, const status_row& r) {
   // Keys in sorted order: nlohmann::json's objects are sorted maps, and vigilctl and scripts
   // have always seen them so.
   w.begin_object();
@@ -80,8 +83,36 @@ void write_status_row(json_writer& w, const status_row& r) {
   w.value(r.state);
   w.plain_key("type");
   w.value(r.type);
-  field(w, "uptime_ms", r.uptime_ms);
+  w.plain_key("uptime_ms");
+}
+
+void write_tail(json_writer& w, std::optional<std::int64_t> uptime_ms) {
+  if (uptime_ms) {
+    w.value(*uptime_ms);
+  } else {
+    w.null();
+  }
   w.end_object();
+}
+
+} // namespace
+
+void write_status_row(json_writer& w, const status_row& r) {
+  write_head(w, r);
+  write_tail(w, r.uptime_ms);
+}
+
+std::string status_row_head(const status_row& r) {
+  std::string text;
+  json_writer w(text);
+  write_head(w, r);
+  return text;
+}
+
+void write_status_row(json_writer& w, std::string_view head,
+                      std::optional<std::int64_t> uptime_ms) {
+  w.raw_open(head);
+  write_tail(w, uptime_ms);
 }
 
 } // namespace vigil::daemon

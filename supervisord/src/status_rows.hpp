@@ -50,4 +50,14 @@ struct status_row {
 /// (keys sorted).
 void write_status_row(json_writer& w, const status_row& r);
 
+/// The text of `r` up to its last value (uptime_ms, which changes with every reply): for a
+/// row whose other fields change only when its child's index entry does, kept and copied
+/// instead of written again (a status of 10,000 rows). Not for rows with live fields: an OS
+/// worker's, a failed child's.
+[[nodiscard]] std::string status_row_head(const status_row& r);
+
+/// Writes a row from its head (status_row_head) and its uptime: the same text as
+/// write_status_row of the row.
+void write_status_row(json_writer& w, std::string_view head, std::optional<std::int64_t> uptime_ms);
+
 } // namespace vigil::daemon

@@ -79,7 +79,7 @@ tree_index::handle tree_index::add(const child_event& e) {
   by_identity_.emplace(s.identity, h);
   by_id_[e.id].emplace(h, true);
   slot* at = &entries_.emplace(h, std::move(s)).first->second;
-  children_[std::string(parent_of(e.path))].emplace(h, at);
+  children_[std::string(parent_of(e.path))].emplace_back(h, at); // h is the newest
   if (e.dynamic) {
     dynamic_[e.path].emplace(h, at);
   }
@@ -106,7 +106,12 @@ void tree_index::erase(handle h, std::vector<orphaned_child>* running) {
     }
   }
   if (auto sib = children_.find(parent_of(c.path)); sib != children_.end()) {
-    sib->second.erase(h);
+    auto& list = sib->second;
+    auto at = std::lower_bound(list.begin(), list.end(), h,
+                               [](const auto& entry, handle key) { return entry.first < key; });
+    if (at != list.end() && at->first == h) {
+      list.erase(at);
+    }
     if (sib->second.empty()) {
       children_.erase(sib);
     }
@@ -207,6 +212,9 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
   std::lock_guard lock(mutex_);
   std::optional<handle> h = find(e);
   indexed_child* c = h ? &entries_.at(*h).child : nullptr;
+  if (c != nullptr) {
+    c->status_head.clear(); // whatever the event changes, the row shows it
+  }
   switch (e.what) {
   case child_event::kind::started: {
     if (c == nullptr) {
@@ -347,7 +355,9 @@ void tree_index::forget(const std::string& path) {
   std::lock_guard lock(mutex_);
   starts_.erase(path);
   if (auto it = by_identity_.find(path); it != by_identity_.end()) {
-    entries_.at(it->second).child.restarts = 0;
+    indexed_child& c = entries_.at(it->second).child;
+    c.restarts = 0;
+    c.status_head.clear();
   }
 }
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace vigil::daemon {
@@ -57,6 +58,11 @@ struct indexed_child {
   std::uint32_t restarts = 0;
   /// The last ones, oldest first (a vector: an empty deque costs 600 bytes, per child).
   std::vector<restart_record> history;
+  /// Its `status` row up to the uptime (status_row_head), made by the first status that
+  /// lists it and dropped whenever the index changes the entry: a status of 10,000 rows
+  /// copies them instead of formatting each again. Empty: not made (or not kept: a row with
+  /// live fields). Written by a reader, under the index's lock (tree_index::read).
+  mutable std::string status_head;
 
   /// Its row as which_children gives it, at `now_ms`.
   [[nodiscard]] supervision::child_info info(std::int64_t now_ms) const;
@@ -180,9 +186,12 @@ private:
   std::unordered_map<std::uint64_t, handle> by_pid_; ///< running children, by pid_key
   std::unordered_map<std::string, std::map<handle, bool>> by_id_;
   std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> starts_;
-  /// Children by their supervisor's path, in the order they first started, with their
-  /// entries (an unordered_map's elements stay where they are).
-  std::unordered_map<std::string, std::map<handle, slot*>, string_hash, std::equal_to<>> children_;
+  /// A supervisor's children in the order they first started (handles only grow), with
+  /// their entries (an unordered_map's elements stay where they are). A vector, not a map:
+  /// status goes over 10,000 of them, and a tree's nodes cost a cache miss each.
+  using sibling_list = std::vector<std::pair<handle, slot*>>;
+  /// Children by their supervisor's path.
+  std::unordered_map<std::string, sibling_list, string_hash, std::equal_to<>> children_;
   /// Dynamic children by the path they share.
   std::unordered_map<std::string, std::map<handle, slot*>, string_hash, std::equal_to<>> dynamic_;
 };

@@ -158,4 +158,28 @@ TEST(StatusRows, WriteTheTextTheOldJsonRowsDumpedTo) {
   }
 }
 
+TEST(StatusRows, ARowWrittenFromItsKeptHeadIsTheSameText) {
+  // status keeps each row's text up to its uptime and writes only the uptime again: the
+  // reply must not change by a byte, whatever the row holds and wherever it stands.
+  for (const auto& s : awkward_strings()) {
+    std::string whole;
+    std::string from_heads;
+    json_writer a(whole);
+    json_writer b(from_heads);
+    a.begin_array();
+    b.begin_array();
+    bool running = true;
+    for (auto r : rows_with(s)) {
+      // Every other row has an uptime, the others none (null).
+      r.uptime_ms = running ? std::optional<std::int64_t>(12'345) : std::nullopt;
+      running = !running;
+      write_status_row(a, r);
+      write_status_row(b, vigil::daemon::status_row_head(r), r.uptime_ms);
+    }
+    a.end_array();
+    b.end_array();
+    EXPECT_EQ(from_heads, whole);
+  }
+}
+
 } // namespace

@@ -129,6 +129,23 @@ TEST_F(IndexAndCore, AStartThatFailsAfterABackoffShowsTheCoresStateNotTheOldBack
   expect_agree("a runs");
 }
 
+TEST_F(IndexAndCore, ABackoffWhoseStartIsInFlightShowsRestartingNotBackoff) {
+  auto spec = make_spec(strategy::one_for_one, {worker("a"), worker("b")}, 10, 60s);
+  spec.default_backoff = backoff(1s, 8s);
+  make(spec);
+  start();
+  exit("a");
+  EXPECT_EQ(state_of("a"), child_state::backoff);
+  expect_agree("a backs off");
+  now += 1s;
+  uut->timer(now); // the delay is over: a's start is queued, not yet made
+  EXPECT_EQ(state_of("a"), child_state::restarting);
+  expect_agree("a's start is in flight");
+  drive();
+  EXPECT_EQ(state_of("a"), child_state::running);
+  expect_agree("a runs again");
+}
+
 TEST_F(IndexAndCore, AStartThatKeepsFailingInARestartIsHeldAsFailedInBoth) {
   auto spec = make_spec(strategy::rest_for_one, {worker("a"), worker("b")}, 2, 60s);
   spec.on_max_restarts = max_restarts_action::hold;
