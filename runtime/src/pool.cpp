@@ -8,6 +8,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -28,6 +29,7 @@ namespace {
 constexpr std::size_t class_bytes = 64;
 constexpr std::size_t class_count = 16; // 64 B .. 1 KiB
 constexpr std::size_t slab_bytes = 64 * 1024;
+constexpr std::size_t page_bytes = 4096;
 // A thread whose free list grows past this hands a batch to the depot, so that memory freed
 // by a consumer thread flows back to the producer instead of piling up.
 constexpr std::size_t batch_blocks = 256;
@@ -98,6 +100,9 @@ private:
 struct thread_cache {
   std::array<free_block*, class_count> heads{};
   std::array<std::size_t, class_count> counts{};
+  /// Per class, the part of its current slab not carved into blocks yet.
+  std::array<char*, class_count> next_block{};
+  std::array<std::size_t, class_count> uncarved{};
   slab_source slabs;
 
   void* allocate(std::size_t cls) {
@@ -132,12 +137,24 @@ struct thread_cache {
       }
     }
     std::size_t size = (cls + 1) * class_bytes;
-    char* slab = slabs.take();
-    for (std::size_t off = 0; off + size <= slab_bytes; off += size) {
-      auto* b = reinterpret_cast<free_block*>(slab + off);
+    if (uncarved[cls] < size) {
+      next_block[cls] = slabs.take();
+      uncarved[cls] = slab_bytes;
+    }
+    // A page's worth of blocks at a time: carving a whole slab wrote every page of it, 64 KiB
+    // resident per class and thread for a process that needs a few blocks (an idle daemon).
+    carve(cls, std::max<std::size_t>(1, page_bytes / size));
+  }
+
+  void carve(std::size_t cls, std::size_t blocks) noexcept {
+    std::size_t size = (cls + 1) * class_bytes;
+    for (; blocks > 0 && uncarved[cls] >= size; --blocks) {
+      auto* b = reinterpret_cast<free_block*>(next_block[cls]);
       b->next = heads[cls];
       heads[cls] = b;
       ++counts[cls];
+      next_block[cls] += size;
+      uncarved[cls] -= size;
     }
   }
 
@@ -173,6 +190,7 @@ struct thread_cache {
     auto& d = depot::instance();
     std::lock_guard lock(d.mutex);
     for (std::size_t cls = 0; cls < class_count; ++cls) {
+      carve(cls, slab_bytes); // the rest of the slab too, or it would be lost to the others
       if (heads[cls] != nullptr) {
         try {
           d.batches[cls].push_back(batch{heads[cls], counts[cls]});

@@ -3,6 +3,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <memory>
 #include <new>
 
@@ -15,36 +16,42 @@ constexpr std::size_t chunk_bytes(std::size_t slots) {
 
 } // namespace
 
-// A chunk's control blocks are all constructed at once, which touches every page: mapping
-// it with MAP_POPULATE has the kernel fill it in one call instead of a page fault per 4 KiB,
-// the cost a burst of spawns would otherwise pay each time the table grows.
-process* process_table::make_chunk() {
-  void* m = ::mmap(nullptr, chunk_bytes(chunk_size), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+// A chunk is mapped, not constructed: a slot's control block is constructed when the slot
+// is first handed out, so an unused slot costs no page. Mapped with MAP_POPULATE (`prefault`)
+// the kernel fills the whole chunk in one call instead of a page fault per 4 KiB, the cost a
+// burst of spawns would otherwise pay each time the table grows; without it, a table that
+// holds few processes (a daemon's) keeps only the pages they use.
+process* process_table::make_chunk(bool prefault) {
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS | (prefault ? MAP_POPULATE : 0);
+  void* m = ::mmap(nullptr, chunk_bytes(chunk_size), PROT_READ | PROT_WRITE, flags, -1, 0);
   if (m == MAP_FAILED) {
     throw std::bad_alloc();
   }
-  auto* first = static_cast<process*>(m);
-  std::uninitialized_default_construct_n(first, chunk_size);
-  return first;
+  return static_cast<process*>(m);
 }
 
-void process_table::free_chunk(process* chunk) noexcept {
-  std::destroy_n(chunk, chunk_size);
+void process_table::free_chunk(process* chunk, std::uint32_t from, std::uint32_t to) noexcept {
+  std::destroy(chunk + from, chunk + to);
   ::munmap(chunk, chunk_bytes(chunk_size));
 }
 
-process_table::process_table(std::uint32_t max_processes)
-    : max_(max_processes), chunks_(new std::atomic<process*>[max_processes / chunk_size + 1]) {
+process_table::process_table(std::uint32_t max_processes, bool prefault)
+    : max_(max_processes), prefault_(prefault),
+      chunks_(new std::atomic<process*>[max_processes / chunk_size + 1]) {
   for (std::uint32_t i = 0; i <= max_ / chunk_size; ++i) {
     chunks_[i].store(nullptr, std::memory_order_relaxed);
   }
 }
 
 process_table::~process_table() {
+  std::uint32_t used = high_water_.load(std::memory_order_relaxed);
   for (std::uint32_t i = 0; i <= max_ / chunk_size; ++i) {
     if (process* chunk = chunks_[i].load(std::memory_order_relaxed)) {
-      free_chunk(chunk);
+      // Constructed: the slots below the high-water mark, except slot 0 (never handed out).
+      std::uint32_t first = i * chunk_size;
+      std::uint32_t from = i == 0 ? 1 : 0;
+      std::uint32_t to = used > first ? std::min(used - first, chunk_size) : 0;
+      free_chunk(chunk, from, std::max(from, to));
     }
   }
 }
@@ -76,9 +83,9 @@ process* process_table::acquire() {
   }
   auto& chunk = chunks_[index / chunk_size];
   if (chunk.load(std::memory_order_relaxed) == nullptr) {
-    chunk.store(make_chunk(), std::memory_order_release);
+    chunk.store(make_chunk(prefault_), std::memory_order_release);
   }
-  process* p = &chunk.load(std::memory_order_relaxed)[index % chunk_size];
+  process* p = std::construct_at(&chunk.load(std::memory_order_relaxed)[index % chunk_size]);
   p->set_identity(pid{0, index, p->serial.load(std::memory_order_relaxed)}, nullptr);
   high_water_.store(index + 1, std::memory_order_release);
   return p;

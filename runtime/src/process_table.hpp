@@ -17,7 +17,8 @@ namespace vigil::detail {
 /// Slot 0 is never used: `pid{}` names no process.
 class process_table {
 public:
-  explicit process_table(std::uint32_t max_processes);
+  /// `prefault`: map each chunk populated (runtime_options::prefault).
+  process_table(std::uint32_t max_processes, bool prefault);
   process_table(const process_table&) = delete;
   process_table& operator=(const process_table&) = delete;
   process_table(process_table&&) = delete;
@@ -40,10 +41,12 @@ public:
 private:
   static constexpr std::uint32_t chunk_size = 4096;
 
-  static process* make_chunk();
-  static void free_chunk(process* chunk) noexcept;
+  static process* make_chunk(bool prefault);
+  /// Destroys the constructed slots [from, to) and unmaps the chunk.
+  static void free_chunk(process* chunk, std::uint32_t from, std::uint32_t to) noexcept;
 
   std::uint32_t max_;
+  bool prefault_;
   std::unique_ptr<std::atomic<process*>[]> chunks_;
   std::atomic<std::uint32_t> high_water_{1};
   std::mutex grow_mutex_;

@@ -139,6 +139,9 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
   // service, which binds itself to the router below once it exists.
   auto router = std::make_shared<os::remote_router>();
   runtime_options ropts;
+  // A daemon spawns a few hundred processes, not bursts of a million: a populated process
+  // table chunk (4,096 slots, ~0.9 MB) would be most of its anonymous memory.
+  ropts.prefault = false;
   ropts.on_warning = [](const std::string& w) { spdlog::warn("runtime: {}", w); };
   ropts.remote_send = os::remote_router::hook(router);
   runtime rt(std::move(ropts));

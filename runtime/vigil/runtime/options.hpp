@@ -51,6 +51,10 @@ struct runtime_options {
   std::uint32_t reductions_per_turn = 2000;
   /// The most processes alive at once (Erlang's +P); spawn beyond it fails.
   std::uint32_t max_processes = 1U << 22;
+  /// Map process memory populated ahead of use (MAP_POPULATE), so that a burst of spawns
+  /// takes no page fault per process. Off, the runtime holds only the pages its processes
+  /// touch: what a daemon with a few hundred processes wants (vigild turns it off).
+  bool prefault = true;
   /// A process that keeps its thread longer than this without suspending is reported in
   /// the log and flagged in `info` (it cannot be preempted; docs/design.md).
   std::chrono::milliseconds long_run_warning{500};

@@ -2,6 +2,7 @@
 // Semantics 1-4: spawn, pids, atomic spawn_link/spawn_monitor, exit reasons.
 #include "runtime_fixture.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -183,6 +184,59 @@ TEST(RuntimeShutdown, KillsEveryProcessAndFreesItsMemory) {
   EXPECT_EQ(constructed.load(), 100);
   EXPECT_EQ(destroyed.load(), constructed.load())
       << "every frame that started was destroyed at shutdown";
+}
+
+// vigild's runtime maps the process table unpopulated and builds a control block when its
+// slot is first used: processes past the first chunk (4,096 slots) run and hear from their
+// spawner, and shutdown destroys every one of them, no more and no fewer.
+TEST(RuntimeWithoutPrefault, ProcessesPastTheFirstChunkRunAndAreAllDestroyedAtShutdown) {
+  constexpr int n = 5000;
+  std::atomic<int> destroyed{0};
+
+  struct count_on_destroy {
+    std::atomic<int>* counter;
+
+    explicit count_on_destroy(std::atomic<int>* c) : counter(c) {}
+
+    count_on_destroy(const count_on_destroy&) = delete;
+    count_on_destroy& operator=(const count_on_destroy&) = delete;
+    count_on_destroy(count_on_destroy&&) = delete;
+    count_on_destroy& operator=(count_on_destroy&&) = delete;
+
+    ~count_on_destroy() { counter->fetch_add(1); }
+  };
+
+  {
+    runtime rt({.schedulers = 2, .prefault = false});
+    auto box = rt.make_mailbox();
+    pid to = box->self();
+    std::uint32_t highest = 0;
+    for (int i = 0; i < n; ++i) {
+      pid p = rt.spawn([&destroyed, to](context& self) -> task<> {
+        count_on_destroy guard{&destroyed};
+        self.send(to, make_tuple(atom("up"), self.self()));
+        auto go = co_await self.receive();
+        self.send(to, make_tuple(atom("heard"), go.message));
+      });
+      highest = std::max(highest, p.index);
+    }
+    EXPECT_GT(highest, 4096U) << "the processes did not reach a second chunk";
+    std::vector<pid> up;
+    for (int i = 0; i < n; ++i) {
+      auto m = box->receive(std::chrono::seconds(30));
+      ASSERT_TRUE(m);
+      up.push_back(m.message[1].as_pid());
+    }
+    // The last one, in the second chunk, still takes messages.
+    auto last =
+        *std::max_element(up.begin(), up.end(), [](pid a, pid b) { return a.index < b.index; });
+    rt.send(last, atom("go"));
+    auto heard = box->receive(std::chrono::seconds(30));
+    ASSERT_TRUE(heard);
+    EXPECT_EQ(heard.message[1], term(atom("go")));
+    box.reset();
+  }
+  EXPECT_EQ(destroyed.load(), n);
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OS reactor (reactor.hpp): one epoll thread that reaps OS children by pidfd, kills
 // what is left of their groups and cgroups, reads their output into lines and their channels
-// (round robin, a bounded turn each), and tells their ports.
+// (round robin, a bounded turn each), and tells their ports. What it hands a child's
+// readiness and health checks is in reactor_checks.cpp; os_child's own methods in os_child.cpp.
 #include "reactor.hpp"
 
 #include "vigil/os/cgroup.hpp"
@@ -30,18 +31,6 @@ namespace {
 
 constexpr std::uint64_t wake_tag = 0;
 constexpr std::size_t read_chunk = 64 * 1024;
-
-enum : std::uint64_t {
-  on_cgroup = 0,
-  on_pidfd = 1,
-  on_out = 2,
-  on_err = 3,
-  on_wake = 4,
-  on_notify = 5, ///< the child's sd_notify socket
-  on_probe = 6,  ///< a probe attempt's socket or pidfd
-};
-
-constexpr unsigned tag_bits = 3;
 
 /// How long an exited child's cgroup may take to empty after cgroup.kill before its port is
 /// told anyway (a process stuck in uninterruptible sleep dies when it wakes).
@@ -82,57 +71,6 @@ std::optional<siginfo_t> reap(os_child& c) {
 atom os_exit_tag() {
   static const atom tag("$vigil_os_exit");
   return tag;
-}
-
-bool os_child::signal_group(int sig) {
-  std::lock_guard lock(mutex);
-  if (sig == SIGKILL && cgroup_dir) {
-    (void)cgroup_tree::kill_all(cgroup_dir.get());
-  }
-  if (reaped) {
-    return false;
-  }
-  // The child leads its own session and group (setsid), so the group id is its pid.
-  return ::kill(-os_pid, sig) == 0 || ::kill(os_pid, sig) == 0;
-}
-
-void os_child::fail_channel(std::string why) {
-  {
-    std::lock_guard lock(mutex);
-    if (!channel_error) {
-      channel_error = std::move(why);
-    }
-  }
-  signal_group(SIGKILL);
-}
-
-void os_child::fail_health(std::string why) {
-  {
-    std::lock_guard lock(mutex);
-    if (!unhealthy) {
-      unhealthy = std::move(why);
-    }
-  }
-  signal_group(SIGKILL);
-}
-
-std::optional<std::string> os_child::health_failure() {
-  std::lock_guard lock(mutex);
-  return unhealthy;
-}
-
-std::optional<std::string> os_child::channel_failure() {
-  std::lock_guard lock(mutex);
-  return channel_error;
-}
-
-std::uint64_t os_child::depth(const ipc::ring_header* h) const {
-  if (h == nullptr) {
-    return 0;
-  }
-  auto head = h->head.load(std::memory_order_acquire);
-  auto tail = h->tail.load(std::memory_order_acquire);
-  return head >= tail ? head - tail : 0;
 }
 
 reactor::reactor(runtime& rt, line_sink on_lines, exit_hook on_exited, idle_hook on_idle,
@@ -198,12 +136,8 @@ void reactor::add_pending() {
     add(e.err.get(), on_err);
     // Level-triggered: a child that attached (and signalled) before this is seen at once.
     add(e.child->wake.get(), on_wake);
-    if (needs_checks(*e.child)) {
-      e.checks = std::make_unique<child_checks>(
-          rt_, *e.child, epoll_.get(), id << tag_bits | on_notify, id << tag_bits | on_probe);
-      ++checking_;
-    }
     e.id = id;
+    start_checks(e);
     entries_.emplace(id, std::move(e));
   }
 }
@@ -258,15 +192,7 @@ void reactor::on_event(std::uint64_t data) {
   case on_out: on_output(e, false, false); break;
   case on_err: on_output(e, true, false); break;
   case on_notify:
-    if (e.checks) {
-      e.checks->on_notify();
-    }
-    break;
-  case on_probe:
-    if (e.checks) {
-      e.checks->on_probe();
-    }
-    break;
+  case on_probe: on_check_event(e, data & ((1U << tag_bits) - 1)); break;
   case on_wake: {
     // Reset the counter first: a publish after it signals again. However often the child
     // signals, it gets one turn per wake-up.
@@ -280,7 +206,7 @@ void reactor::on_event(std::uint64_t data) {
   default: break;
   }
   if (e.finished && !e.out && !e.err) {
-    checking_ -= e.checks ? 1 : 0;
+    drop_checks(e);
     entries_.erase(it);
     std::lock_guard lock(mutex_);
     --count_;
@@ -292,13 +218,7 @@ void reactor::serve_channel(entry& e) {
     return;
   }
   auto progress = e.pump->serve(frames_per_turn);
-  if (e.child->ready_frame) {
-    std::string text = std::move(*e.child->ready_frame);
-    e.child->ready_frame.reset();
-    if (e.checks) {
-      e.checks->on_worker_ready(text);
-    }
-  }
+  forward_ready_frame(e);
   switch (progress) {
   case channel_pump::progress::more:
     e.queued = true;
@@ -374,8 +294,8 @@ void reactor::emit(entry& e, std::string_view stream, std::string& buf, bool flu
   if (!lines.empty() && on_lines_) {
     on_lines_(*e.child, stream, lines);
   }
-  if (!lines.empty() && e.checks) {
-    e.checks->on_lines(lines);
+  if (!lines.empty()) {
+    forward_lines(e, lines);
   }
   buf.erase(0, start);
 }
@@ -425,9 +345,7 @@ void reactor::on_exit(entry& e) {
     }
   }
   e.exited = true;
-  if (e.checks) {
-    e.checks->stop(); // outside the child's mutex: an exec probe may take a moment to go
-  }
+  stop_checks(e); // outside the child's mutex: an exec probe may take a moment to go
   e.os_reason = exit_reason(*info);
   // Killed inside its memory limit: the cgroup, made for this incarnation, counts the kill.
   if (info->si_code != CLD_EXITED && info->si_status == SIGKILL && !c.cgroup_path.empty()
@@ -480,7 +398,7 @@ void reactor::check_emptying() {
   std::erase_if(entries_, [this](const auto& kv) {
     const entry& e = kv.second;
     if (e.finished && !e.out && !e.err) {
-      checking_ -= e.checks ? 1 : 0;
+      drop_checks(e);
       std::lock_guard lock(mutex_);
       --count_;
       return true;
@@ -542,16 +460,8 @@ int reactor::next_timeout_ms() {
   if (emptying_ > 0) {
     sooner(cgroup_poll_ms);
   }
-  if (checking_ > 0) {
-    auto now = std::chrono::steady_clock::now();
-    for (const auto& [id, e] : entries_) {
-      if (e.checks) {
-        if (auto t = e.checks->next_deadline()) {
-          auto left = std::chrono::ceil<std::chrono::milliseconds>(*t - now).count();
-          sooner(static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000)));
-        }
-      }
-    }
+  if (auto checks = next_check_ms()) {
+    sooner(*checks);
   }
   if (!attach_deadlines_.empty()) {
     auto now = std::chrono::steady_clock::now();
@@ -581,18 +491,6 @@ void reactor::sweep_orphans() {
   }
   if (due) {
     (void)reap_orphans();
-  }
-}
-
-void reactor::check_timers() {
-  if (checking_ == 0) {
-    return;
-  }
-  auto now = std::chrono::steady_clock::now();
-  for (auto& [id, e] : entries_) {
-    if (e.checks) {
-      e.checks->on_timer(now);
-    }
   }
 }
 

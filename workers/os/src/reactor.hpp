@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,19 @@ public:
   static constexpr std::size_t frames_per_turn = 64;
 
 private:
+  /// What an epoll event is about: its data is an entry's id << tag_bits | one of these.
+  enum : std::uint64_t {
+    on_cgroup = 0,
+    on_pidfd = 1,
+    on_out = 2,
+    on_err = 3,
+    on_wake = 4,
+    on_notify = 5, ///< the child's sd_notify socket
+    on_probe = 6,  ///< a probe attempt's socket or pidfd
+  };
+
+  static constexpr unsigned tag_bits = 3;
+
   struct entry {
     std::shared_ptr<os_child> child;
     unique_fd out;
@@ -103,6 +117,23 @@ private:
   void finish_all();
   [[nodiscard]] int next_timeout_ms();
   void sweep_orphans();
+
+  // -- readiness and health checks (reactor_checks.cpp) ----------------------------------
+  /// Gives `e` its child_checks if its child has any (needs_checks).
+  void start_checks(entry& e);
+  /// Stops a reaped child's checks (an exec probe still running is killed).
+  void stop_checks(entry& e);
+  /// Counts `e`, about to be forgotten, out of checking_.
+  void drop_checks(const entry& e);
+  /// A notify datagram or a probe attempt's descriptor is ready (`which`: on_notify or
+  /// on_probe).
+  void on_check_event(entry& e, std::uint64_t which);
+  /// Hands the worker's ready frame, if its channel brought one, to its readiness check.
+  void forward_ready_frame(entry& e);
+  /// Hands output lines to a log readiness or health check.
+  void forward_lines(entry& e, std::span<const std::string_view> lines);
+  /// Milliseconds until the next check is due, or nullopt when none waits.
+  [[nodiscard]] std::optional<int> next_check_ms() const;
   /// Runs the checks whose time has come.
   void check_timers();
 
