@@ -60,9 +60,15 @@ void scheduler::schedule(process* p) {
   auto& w = *static_cast<worker*>(this_worker);
   // The woken process runs next on this warm thread, once the waking one suspends (Go's
   // runnext): a ping-pong or a ring hop skips the deque. What it displaces is queued behind.
+  // Only this thread puts a process in its slot (thieves only empty it), so an empty slot
+  // is filled with a plain store: a locked exchange only when there is one to displace.
+  if (w.run_next.load(std::memory_order_relaxed) == nullptr) {
+    w.run_next.store(p, std::memory_order_release);
+    return;
+  }
   process* displaced = w.run_next.exchange(p, std::memory_order_acq_rel);
   if (displaced == nullptr) {
-    return;
+    return; // a thief took it meanwhile
   }
   w.local.push(displaced);
   // Wake a sleeper only for surplus work, so that a ping-pong stays on one warm thread.
