@@ -58,12 +58,41 @@ void scheduler::schedule(process* p) {
     return;
   }
   auto& w = *static_cast<worker*>(this_worker);
-  w.local.push(p);
-  // The waking process runs on; the woken one is queued behind it. Wake a sleeper only
-  // for surplus work, so that a ping-pong stays on one warm thread.
-  if (w.local.size() > 1 && sleepers_.load(std::memory_order_seq_cst) > 0) {
+  // The woken process runs next on this warm thread, once the waking one suspends (Go's
+  // runnext): a ping-pong or a ring hop skips the deque. What it displaces is queued behind.
+  // Only this thread puts a process in its slot (thieves only empty it), so an empty slot
+  // is filled with a plain store: a locked exchange only when there is one to displace.
+  if (w.run_next.load(std::memory_order_relaxed) == nullptr) {
+    w.run_next.store(p, std::memory_order_release);
+    return;
+  }
+  process* displaced = w.run_next.exchange(p, std::memory_order_acq_rel);
+  if (displaced == nullptr) {
+    return; // a thief took it meanwhile
+  }
+  w.local.push(displaced);
+  // Wake a sleeper only for surplus work, so that a ping-pong stays on one warm thread.
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     wake_one();
   }
+}
+
+process* scheduler::pop_run_next(worker& self) {
+  if (self.run_next.load(std::memory_order_relaxed) == nullptr) {
+    return nullptr;
+  }
+  // A chain of processes that keep waking each other runs at most run_next_chain turns
+  // in a row; then the one due next goes to the shared queue, as if woken from outside, so
+  // that the work queued here runs (and an idle thread may take it), and it is back within
+  // 61 picks.
+  if (++self.chain > run_next_chain) {
+    self.chain = 0;
+    if (process* p = self.run_next.exchange(nullptr, std::memory_order_acq_rel)) {
+      push_global(p);
+    }
+    return nullptr;
+  }
+  return self.run_next.exchange(nullptr, std::memory_order_acq_rel);
 }
 
 void scheduler::schedule_fair(process* p) {
@@ -71,6 +100,10 @@ void scheduler::schedule_fair(process* p) {
     static_cast<worker*>(this_worker)->yielded.push_back(p);
     return;
   }
+  push_global(p);
+}
+
+void scheduler::push_global(process* p) {
   {
     std::lock_guard lock(global_mutex_);
     global_.push_back(p);
@@ -129,6 +162,10 @@ process* scheduler::find_work(worker& self, std::size_t index) {
       return p;
     }
   }
+  if (process* p = pop_run_next(self)) {
+    return p;
+  }
+  self.chain = 0;
   if (process* p = self.local.pop()) {
     return p;
   }
@@ -144,6 +181,12 @@ process* scheduler::find_work(worker& self, std::size_t index) {
     auto& victim = *workers_[(index + k) % workers_.size()];
     if (process* p = victim.local.steal()) {
       return p;
+    }
+    // A process due next on a thread that is busy elsewhere (a long turn) is fair game.
+    if (victim.run_next.load(std::memory_order_relaxed) != nullptr) {
+      if (process* p = victim.run_next.exchange(nullptr, std::memory_order_acq_rel)) {
+        return p;
+      }
     }
   }
   return nullptr;
@@ -187,7 +230,8 @@ void scheduler::loop(std::size_t index) {
         continue;
       }
     }
-    self.turns.fetch_add(1, std::memory_order_relaxed);
+    // Only this thread writes the count: a plain increment, not a locked read-modify-write.
+    self.turns.store(self.turns.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     self.running.store(p, std::memory_order_release);
     run_(p);
     self.running.store(nullptr, std::memory_order_release);

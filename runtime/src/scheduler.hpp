@@ -17,8 +17,9 @@ namespace vigil::detail {
 
 class process;
 
-/// N threads that run processes. Each has a work-stealing deque; processes made runnable
-/// by a running process go to its thread's deque (LIFO), those made runnable from outside
+/// N threads that run processes. Each has a work-stealing deque; a process made runnable
+/// by a running process goes to its thread's run-next slot (bumping the one there to the
+/// deque, LIFO), those made runnable from outside
 /// or that used up their turn go to one shared FIFO queue. An idle thread steals, then
 /// sleeps on a futex until work arrives: with nothing to run, the runtime makes no
 /// wake-ups.
@@ -65,6 +66,8 @@ public:
 private:
   struct worker {
     work_deque<process> local;
+    std::atomic<process*> run_next{nullptr}; ///< woken by the running process; runs next
+    std::uint32_t chain = 0;                 ///< owner only: run_next turns in a row
     std::deque<process*> yielded; ///< owner only: processes that yielded or used up a turn
     std::atomic<process*> running{nullptr};
     std::atomic<std::uint64_t> turns{0};
@@ -76,9 +79,14 @@ private:
   void loop(std::size_t index);
   process* find_work(worker& self, std::size_t index);
   process* pop_global();
+  void push_global(process* p);
   static process* pop_yielded(worker& self);
+  process* pop_run_next(worker& self);
   void wake_one();
   void park(worker& self, std::size_t index);
+
+  /// Turns a run-next chain may take in a row before its next process queues normally.
+  static constexpr std::uint32_t run_next_chain = 128;
 
   run_fn run_;
   std::vector<std::unique_ptr<worker>> workers_;

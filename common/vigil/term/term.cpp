@@ -11,6 +11,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <new>
@@ -160,26 +161,9 @@ std::size_t mix(std::size_t seed, std::size_t value) noexcept {
 
 // -- construction -------------------------------------------------------------------------
 
-term::term(atom a) noexcept {
-  raw_[0] = tag_atom;
-  store<std::uint64_t>(raw_ + 8, a.id());
-}
-
-term::term(int_tag /*tag*/, std::int64_t value) noexcept {
-  raw_[0] = tag_integer;
-  store(raw_ + 8, value);
-}
-
 term::term(double value) noexcept {
   raw_[0] = tag_float;
   store(raw_ + 8, value);
-}
-
-term::term(pid p) noexcept {
-  raw_[0] = tag_pid;
-  store(raw_ + 4, p.node);
-  store(raw_ + 8, p.index);
-  store(raw_ + 12, p.serial);
 }
 
 term::term(reference r) noexcept {
@@ -219,6 +203,28 @@ term term::container(std::uint8_t t, std::span<const term> elements) {
   auto count = static_cast<std::uint32_t>(t == tag_map ? elements.size() / 2 : elements.size());
   auto* b = allocate_block(elements.size() * sizeof(term), count);
   std::uninitialized_copy(elements.begin(), elements.end(), b->terms());
+  store(result.raw_ + 8, b);
+  return result;
+}
+
+term term::tuple_from(std::span<term> elements) {
+  static_assert(term::tag_atom == ::vigil::tag_atom && term::tag_integer == ::vigil::tag_integer
+                && term::tag_pid == ::vigil::tag_pid && term::tag_tuple == ::vigil::tag_tuple
+                && term::tag_list == ::vigil::tag_list);
+  static_assert(offsetof(heap_block, size) == 4 && sizeof(heap_block) == 8,
+                "term::container_size() and container_data() in term.hpp read the block so");
+  term result;
+  result.raw_[0] = tag_tuple;
+  if (elements.empty()) {
+    return result;
+  }
+  VIGIL_ASSERT(elements.size() <= UINT32_MAX / 2);
+  auto* b =
+      allocate_block(elements.size() * sizeof(term), static_cast<std::uint32_t>(elements.size()));
+  term* out = b->terms();
+  for (term& e : elements) {
+    new (out++) term(std::move(e));
+  }
   store(result.raw_ + 8, b);
   return result;
 }
@@ -360,29 +366,14 @@ term_kind term::kind() const noexcept {
   }
 }
 
-bool term::is(atom a) const noexcept {
-  return raw_[0] == tag_atom && load<std::uint64_t>(raw_ + 8) == a.id();
-}
-
 atom term::as_atom() const noexcept {
   VIGIL_ASSERT(raw_[0] == tag_atom);
   return atom::from_id(static_cast<std::uint32_t>(load<std::uint64_t>(raw_ + 8)));
 }
 
-std::int64_t term::as_integer() const noexcept {
-  VIGIL_ASSERT(raw_[0] == tag_integer);
-  return load<std::int64_t>(raw_ + 8);
-}
-
 double term::as_float() const noexcept {
   VIGIL_ASSERT(raw_[0] == tag_float);
   return load<double>(raw_ + 8);
-}
-
-pid term::as_pid() const noexcept {
-  VIGIL_ASSERT(raw_[0] == tag_pid);
-  return {load<std::uint32_t>(raw_ + 4), load<std::uint32_t>(raw_ + 8),
-          load<std::uint32_t>(raw_ + 12)};
 }
 
 reference term::as_reference() const noexcept {
@@ -401,15 +392,11 @@ std::string_view term::as_string() const noexcept {
   return {b->bytes(), b->size};
 }
 
-std::span<const term> term::elements() const noexcept {
-  if (raw_[0] != tag_tuple && raw_[0] != tag_list) {
-    return {};
-  }
-  auto* b = block();
-  return b == nullptr ? std::span<const term>{} : std::span<const term>{b->terms(), b->size};
+void term::wrong_kind() const noexcept {
+  detail::assert_failed("the term is of the kind this accessor requires", __FILE__, __LINE__);
 }
 
-std::size_t term::size() const noexcept {
+std::size_t term::size_of_other() const noexcept {
   switch (raw_[0]) {
   case tag_small_string: return raw_[1];
   case tag_heap_string:
@@ -423,10 +410,16 @@ std::size_t term::size() const noexcept {
   }
 }
 
-const term& term::operator[](std::size_t i) const noexcept {
-  auto items = elements();
-  VIGIL_ASSERT(i < items.size());
-  return items[i];
+const term& term::element_out_of_range() const noexcept {
+  detail::assert_failed("i < items.size()", __FILE__, __LINE__);
+}
+
+std::span<const term> term::elements() const noexcept {
+  if (raw_[0] != tag_tuple && raw_[0] != tag_list) {
+    return {};
+  }
+  auto* b = block();
+  return b == nullptr ? std::span<const term>{} : std::span<const term>{b->terms(), b->size};
 }
 
 const term& term::map_key(std::size_t i) const noexcept {

@@ -87,7 +87,11 @@ public:
   /// The atom `nil`.
   term() noexcept = default;
 
-  term(atom a) noexcept; // NOLINT(*-explicit-*): atoms are terms
+  term(atom a) noexcept { // NOLINT(*-explicit-*): atoms are terms
+    raw_[0] = tag_atom;
+    std::uint64_t id = a.id();
+    __builtin_memcpy(raw_ + 8, &id, 8);
+  }
 
   template <class Int>
   requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool> && !std::is_same_v<Int, char>)
@@ -101,7 +105,14 @@ public:
   term(bool value) noexcept : term(value ? atoms::true_ : atoms::false_) {} // NOLINT
 
   term(double value) noexcept; // NOLINT
-  term(pid p) noexcept;        // NOLINT
+
+  term(pid p) noexcept { // NOLINT
+    raw_[0] = tag_pid;
+    __builtin_memcpy(raw_ + 4, &p.node, 4);
+    __builtin_memcpy(raw_ + 8, &p.index, 4);
+    __builtin_memcpy(raw_ + 12, &p.serial, 4);
+  }
+
   term(reference r) noexcept;  // NOLINT
   term(std::string_view text); // NOLINT
 
@@ -144,42 +155,75 @@ public:
 
   [[nodiscard]] term_kind kind() const noexcept;
 
-  [[nodiscard]] bool is_atom() const noexcept { return kind() == term_kind::atom; }
+  [[nodiscard]] bool is_atom() const noexcept { return raw_[0] == tag_atom; }
 
-  [[nodiscard]] bool is_integer() const noexcept { return kind() == term_kind::integer; }
+  [[nodiscard]] bool is_integer() const noexcept { return raw_[0] == tag_integer; }
 
   [[nodiscard]] bool is_float() const noexcept { return kind() == term_kind::floating; }
 
   [[nodiscard]] bool is_string() const noexcept { return kind() == term_kind::string; }
 
-  [[nodiscard]] bool is_pid() const noexcept { return kind() == term_kind::pid; }
+  [[nodiscard]] bool is_pid() const noexcept { return raw_[0] == tag_pid; }
 
   [[nodiscard]] bool is_reference() const noexcept { return kind() == term_kind::reference; }
 
-  [[nodiscard]] bool is_tuple() const noexcept { return kind() == term_kind::tuple; }
+  [[nodiscard]] bool is_tuple() const noexcept { return raw_[0] == tag_tuple; }
 
   [[nodiscard]] bool is_list() const noexcept { return kind() == term_kind::list; }
 
   [[nodiscard]] bool is_map() const noexcept { return kind() == term_kind::map; }
 
   /// True for the atom `a`: `msg.is(atoms::ok)`.
-  [[nodiscard]] bool is(atom a) const noexcept;
+  [[nodiscard]] bool is(atom a) const noexcept {
+    return raw_[0] == tag_atom && payload() == a.id();
+  }
 
   // Accessors. Each requires the matching kind and aborts otherwise.
   [[nodiscard]] atom as_atom() const noexcept;
-  [[nodiscard]] std::int64_t as_integer() const noexcept;
+
+  [[nodiscard]] std::int64_t as_integer() const noexcept {
+    if (raw_[0] != tag_integer) [[unlikely]] {
+      wrong_kind();
+    }
+    return static_cast<std::int64_t>(payload());
+  }
+
   [[nodiscard]] double as_float() const noexcept;
-  [[nodiscard]] pid as_pid() const noexcept;
+
+  [[nodiscard]] pid as_pid() const noexcept {
+    if (raw_[0] != tag_pid) [[unlikely]] {
+      wrong_kind();
+    }
+    pid p;
+    __builtin_memcpy(&p.node, raw_ + 4, 4);
+    __builtin_memcpy(&p.index, raw_ + 8, 4);
+    __builtin_memcpy(&p.serial, raw_ + 12, 4);
+    return p;
+  }
+
   [[nodiscard]] reference as_reference() const noexcept;
   /// The bytes of a string; valid while this term (or a copy) lives.
   [[nodiscard]] std::string_view as_string() const noexcept;
 
   /// Elements of a tuple or list (empty for other kinds); valid while this term lives.
   [[nodiscard]] std::span<const term> elements() const noexcept;
+
   /// Elements of a tuple or list, entries of a map, bytes of a string; 0 otherwise.
-  [[nodiscard]] std::size_t size() const noexcept;
+  [[nodiscard]] std::size_t size() const noexcept {
+    if (raw_[0] == tag_tuple || raw_[0] == tag_list) {
+      return container_size();
+    }
+    return size_of_other();
+  }
+
   /// Element `i` of a tuple or list; `i` must be below `size()`.
-  [[nodiscard]] const term& operator[](std::size_t i) const noexcept;
+  [[nodiscard]] const term& operator[](std::size_t i) const noexcept {
+    // Inline for a tuple or list, as every receive reads its message's elements.
+    if ((raw_[0] == tag_tuple || raw_[0] == tag_list) && i < container_size()) [[likely]] {
+      return container_data()[i];
+    }
+    return element_out_of_range();
+  }
 
   /// Key and value of map entry `i` (in key order); `i` must be below `size()`.
   [[nodiscard]] const term& map_key(std::size_t i) const noexcept;
@@ -202,10 +246,55 @@ public:
   /// A hash consistent with `==`.
   [[nodiscard]] std::size_t hash() const noexcept;
 
+  /// A tuple of `elements`, moved in (each left nil): make_tuple's path, which builds most
+  /// messages, without a copy and a release per element.
+  static term tuple_from(std::span<term> elements);
+
 private:
   struct int_tag {};
 
-  term(int_tag, std::int64_t value) noexcept;
+  // The internal tags (byte 0) that the inline members test; term.cpp has them all.
+  static constexpr unsigned char tag_atom = 0;
+  static constexpr unsigned char tag_integer = 1;
+  static constexpr unsigned char tag_pid = 5;
+  static constexpr unsigned char tag_tuple = 7;
+  static constexpr unsigned char tag_list = 8;
+
+  term(int_tag /*tag*/, std::int64_t value) noexcept {
+    raw_[0] = tag_integer;
+    __builtin_memcpy(raw_ + 8, &value, 8);
+  }
+
+  [[nodiscard]] std::uint64_t payload() const noexcept {
+    std::uint64_t v;
+    __builtin_memcpy(&v, raw_ + 8, 8);
+    return v;
+  }
+
+  // A tuple's or list's block (null when empty): a 32-bit count, a 32-bit size, the terms.
+  [[nodiscard]] const unsigned char* container_block() const noexcept {
+    const unsigned char* b;
+    __builtin_memcpy(&b, raw_ + 8, sizeof b);
+    return b;
+  }
+
+  [[nodiscard]] std::size_t container_size() const noexcept {
+    const unsigned char* b = container_block();
+    if (b == nullptr) {
+      return 0;
+    }
+    std::uint32_t n;
+    __builtin_memcpy(&n, b + 4, 4);
+    return n;
+  }
+
+  [[nodiscard]] const term* container_data() const noexcept {
+    return reinterpret_cast<const term*>(container_block() + 8);
+  }
+
+  [[noreturn]] void wrong_kind() const noexcept;
+  [[nodiscard]] std::size_t size_of_other() const noexcept;
+  [[noreturn]] const term& element_out_of_range() const noexcept;
   static term container(std::uint8_t tag, std::span<const term> elements);
 
   void retain() const noexcept;
@@ -235,7 +324,12 @@ int compare(const term& a, const term& b) noexcept;
 /// `term::tuple({...})` spelled variadically: `make_tuple(self, atoms::ok)`.
 template <class... Ts>
 term make_tuple(Ts&&... elements) {
-  return term::tuple({term(std::forward<Ts>(elements))...});
+  if constexpr (sizeof...(Ts) == 0) {
+    return term::tuple(std::span<const term>{});
+  } else {
+    term parts[] = {term(std::forward<Ts>(elements))...};
+    return term::tuple_from(parts);
+  }
 }
 
 } // namespace vigil

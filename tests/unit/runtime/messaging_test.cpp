@@ -200,6 +200,37 @@ TEST_F(Messaging, ReductionBudgetLetsOtherProcessesRun) {
   b.reset();
 }
 
+task<> bounce(context& self) {
+  for (;;) {
+    auto r = co_await self.receive();
+    if (r.message.is_pid()) {
+      self.send(r.message.as_pid(), self.self()); // each wakes the other, forever
+    }
+  }
+}
+
+TEST_F(Messaging, APairThatKeepsWakingEachOtherDoesNotStarveQueuedWork) {
+  // Each of the pair is made runnable by the other and runs next on the same thread; a
+  // process queued behind them on that thread must still get its turn.
+  runtime one({.schedulers = 1});
+  auto b = one.make_mailbox();
+  pid to = b->self();
+  one.spawn([to](context& self) -> task<> {
+    pid late = self.spawn([to](context& me) -> task<> {
+      me.send(to, atoms::ok);
+      co_return;
+    });
+    (void)late;
+    pid x = self.spawn(bounce);
+    pid y = self.spawn(bounce);
+    self.send(x, y);
+    co_return;
+  });
+  auto r = b->receive(guard);
+  EXPECT_TRUE(r);
+  b.reset();
+}
+
 /// What a runtime's remote_send hook was given, from whichever thread sent.
 struct remote_log {
   std::mutex mutex;

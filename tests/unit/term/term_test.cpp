@@ -143,6 +143,27 @@ TEST(Term, TuplesHoldTheirElementsInOrder) {
   EXPECT_TRUE(uut[1].is(atoms::ok));
 }
 
+TEST(Term, MakeTupleCopiesWhatItIsLentAndTakesWhatItIsGiven) {
+  term lent = term::list({"a string long enough to live in a shared block", 1});
+  term given = term::list({2, 3});
+  term uut = make_tuple(lent, std::move(given), term(), 7);
+  ASSERT_EQ(uut.size(), 4U);
+  EXPECT_EQ(uut[0], term::list({"a string long enough to live in a shared block", 1}));
+  EXPECT_EQ(lent, uut[0]); // still usable, and equal: the tuple shares its block
+  EXPECT_EQ(uut[1], term::list({2, 3}));
+  EXPECT_EQ(uut[2], term());
+  EXPECT_EQ(uut[3].as_integer(), 7);
+  EXPECT_TRUE(make_tuple().is_tuple());
+  EXPECT_EQ(make_tuple().size(), 0U);
+}
+
+TEST(Term, ReadingPastATuplesEndAborts) {
+  term uut = make_tuple(1, 2);
+  EXPECT_DEATH((void)uut[2], "");
+  EXPECT_DEATH((void)uut[0].as_pid(), "");
+  EXPECT_DEATH((void)term(atoms::ok).as_integer(), "");
+}
+
 TEST(Term, MapsSortKeysAndKeepTheLastOfRepeatedKeys) {
   term uut = term::map({{"k", 2}, {atom("key"), 1}, {"k", 3}});
   ASSERT_EQ(uut.size(), 2U);
