@@ -4,6 +4,10 @@
 // waking idle threads, and stopping.
 #include "scheduler.hpp"
 
+#include "process.hpp"
+
+#include <utility>
+
 namespace vigil::detail {
 namespace {
 
@@ -68,7 +72,9 @@ void scheduler::schedule(process* p) {
 
 void scheduler::schedule_fair(process* p) {
   if (on_worker()) {
-    static_cast<worker*>(this_worker)->yielded.push_back(p);
+    auto& w = *static_cast<worker*>(this_worker);
+    w.yielded.push_back(p);
+    w.yielded_seen.store(w.yielded.size(), std::memory_order_relaxed);
     return;
   }
   {
@@ -106,6 +112,7 @@ process* scheduler::pop_yielded(worker& self) {
   }
   process* p = self.yielded.front();
   self.yielded.pop_front();
+  self.yielded_seen.store(self.yielded.size(), std::memory_order_relaxed);
   return p;
 }
 
@@ -188,6 +195,10 @@ void scheduler::loop(std::size_t index) {
       }
     }
     self.turns.fetch_add(1, std::memory_order_relaxed);
+    // For stats (stats.cpp), read while this thread owns `p`: its previous turn's reductions
+    // (after run_ returns, `p` may already run elsewhere).
+    self.reductions += std::exchange(p->turn_reductions, 0);
+    self.reductions_seen.store(self.reductions, std::memory_order_relaxed);
     self.running.store(p, std::memory_order_release);
     run_(p);
     self.running.store(nullptr, std::memory_order_release);
