@@ -42,8 +42,8 @@ enum class wait_kind : std::uint8_t {
 /// runtime and is reused by later processes of the same slot, so a pointer to it never
 /// dangles; the `serial` says which incarnation it is.
 ///
-/// Everything but `serial`, `inbox`, `named`, `status` and `mailbox_len_seen` belongs to the thread
-/// running the process (or, for an external mailbox, its owner thread).
+/// Everything but `serial`, `inbox`, `named`, `status` and `mailbox_len_seen` belongs to the
+/// thread running the process (or, for an external mailbox, its owner thread).
 class process final : public context {
 public:
   process() = default;
