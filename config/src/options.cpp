@@ -196,6 +196,20 @@ const option table[] = {
       "/metrics), and its buttons are refused. Keep the file readable by root only."},
      not_empty,
      [](const value& v, targets& t) { t.observer->token = std::get<std::string>(v); }},
+    {{section::observer,
+      "mailbox_threshold",
+      option_type::integer,
+      "1000",
+      {},
+      false,
+      "/metrics has a vigil_process_mailbox_length series for each process of vigild whose "
+      "mailbox holds at least this many messages (a process falling behind), the longest "
+      "100 of them, labelled with its pid, registered name and tree path. Takes effect at "
+      "the next scrape after a reload."},
+     in_range<1, 100'000'000>,
+     [](const value& v, targets& t) {
+       t.observer->mailbox_threshold = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
+     }},
     // [[hook]]
     {{section::hook,
       "on",

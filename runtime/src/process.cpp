@@ -25,6 +25,7 @@ bool process::append_message(signal* s) noexcept {
   }
   mailbox_tail = s;
   ++mailbox_len;
+  publish_mailbox_len();
   if (index != nullptr) {
     try {
       index->add(s);
@@ -54,7 +55,9 @@ void process::unlink_message(signal* node) noexcept {
   } else {
     node->next->prev = node->prev;
   }
-  if (--mailbox_len == 0) {
+  --mailbox_len;
+  publish_mailbox_len();
+  if (mailbox_len == 0) {
     drop_index(); // short mailboxes go without; a later long one builds a new one
   }
 }
@@ -81,6 +84,7 @@ void process::clear_mailbox() noexcept {
   }
   mailbox_head = mailbox_tail = scanned_upto = nullptr;
   mailbox_len = 0;
+  publish_mailbox_len();
   drop_index();
 }
 

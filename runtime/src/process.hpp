@@ -42,8 +42,8 @@ enum class wait_kind : std::uint8_t {
 /// runtime and is reused by later processes of the same slot, so a pointer to it never
 /// dangles; the `serial` says which incarnation it is.
 ///
-/// Everything but `serial`, `inbox`, `named` and `status` belongs to the thread running the
-/// process (or, for an external mailbox, its owner thread).
+/// Everything but `serial`, `inbox`, `named`, `status` and `mailbox_len_seen` belongs to the
+/// thread running the process (or, for an external mailbox, its owner thread).
 class process final : public context {
 public:
   process() = default;
@@ -59,6 +59,8 @@ public:
   std::atomic<process_status> status{process_status::waiting};
   inbox signals;
   std::atomic<std::uint32_t> external_wakeups{0}; ///< futex word of an external mailbox
+  /// A copy of `mailbox_len` for stats read by other threads (stats.cpp).
+  std::atomic<std::uint32_t> mailbox_len_seen{0};
 
   // -- owner only ---------------------------------------------------------------------------
   // (Ordered so that small fields fill each other's padding: every process costs this block.)
@@ -115,6 +117,12 @@ public:
   void set_identity(pid p, runtime_impl* rt) noexcept {
     self_ = p;
     rt_ = rt;
+  }
+
+  /// Publishes `mailbox_len` to other threads: a relaxed store, a plain move, with no
+  /// read-modify-write on the per-message path.
+  void publish_mailbox_len() noexcept {
+    mailbox_len_seen.store(mailbox_len, std::memory_order_relaxed);
   }
 
   /// Appends a message to the mailbox, applying the bound. False if the process must exit

@@ -96,6 +96,7 @@ void runtime_impl::discard(process* p) noexcept {
     p->drop(p->keep);
     p->keep = nullptr;
   }
+  p->mailbox_len_seen.store(0, std::memory_order_relaxed); // a free slot has no mailbox
   p->serial.fetch_add(1, std::memory_order_seq_cst);
   signal* rest = p->signals.close();
   while (rest != nullptr) {

@@ -4,6 +4,10 @@
 // waking idle threads, and stopping.
 #include "scheduler.hpp"
 
+#include "process.hpp"
+
+#include <utility>
+
 namespace vigil::detail {
 namespace {
 
@@ -97,7 +101,9 @@ process* scheduler::pop_run_next(worker& self) {
 
 void scheduler::schedule_fair(process* p) {
   if (on_worker()) {
-    static_cast<worker*>(this_worker)->yielded.push_back(p);
+    auto& w = *static_cast<worker*>(this_worker);
+    w.yielded.push_back(p);
+    w.yielded_seen.store(w.yielded.size(), std::memory_order_relaxed);
     return;
   }
   push_global(p);
@@ -139,6 +145,7 @@ process* scheduler::pop_yielded(worker& self) {
   }
   process* p = self.yielded.front();
   self.yielded.pop_front();
+  self.yielded_seen.store(self.yielded.size(), std::memory_order_relaxed);
   return p;
 }
 
@@ -232,6 +239,10 @@ void scheduler::loop(std::size_t index) {
     }
     // Only this thread writes the count: a plain increment, not a locked read-modify-write.
     self.turns.store(self.turns.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // For stats (stats.cpp), read while this thread owns `p`: its previous turn's reductions
+    // (after run_ returns, `p` may already run elsewhere).
+    self.reductions += std::exchange(p->turn_reductions, 0);
+    self.reductions_seen.store(self.reductions, std::memory_order_relaxed);
     self.running.store(p, std::memory_order_release);
     run_(p);
     self.running.store(nullptr, std::memory_order_release);

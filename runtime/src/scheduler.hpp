@@ -59,6 +59,19 @@ public:
   /// A turn counter rather than a clock keeps time reads off the scheduling path.
   std::vector<process*> still_running();
 
+  /// Each thread's run-queue length and reductions, and the shared queue's length, from
+  /// the copies the threads publish (stats.cpp). Any thread may call it.
+  struct queue_stats {
+    std::size_t run_queue = 0;
+    std::uint64_t reductions = 0;
+  };
+
+  [[nodiscard]] std::vector<queue_stats> stats() const;
+
+  [[nodiscard]] std::size_t shared_queue_length() const noexcept {
+    return global_size_.load(std::memory_order_relaxed);
+  }
+
   /// Scheduler threads not asleep. The watchdog sleeps while it is 0, so an idle runtime
   /// makes no wake-ups at all.
   std::atomic<std::uint32_t> awake{0};
@@ -74,6 +87,11 @@ private:
     std::uint64_t checked_turns = 0; ///< watchdog only
     std::thread thread;
     std::uint32_t tick = 0;
+    // For stats(): the owner adds up reductions in a plain counter and publishes it, and the
+    // yielded queue's length, with relaxed stores (a plain move: no read-modify-write).
+    std::uint64_t reductions = 0;
+    std::atomic<std::uint64_t> reductions_seen{0};
+    std::atomic<std::size_t> yielded_seen{0};
   };
 
   void loop(std::size_t index);

@@ -29,11 +29,17 @@ first_request_timeout = "1s"
 
 [observer]
 listen = "{listen}"
+mailbox_threshold = 5
 {token}
 
 [[supervisor.children]]
 id = "echo"
 kind = "echo"
+
+[[supervisor.children]]
+id = "backlog"
+kind = "echo"
+args = {{ delay = "10m" }}
 
 [[supervisor.children]]
 id = "sleeper"
@@ -124,9 +130,39 @@ def observer_daemon(vigild, vigilctl, token=""):
     return d
 
 
+def families(text):
+    """The family names an exposition declares with # TYPE."""
+    return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+
+
+def check_runtime_metrics(d, before):
+    """The daemon's runtime families are there, and a child that stops taking its messages
+    shows up with its mailbox's length once it is over [observer] mailbox_threshold."""
+    for name in ("vigil_scheduler_run_queue_length", "vigil_shared_run_queue_length",
+                 "vigil_reductions_total", "vigil_process_mailbox_length",
+                 "vigil_processes_over_mailbox_threshold"):
+        check(name in families(before), "no %s family in /metrics" % name)
+    check('vigil_scheduler_run_queue_length{scheduler="0"}' in samples(before),
+          "no run-queue length for scheduler 0:\n" + before)
+    check(sample(before, "vigil_process_mailbox_length", "root/backlog") is None,
+          "a mailbox under the threshold is listed:\n" + before)
+    # backlog answers its first ping only after 10 minutes: the other nine wait in its mailbox.
+    for _ in range(10):
+        d.ctl("send", "backlog", "{self(), :ping}")
+    full = wait_for(lambda: (lambda t: t if sample(t, "vigil_process_mailbox_length",
+                                                   "root/backlog") == 9 else None)(
+        scrape(d.observer)), "root/backlog's 9 waiting messages in /metrics")
+    promtool_check(full)
+    check(samples(full)["vigil_processes_over_mailbox_threshold"] >= 1,
+          "the process over the threshold is not counted")
+    check(samples(full)["vigil_reductions_total"] > samples(before)["vigil_reductions_total"],
+          "vigil_reductions_total did not grow while processes ran")
+
+
 def case_metrics(vigild, vigilctl):
     """A real scrape passes promtool; restarts_total, the last exit reason and the
-    supervisor's restarts in its window move when a child is killed and restarted."""
+    supervisor's restarts in its window move when a child is killed and restarted; the
+    runtime's run queues, reductions and a long mailbox are there."""
     d = observer_daemon(vigild, vigilctl)
     try:
         d.start()
@@ -143,6 +179,7 @@ def case_metrics(vigild, vigilctl):
         check(sample(before, "vigil_child_resident_memory_bytes", "root/echo") is None,
               "an in-process child has an RSS of its own")
         check(sample(before, "vigil_supervisor_gave_up_total", "root") == 0, "gave_up of root")
+        check_runtime_metrics(d, before)
 
         follower = follow(d)
         d.ctl("kill", "sleeper")

@@ -93,6 +93,8 @@ struct observer_options {
   /// When set, each request must carry "Authorization: Bearer <token>". Required for a
   /// TCP address other than loopback.
   std::string token;
+  /// /metrics lists each process whose mailbox holds at least this many messages.
+  std::uint32_t mailbox_threshold = 1000;
 
   friend bool operator==(const observer_options&, const observer_options&) = default;
 };

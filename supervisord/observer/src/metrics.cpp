@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // /metrics (metrics.hpp): one pass over the index under its lock copies what each child's
 // samples need; the OS children's resources are read after, without the lock; then each
-// family is written with all its samples together, as the format requires.
+// family is written with all its samples together, as the format requires. The runtime's
+// families (run queues, reductions, long mailboxes) come from vigil/runtime/stats.hpp, read
+// without stopping any scheduler.
 #include "metrics.hpp"
+
+#include "vigil/runtime/stats.hpp"
 
 #include "counters.hpp"
 #include "state.hpp"
@@ -11,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace vigil::observer {
@@ -172,6 +177,77 @@ void supervisor_families(std::string& out, const std::vector<supervisor_row>& ru
                  [](const supervisor_counts& s) { return std::uint64_t{s.gave_up}; });
 }
 
+/// At most this many vigil_process_mailbox_length series, the longest mailboxes: a runaway
+/// that fills many mailboxes must not make every scrape huge.
+constexpr std::size_t max_mailbox_series = 100;
+
+struct pid_hash {
+  std::size_t operator()(const pid& p) const noexcept {
+    return (static_cast<std::size_t>(p.index) << 32U) ^ p.serial;
+  }
+};
+
+void runtime_families(std::string& out, const daemon::daemon_state& st,
+                      const std::vector<child_row>& children) {
+  const runtime_stats stats = read_stats(st.rt);
+  family(out, "vigil_scheduler_run_queue_length", "gauge",
+         "Processes queued on each scheduler thread of vigild's runtime, waiting for a turn.");
+  for (std::size_t i = 0; i < stats.schedulers.size(); ++i) {
+    sample(out, "vigil_scheduler_run_queue_length", "scheduler=\"" + std::to_string(i) + '"',
+           std::uint64_t{stats.schedulers[i].run_queue_length});
+  }
+  family(out, "vigil_shared_run_queue_length", "gauge",
+         "Processes woken from outside the schedulers (timers, other threads) that no "
+         "scheduler has taken yet.");
+  sample(out, "vigil_shared_run_queue_length", "", std::uint64_t{stats.shared_run_queue_length});
+  family(out, "vigil_reductions_total", "counter",
+         "Reductions (messages taken and turns run) of all vigild's processes.");
+  sample(out, "vigil_reductions_total", "", stats.reductions());
+
+  const auto cfg = st.config();
+  const std::uint32_t threshold = cfg ? cfg->observer.mailbox_threshold : 1000;
+  const long_mailboxes_result mailboxes = long_mailboxes(st.rt, threshold, max_mailbox_series);
+  family(out, "vigil_processes_over_mailbox_threshold", "gauge",
+         "Processes whose mailbox holds at least [observer] mailbox_threshold messages.");
+  sample(out, "vigil_processes_over_mailbox_threshold", "",
+         std::uint64_t{mailboxes.over_threshold});
+  family(out, "vigil_process_mailbox_length", "gauge",
+         "Messages in the mailbox of each process over [observer] mailbox_threshold (the "
+         "longest 100).");
+  if (mailboxes.longest.empty()) {
+    return;
+  }
+  std::unordered_map<pid, std::string_view, pid_hash> paths;
+  for (const auto& m : mailboxes.longest) {
+    paths.emplace(m.process, std::string_view{});
+  }
+  if (auto it = paths.find(st.root()); it != paths.end()) {
+    it->second = "root";
+  }
+  for (const auto& c : children) {
+    if (c.process) {
+      if (auto it = paths.find(*c.process); it != paths.end()) {
+        it->second = c.path;
+      }
+    }
+  }
+  std::string labels;
+  for (const auto& m : mailboxes.longest) {
+    labels = "pid=\"" + to_string(term(m.process)) + '"';
+    if (m.registered_name) {
+      labels += ",name=\"";
+      append_label_value(labels, m.registered_name->name());
+      labels += '"';
+    }
+    if (const auto path = paths[m.process]; !path.empty()) {
+      labels += ",path=\"";
+      append_label_value(labels, path);
+      labels += '"';
+    }
+    sample(out, "vigil_process_mailbox_length", labels, std::uint64_t{m.length});
+  }
+}
+
 } // namespace
 
 void append_label_value(std::string& out, std::string_view text) {
@@ -197,6 +273,7 @@ std::string render_metrics(const daemon::daemon_state& st, const event_counters&
   sample(out, "vigil_processes", "", std::uint64_t{st.rt.process_count()});
   family(out, "vigil_schedulers", "gauge", "Scheduler threads of vigild's runtime.");
   sample(out, "vigil_schedulers", "", std::uint64_t{st.rt.schedulers()});
+  runtime_families(out, st, children);
   family(out, "vigil_children", "gauge", "Children the tree's index holds.");
   sample(out, "vigil_children", "", std::uint64_t{children.size()});
   family(out, "vigil_uptime_seconds", "gauge", "Seconds since vigild started.");
