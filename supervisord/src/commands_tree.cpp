@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// What runs: hello, status, tree, info, alive, registered.
+// What runs: hello, status and tree (one process: commands_info.cpp).
 #include "vigil/os/service.hpp"
 #include "vigil/runtime/runtime.hpp"
 #include "vigil/supervision/spec_names.hpp"
@@ -7,6 +7,7 @@
 #include "command_handlers.hpp"
 #include "event_store.hpp"
 #include "json_util.hpp"
+#include "port_json.hpp"
 #include "protocol_vocabulary.hpp"
 #include "session.hpp"
 #include "state.hpp"
@@ -33,9 +34,6 @@ namespace {
 using supervision::child_state;
 using supervision::child_type;
 
-/// Messages at most listed by `info`; a mailbox may hold millions.
-constexpr std::size_t max_info_messages = 1000;
-
 /// Room reserved per row of a full `status` reply.
 constexpr std::size_t row_bytes = 192;
 
@@ -45,80 +43,12 @@ std::int64_t steady_ms() {
       .count();
 }
 
-std::string_view status_name(process_status s) {
-  switch (s) {
-  case process_status::runnable: return "runnable";
-  case process_status::running: return "running";
-  case process_status::waiting: return "waiting";
-  case process_status::exiting: return "exiting";
-  }
-  return "?";
-}
-
 std::string_view type_name(child_type t) {
   return supervision::name_of(t);
 }
 
 std::string strategy_name(const supervision::supervisor_spec* s) {
   return s == nullptr ? std::string("?") : std::string(supervision::name_of(s->how));
-}
-
-/// The OS child behind `p`, when `p` is a port (docs/os-workers.md, "Info").
-std::optional<os::port_info> port_info_of(const daemon_state& st, std::optional<pid> p) {
-  if (st.os == nullptr || !p) {
-    return std::nullopt;
-  }
-  return st.os->info(*p);
-}
-
-/// A port's OS child in `info`: its process, its resources and its channel. The ring's
-/// counters are named ring_* apart from the runtime's own `dropped` (mailbox overflow).
-void add_port_info(json& out, const os::port_info& p) {
-  out["os_pid"] = p.os_pid;
-  out["node"] = p.node;
-  out["program"] = p.program;
-  out["log_key"] = p.log_key;
-  out["rss_kb"] = p.rss_kb;
-  out["cpu_ms"] = p.cpu_ms;
-  out["uptime_ms"] = p.uptime_ms;
-  if (!out.contains("restarts")) {
-    out["restarts"] = p.restarts;
-  }
-  out["ring_to_worker_bytes"] = p.ring_to_worker_bytes;
-  out["ring_from_worker_bytes"] = p.ring_from_worker_bytes;
-  out["ring_sent"] = p.sent;
-  out["ring_received"] = p.received;
-  out["ring_dropped"] = p.dropped;
-  // Sends the worker may not make (docs/security.md, "Workers").
-  out["refused"] = p.refused;
-  out["attached"] = p.attached;
-  // Lines its log file missed (a full disk, EIO); still in the memory tail (`logs`).
-  out["log_lines_dropped"] = p.log_lines_dropped;
-  // The child's cgroup and how many processes are in it: the child and all it started.
-  out["cgroup"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup);
-  out["cgroup_procs"] = p.cgroup.empty() ? json(nullptr) : json(p.cgroup_procs);
-  // Its readiness and health checks, for a child that has any (docs/readiness.md, "Probes").
-  if (p.health.checked) {
-    const os::probe_report& h = p.health;
-    out["health"] = json{{"summary", h.summary()},
-                         {"ready", h.ready},
-                         {"check", h.check},
-                         {"last_result", h.last_result},
-                         {"last_check_unix_ms", h.last_check_unix_ms},
-                         {"consecutive_failures", h.consecutive_failures},
-                         {"failures_to_kill", h.health_failures},
-                         {"status_text", h.status_text},
-                         {"main_pid", h.main_pid},
-                         {"stopping", h.stopping},
-                         {"notify_ignored", h.notify_ignored},
-                         {"last_watchdog_unix_ms", h.last_watchdog_unix_ms}};
-  }
-  // What the cgroup counts (null where no controller counts it): docs/os-workers.md,
-  // "Accounting".
-  auto counted = [](std::int64_t v) { return v < 0 ? json(nullptr) : json(v); };
-  out["cgroup_memory_bytes"] = counted(p.cgroup_memory_bytes);
-  out["cgroup_cpu_ms"] = counted(p.cgroup_cpu_usec < 0 ? -1 : p.cgroup_cpu_usec / 1000);
-  out["cgroup_pids"] = counted(p.cgroup_pids);
 }
 
 bool simple(const supervision::supervisor_spec* s) {
@@ -413,68 +343,6 @@ json tree_json(const tree_index::view& v, const indexed_child* c, std::string_vi
   return node;
 }
 
-json pid_list(const std::vector<pid>& pids) {
-  json out = json::array();
-  for (pid p : pids) {
-    out.push_back(pid_json(p));
-  }
-  return out;
-}
-
-/// The last supervisor reports of `path` (event_store::exits), oldest first.
-json exits_json(const daemon_state& st, const std::string& path) {
-  json out = json::array();
-  for (const auto& e : st.events.exits(path)) {
-    json j = json::parse(e, nullptr, false);
-    if (j.is_object()) {
-      j.erase("v");
-      j.erase("event");
-      j.erase("path");
-      out.push_back(std::move(j));
-    }
-  }
-  return out;
-}
-
-json info_json(const daemon_state& st, const process_info& info) {
-  json messages = json::array();
-  std::size_t shown = 0;
-  for (const auto& m : info.messages) {
-    if (!m.is(session_wake()) && shown++ < max_info_messages) {
-      messages.push_back(to_string(m));
-    }
-  }
-  json out{{"pid", pid_json(info.self)},
-           {"current_function", info.current_function},
-           {"initial_call", info.initial_call},
-           {"status", status_name(info.status)},
-           {"message_queue_len", info.message_queue_len},
-           {"messages", std::move(messages)},
-           {"links", pid_list(info.links)},
-           {"monitors", pid_list(info.monitors)},
-           {"monitored_by", pid_list(info.monitored_by)},
-           {"trap_exit", info.trap_exit},
-           {"memory", info.memory},
-           {"reductions", info.reductions},
-           {"dropped", info.dropped},
-           {"long_running", info.long_running}};
-  if (info.registered_name) {
-    out["registered_name"] = to_string(term(*info.registered_name));
-  }
-  if (auto rec = st.events.child(info.self)) {
-    out["path"] = rec->path;
-    out["restarts"] = st.events.restarts(rec->path);
-    out["exits"] = exits_json(st, rec->path);
-    if (rec->supervisor != pid{}) {
-      out["parent"] = pid_json(rec->supervisor);
-    }
-  }
-  if (auto port = port_info_of(st, info.self)) {
-    add_port_info(out, *port);
-  }
-  return out;
-}
-
 } // namespace
 
 task<outcome> cmd_hello(session_env& env, const request& /*req*/) {
@@ -543,70 +411,6 @@ task<outcome> cmd_tree(session_env& env, const request& /*req*/) {
     spawned.push_back({{"pid", to_string(term(d.process))}, {"kind", d.kind}, {"uid", d.uid}});
   }
   r["spawned"] = std::move(spawned);
-  co_return outcome::success(dump(r));
-}
-
-task<outcome> cmd_info(session_env& env, const request& req) {
-  auto target = co_await resolve_target(env, req.target);
-  if (!target) {
-    co_return target.error();
-  }
-  if (!target->process && !target->path.empty()) {
-    // A child that is not running (failed, stopped, or ended): its state and last exits.
-    auto cfg = env.st.config();
-    auto found = locate(env.st, *cfg, target->path);
-    json out{{"path", target->path}, {"state", "ended"}};
-    if (found && found->info) {
-      out["state"] = supervision::name_of(found->info->state);
-      if (found->info->state == child_state::failed) {
-        out["reason"] = found->info->reason;
-        out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
-      } else if (!found->info->reason.empty()) {
-        out["reason"] = found->info->reason; // stopped for good by its exit status
-      }
-    }
-    out["restarts"] = env.st.index.restarts(target->path);
-    out["exits"] = exits_json(env.st, target->path);
-    json r{{"info", std::move(out)}};
-    co_return outcome::success(dump(r));
-  }
-  if (!target->process) {
-    co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");
-  }
-  pid p = *target->process;
-  std::optional<process_info> info;
-  if (p == env.self.self()) {
-    info = env.self.info();
-  } else {
-    // runtime::info waits for the target: off the scheduler thread, on the blocking pool.
-    runtime& rt = env.st.rt;
-    info = co_await env.self.blocking([&rt, p] { return rt.info(p); });
-  }
-  if (!info) {
-    co_return outcome::failure(error_code::not_found, to_string(term(p)) + " is not alive");
-  }
-  json r{{"info", info_json(env.st, *info)}};
-  co_return outcome::success(dump(r));
-}
-
-task<outcome> cmd_alive(session_env& env, const request& req) {
-  auto target = co_await resolve_target(env, req.target);
-  if (!target) {
-    co_return target.error();
-  }
-  bool alive = target->process && env.st.rt.alive(*target->process);
-  json r{{"alive", alive}};
-  co_return outcome::success(dump(r));
-}
-
-task<outcome> cmd_registered(session_env& env, const request& /*req*/) {
-  json names = json::array();
-  for (atom a : env.st.rt.registered()) {
-    if (auto p = env.st.rt.whereis(a)) {
-      names.push_back(json{{"name", to_string(term(a))}, {"pid", pid_json(*p)}});
-    }
-  }
-  json r{{"names", std::move(names)}};
   co_return outcome::success(dump(r));
 }
 
