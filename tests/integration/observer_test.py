@@ -494,6 +494,13 @@ def case_actions(vigild, vigilctl):
               "a refused action changed the child: %r -> %r" % (before, after))
         check(get(conn, "/api/restart?path=root/nowhere", method="POST", headers=act)[0] == 404,
               "a restart of no child is not 404")
+        # A path is the client's: a %0A in it must not forge a line of vigild's log.
+        check(get(conn, "/api/restart?path=root/nowhere%0Aforged-by-a-client", method="POST",
+                  headers=act)[0] in (400, 404), "a restart of a path with a newline is not refused")
+        wait_for(lambda: "root/nowhere\\nforged-by-a-client" in d.read_log(),
+                 "the escaped path in vigild's log")
+        check(not any(l.startswith("forged-by-a-client") for l in d.read_log().splitlines()),
+              "a client's %0A started a line of vigild's log")
 
         status, body = get(conn, "/api/restart?path=root/sleeper", method="POST", headers=act)
         check(status == 200 and json.loads(body)["pid"].startswith("#PID<"),

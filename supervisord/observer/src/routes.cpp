@@ -229,7 +229,10 @@ bool route_command(daemon::daemon_state& st, const http_request& req, access all
     r.count = n;
   }
   if (!reads) {
-    spdlog::info("observer: {} {}", protocol::command_name(*cmd), r.target);
+    // Quoted and escaped as JSON: the path is the client's, and a %0A in it must not start
+    // a line of vigild's log that looks like its own.
+    spdlog::info("observer: {} {}", protocol::command_name(*cmd),
+                 json(r.target).dump(-1, ' ', false, json::error_handler_t::replace));
   }
   auto called =
       daemon::call_command(st, std::move(r), allowed.uid, [reply](daemon::command_answer a) {
