@@ -119,10 +119,12 @@ public:
     rt_ = rt;
   }
 
-  /// Publishes `mailbox_len` to other threads: a relaxed store, a plain move, with no
-  /// read-modify-write on the per-message path.
+  /// Publishes `mailbox_len` to other threads: a release store (a plain move on x86), with
+  /// no read-modify-write on the per-message path.
   void publish_mailbox_len() noexcept {
-    mailbox_len_seen.store(mailbox_len, std::memory_order_relaxed);
+    // release: a reader (stats.cpp) that sees this length then sees the serial of the process
+    // it belongs to, so a length is never reported under the slot's previous pid.
+    mailbox_len_seen.store(mailbox_len, std::memory_order_release);
   }
 
   /// Appends a message to the mailbox, applying the bound. False if the process must exit
