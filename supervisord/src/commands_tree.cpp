@@ -153,7 +153,8 @@ struct no_ended {
   void operator()(const supervision::child_spec& /*spec*/, std::string_view /*path*/) const {}
 };
 
-/// The children of the supervisor at `path` that the index holds, each with its spec in the
+/// The children of the supervisor at `path` (its process `sup`: twins share a path; none for
+/// the root) that the index holds, each with its spec in the
 /// config (nullptr if none), to `held`, in the supervisor's own order: the config's for a
 /// static supervisor (a reload inserts a child where the file has it), start order for a
 /// dynamic one. Then, to `ended`, the config's children that a static supervisor no longer
@@ -163,15 +164,15 @@ struct no_ended {
 /// reload inserted one: the two lists are matched side by side, by id, and only the ids out
 /// of step are looked up. No path is built or hashed per child (status of 10,000 children).
 template <class Held, class Ended = no_ended>
-void each_child(const tree_index::view& v, std::string_view path,
+void each_child(const tree_index::view& v, std::string_view path, std::optional<pid> sup,
                 const supervision::supervisor_spec* spec, Held&& held, Ended&& ended = {}) {
   if (spec == nullptr || simple(spec)) {
-    v.each_child(path, [&](const indexed_child& c) { held(c, spec_in(spec, c.id)); });
+    v.each_child(path, sup, [&](const indexed_child& c) { held(c, spec_in(spec, c.id)); });
     return;
   }
   std::vector<const indexed_child*> running;
-  running.reserve(v.count(path));
-  v.each_child(path, [&](const indexed_child& c) { running.push_back(&c); });
+  running.reserve(v.count(path, sup));
+  v.each_child(path, sup, [&](const indexed_child& c) { running.push_back(&c); });
   std::vector<bool> matched(running.size());
   std::unordered_map<std::string_view, std::size_t> out_of_step; // made on first need
   bool indexed = false;
@@ -296,14 +297,16 @@ struct status_walk {
     return c.process ? std::optional<std::int64_t>(now - c.started_ms) : std::nullopt;
   }
 
-  void supervisor(std::string_view path, const supervision::supervisor_spec* spec) {
+  void supervisor(std::string_view path, std::optional<pid> sup,
+                  const supervision::supervisor_spec* spec) {
     const auto held = [&](const indexed_child& c, const supervision::child_spec* configured) {
       const supervision::child_spec* cs = c.spec ? c.spec.get() : configured;
       if (wanted(c.path, c.id, names)) {
         write_held(c, cs);
       }
       if (c.type == child_type::supervisor && c.process) {
-        supervisor(c.path, configured != nullptr ? configured->supervisor.get() : nullptr);
+        supervisor(c.path, c.process,
+                   configured != nullptr ? configured->supervisor.get() : nullptr);
       }
     };
     const auto ended = [&](const supervision::child_spec& cs, std::string_view child_path) {
@@ -311,7 +314,7 @@ struct status_walk {
         write(row_of(st, v, row_source{child_path, cs.id, nullptr, &cs, cs.type}, now));
       }
     };
-    each_child(v, path, spec, held, ended);
+    each_child(v, path, sup, spec, held, ended);
   }
 };
 
@@ -331,7 +334,7 @@ json tree_json(const tree_index::view& v, const indexed_child* c, std::string_vi
   }
   json children = json::array();
   if (process) {
-    each_child(v, path, sup_spec,
+    each_child(v, path, c != nullptr ? process : std::nullopt, sup_spec,
                [&](const indexed_child& k, const supervision::child_spec* configured) {
                  const supervision::child_spec* ks = k.spec ? k.spec.get() : configured;
                  const supervision::supervisor_spec* nested =
@@ -371,7 +374,7 @@ task<outcome> cmd_status(session_env& env, const request& req) {
   std::array<std::int64_t, 4> total{};
   env.st.index.read([&](const tree_index::view& v) {
     status_walk walk{env.st, v, req.names, steady_ms(), w};
-    walk.supervisor("root", &cfg->root);
+    walk.supervisor("root", std::nullopt, &cfg->root); // the root's children: one family
     count = walk.count;
     total = {walk.memory_bytes, walk.cpu_ms, walk.pids, walk.os_children};
   });

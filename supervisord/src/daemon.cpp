@@ -54,13 +54,13 @@ struct daemon_parts {
 
 /// The failed children under the supervisor at `path` ("root/web (reason)"), nested
 /// supervisors included, as the index of the tree has them.
-void collect_failed(const tree_index::view& v, std::string_view path,
+void collect_failed(const tree_index::view& v, std::string_view path, std::optional<pid> sup,
                     std::vector<std::string>& out) {
-  v.children(path, [&](const indexed_child& c) {
+  v.children(path, sup, [&](const indexed_child& c) {
     if (c.state == supervision::child_state::failed) {
       out.push_back(c.path + " (" + c.reason + ")");
     } else if (c.type == supervision::child_type::supervisor && c.process) {
-      collect_failed(v, c.path, out);
+      collect_failed(v, c.path, c.process, out); // its own children, not its twins'
     }
   });
 }
@@ -182,7 +182,9 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     } else {
       st.set_root(*root);
       announce_root(st, *root);
-      st.index.read([&failed](const tree_index::view& v) { collect_failed(v, "root", failed); });
+      st.index.read([&failed](const tree_index::view& v) {
+        collect_failed(v, "root", std::nullopt, failed);
+      });
     }
   }
   if (code == exit_ok) {

@@ -53,10 +53,15 @@ supervision::child_info indexed_child::info(std::int64_t now_ms) const {
 
 std::string tree_index::identity(const child_event& e) {
   // Dynamic children share their path; their key tells them apart ('#' is not in an id).
+  // Twins' children share theirs too: their supervisor's process tells them apart.
+  std::string who = e.path;
   if (e.dynamic) {
-    return e.path + "#" + std::to_string(e.key);
+    who += '#';
+    who += std::to_string(e.key);
   }
-  return e.path;
+  who += '@';
+  who += std::to_string(pid_key(e.supervisor));
+  return who;
 }
 
 std::optional<tree_index::handle> tree_index::find(const child_event& e) const {
@@ -76,13 +81,12 @@ tree_index::handle tree_index::add(const child_event& e) {
   s.child.dynamic = e.dynamic;
   s.child.supervisor = e.supervisor;
   s.identity = identity(e);
+  s.family = pid_key(e.supervisor);
   by_identity_.emplace(s.identity, h);
   by_id_[e.id].emplace(h, true);
   slot* at = &entries_.emplace(h, std::move(s)).first->second;
-  children_[std::string(parent_of(e.path))].emplace_back(h, at); // h is the newest
-  if (e.dynamic) {
-    dynamic_[e.path].emplace(h, at);
-  }
+  children_[std::string(parent_of(e.path))][at->family].emplace_back(h, at); // h is the newest
+  by_path_[e.path].emplace(h, at);
   return h;
 }
 
@@ -106,57 +110,94 @@ void tree_index::erase(handle h, std::vector<orphaned_child>* running) {
     }
   }
   if (auto sib = children_.find(parent_of(c.path)); sib != children_.end()) {
-    auto& list = sib->second;
-    auto at = std::lower_bound(list.begin(), list.end(), h,
-                               [](const auto& entry, handle key) { return entry.first < key; });
-    if (at != list.end() && at->first == h) {
-      list.erase(at);
+    if (auto family = sib->second.find(it->second.family); family != sib->second.end()) {
+      auto& list = family->second;
+      auto at = std::lower_bound(list.begin(), list.end(), h,
+                                 [](const auto& entry, handle key) { return entry.first < key; });
+      if (at != list.end() && at->first == h) {
+        list.erase(at);
+      }
+      if (list.empty()) {
+        sib->second.erase(family);
+      }
     }
     if (sib->second.empty()) {
       children_.erase(sib);
     }
   }
-  if (auto dyn = dynamic_.find(c.path); c.dynamic && dyn != dynamic_.end()) {
-    dyn->second.erase(h);
-    if (dyn->second.empty()) {
-      dynamic_.erase(dyn);
+  if (auto same = by_path_.find(c.path); same != by_path_.end()) {
+    same->second.erase(h);
+    if (same->second.empty()) {
+      by_path_.erase(same);
     }
   }
   std::string path = c.path;
+  std::optional<pid> process = c.process;
   bool supervisor = c.type == supervision::child_type::supervisor;
   entries_.erase(it);
-  if (supervisor) {
-    erase_under(path, running);
+  if (supervisor && process) {
+    erase_under(path, pid_key(*process), running); // if stopped, they went with its stop
   }
 }
 
-void tree_index::erase_under(const std::string& path, std::vector<orphaned_child>* running) {
+void tree_index::erase_under(std::string_view path, std::uint64_t sup,
+                             std::vector<orphaned_child>* running) {
   auto it = children_.find(path);
   if (it == children_.end()) {
     return;
   }
+  auto family = it->second.find(sup);
+  if (family == it->second.end()) {
+    return;
+  }
   // Taken out of the map first: erase() then finds no sibling list to search and shrink,
   // so dropping a supervisor of n children costs O(n), not n erases from a vector's front.
-  sibling_list below = std::move(it->second);
-  children_.erase(it);
+  sibling_list below = std::move(family->second);
+  it->second.erase(family);
+  if (it->second.empty()) {
+    children_.erase(it);
+  }
   for (const auto& [h, _] : below) {
     erase(h, running);
   }
 }
 
-const tree_index::slot* tree_index::at_path(std::string_view path) const {
-  if (auto it = by_identity_.find(path); it != by_identity_.end()) {
-    return &entries_.at(it->second);
+void tree_index::drop_stale_families(const std::string& path, std::uint64_t sup) {
+  auto it = children_.find(path);
+  if (it == children_.end() || it->second.size() < 2) {
+    return;
   }
+  std::vector<std::uint64_t> stale;
+  for (const auto& [family, list] : it->second) {
+    // A family whose supervisor runs (a twin), or may still be starting (a child of it
+    // runs), or that was told with no supervisor at all, is kept.
+    if (family == sup || family == pid_key(pid{}) || by_pid_.contains(family)) {
+      continue;
+    }
+    bool live = std::any_of(list.begin(), list.end(), [](const auto& entry) {
+      return entry.second->child.process.has_value();
+    });
+    if (!live) {
+      stale.push_back(family);
+    }
+  }
+  for (std::uint64_t family : stale) {
+    erase_under(path, family);
+  }
+}
+
+const tree_index::slot* tree_index::at_path(std::string_view path) const {
   // A dynamic child (one a simple_one_for_one supervisor started) shares its path with its
-  // siblings: the path names it while it is alone there.
-  if (auto it = dynamic_.find(path); it != dynamic_.end() && it->second.size() == 1) {
+  // siblings, and a child of such a child with its twins': the path names it while it is
+  // alone there.
+  if (auto it = by_path_.find(path); it != by_path_.end() && it->second.size() == 1) {
     return it->second.begin()->second;
   }
   return nullptr;
 }
 
 void tree_index::stop(indexed_child& c, std::vector<orphaned_child>* running) {
+  std::optional<pid> process = c.process;
   if (c.process) {
     by_pid_.erase(pid_key(*c.process));
     c.process.reset();
@@ -165,8 +206,8 @@ void tree_index::stop(indexed_child& c, std::vector<orphaned_child>* running) {
   c.os_pid = 0;
   c.state = child_state::stopped;
   c.reason.clear(); // a decision that follows says why, if it is news
-  if (c.type == supervision::child_type::supervisor) {
-    erase_under(c.path, running); // its children died with it
+  if (c.type == supervision::child_type::supervisor && process) {
+    erase_under(c.path, pid_key(*process), running); // its children died with it
   }
 }
 
@@ -235,6 +276,9 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
     c->started_ms = now_ms;
     c->reason.clear();
     c->retry = false;
+    if (e.type == supervision::child_type::supervisor) {
+      drop_stale_families(e.path, pid_key(*e.process));
+    }
     if (spec) {
       c->spec = std::move(spec);
     } else if (e.spec != nullptr) {
@@ -300,7 +344,7 @@ void tree_index::clear() {
   by_identity_.clear();
   by_pid_.clear();
   by_id_.clear();
-  dynamic_.clear();
+  by_path_.clear();
   children_.clear(); // restart counts stay: the new tree's children carry them on
 }
 
@@ -354,10 +398,11 @@ std::uint32_t tree_index::restarts(std::string_view path) const {
 void tree_index::forget(const std::string& path) {
   std::lock_guard lock(mutex_);
   starts_.erase(path);
-  if (auto it = by_identity_.find(path); it != by_identity_.end()) {
-    indexed_child& c = entries_.at(it->second).child;
-    c.restarts = 0;
-    c.status_head.clear();
+  if (auto it = by_path_.find(path); it != by_path_.end()) {
+    for (auto& [_, s] : it->second) {
+      s->child.restarts = 0;
+      s->child.status_head.clear();
+    }
   }
 }
 
@@ -368,12 +413,28 @@ const indexed_child* tree_index::view::at(std::string_view path) const {
 
 void tree_index::view::children(std::string_view sup_path,
                                 const std::function<void(const indexed_child&)>& fn) const {
-  each_child(sup_path, fn);
+  each_child(sup_path, std::nullopt, fn);
 }
 
-std::size_t tree_index::view::count(std::string_view sup_path) const {
+void tree_index::view::children(std::string_view sup_path, std::optional<pid> sup,
+                                const std::function<void(const indexed_child&)>& fn) const {
+  each_child(sup_path, sup, fn);
+}
+
+std::size_t tree_index::view::count(std::string_view sup_path, std::optional<pid> sup) const {
   auto it = index_.children_.find(sup_path);
-  return it == index_.children_.end() ? 0 : it->second.size();
+  if (it == index_.children_.end()) {
+    return 0;
+  }
+  if (sup) {
+    auto family = it->second.find(pid_key(*sup));
+    return family == it->second.end() ? 0 : family->second.size();
+  }
+  std::size_t n = 0;
+  for (const auto& [_, list] : it->second) {
+    n += list.size();
+  }
+  return n;
 }
 
 std::uint32_t tree_index::view::restarts(std::string_view path) const {

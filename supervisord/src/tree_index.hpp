@@ -12,6 +12,8 @@
 
 #include "vigil/supervision/core.hpp"
 
+#include "event_store.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -120,25 +122,42 @@ public:
   public:
     /// The child at `path` (as tree_index::at), or nullptr.
     [[nodiscard]] const indexed_child* at(std::string_view path) const;
-    /// The children of the supervisor at `sup_path`, in the order they first started.
+    /// The children of the supervisor at `sup_path`, in the order they first started: those
+    /// of its process `sup` (twins, the dynamic supervisors one template started, share a
+    /// path), or with no `sup` those of every supervisor at that path.
     void children(std::string_view sup_path,
+                  const std::function<void(const indexed_child&)>& fn) const;
+    void children(std::string_view sup_path, std::optional<pid> sup,
                   const std::function<void(const indexed_child&)>& fn) const;
 
     /// The same for readers that go over many: `fn` inlined, the entries reached through
     /// the pointers the list holds (no lookup per child).
     template <class F>
-    void each_child(std::string_view sup_path, F&& fn) const {
+    void each_child(std::string_view sup_path, std::optional<pid> sup, F&& fn) const {
       auto it = index_.children_.find(sup_path);
       if (it == index_.children_.end()) {
         return;
       }
-      for (const auto& [h, s] : it->second) {
-        fn(s->child);
+      const auto each = [&](const sibling_list& list) {
+        for (const auto& [h, s] : list) {
+          fn(s->child);
+        }
+      };
+      if (sup) {
+        if (auto family = it->second.find(pid_key(*sup)); family != it->second.end()) {
+          each(family->second);
+        }
+        return;
+      }
+      for (const auto& [_, list] : it->second) {
+        each(list);
       }
     }
 
-    /// How many children of the supervisor at `sup_path` the index holds.
-    [[nodiscard]] std::size_t count(std::string_view sup_path) const;
+    /// How many children of the supervisor at `sup_path` (of its process `sup`, if given)
+    /// the index holds.
+    [[nodiscard]] std::size_t count(std::string_view sup_path,
+                                    std::optional<pid> sup = std::nullopt) const;
     [[nodiscard]] std::uint32_t restarts(std::string_view path) const;
 
   private:
@@ -158,14 +177,21 @@ private:
   using handle = std::uint64_t;
   struct slot;
 
-  /// Who a child is: its path, and for a dynamic child also its key in its supervisor.
+  /// Who a child is: its path, for a dynamic child also its key in its supervisor, and the
+  /// process of its supervisor (twins' children share their paths).
   static std::string identity(const supervision::child_event& e);
   [[nodiscard]] std::optional<handle> find(const supervision::child_event& e) const;
   handle add(const supervision::child_event& e);
   /// Drops an entry (and those under it); adds to `running` those that still had a process.
   void erase(handle h, std::vector<orphaned_child>* running = nullptr);
-  /// Drops the entries under `path` (the children of a supervisor that is gone).
-  void erase_under(const std::string& path, std::vector<orphaned_child>* running = nullptr);
+  /// Drops the entries under `path` whose supervisor is the process `sup` (pid_key): the
+  /// children of a supervisor that is gone.
+  void erase_under(std::string_view path, std::uint64_t sup,
+                   std::vector<orphaned_child>* running = nullptr);
+  /// Drops, when the supervisor at `path` starts as `sup`, the children left there by
+  /// supervisors that never ran (their start failed after some of their children had
+  /// started): no exit of theirs will come to take them along.
+  void drop_stale_families(const std::string& path, std::uint64_t sup);
   void stop(indexed_child& c, std::vector<orphaned_child>* running = nullptr);
   void decided(indexed_child& c, const supervision::exit_report& r, std::int64_t now_ms);
   /// The entry at `path`: by its identity, else the one dynamic child there.
@@ -179,6 +205,7 @@ private:
   struct slot {
     indexed_child child;
     std::string identity;
+    std::uint64_t family = 0; ///< pid_key of the supervisor that holds it
   };
 
   std::unordered_map<handle, slot> entries_;
@@ -190,10 +217,12 @@ private:
   /// their entries (an unordered_map's elements stay where they are). A vector, not a map:
   /// status goes over 10,000 of them, and a tree's nodes cost a cache miss each.
   using sibling_list = std::vector<std::pair<handle, slot*>>;
-  /// Children by their supervisor's path.
-  std::unordered_map<std::string, sibling_list, string_hash, std::equal_to<>> children_;
-  /// Dynamic children by the path they share.
-  std::unordered_map<std::string, std::map<handle, slot*>, string_hash, std::equal_to<>> dynamic_;
+  /// Children by their supervisor's path, then by its process (pid_key): twins, the dynamic
+  /// supervisors one template started, share a path but each holds its own children.
+  using families = std::unordered_map<std::uint64_t, sibling_list>;
+  std::unordered_map<std::string, families, string_hash, std::equal_to<>> children_;
+  /// Entries by path: one, unless dynamic children or twins' children share it.
+  std::unordered_map<std::string, std::map<handle, slot*>, string_hash, std::equal_to<>> by_path_;
 };
 
 } // namespace vigil::daemon

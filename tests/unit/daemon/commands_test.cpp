@@ -329,6 +329,39 @@ TEST(DaemonDynamicPaths, APathThroughADynamicNestedSupervisorFindsItsChild) {
   EXPECT_EQ(info["parent"], sub["result"]["info"]["pid"]) << "its supervisor, the dynamic one";
 }
 
+TEST(DaemonDynamicPaths, StatusAndTreeListEachDynamicSupervisorsOwnChildrenUnderIt) {
+  daemon_fixture d{test_config(pool_config)};
+  session_client client{d};
+  ASSERT_TRUE(client.call(line(1, "start", {{"name", "pool"}}))["ok"]);
+  ASSERT_TRUE(client.call(line(2, "start", {{"name", "pool"}}))["ok"]);
+  std::vector<std::string> paths;
+  std::vector<std::string> pids;
+  ASSERT_TRUE(vigil::test::eventually([&] {
+    auto r = client.call(line(3, "status"));
+    paths.clear();
+    pids.clear();
+    for (const auto& row : r["result"]["workers"]) {
+      paths.push_back(row["path"]);
+      pids.push_back(row.value("pid", std::string()));
+    }
+    return paths.size() == 5;
+  })) << nlohmann::json(paths);
+  // Each sub, then its own w: the twins' children are not merged nor listed twice.
+  EXPECT_EQ(paths, (std::vector<std::string>{"root/pool", "root/pool/sub", "root/pool/sub/w",
+                                             "root/pool/sub", "root/pool/sub/w"}));
+  EXPECT_NE(pids[2], pids[4]) << "each w its own process";
+  auto tree = client.call(line(4, "tree"));
+  ASSERT_TRUE(tree["ok"]) << tree;
+  const json& pool = tree["result"]["tree"]["children"][0];
+  ASSERT_EQ(pool["children"].size(), 2U) << pool;
+  std::vector<std::string> ws;
+  for (const auto& sub : pool["children"]) {
+    ASSERT_EQ(sub["children"].size(), 1U) << sub;
+    ws.push_back(sub["children"][0]["pid"]);
+  }
+  EXPECT_NE(ws[0], ws[1]) << pool;
+}
+
 TEST_F(DaemonCommands, WhatASessionSpawnedEndsWithTheSession) {
   std::string spawned;
   {

@@ -47,6 +47,41 @@ pid P(std::uint32_t index) {
   return pid{0, index, 1};
 }
 
+/// `e` as the supervisor `sup` tells it.
+child_event from(pid sup, child_event e) {
+  e.supervisor = sup;
+  return e;
+}
+
+/// The processes of the children of the supervisor process `sup` at `path`, in start order.
+std::vector<pid> children_of(const tree_index& index, std::string_view path, pid sup) {
+  std::vector<pid> seen;
+  index.read([&](const tree_index::view& v) {
+    v.children(path, sup,
+               [&](const indexed_child& c) { seen.push_back(c.process.value_or(pid{})); });
+  });
+  return seen;
+}
+
+/// root/conns, a simple_one_for_one supervisor (P(2)), starts a `conn` supervisor from its
+/// template as `twin` (key `key`), which starts its static children `reader` and `writer`
+/// as `twin` + 1 and + 2 first, as a supervisor's init does.
+void start_twin(tree_index& index, std::uint32_t twin, std::uint64_t key) {
+  index.apply(from(P(twin), event(kind::started, "root/conns/conn/reader", P(twin + 1))), 0, 0);
+  index.apply(from(P(twin), event(kind::started, "root/conns/conn/writer", P(twin + 2))), 0, 0);
+  auto conn = from(P(2), event(kind::started, "root/conns/conn", P(twin), key));
+  conn.type = child_type::supervisor;
+  conn.dynamic = true;
+  index.apply(conn, 0, 0);
+}
+
+/// root/conns, started.
+void start_conns(tree_index& index) {
+  auto conns = from(P(1), event(kind::started, "root/conns", P(2)));
+  conns.type = child_type::supervisor;
+  index.apply(conns, 0, 0);
+}
+
 TEST(TreeIndex, AStartedChildIsFoundByPathPidAndId) {
   tree_index index;
   supervision::child_spec spec;
@@ -144,19 +179,20 @@ TEST(TreeIndex, ARemovedChildIsGoneAndItsRestartCountStays) {
 
 TEST(TreeIndex, ASupervisorThatStopsTakesItsSubtreeAlong) {
   tree_index index;
-  // A nested supervisor's children start before its own start is told.
-  index.apply(event(kind::started, "root/jobs/x", P(10)), 0, 0);
-  index.apply(event(kind::started, "root/jobs/deep/y", P(11)), 0, 0);
-  auto deep = event(kind::started, "root/jobs/deep", P(12));
+  // A nested supervisor's children start before its own start is told; each event names
+  // the supervisor that tells it, as supervisors stamp them.
+  index.apply(from(P(13), event(kind::started, "root/jobs/x", P(10))), 0, 0);
+  index.apply(from(P(12), event(kind::started, "root/jobs/deep/y", P(11))), 0, 0);
+  auto deep = from(P(13), event(kind::started, "root/jobs/deep", P(12)));
   deep.type = child_type::supervisor;
   index.apply(deep, 0, 0);
-  auto jobs = event(kind::started, "root/jobs", P(13));
+  auto jobs = from(P(1), event(kind::started, "root/jobs", P(13)));
   jobs.type = child_type::supervisor;
   index.apply(jobs, 0, 0);
   EXPECT_EQ(index.supervisor_at("root/jobs"), P(13));
   EXPECT_EQ(index.supervisor_at("root/jobs/deep"), P(12));
   EXPECT_FALSE(index.supervisor_at("root/jobs/x")) << "a worker is not a supervisor";
-  auto gone = event(kind::exited, "root/jobs", P(13));
+  auto gone = from(P(1), event(kind::exited, "root/jobs", P(13)));
   gone.type = child_type::supervisor;
   // It was killed: nothing stopped its children first, so the index names those that ran.
   auto orphans = index.apply(gone, 0, 0);
@@ -244,6 +280,73 @@ TEST(TreeIndex, APathThroughADynamicSupervisorFindsItWhileItIsAlone) {
   gone.dynamic = true;
   index.apply(gone, 0, 0);
   EXPECT_EQ(index.supervisor_at("root/pool/sub"), P(40)) << "alone again";
+}
+
+TEST(TreeIndex, TwoDynamicSupervisorsFromOneTemplateKeepTheirOwnChildren) {
+  tree_index index;
+  start_conns(index);
+  start_twin(index, 10, 1);
+  start_twin(index, 20, 2);
+  EXPECT_EQ(index.size(), 7U) << "conns, two conns and a reader and a writer for each";
+  EXPECT_EQ(children_of(index, "root/conns/conn", P(10)), (std::vector<pid>{P(11), P(12)}));
+  EXPECT_EQ(children_of(index, "root/conns/conn", P(20)), (std::vector<pid>{P(21), P(22)}));
+  EXPECT_EQ(index.with_id("reader").size(), 2U);
+  ASSERT_TRUE(index.of(P(21)));
+  EXPECT_EQ(index.of(P(21))->supervisor, P(20));
+  EXPECT_FALSE(index.at("root/conns/conn/reader")) << "two share the path: give a pid";
+  // One twin's reader crashes and restarts: the other's is untouched.
+  index.apply(from(P(10), event(kind::exited, "root/conns/conn/reader", P(11))), 0, 1);
+  index.apply(from(P(10), decided("root/conns/conn/reader", exit_report::decision::restart, P(11))),
+              0, 1);
+  ASSERT_TRUE(index.of(P(21)));
+  EXPECT_EQ(index.of(P(21))->state, child_state::running);
+  index.apply(from(P(10), event(kind::started, "root/conns/conn/reader", P(13))), 0, 2);
+  EXPECT_EQ(children_of(index, "root/conns/conn", P(10)), (std::vector<pid>{P(13), P(12)}));
+  EXPECT_EQ(children_of(index, "root/conns/conn", P(20)), (std::vector<pid>{P(21), P(22)}));
+  EXPECT_EQ(index.size(), 7U) << "the restart kept its entry";
+}
+
+TEST(TreeIndex, ATwinThatExitsTakesOnlyItsOwnChildrenFromTheIndex) {
+  tree_index index;
+  start_conns(index);
+  start_twin(index, 10, 1);
+  start_twin(index, 20, 2);
+  auto gone = from(P(2), event(kind::exited, "root/conns/conn", P(10), 1));
+  gone.type = child_type::supervisor;
+  gone.dynamic = true;
+  // It was killed: its own children died with it, and only those.
+  auto orphans = index.apply(gone, 0, 1);
+  std::vector<pid> told;
+  for (const auto& o : orphans) {
+    told.push_back(o.process);
+  }
+  std::sort(told.begin(), told.end());
+  EXPECT_EQ(told, (std::vector<pid>{P(11), P(12)}));
+  EXPECT_FALSE(index.of(P(11)));
+  EXPECT_FALSE(index.of(P(12)));
+  EXPECT_EQ(children_of(index, "root/conns/conn", P(20)), (std::vector<pid>{P(21), P(22)}));
+  auto removed = from(P(2), event(kind::removed, "root/conns/conn", std::nullopt, 1));
+  removed.type = child_type::supervisor;
+  removed.dynamic = true;
+  index.apply(removed, 0, 1);
+  EXPECT_EQ(index.size(), 4U) << "conns, the other conn, its reader and writer";
+  // The twin left is alone at its paths: they name it and its children again.
+  EXPECT_EQ(index.supervisor_at("root/conns/conn"), P(20));
+  ASSERT_TRUE(index.at("root/conns/conn/reader"));
+  EXPECT_EQ(index.at("root/conns/conn/reader")->process, P(21));
+}
+
+TEST(TreeIndex, ChildrenLeftByASupervisorWhoseStartFailedGoWhenItStartsAgain) {
+  tree_index index;
+  start_conns(index);
+  // Its init started `reader`, then failed on `writer`: it stopped `reader` and exited
+  // before its own start was told.
+  index.apply(from(P(10), event(kind::started, "root/conns/conn/reader", P(11))), 0, 0);
+  index.apply(from(P(10), event(kind::stopped, "root/conns/conn/reader", P(11))), 0, 0);
+  start_twin(index, 20, 1);
+  EXPECT_EQ(index.with_id("reader").size(), 1U) << "the stopped reader of a start that failed";
+  ASSERT_TRUE(index.at("root/conns/conn/reader"));
+  EXPECT_EQ(index.at("root/conns/conn/reader")->process, P(21));
 }
 
 TEST(TreeIndex, AStopForASiblingsRestartLeavesTheChildWaitingAsTheEventSays) {
