@@ -268,7 +268,17 @@ std::vector<orphaned_child> tree_index::apply(const child_event& e, std::int64_t
     c->supervisor = e.supervisor;
     by_pid_[pid_key(*e.process)] = *h;
     if (!e.dynamic) {
-      c->restarts = ++starts_[e.path] - 1;
+      // The count by path is that of all the children at the path: twins' children share
+      // theirs, so an entry that ran counts its own restarts on, and a twin's new child
+      // starts from none.
+      slot& s = entries_.at(*h);
+      const std::uint32_t starts = ++starts_[e.path];
+      if (s.ran) {
+        ++c->restarts;
+      } else {
+        c->restarts = by_path_.at(e.path).size() > 1 ? 0 : starts - 1;
+      }
+      s.ran = true;
     }
     c->os_pid = os_pid;
     c->type = e.type;
@@ -400,6 +410,7 @@ void tree_index::forget(const std::string& path) {
   starts_.erase(path);
   if (auto it = by_path_.find(path); it != by_path_.end()) {
     for (auto& [_, s] : it->second) {
+      s->ran = false; // its next start is its first again
       s->child.restarts = 0;
       s->child.status_head.clear();
     }

@@ -206,6 +206,7 @@ private:
     indexed_child child;
     std::string identity;
     std::uint64_t family = 0; ///< pid_key of the supervisor that holds it
+    bool ran = false;         ///< started since it was added (or forgotten)
   };
 
   std::unordered_map<handle, slot> entries_;

@@ -304,6 +304,8 @@ TEST(TreeIndex, TwoDynamicSupervisorsFromOneTemplateKeepTheirOwnChildren) {
   EXPECT_EQ(children_of(index, "root/conns/conn", P(10)), (std::vector<pid>{P(13), P(12)}));
   EXPECT_EQ(children_of(index, "root/conns/conn", P(20)), (std::vector<pid>{P(21), P(22)}));
   EXPECT_EQ(index.size(), 7U) << "the restart kept its entry";
+  EXPECT_EQ(index.of(P(13))->restarts, 1U);
+  EXPECT_EQ(index.of(P(21))->restarts, 0U) << "the other twin's reader never restarted";
 }
 
 TEST(TreeIndex, ATwinThatExitsTakesOnlyItsOwnChildrenFromTheIndex) {
