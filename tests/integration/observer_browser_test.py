@@ -31,7 +31,7 @@ except ImportError:
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import Daemon, Failure, check  # noqa: E402
+from vigild_harness import TICKING_LOGGER, Daemon, Failure, check  # noqa: E402
 
 TREE = """
 [observer]
@@ -57,10 +57,6 @@ type = "supervisor"
   [[supervisor.children.children]]
   id = "batch"
   command = ["sleep", "1000"]
-
-[[supervisor.children]]
-id = "logger"
-command = ["sh", "-c", "echo logger-started; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
 """
 
 
@@ -126,7 +122,7 @@ def run(vigild, vigilctl):
         print("skipped: no chromium or chromedriver", file=sys.stderr)
         return 77
     port = free_port()
-    d = Daemon(vigild, vigilctl, TREE.format(port=port))
+    d = Daemon(vigild, vigilctl, TREE.format(port=port) + TICKING_LOGGER)
     wait = WebDriverWait(b, 20, poll_frequency=0.05)
     b.set_script_timeout(20)
     try:

@@ -18,8 +18,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import (OTHER_USER_PYTHON, Client, Daemon, Failure, check,  # noqa: E402
-                            wait_for)
+from vigild_harness import (OTHER_USER_PYTHON, TICKING_LOGGER, Client, Daemon, Failure,  # noqa: E402
+                            check, wait_for)
 
 NOBODY = 65534
 
@@ -551,12 +551,6 @@ def case_actions(vigild, vigilctl):
         d.cleanup()
 
 
-LOGGER = """
-[[supervisor.children]]
-id = "logger"
-command = ["sh", "-c", "echo logger-started; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
-"""
-
 
 def case_process_page(vigild, vigilctl):
     """/api/info and /api/logs, what the process page shows: Process.info of an in-process
@@ -564,7 +558,7 @@ def case_process_page(vigild, vigilctl):
     its restart history with the reason, and the tail of its log."""
     d = observer_daemon(vigild, vigilctl)
     try:
-        d.write_config(TREE.format(listen=d.observer, token="") + LOGGER)
+        d.write_config(TREE.format(listen=d.observer, token="") + TICKING_LOGGER)
         d.start()
         wait_for(lambda: os.path.exists(d.observer), "the observer socket")
         conn = UnixHTTPConnection(d.observer)

@@ -22,6 +22,16 @@ class Failure(Exception):
     pass
 
 
+# A config child that prints a line every 0.2 s for as long as it runs: a live log tail for
+# the observer's process page. The sleep is the program's pace, not a wait of a test's own:
+# the tests wait for the lines to appear, however late they come.
+TICKING_LOGGER = """
+[[supervisor.children]]
+id = "logger"
+command = ["sh", "-c", "echo logger-started; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
+"""
+
+
 def check(cond, what):
     if not cond:
         raise Failure(what)

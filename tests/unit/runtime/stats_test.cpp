@@ -22,7 +22,8 @@ const atom stop("stop");
 const atom junk("junk");
 
 /// Polls `done` until it holds or the guard runs out: the stats are published by the
-/// schedulers as they go, with no event to wait on.
+/// schedulers as they go, with no event to wait on. The 1 ms pause only paces the re-reads;
+/// it cannot race, since the verdict is the state once published, however late that is.
 bool eventually(const std::function<bool()>& done) {
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
