@@ -12,6 +12,8 @@
 #include "vigil/supervision/readiness.hpp"
 #include "vigil/supervision/supervisor.hpp"
 
+#include "latency_summary.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -108,12 +110,6 @@ task<> driver(context& self, run* r, pid main_box) {
   self.send(main_box, a_done);
 }
 
-std::int64_t percentile(std::vector<std::int64_t>& v, double p) {
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -129,17 +125,11 @@ int main(int argc, char** argv) {
   if (!box->receive(std::chrono::minutes(7))) {
     fail("timeout");
   }
-  std::int64_t sum = 0;
-  for (auto s : r.samples) {
-    sum += s;
-  }
-  double mean = static_cast<double>(sum) / static_cast<double>(r.samples.size());
-  std::int64_t worst = *std::max_element(r.samples.begin(), r.samples.end());
-  std::int64_t p50 = percentile(r.samples, 0.50);
-  std::int64_t p99 = percentile(r.samples, 0.99);
+  const bench::latency_summary l = bench::summarize(r.samples);
   std::printf("{\"bench\":\"ready_to_next_start\",\"impl\":\"ours\",\"threads\":%u,\"n\":%" PRId64
               ",\"p50_ns\":%" PRId64 ",\"p99_ns\":%" PRId64 ",\"mean_ns\":%.1f,\"max_ns\":%" PRId64
               ",\"ts\":%ld}\n",
-              rt.schedulers(), r.n, p50, p99, mean, worst, static_cast<long>(std::time(nullptr)));
+              rt.schedulers(), r.n, l.p50_ns, l.p99_ns, l.mean_ns, l.max_ns,
+              static_cast<long>(std::time(nullptr)));
   return 0;
 }

@@ -12,6 +12,8 @@
 #include "vigil/runtime/runtime.hpp"
 #include "vigil/supervision/supervisor.hpp"
 
+#include "latency_summary.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -113,12 +115,6 @@ task<> driver(context& self, run* r, pid main_box) {
   self.send(main_box, a_done);
 }
 
-std::int64_t percentile(std::vector<std::int64_t>& v, double p) {
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -135,25 +131,18 @@ int main(int argc, char** argv) {
   if (!box->receive(std::chrono::minutes(7))) {
     fail("timeout");
   }
-  std::int64_t sum = 0;
-  for (auto s : r.samples) {
-    sum += s;
-  }
-  double mean = static_cast<double>(sum) / static_cast<double>(r.samples.size());
-  std::int64_t worst = *std::max_element(r.samples.begin(), r.samples.end());
   auto slow =
       std::count_if(r.samples.begin(), r.samples.end(), [](std::int64_t s) { return s > 100'000; });
-  std::int64_t p50 = percentile(r.samples, 0.50);
-  std::int64_t p99 = percentile(r.samples, 0.99);
-  std::string bench =
+  std::string name =
       r.children == 1 ? "restart_latency" : "restart_latency_" + std::to_string(r.children);
+  const bench::latency_summary l = bench::summarize(r.samples);
   std::printf("{\"bench\":\"%s\",\"impl\":\"ours\",\"threads\":%u,\"n\":%" PRId64
               ",\"seconds\":%.6f,\"per_op_ns\":%.3f,\"p50_ns\":%" PRId64 ",\"p99_ns\":%" PRId64
               ",\"mean_ns\":%.1f,\"max_ns\":%" PRId64
               ",\"over_100us\":%ld,\"rss_kb\":%ld,\"peak_rss_kb\":%ld"
               ",\"vigil\":\"0.1.0\",\"ts\":%ld}\n",
-              bench.c_str(), rt.schedulers(), r.n, r.seconds,
-              r.seconds * 1e9 / static_cast<double>(r.n), p50, p99, mean, worst,
+              name.c_str(), rt.schedulers(), r.n, r.seconds,
+              r.seconds * 1e9 / static_cast<double>(r.n), l.p50_ns, l.p99_ns, l.mean_ns, l.max_ns,
               static_cast<long>(slow), status_kb("VmRSS:"), status_kb("VmHWM:"),
               static_cast<long>(std::time(nullptr)));
   return 0;
