@@ -16,7 +16,9 @@ std::vector<scheduler::queue_stats> scheduler::stats() const {
   std::vector<queue_stats> out;
   out.reserve(workers_.size());
   for (const auto& w : workers_) {
-    out.push_back({w->local.size() + w->yielded_seen.load(std::memory_order_relaxed),
+    // The run-next slot counts: a process woken by the running one waits there for a turn.
+    const std::size_t next = w->run_next.load(std::memory_order_relaxed) != nullptr ? 1 : 0;
+    out.push_back({w->local.size() + w->yielded_seen.load(std::memory_order_relaxed) + next,
                    w->reductions_seen.load(std::memory_order_relaxed)});
   }
   return out;

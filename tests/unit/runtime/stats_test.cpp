@@ -103,6 +103,32 @@ TEST_F(Stats, RunQueuesHoldProcessesWaitingForAThreadAndEmptyWhenTheyAreDone) {
   EXPECT_TRUE(eventually([&] { return queued(rt) == 0; })) << "run queues did not empty";
 }
 
+TEST(StatsRunNext, AProcessWokenByARunningOneCountsAsQueuedUntilItRuns) {
+  // One thread, so nothing can take the woken process: it waits in the thread's run-next
+  // slot (it runs next, once the running one suspends) while its spawner holds the thread.
+  runtime rt{runtime_options{.schedulers = 1}};
+  auto box = rt.make_mailbox();
+  auto hold = std::make_shared<std::atomic<bool>>(true);
+  pid me = box->self();
+  rt.spawn([hold, me](context& self) -> task<> {
+    self.spawn([me](context& child) -> task<> {
+      child.send(me, atoms::ok);
+      co_return;
+    });
+    while (hold->load(std::memory_order_relaxed)) {
+      std::this_thread::yield(); // holds the thread without suspending
+    }
+    co_return;
+  });
+  EXPECT_TRUE(eventually([&] { return read_stats(rt).schedulers.at(0).run_queue_length == 1; }))
+      << "the process waiting in the run-next slot is not counted";
+  hold->store(false);
+  EXPECT_TRUE(box->receive(runtime_test::guard)) << "the woken process never ran";
+  EXPECT_TRUE(eventually([&] { return queued(rt) == 0; })) << "run queues did not empty";
+  box.reset();
+  rt.shutdown();
+}
+
 TEST_F(Stats, AMailboxOverTheThresholdIsFoundWithItsNameAndLength) {
   pid slow = *rt.spawn_opt({.name = atom("stats_slow_consumer")}, hoarder);
   pid small = rt.spawn(hoarder);
