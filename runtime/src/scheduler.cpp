@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The work-stealing scheduler: a run queue per thread and a shared one for wake-ups from
-// outside, the order of picking work (warm ping-pongs, no starvation), stealing, parking and
-// waking idle threads, and stopping.
+// outside, the order of picking work (warm ping-pongs, no starvation), stealing, spinning,
+// parking and waking idle threads, and stopping.
 #include "scheduler.hpp"
 
 #include "process.hpp"
@@ -18,8 +18,10 @@ thread_local void* this_worker = nullptr;
 } // namespace
 
 scheduler::scheduler(unsigned threads, run_fn run) : run_(std::move(run)) {
-  for (unsigned i = 0; i < (threads == 0 ? 1 : threads); ++i) {
+  const unsigned n = threads == 0 ? 1 : threads;
+  for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>());
+    workers_.back()->views.resize(n);
   }
 }
 
@@ -75,8 +77,10 @@ void scheduler::schedule(process* p) {
     return; // a thief took it meanwhile
   }
   w.local.push(displaced);
-  // Wake a sleeper only for surplus work, so that a ping-pong stays on one warm thread.
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+  // Wake a sleeper only for work a thief may take (steal(): more than this thread's next
+  // item), so that a ping-pong or a spawn-and-wait stays on one warm thread and pays no
+  // futex call.
+  if (w.local.size() >= 2 && sleepers_.load(std::memory_order_seq_cst) > 0) {
     wake_one();
   }
 }
@@ -86,15 +90,18 @@ process* scheduler::pop_run_next(worker& self) {
     return nullptr;
   }
   // A chain of processes that keep waking each other runs at most run_next_chain turns
-  // in a row; then the one due next goes to the shared queue, as if woken from outside, so
-  // that the work queued here runs (and an idle thread may take it), and it is back within
-  // 61 picks.
+  // in a row; then, if work is queued behind it here, the one due next goes to the shared
+  // queue, as if woken from outside, so that the queued work runs (and an idle thread may
+  // take it), and it is back within 61 picks. With nothing queued here there is no one to
+  // be fair to, and moving the chain would only wake the other thread and cool the caches.
   if (++self.chain > run_next_chain) {
     self.chain = 0;
-    if (process* p = self.run_next.exchange(nullptr, std::memory_order_acq_rel)) {
-      push_global(p);
+    if (self.local.size() > 0 || !self.yielded.empty()) {
+      if (process* p = self.run_next.exchange(nullptr, std::memory_order_acq_rel)) {
+        push_global(p);
+      }
+      return nullptr;
     }
-    return nullptr;
   }
   return self.run_next.exchange(nullptr, std::memory_order_acq_rel);
 }
@@ -184,16 +191,74 @@ process* scheduler::find_work(worker& self, std::size_t index) {
   if (process* p = pop_yielded(self)) {
     return p;
   }
-  for (std::size_t k = 1; k < workers_.size(); ++k) {
-    auto& victim = *workers_[(index + k) % workers_.size()];
+  return steal(self, index);
+}
+
+// Stealing follows Go's and the BEAM's rule: take surplus work, never what the victim is
+// about to run. Taking a ping-pong partner from its run-next slot, or a deque's only item
+// that the victim pops right after its turn, splits a pair that wakes each other across
+// two cores: every message then bounces the mailbox and process lines between them, and
+// both threads spin on each other (2 threads were 10-40 % slower than 1 on every messaging
+// bench, and noisy, before this).
+process* scheduler::steal(worker& self, std::size_t index) {
+  const std::size_t n = workers_.size();
+  for (std::size_t k = 1; k < n; ++k) {
+    const std::size_t v = (index + k) % n;
+    auto& victim = *workers_[v];
+    const std::size_t queued = victim.local.size();
+    const bool has_next = victim.run_next.load(std::memory_order_relaxed) != nullptr;
+    if (queued >= 2) {
+      // Surplus: the victim runs its run-next process and its newest work first.
+      if (process* p = victim.local.steal()) {
+        return p;
+      }
+      continue;
+    }
+    if ((queued == 0 && !has_next) || !stuck(self, v)) {
+      continue;
+    }
+    // The victim has held one turn for stuck_after (a long turn, or its thread descheduled):
+    // what it would run next is fair game.
     if (process* p = victim.local.steal()) {
       return p;
     }
-    // A process due next on a thread that is busy elsewhere (a long turn) is fair game.
-    if (victim.run_next.load(std::memory_order_relaxed) != nullptr) {
+    if (has_next) {
       if (process* p = victim.run_next.exchange(nullptr, std::memory_order_acq_rel)) {
         return p;
       }
+    }
+  }
+  return nullptr;
+}
+
+// Whether thread `v` has been on the same turn for stuck_after, as far as this thread has
+// seen: the victim's turn counter, which it keeps anyway, against the thief's clock. The
+// clock is read only here, by a thread with nothing to run, never on the scheduling path.
+bool scheduler::stuck(worker& self, std::size_t v) {
+  const std::uint64_t turns = workers_[v]->turns.load(std::memory_order_relaxed);
+  const clock::time_point now = clock::now();
+  auto& view = self.views[v];
+  if (turns != view.turns) {
+    view.turns = turns;
+    view.since = now;
+    return false;
+  }
+  return now - view.since >= stuck_after;
+}
+
+// Between finding nothing and sleeping on the futex: on 2 cores a futex round trip costs more
+// than a short wait for the other thread's next surplus. sched_yield between looks, not a
+// pause loop: measured on a shared 2-core machine, a pause spin (looks 0.6 or 2.4 us apart,
+// 30-100 us in all) made fanout 1.5-2x and spawn 1.2-2x slower than yielding, since the
+// spinning thread holds its core while other programs' threads then preempt the busy one.
+process* scheduler::spin(worker& self, std::size_t index) {
+  for (int i = 0; i < spin_looks; ++i) {
+    std::this_thread::yield();
+    if (process* p = find_work(self, index)) {
+      return p;
+    }
+    if (stop_.load(std::memory_order_relaxed)) {
+      break;
     }
   }
   return nullptr;
@@ -226,12 +291,7 @@ void scheduler::loop(std::size_t index) {
   while (!stop_.load(std::memory_order_relaxed)) {
     process* p = find_work(self, index);
     if (p == nullptr) {
-      // Spin briefly before sleeping: on 2 cores a futex round trip costs more than a
-      // short wait for the other thread's next send.
-      for (int spin = 0; spin < 64 && p == nullptr; ++spin) {
-        std::this_thread::yield();
-        p = find_work(self, index);
-      }
+      p = spin(self, index);
       if (p == nullptr) {
         park(self, index);
         continue;

@@ -20,9 +20,10 @@ class process;
 /// N threads that run processes. Each has a work-stealing deque; a process made runnable
 /// by a running process goes to its thread's run-next slot (bumping the one there to the
 /// deque, LIFO), those made runnable from outside
-/// or that used up their turn go to one shared FIFO queue. An idle thread steals, then
-/// sleeps on a futex until work arrives: with nothing to run, the runtime makes no
-/// wake-ups.
+/// or that used up their turn go to one shared FIFO queue. An idle thread steals surplus
+/// work (never what its owner is about to run, unless the owner is stuck in a long turn),
+/// looks again for a while, then sleeps on a futex until work arrives: with nothing to run,
+/// the runtime makes no wake-ups.
 class scheduler {
 public:
   using run_fn = std::function<void(process*)>;
@@ -77,6 +78,14 @@ public:
   std::atomic<std::uint32_t> awake{0};
 
 private:
+  using clock = std::chrono::steady_clock;
+
+  /// What a thief saw of another thread: the turn it was on, and since when (thief's clock).
+  struct victim_view {
+    std::uint64_t turns = ~std::uint64_t{0};
+    clock::time_point since{};
+  };
+
   struct worker {
     work_deque<process> local;
     std::atomic<process*> run_next{nullptr}; ///< woken by the running process; runs next
@@ -92,10 +101,14 @@ private:
     std::uint64_t reductions = 0;
     std::atomic<std::uint64_t> reductions_seen{0};
     std::atomic<std::size_t> yielded_seen{0};
+    std::vector<victim_view> views; ///< owner only: each other thread, as last seen stealing
   };
 
   void loop(std::size_t index);
   process* find_work(worker& self, std::size_t index);
+  process* steal(worker& self, std::size_t index);
+  process* spin(worker& self, std::size_t index);
+  bool stuck(worker& self, std::size_t victim);
   process* pop_global();
   void push_global(process* p);
   static process* pop_yielded(worker& self);
@@ -105,6 +118,12 @@ private:
 
   /// Turns a run-next chain may take in a row before its next process queues normally.
   static constexpr std::uint32_t run_next_chain = 128;
+  /// How long a thread must stay in one turn before a thief takes what it was about to run
+  /// next (Go's runnext grace): a process that wakes another and then waits hands over in
+  /// far less, and moving the woken one to another core would cost more than the wait.
+  static constexpr std::chrono::microseconds stuck_after{3};
+  /// How many times an idle thread looks for work (about 1 us apart) before it sleeps.
+  static constexpr int spin_looks = 64;
 
   run_fn run_;
   std::vector<std::unique_ptr<worker>> workers_;
