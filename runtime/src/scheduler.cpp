@@ -313,13 +313,22 @@ void scheduler::loop(std::size_t index) {
 
 std::vector<process*> scheduler::still_running() {
   std::vector<process*> out;
+  bool held = false;
   for (const auto& w : workers_) {
     process* p = w->running.load(std::memory_order_acquire);
     std::uint64_t turns = w->turns.load(std::memory_order_relaxed);
     if (p != nullptr && turns == w->checked_turns) {
       out.push_back(p);
+      held = held || w->run_next.load(std::memory_order_relaxed) != nullptr || w->local.size() > 0;
     }
     w->checked_turns = turns;
+  }
+  // Work queued behind a turn that has lasted a whole interval: a thread asleep would never
+  // see it (only surplus wakes one, see schedule()), so wake one; it finds the turn stuck
+  // and takes the work (steal()). Without this, a process that never suspends would keep
+  // what it woke or spawned from running while another thread sleeps.
+  if (held && sleepers_.load(std::memory_order_seq_cst) > 0) {
+    wake_one();
   }
   return out;
 }

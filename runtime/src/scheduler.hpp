@@ -57,7 +57,8 @@ public:
 
   /// For the watchdog, called at a fixed interval: the processes that were already running
   /// the same turn at the previous call, so have held their thread for at least one interval.
-  /// A turn counter rather than a clock keeps time reads off the scheduling path.
+  /// A turn counter rather than a clock keeps time reads off the scheduling path. If work
+  /// waits behind such a turn, it also wakes a sleeping thread to take it.
   std::vector<process*> still_running();
 
   /// Each thread's run-queue length and reductions, and the shared queue's length, from

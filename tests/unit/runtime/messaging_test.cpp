@@ -2,8 +2,12 @@
 // Semantics 5-11: send, ordering, selective receive, after.
 #include "runtime_fixture.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -229,6 +233,37 @@ TEST_F(Messaging, APairThatKeepsWakingEachOtherDoesNotStarveQueuedWork) {
   auto r = b->receive(guard);
   EXPECT_TRUE(r);
   b.reset();
+}
+
+TEST(Scheduling, WorkWokenBehindATurnThatNeverSuspendsRunsOnTheOtherThread) {
+  // A process that holds its thread without suspending until the process it spawned has
+  // run. The spawned one waits in the holder's run-next slot; a thread that is asleep is
+  // woken only for surplus work, so the watchdog's check (every half bound) must see the
+  // held turn and wake it. The holder's sleep first only lets the other thread fall asleep,
+  // so that this path is the one taken; the test holds either way.
+  runtime_options o{.schedulers = 2, .long_run_warning = 20ms};
+  o.on_warning = [](const std::string&) {};
+  runtime rt(std::move(o));
+  auto box = rt.make_mailbox();
+  auto ran = std::make_shared<std::atomic<bool>>(false);
+  pid me = box->self();
+  rt.spawn([ran, me](context& self) -> task<> {
+    co_await self.sleep(50ms);
+    self.spawn([ran](context&) -> task<> {
+      ran->store(true);
+      co_return;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + runtime_test::guard;
+    while (!ran->load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield(); // holds the thread without suspending
+    }
+    self.send(me, ran->load() ? atoms::ok : atom("starved"));
+  });
+  auto r = box->receive(runtime_test::guard + 5s);
+  ASSERT_TRUE(r) << "the holder never answered";
+  EXPECT_EQ(r.message, term(atoms::ok)) << "the spawned process waited for the turn to end";
+  box.reset();
+  rt.shutdown();
 }
 
 /// What a runtime's remote_send hook was given, from whichever thread sent.
