@@ -206,14 +206,16 @@ process* scheduler::steal(worker& self, std::size_t index) {
     const std::size_t v = (index + k) % n;
     auto& victim = *workers_[v];
     const std::size_t queued = victim.local.size();
-    const bool has_next = victim.run_next.load(std::memory_order_relaxed) != nullptr;
     if (queued >= 2) {
-      // Surplus: the victim runs its run-next process and its newest work first.
+      // Surplus: the victim runs its run-next process and its newest work first. Its slot
+      // is not even read: the victim writes it at every spawn or wake-up, and reading it
+      // at every steal made spawn's 2-thread run 20 % slower.
       if (process* p = victim.local.steal()) {
         return p;
       }
       continue;
     }
+    const bool has_next = victim.run_next.load(std::memory_order_relaxed) != nullptr;
     if ((queued == 0 && !has_next) || !stuck(self, v)) {
       continue;
     }
