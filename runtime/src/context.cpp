@@ -128,12 +128,12 @@ bool context::receive_awaiter::await_ready() {
     p.scanned_upto = nullptr;
     return false;
   }
-  rt->drain(&p);
+  rt->drain_into(&p, this);
   if (p.wait == detail::wait_kind::exiting) {
     return false;
   }
   p.scanned_upto = nullptr;
-  if (rt->scan_mailbox(&p, *this)) {
+  if (!result_.timed_out() || rt->scan_mailbox(&p, *this)) {
     ++p.turn_reductions;
     ++p.reductions;
     return true;

@@ -214,7 +214,9 @@ bool runtime_impl::scan_classes(process* p, context::receive_awaiter& r,
 
 bool runtime_impl::complete_receive(process* p) {
   auto& r = *p->pending;
-  if (!scan_mailbox(p, r)) {
+  if (!r.result_.timed_out()) {
+    // drain() handed it a message straight from the inbox.
+  } else if (!scan_mailbox(p, r)) {
     if (!p->timer_fired && r.after_ != timeout::zero()) {
       return false;
     }
@@ -232,9 +234,34 @@ bool runtime_impl::complete_receive(process* p) {
 // -- signals --------------------------------------------------------------------------------
 
 void runtime_impl::drain(process* p) {
+  drain_into(p, p->wait == wait_kind::receive ? p->pending : nullptr);
+}
+
+void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
   signal* s = p->signals.take_all();
   while (s != nullptr) {
     signal* next = s->next;
+    // The common receive meets an empty mailbox and a new message it accepts. That message
+    // is the oldest the receive could take (nothing older is queued, and signals are handled
+    // in arrival order), so it goes straight into the result instead of being linked into
+    // the mailbox and unlinked again (9). Signals behind it are handled as usual; if one of
+    // them ends the process, the taken message dies with the receive's frame, as it would
+    // have died with the mailbox.
+    if (r != nullptr && r->result_.timed_out() && p->mailbox_head == nullptr
+        && s->kind == signal_kind::message && s->target_serial == p->id().serial) {
+      int clause = r->match_.test == &match_any ? 0 : r->match_(s->payload, scratch);
+      if (clause >= 0) {
+        r->result_.message = std::move(s->payload);
+        r->result_.clause = clause;
+        if (binds(r->match_)) {
+          r->result_.keep(scratch);
+        }
+        signal::dispose(s);
+        p->scanned_upto = nullptr;
+        s = next;
+        continue;
+      }
+    }
     handle(p, s);
     s = next;
   }

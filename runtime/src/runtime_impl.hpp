@@ -58,9 +58,13 @@ public:
   // -- signal handling (process_signals.cpp) --------------------------------------------------
   /// Takes and handles every queued signal of `p`. Messages move to the mailbox.
   void drain(process* p);
+  /// drain(), handing the first message that `r` accepts (if the mailbox is empty) straight
+  /// to `r`'s result: `r->result_` then says it matched. `r` may be null.
+  void drain_into(process* p, context::receive_awaiter* r);
   /// Ends `p`: releases its frame, name, links and monitors and frees its slot.
   void die(process* p);
   /// Whether the pending receive of `p` can complete now (a match, or its timer fired).
+  /// Called after drain(), which may have handed the receive its message already.
   bool complete_receive(process* p);
   /// Scans the mailbox of `p` from its save point for the pending receive.
   bool scan_mailbox(process* p, context::receive_awaiter& r);
