@@ -416,6 +416,9 @@ void runtime_impl::die(process* p) {
   }
   pid me = p->id();
   term reason = std::exchange(p->exit_reason, term());
+  // A pid found dead must not show the mailbox it had (stats.cpp reads the length between
+  // two loads of the serial): the length goes to zero before the serial moves on.
+  p->mailbox_len_seen.store(0, std::memory_order_relaxed);
   // Dead from now on: `alive` is false and new signals are refused. Its name goes before
   // any EXIT or DOWN does (13).
   p->serial.fetch_add(1, std::memory_order_seq_cst);
