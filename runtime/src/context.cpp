@@ -86,7 +86,7 @@ void received::keep(const bindings& b) {
 // -- messages -------------------------------------------------------------------------------
 
 void context::send(pid to, term message) const {
-  rt_->deliver(to, detail::signal_kind::message, self_, std::move(message));
+  rt_->send_message(to, self_, std::move(message));
 }
 
 result<void> context::send(atom name, term message) const {

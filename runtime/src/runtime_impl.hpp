@@ -51,6 +51,22 @@ public:
 
   /// Delivers a signal; false when the target is dead (nothing was queued).
   bool deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra = 0);
+
+  /// deliver() of a message, inline, with the message moved once: every send takes it.
+  void send_message(pid to, pid from, term&& message) {
+    process* p = find(to);
+    if (p == nullptr) [[unlikely]] {
+      deliver(to, signal_kind::message, from, std::move(message)); // dead, or on another node
+      return;
+    }
+    signal* s = signal::make(signal_kind::message, from, to.serial, std::move(message));
+    switch (p->signals.push(s)) {
+    case inbox::push_result::queued: return;
+    case inbox::push_result::woke_owner: wake(p); return;
+    case inbox::push_result::closed: answer_dead(to, s); return;
+    }
+  }
+
   /// Runs the process's side of a receive/yield/blocking wait until it suspends for good or
   /// dies. Called by a scheduler thread that owns `p`.
   void run(process* p);
@@ -75,7 +91,18 @@ public:
   void take(process* p, context::receive_awaiter& r, signal* node, int clause);
 
   [[nodiscard]] bool alive(pid p) const noexcept;
-  [[nodiscard]] process* find(pid p) const noexcept;
+
+  [[nodiscard]] process* find(pid p) const noexcept {
+    if (p.node != 0) {
+      return nullptr;
+    }
+    process* proc = table.slot(p.index);
+    if (proc == nullptr || proc->serial.load(std::memory_order_acquire) != p.serial) {
+      return nullptr;
+    }
+    return proc;
+  }
+
   std::optional<process_info> info(pid p);
   process_info snapshot(process* p) const;
 
