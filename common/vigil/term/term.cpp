@@ -162,8 +162,7 @@ std::size_t mix(std::size_t seed, std::size_t value) noexcept {
 // -- construction -------------------------------------------------------------------------
 
 term::term(double value) noexcept {
-  raw_[0] = tag_float;
-  store(raw_ + 8, value);
+  set_words(tag_float, std::bit_cast<std::uint64_t>(value));
 }
 
 term::term(reference r) noexcept {
@@ -189,21 +188,20 @@ term::term(std::string_view text) {
   VIGIL_ASSERT(text.size() <= UINT32_MAX);
   auto* b = allocate_block(text.size(), static_cast<std::uint32_t>(text.size()));
   std::memcpy(b->bytes(), text.data(), text.size());
-  raw_[0] = tag_heap_string;
-  store(raw_ + 8, b);
+  set_words(tag_heap_string, reinterpret_cast<std::uintptr_t>(b));
 }
 
 term term::container(std::uint8_t t, std::span<const term> elements) {
   term result;
-  result.raw_[0] = t;
   if (elements.empty()) {
-    return result; // a null block is the empty container
+    result.set_words(t, 0); // a null block is the empty container
+    return result;
   }
   VIGIL_ASSERT(elements.size() <= UINT32_MAX / 2);
   auto count = static_cast<std::uint32_t>(t == tag_map ? elements.size() / 2 : elements.size());
   auto* b = allocate_block(elements.size() * sizeof(term), count);
   std::uninitialized_copy(elements.begin(), elements.end(), b->terms());
-  store(result.raw_ + 8, b);
+  result.set_words(t, reinterpret_cast<std::uintptr_t>(b));
   return result;
 }
 
@@ -214,8 +212,8 @@ term term::tuple_from(std::span<term> elements) {
   static_assert(offsetof(heap_block, size) == 4 && sizeof(heap_block) == 8,
                 "term::container_size() and container_data() in term.hpp read the block so");
   term result;
-  result.raw_[0] = tag_tuple;
   if (elements.empty()) {
+    result.set_words(tag_tuple, 0);
     return result;
   }
   VIGIL_ASSERT(elements.size() <= UINT32_MAX / 2);
@@ -225,7 +223,7 @@ term term::tuple_from(std::span<term> elements) {
   for (term& e : elements) {
     new (out++) term(std::move(e));
   }
-  store(result.raw_ + 8, b);
+  result.set_words(tag_tuple, reinterpret_cast<std::uintptr_t>(b));
   return result;
 }
 
@@ -336,15 +334,6 @@ term& term::operator=(const term& other) noexcept {
     other.retain();
     release();
     std::memcpy(raw_, copy, sizeof raw_);
-  }
-  return *this;
-}
-
-term& term::operator=(term&& other) noexcept {
-  if (this != &other) {
-    release();
-    std::memcpy(raw_, other.raw_, sizeof raw_);
-    std::memset(other.raw_, 0, sizeof raw_);
   }
   return *this;
 }

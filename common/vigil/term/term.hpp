@@ -3,6 +3,7 @@
 
 #include "vigil/term/atom.hpp"
 
+#include <bit>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -88,9 +89,7 @@ public:
   term() noexcept = default;
 
   term(atom a) noexcept { // NOLINT(*-explicit-*): atoms are terms
-    raw_[0] = tag_atom;
-    std::uint64_t id = a.id();
-    __builtin_memcpy(raw_ + 8, &id, 8);
+    set_words(tag_atom, a.id());
   }
 
   template <class Int>
@@ -107,10 +106,8 @@ public:
   term(double value) noexcept; // NOLINT
 
   term(pid p) noexcept { // NOLINT
-    raw_[0] = tag_pid;
-    __builtin_memcpy(raw_ + 4, &p.node, 4);
-    __builtin_memcpy(raw_ + 8, &p.index, 4);
-    __builtin_memcpy(raw_ + 12, &p.serial, 4);
+    // Bytes 4-7 node, 8-11 index, 12-15 serial (little-endian words, see set_words).
+    set_words(tag_pid | (std::uint64_t{p.node} << 32), p.index | (std::uint64_t{p.serial} << 32));
   }
 
   term(reference r) noexcept;  // NOLINT
@@ -145,7 +142,17 @@ public:
   }
 
   term& operator=(const term& other) noexcept;
-  term& operator=(term&& other) noexcept;
+
+  term& operator=(term&& other) noexcept {
+    if (this != &other) {
+      if (shares_block()) {
+        release();
+      }
+      copy_raw(other);
+      other.clear_raw();
+    }
+    return *this;
+  }
 
   ~term() {
     if (shares_block()) {
@@ -261,8 +268,7 @@ private:
   static constexpr unsigned char tag_list = 8;
 
   term(int_tag /*tag*/, std::int64_t value) noexcept {
-    raw_[0] = tag_integer;
-    __builtin_memcpy(raw_ + 8, &value, 8);
+    set_words(tag_integer, static_cast<std::uint64_t>(value));
   }
 
   [[nodiscard]] std::uint64_t payload() const noexcept {
@@ -303,6 +309,18 @@ private:
   /// Whether the tag is one of a long string or a container (tags 4, 7, 8, 9 of term.cpp),
   /// whose payload may point at a shared block.
   [[nodiscard]] bool shares_block() const noexcept { return raw_[0] == 4 || raw_[0] >= 7; }
+
+  // A term is written with one 16-byte store and copied with one 16-byte load. A load that
+  // spans several earlier, smaller stores (a tag byte, then a payload) cannot take its value
+  // from the store buffer: it stalls until they reach the cache, and a message paid that
+  // several times (building its tuple, sending it, receiving it).
+  // Little-endian: word 0 holds bytes 0-7 (the tag in byte 0), word 1 bytes 8-15.
+  void set_words(std::uint64_t w0, std::uint64_t w1) noexcept {
+    static_assert(std::endian::native == std::endian::little);
+    using words = std::uint64_t __attribute__((vector_size(16)));
+    words both = {w0, w1};
+    __builtin_memcpy(raw_, &both, sizeof raw_);
+  }
 
   void copy_raw(const term& other) noexcept { __builtin_memcpy(raw_, other.raw_, sizeof raw_); }
 
