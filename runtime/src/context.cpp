@@ -133,7 +133,8 @@ bool context::receive_awaiter::await_ready() {
     return false;
   }
   p.scanned_upto = nullptr;
-  if (!result_.timed_out() || rt->scan_mailbox(&p, *this)) {
+  // drain_into() may have handed over the message already; an empty mailbox needs no scan.
+  if (!result_.timed_out() || (p.mailbox_head != nullptr && rt->scan_mailbox(&p, *this))) {
     ++p.turn_reductions;
     ++p.reductions;
     return true;

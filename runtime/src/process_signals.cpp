@@ -216,7 +216,7 @@ bool runtime_impl::complete_receive(process* p) {
   auto& r = *p->pending;
   if (!r.result_.timed_out()) {
     // drain() handed it a message straight from the inbox.
-  } else if (!scan_mailbox(p, r)) {
+  } else if (p->mailbox_head == nullptr || !scan_mailbox(p, r)) {
     if (!p->timer_fired && r.after_ != timeout::zero()) {
       return false;
     }
