@@ -161,10 +161,6 @@ bool context::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
   return true;
 }
 
-received context::receive_awaiter::await_resume() noexcept {
-  return std::move(result_);
-}
-
 std::vector<term> context::flush() {
   auto& p = as_process(*this);
   rt_->drain(&p);

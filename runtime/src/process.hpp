@@ -128,10 +128,55 @@ public:
   }
 
   /// Appends a message to the mailbox, applying the bound. False if the process must exit
-  /// with :mailbox_overflow.
-  bool append_message(signal* s) noexcept;
+  /// with :mailbox_overflow. Inline, as is unlink_message: every queued message passes both;
+  /// the bound and the index, rare, are out of line.
+  bool append_message(signal* s) noexcept {
+    if (max_mailbox != 0 && mailbox_len >= max_mailbox) [[unlikely]] {
+      return refuse_message(s);
+    }
+    s->next = nullptr;
+    s->prev = mailbox_tail;
+    if (mailbox_tail == nullptr) {
+      mailbox_head = s;
+    } else {
+      mailbox_tail->next = s;
+    }
+    mailbox_tail = s;
+    ++mailbox_len;
+    publish_mailbox_len();
+    if (index != nullptr) [[unlikely]] {
+      index_message(s);
+    }
+    return true;
+  }
+
   /// Unlinks `node` from the mailbox (and its index), payload still in it.
-  void unlink_message(signal* node) noexcept;
+  void unlink_message(signal* node) noexcept {
+    if (index != nullptr) [[unlikely]] {
+      unindex_message(node);
+    }
+    if (node->prev == nullptr) {
+      mailbox_head = node->next;
+    } else {
+      node->prev->next = node->next;
+    }
+    if (node->next == nullptr) {
+      mailbox_tail = node->prev;
+    } else {
+      node->next->prev = node->prev;
+    }
+    --mailbox_len;
+    publish_mailbox_len();
+    if (mailbox_len == 0 && index != nullptr) {
+      drop_index(); // short mailboxes go without; a later long one builds a new one
+    }
+  }
+
+  /// append_message over the bound: drops `s`; false if the policy is to exit.
+  bool refuse_message(signal* s) noexcept;
+  /// Files `s` in the index (dropping the index when memory runs out).
+  void index_message(signal* s) noexcept;
+  void unindex_message(signal* s) noexcept;
   /// Files every queued message in a new index (see mailbox_index); false, with no index,
   /// when memory runs out. Without an index receives scan, so it is only ever a shortcut.
   bool build_index() noexcept;

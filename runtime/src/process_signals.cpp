@@ -126,6 +126,14 @@ bool binds(const matcher& m) noexcept {
   return m.test == &match_one || m.test == &match_clauses;
 }
 
+/// Queues a message in the mailbox; over a bound whose policy is to exit, ends the process.
+inline void queue_message(process* p, signal* s) noexcept {
+  if (!p->append_message(s)) [[unlikely]] {
+    p->exit_reason = term(mailbox_overflow);
+    p->wait = wait_kind::exiting;
+  }
+}
+
 } // namespace
 
 void runtime_impl::take(process* p, context::receive_awaiter& r, signal* node, int clause) {
@@ -247,8 +255,12 @@ void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
     // the mailbox and unlinked again (9). Signals behind it are handled as usual; if one of
     // them ends the process, the taken message dies with the receive's frame, as it would
     // have died with the mailbox.
-    if (r != nullptr && r->result_.timed_out() && p->mailbox_head == nullptr
-        && s->kind == signal_kind::message && s->target_serial == p->id().serial) {
+    if (s->kind != signal_kind::message || s->target_serial != p->id().serial) [[unlikely]] {
+      handle(p, s);
+      s = next;
+      continue;
+    }
+    if (r != nullptr && r->result_.timed_out() && p->mailbox_head == nullptr) {
       int clause = r->match_.test == &match_any ? 0 : r->match_(s->payload, scratch);
       if (clause >= 0) {
         r->result_.message = std::move(s->payload);
@@ -262,7 +274,7 @@ void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
         continue;
       }
     }
-    handle(p, s);
+    queue_message(p, s); // what handle() does with a message, without its dispatch
     s = next;
   }
 }
@@ -274,12 +286,7 @@ void runtime_impl::handle(process* p, signal* s) {
     return;
   }
   switch (s->kind) {
-  case signal_kind::message:
-    if (!p->append_message(s)) {
-      p->exit_reason = term(mailbox_overflow);
-      p->wait = wait_kind::exiting;
-    }
-    return;
+  case signal_kind::message: queue_message(p, s); return;
   case signal_kind::exit: handle_exit(p, s, false); return;
   case signal_kind::exit_linked: handle_exit(p, s, true); return;
   case signal_kind::link: {

@@ -206,7 +206,8 @@ public:
   public:
     [[nodiscard]] bool await_ready();
     bool await_suspend(std::coroutine_handle<> waiting);
-    received await_resume() noexcept;
+
+    received await_resume() noexcept { return std::move(result_); }
 
   private:
     friend class context;
