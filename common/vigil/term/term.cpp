@@ -227,6 +227,13 @@ term term::tuple_from(std::span<term> elements) {
   return result;
 }
 
+term* term::tuple_slots(term& result, std::size_t n) {
+  VIGIL_ASSERT(n > 0 && n <= UINT32_MAX / 2);
+  auto* b = allocate_block(n * sizeof(term), static_cast<std::uint32_t>(n));
+  result.set_words(tag_tuple, reinterpret_cast<std::uintptr_t>(b));
+  return b->terms();
+}
+
 term term::tuple(std::initializer_list<term> elements) {
   return container(tag_tuple, {elements.begin(), elements.size()});
 }

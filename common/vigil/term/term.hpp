@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -258,6 +259,13 @@ public:
   static term tuple_from(std::span<term> elements);
 
 private:
+  template <class... Ts>
+  friend term make_tuple(Ts&&... elements);
+
+  /// Makes `result` a tuple of `n` > 0 elements and returns its slots, uninitialised: the
+  /// caller constructs every one of them before anything can read `result` or throw.
+  static term* tuple_slots(term& result, std::size_t n);
+
   struct int_tag {};
 
   // The internal tags (byte 0) that the inline members test; term.cpp has them all.
@@ -344,6 +352,13 @@ template <class... Ts>
 term make_tuple(Ts&&... elements) {
   if constexpr (sizeof...(Ts) == 0) {
     return term::tuple(std::span<const term>{});
+  } else if constexpr ((std::is_nothrow_constructible_v<term, Ts&&> && ...)) {
+    // Most messages: each element is built in place in the tuple's block, with one store,
+    // instead of in an array that is then moved into the block and destroyed.
+    term result;
+    term* slot = term::tuple_slots(result, sizeof...(Ts));
+    ((void)new (slot++) term(std::forward<Ts>(elements)), ...);
+    return result;
   } else {
     term parts[] = {term(std::forward<Ts>(elements))...};
     return term::tuple_from(parts);
