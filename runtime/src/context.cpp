@@ -50,10 +50,6 @@ int match_clauses(const matcher& self, const term& message, bindings& out) {
 
 } // namespace detail
 
-matcher matcher::any() noexcept {
-  return {nullptr, 0, &detail::match_any};
-}
-
 matcher matcher::none() noexcept {
   return {nullptr, 0, &detail::match_none};
 }
@@ -97,10 +93,6 @@ result<void> context::send(atom name, term message) const {
   }
   send(*to, std::move(message));
   return {};
-}
-
-context::receive_awaiter context::receive(timeout after, std::source_location where) noexcept {
-  return {*this, matcher::any(), after, where};
 }
 
 context::receive_awaiter context::receive(const pattern& clause, timeout after,
