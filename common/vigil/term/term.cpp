@@ -288,8 +288,23 @@ void term::retain() const noexcept {
 // nothing: a dead container's first slot, once its reference has been dropped, holds the
 // link to the next dead container and its own slot count.
 void term::release() noexcept {
-  if (block() == nullptr) {
+  heap_block* own = block();
+  if (own == nullptr) {
     return; // also ends the one nested release() of the nil `first` below
+  }
+  // Most messages are small tuples of scalars with one owner, freed by their receiver: free
+  // such a block at once, without the dead list below.
+  if (raw_[0] == tag_tuple && own->refs.load(std::memory_order_acquire) == 1) {
+    const term* elements = own->terms();
+    bool flat = true;
+    for (std::uint32_t i = 0; i < own->size; ++i) {
+      flat = flat && !elements[i].shares_block();
+    }
+    if (flat) {
+      clear_raw();
+      detail::term_pool::deallocate(own, sizeof(heap_block) + own->size * sizeof(term));
+      return;
+    }
   }
   heap_block* dead = nullptr;
   // Drops the reference `t` holds and leaves it nil. A string that dies is freed; a container
