@@ -125,8 +125,18 @@ bool context::receive_awaiter::await_ready() {
     return false;
   }
   p.scanned_upto = nullptr;
-  // drain_into() may have handed over the message already; an empty mailbox needs no scan.
-  if (!result_.timed_out() || (p.mailbox_head != nullptr && rt->scan_mailbox(&p, *this))) {
+  // drain_into() may have handed over the message already; an empty mailbox needs no scan,
+  // and receive() takes the oldest message without one.
+  bool got = !result_.timed_out();
+  if (!got && p.mailbox_head != nullptr) {
+    if (match_.test == &detail::match_any) {
+      rt->take_oldest(&p, *this);
+      got = true;
+    } else {
+      got = rt->scan_mailbox(&p, *this);
+    }
+  }
+  if (got) {
     ++p.turn_reductions;
     ++p.reductions;
     return true;

@@ -154,7 +154,7 @@ bool runtime_impl::scan_mailbox(process* p, context::receive_awaiter& r) {
       if (p->mailbox_head == nullptr) {
         return false;
       }
-      take(p, r, p->mailbox_head, 0);
+      take_oldest(p, r);
       return true;
     }
     if (p->index != nullptr || p->mailbox_len >= index_from_length) {

@@ -90,6 +90,17 @@ public:
   /// Takes `node` out of the mailbox as the result of `r`.
   void take(process* p, context::receive_awaiter& r, signal* node, int clause);
 
+  /// take() of the oldest message for `receive()`, which binds nothing: inline, as a
+  /// receiver behind a batch of messages takes each one so.
+  void take_oldest(process* p, context::receive_awaiter& r) noexcept {
+    signal* node = p->mailbox_head;
+    p->unlink_message(node);
+    r.result_.message = std::move(node->payload);
+    r.result_.clause = 0;
+    signal::dispose(node);
+    p->scanned_upto = nullptr;
+  }
+
   [[nodiscard]] bool alive(pid p) const noexcept;
 
   [[nodiscard]] process* find(pid p) const noexcept {
