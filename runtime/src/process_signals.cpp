@@ -249,17 +249,17 @@ void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
   signal* s = p->signals.take_all();
   while (s != nullptr) {
     signal* next = s->next;
+    if (s->kind != signal_kind::message || s->target_serial != p->id().serial) [[unlikely]] {
+      handle(p, s);
+      s = next;
+      continue;
+    }
     // The common receive meets an empty mailbox and a new message it accepts. That message
     // is the oldest the receive could take (nothing older is queued, and signals are handled
     // in arrival order), so it goes straight into the result instead of being linked into
     // the mailbox and unlinked again (9). Signals behind it are handled as usual; if one of
     // them ends the process, the taken message dies with the receive's frame, as it would
     // have died with the mailbox.
-    if (s->kind != signal_kind::message || s->target_serial != p->id().serial) [[unlikely]] {
-      handle(p, s);
-      s = next;
-      continue;
-    }
     if (r != nullptr && r->result_.timed_out() && p->mailbox_head == nullptr) {
       int clause = r->match_.test == &match_any ? 0 : r->match_(s->payload, scratch);
       if (clause >= 0) {
