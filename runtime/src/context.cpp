@@ -120,7 +120,9 @@ bool context::receive_awaiter::await_ready() {
     p.scanned_upto = nullptr;
     return false;
   }
-  rt->drain_into(&p, this);
+  if (p.signals.maybe_nonempty()) {
+    rt->drain_into(&p, this);
+  }
   if (p.wait == detail::wait_kind::exiting) {
     return false;
   }

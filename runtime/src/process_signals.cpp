@@ -241,10 +241,6 @@ bool runtime_impl::complete_receive(process* p) {
 
 // -- signals --------------------------------------------------------------------------------
 
-void runtime_impl::drain(process* p) {
-  drain_into(p, p->wait == wait_kind::receive ? p->pending : nullptr);
-}
-
 void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
   signal* s = p->signals.take_all();
   while (s != nullptr) {

@@ -73,7 +73,13 @@ public:
 
   // -- signal handling (process_signals.cpp) --------------------------------------------------
   /// Takes and handles every queued signal of `p`. Messages move to the mailbox.
-  void drain(process* p);
+  /// Inline, as most calls find the inbox empty.
+  void drain(process* p) {
+    if (p->signals.maybe_nonempty()) {
+      drain_into(p, p->wait == wait_kind::receive ? p->pending : nullptr);
+    }
+  }
+
   /// drain(), handing the first message that `r` accepts (if the mailbox is empty) straight
   /// to `r`'s result: `r->result_` then says it matched. `r` may be null.
   void drain_into(process* p, context::receive_awaiter* r);

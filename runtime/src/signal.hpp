@@ -87,6 +87,12 @@ public:
     }
   }
 
+  /// False when nothing is queued: a plain load, so that the owner skips a drain inline.
+  [[nodiscard]] bool maybe_nonempty() const noexcept {
+    signal* head = head_.load(std::memory_order_relaxed);
+    return head != nullptr && head != blocked_marker();
+  }
+
   /// Takes every queued signal, oldest first. Only the owner calls it, on every receive.
   [[nodiscard]] signal* take_all() noexcept {
     signal* head = head_.load(std::memory_order_relaxed);
