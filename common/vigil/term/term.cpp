@@ -283,17 +283,13 @@ void term::retain() const noexcept {
   }
 }
 
-// Destroying a dead container's children recursively would overflow the stack on a term
-// nested deeply enough, so dead containers wait on an explicit stack instead. It allocates
-// nothing: a dead container's first slot, once its reference has been dropped, holds the
-// link to the next dead container and its own slot count.
 void term::release() noexcept {
   heap_block* own = block();
   if (own == nullptr) {
-    return; // also ends the one nested release() of the nil `first` below
+    return;
   }
   // Most messages are small tuples of scalars with one owner, freed by their receiver: free
-  // such a block at once, without the dead list below.
+  // such a block at once, in a function small enough to need no saved registers.
   if (raw_[0] == tag_tuple && own->refs.load(std::memory_order_acquire) == 1) {
     const term* elements = own->terms();
     bool flat = true;
@@ -306,6 +302,15 @@ void term::release() noexcept {
       return;
     }
   }
+  release_chain();
+}
+
+// Destroying a dead container's children recursively would overflow the stack on a term
+// nested deeply enough, so dead containers wait on an explicit stack instead. It allocates
+// nothing: a dead container's first slot, once its reference has been dropped, holds the
+// link to the next dead container and its own slot count. Not inlined into release(), whose
+// fast path would then pay this one's saved registers.
+[[gnu::noinline]] void term::release_chain() noexcept {
   heap_block* dead = nullptr;
   // Drops the reference `t` holds and leaves it nil. A string that dies is freed; a container
   // that dies goes on `dead`, and so does each dead container found through first slots.

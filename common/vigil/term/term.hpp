@@ -313,6 +313,8 @@ private:
 
   void retain() const noexcept;
   void release() noexcept;
+  /// release() of a shared or nested container, through the dead list.
+  void release_chain() noexcept;
 
   /// Whether the tag is one of a long string or a container (tags 4, 7, 8, 9 of term.cpp),
   /// whose payload may point at a shared block.
