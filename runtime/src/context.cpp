@@ -50,10 +50,6 @@ int match_clauses(const matcher& self, const term& message, bindings& out) {
 
 } // namespace detail
 
-matcher matcher::any() noexcept {
-  return {nullptr, 0, &detail::match_any};
-}
-
 matcher matcher::none() noexcept {
   return {nullptr, 0, &detail::match_none};
 }
@@ -86,7 +82,7 @@ void received::keep(const bindings& b) {
 // -- messages -------------------------------------------------------------------------------
 
 void context::send(pid to, term message) const {
-  rt_->deliver(to, detail::signal_kind::message, self_, std::move(message));
+  rt_->send_message(to, self_, std::move(message));
 }
 
 result<void> context::send(atom name, term message) const {
@@ -97,10 +93,6 @@ result<void> context::send(atom name, term message) const {
   }
   send(*to, std::move(message));
   return {};
-}
-
-context::receive_awaiter context::receive(timeout after, std::source_location where) noexcept {
-  return {*this, matcher::any(), after, where};
 }
 
 context::receive_awaiter context::receive(const pattern& clause, timeout after,
@@ -128,12 +120,25 @@ bool context::receive_awaiter::await_ready() {
     p.scanned_upto = nullptr;
     return false;
   }
-  rt->drain(&p);
+  if (p.signals.maybe_nonempty()) {
+    rt->drain_into(&p, this);
+  }
   if (p.wait == detail::wait_kind::exiting) {
     return false;
   }
   p.scanned_upto = nullptr;
-  if (rt->scan_mailbox(&p, *this)) {
+  // drain_into() may have handed over the message already; an empty mailbox needs no scan,
+  // and receive() takes the oldest message without one.
+  bool got = !result_.timed_out();
+  if (!got && p.mailbox_head != nullptr) {
+    if (match_.test == &detail::match_any) {
+      rt->take_oldest(&p, *this);
+      got = true;
+    } else {
+      got = rt->scan_mailbox(&p, *this);
+    }
+  }
+  if (got) {
     ++p.turn_reductions;
     ++p.reductions;
     return true;
@@ -158,10 +163,6 @@ bool context::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
     self_->rt_->arm_timer(&p, after_);
   }
   return true;
-}
-
-received context::receive_awaiter::await_resume() noexcept {
-  return std::move(result_);
 }
 
 std::vector<term> context::flush() {

@@ -7,59 +7,30 @@
 
 namespace vigil::detail {
 
-bool process::append_message(signal* s) noexcept {
-  if (max_mailbox != 0 && mailbox_len >= max_mailbox) {
-    signal::dispose(s);
-    if (on_overflow == overflow_policy::exit) {
-      return false;
-    }
-    ++dropped;
-    return true;
+bool process::refuse_message(signal* s) noexcept {
+  signal::dispose(s);
+  if (on_overflow == overflow_policy::exit) {
+    return false;
   }
-  s->next = nullptr;
-  s->prev = mailbox_tail;
-  if (mailbox_tail == nullptr) {
-    mailbox_head = s;
-  } else {
-    mailbox_tail->next = s;
-  }
-  mailbox_tail = s;
-  ++mailbox_len;
-  publish_mailbox_len();
-  if (index != nullptr) {
-    try {
-      index->add(s);
-    } catch (const std::bad_alloc&) {
-      drop_index(); // receives scan again, as without an index
-    }
-  }
+  ++dropped;
   return true;
+}
+
+void process::index_message(signal* s) noexcept {
+  try {
+    index->add(s);
+  } catch (const std::bad_alloc&) {
+    drop_index(); // receives scan again, as without an index
+  }
+}
+
+void process::unindex_message(signal* s) noexcept {
+  index->remove(s);
 }
 
 void process::drop_index() noexcept {
   delete index;
   index = nullptr;
-}
-
-void process::unlink_message(signal* node) noexcept {
-  if (index != nullptr) {
-    index->remove(node);
-  }
-  if (node->prev == nullptr) {
-    mailbox_head = node->next;
-  } else {
-    node->prev->next = node->next;
-  }
-  if (node->next == nullptr) {
-    mailbox_tail = node->prev;
-  } else {
-    node->next->prev = node->prev;
-  }
-  --mailbox_len;
-  publish_mailbox_len();
-  if (mailbox_len == 0) {
-    drop_index(); // short mailboxes go without; a later long one builds a new one
-  }
 }
 
 bool process::build_index() noexcept {

@@ -126,6 +126,14 @@ bool binds(const matcher& m) noexcept {
   return m.test == &match_one || m.test == &match_clauses;
 }
 
+/// Queues a message in the mailbox; over a bound whose policy is to exit, ends the process.
+inline void queue_message(process* p, signal* s) noexcept {
+  if (!p->append_message(s)) [[unlikely]] {
+    p->exit_reason = term(mailbox_overflow);
+    p->wait = wait_kind::exiting;
+  }
+}
+
 } // namespace
 
 void runtime_impl::take(process* p, context::receive_awaiter& r, signal* node, int clause) {
@@ -146,7 +154,7 @@ bool runtime_impl::scan_mailbox(process* p, context::receive_awaiter& r) {
       if (p->mailbox_head == nullptr) {
         return false;
       }
-      take(p, r, p->mailbox_head, 0);
+      take_oldest(p, r);
       return true;
     }
     if (p->index != nullptr || p->mailbox_len >= index_from_length) {
@@ -214,7 +222,9 @@ bool runtime_impl::scan_classes(process* p, context::receive_awaiter& r,
 
 bool runtime_impl::complete_receive(process* p) {
   auto& r = *p->pending;
-  if (!scan_mailbox(p, r)) {
+  if (!r.result_.timed_out()) {
+    // drain() handed it a message straight from the inbox.
+  } else if (p->mailbox_head == nullptr || !scan_mailbox(p, r)) {
     if (!p->timer_fired && r.after_ != timeout::zero()) {
       return false;
     }
@@ -231,11 +241,36 @@ bool runtime_impl::complete_receive(process* p) {
 
 // -- signals --------------------------------------------------------------------------------
 
-void runtime_impl::drain(process* p) {
+void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
   signal* s = p->signals.take_all();
   while (s != nullptr) {
     signal* next = s->next;
-    handle(p, s);
+    if (s->kind != signal_kind::message || s->target_serial != p->id().serial) [[unlikely]] {
+      handle(p, s);
+      s = next;
+      continue;
+    }
+    // The common receive meets an empty mailbox and a new message it accepts. That message
+    // is the oldest the receive could take (nothing older is queued, and signals are handled
+    // in arrival order), so it goes straight into the result instead of being linked into
+    // the mailbox and unlinked again (9). Signals behind it are handled as usual; if one of
+    // them ends the process, the taken message dies with the receive's frame, as it would
+    // have died with the mailbox.
+    if (r != nullptr && r->result_.timed_out() && p->mailbox_head == nullptr) {
+      int clause = r->match_.test == &match_any ? 0 : r->match_(s->payload, scratch);
+      if (clause >= 0) {
+        r->result_.message = std::move(s->payload);
+        r->result_.clause = clause;
+        if (binds(r->match_)) {
+          r->result_.keep(scratch);
+        }
+        signal::dispose(s);
+        p->scanned_upto = nullptr;
+        s = next;
+        continue;
+      }
+    }
+    queue_message(p, s); // what handle() does with a message, without its dispatch
     s = next;
   }
 }
@@ -247,12 +282,7 @@ void runtime_impl::handle(process* p, signal* s) {
     return;
   }
   switch (s->kind) {
-  case signal_kind::message:
-    if (!p->append_message(s)) {
-      p->exit_reason = term(mailbox_overflow);
-      p->wait = wait_kind::exiting;
-    }
-    return;
+  case signal_kind::message: queue_message(p, s); return;
   case signal_kind::exit: handle_exit(p, s, false); return;
   case signal_kind::exit_linked: handle_exit(p, s, true); return;
   case signal_kind::link: {
@@ -389,6 +419,9 @@ void runtime_impl::die(process* p) {
   }
   pid me = p->id();
   term reason = std::exchange(p->exit_reason, term());
+  // A pid found dead must not show the mailbox it had (stats.cpp reads the length between
+  // two loads of the serial): the length goes to zero before the serial moves on.
+  p->mailbox_len_seen.store(0, std::memory_order_relaxed);
   // Dead from now on: `alive` is false and new signals are refused. Its name goes before
   // any EXIT or DOWN does (13).
   p->serial.fetch_add(1, std::memory_order_seq_cst);

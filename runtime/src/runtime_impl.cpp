@@ -53,17 +53,6 @@ reference runtime_impl::make_ref() noexcept {
                    ref_salt_};
 }
 
-process* runtime_impl::find(pid p) const noexcept {
-  if (p.node != 0) {
-    return nullptr;
-  }
-  process* proc = table.slot(p.index);
-  if (proc == nullptr || proc->serial.load(std::memory_order_acquire) != p.serial) {
-    return nullptr;
-  }
-  return proc;
-}
-
 bool runtime_impl::alive(pid p) const noexcept {
   return find(p) != nullptr;
 }

@@ -51,16 +51,42 @@ public:
 
   /// Delivers a signal; false when the target is dead (nothing was queued).
   bool deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra = 0);
+
+  /// deliver() of a message, inline, with the message moved once: every send takes it.
+  void send_message(pid to, pid from, term&& message) {
+    process* p = find(to);
+    if (p == nullptr) [[unlikely]] {
+      deliver(to, signal_kind::message, from, std::move(message)); // dead, or on another node
+      return;
+    }
+    signal* s = signal::make(signal_kind::message, from, to.serial, std::move(message));
+    switch (p->signals.push(s)) {
+    case inbox::push_result::queued: return;
+    case inbox::push_result::woke_owner: wake(p); return;
+    case inbox::push_result::closed: answer_dead(to, s); return;
+    }
+  }
+
   /// Runs the process's side of a receive/yield/blocking wait until it suspends for good or
   /// dies. Called by a scheduler thread that owns `p`.
   void run(process* p);
 
   // -- signal handling (process_signals.cpp) --------------------------------------------------
   /// Takes and handles every queued signal of `p`. Messages move to the mailbox.
-  void drain(process* p);
+  /// Inline, as most calls find the inbox empty.
+  void drain(process* p) {
+    if (p->signals.maybe_nonempty()) {
+      drain_into(p, p->wait == wait_kind::receive ? p->pending : nullptr);
+    }
+  }
+
+  /// drain(), handing the first message that `r` accepts (if the mailbox is empty) straight
+  /// to `r`'s result: `r->result_` then says it matched. `r` may be null.
+  void drain_into(process* p, context::receive_awaiter* r);
   /// Ends `p`: releases its frame, name, links and monitors and frees its slot.
   void die(process* p);
   /// Whether the pending receive of `p` can complete now (a match, or its timer fired).
+  /// Called after drain(), which may have handed the receive its message already.
   bool complete_receive(process* p);
   /// Scans the mailbox of `p` from its save point for the pending receive.
   bool scan_mailbox(process* p, context::receive_awaiter& r);
@@ -70,8 +96,30 @@ public:
   /// Takes `node` out of the mailbox as the result of `r`.
   void take(process* p, context::receive_awaiter& r, signal* node, int clause);
 
+  /// take() of the oldest message for `receive()`, which binds nothing: inline, as a
+  /// receiver behind a batch of messages takes each one so.
+  void take_oldest(process* p, context::receive_awaiter& r) noexcept {
+    signal* node = p->mailbox_head;
+    p->unlink_message(node);
+    r.result_.message = std::move(node->payload);
+    r.result_.clause = 0;
+    signal::dispose(node);
+    p->scanned_upto = nullptr;
+  }
+
   [[nodiscard]] bool alive(pid p) const noexcept;
-  [[nodiscard]] process* find(pid p) const noexcept;
+
+  [[nodiscard]] process* find(pid p) const noexcept {
+    if (p.node != 0) {
+      return nullptr;
+    }
+    process* proc = table.slot(p.index);
+    if (proc == nullptr || proc->serial.load(std::memory_order_acquire) != p.serial) {
+      return nullptr;
+    }
+    return proc;
+  }
+
   std::optional<process_info> info(pid p);
   process_info snapshot(process* p) const;
 

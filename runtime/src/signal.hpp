@@ -3,8 +3,11 @@
 
 #include "vigil/term/term.hpp"
 
+#include "pool.hpp"
+
 #include <atomic>
 #include <cstdint>
+#include <new>
 
 namespace vigil::detail {
 
@@ -38,8 +41,21 @@ struct signal {
   /// message in a mailbox index: its arrival number, which orders the index's classes.
   std::uint64_t extra = 0;
 
-  static signal* make(signal_kind kind, pid from, std::uint32_t target_serial, term payload);
-  static void dispose(signal* s) noexcept;
+  // Inline, with the payload by reference, as every send makes one: no call, and the
+  // payload is moved once, from the sender's term into the signal.
+  static signal* make(signal_kind kind, pid from, std::uint32_t target_serial, term&& payload) {
+    auto* s = new (pool_allocate(sizeof(signal))) signal;
+    s->kind = kind;
+    s->from = from;
+    s->target_serial = target_serial;
+    s->payload = std::move(payload);
+    return s;
+  }
+
+  static void dispose(signal* s) noexcept {
+    s->~signal();
+    pool_deallocate(s, sizeof(signal));
+  }
 };
 
 // One pool block (runtime/src/pool.cpp): a message costs 64 bytes besides its term.
@@ -54,13 +70,48 @@ class inbox {
 public:
   enum class push_result : std::uint8_t { queued, woke_owner, closed };
 
-  push_result push(signal* s) noexcept;
+  /// Inline: every send pushes once.
+  push_result push(signal* s) noexcept {
+    signal* head = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (head == closed_marker()) {
+        return push_result::closed;
+      }
+      bool was_blocked = head == blocked_marker();
+      s->next = was_blocked ? nullptr : head;
+      // Release: the receiver that takes this signal sees everything written to it.
+      if (head_.compare_exchange_weak(head, s, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        return was_blocked ? push_result::woke_owner : push_result::queued;
+      }
+    }
+  }
 
-  /// Takes every queued signal, oldest first. Only the owner calls it.
-  [[nodiscard]] signal* take_all() noexcept;
+  /// False when nothing is queued: a plain load, so that the owner skips a drain inline.
+  [[nodiscard]] bool maybe_nonempty() const noexcept {
+    signal* head = head_.load(std::memory_order_relaxed);
+    return head != nullptr && head != blocked_marker();
+  }
+
+  /// Takes every queued signal, oldest first. Only the owner calls it, on every receive.
+  [[nodiscard]] signal* take_all() noexcept {
+    signal* head = head_.load(std::memory_order_relaxed);
+    if (head == nullptr || head == blocked_marker() || head == closed_marker()) {
+      return nullptr; // a plain load: no locked instruction when there is nothing to take
+    }
+    head = head_.exchange(nullptr, std::memory_order_acq_rel);
+    return head->next == nullptr ? head : reverse(head);
+  }
 
   /// Marks the inbox blocked if it is empty. False when signals arrived meanwhile.
-  [[nodiscard]] bool try_block() noexcept;
+  [[nodiscard]] bool try_block() noexcept {
+    signal* expected = nullptr;
+    if (head_.compare_exchange_strong(expected, blocked_marker(), std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+      return true;
+    }
+    return expected == blocked_marker(); // an external owner's earlier wait timed out
+  }
 
   /// Closes the inbox for good and returns what was still queued, oldest first.
   [[nodiscard]] signal* close() noexcept;
@@ -70,8 +121,13 @@ public:
 
 private:
   static signal* reverse(signal* head) noexcept;
-  static signal* blocked_marker() noexcept;
-  static signal* closed_marker() noexcept;
+
+  // Static objects whose address is a link-time constant: no guard on the push path.
+  static signal* blocked_marker() noexcept { return &markers_[0]; }
+
+  static signal* closed_marker() noexcept { return &markers_[1]; }
+
+  static signal markers_[2];
 
   std::atomic<signal*> head_{nullptr};
 };

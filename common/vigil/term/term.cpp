@@ -162,8 +162,7 @@ std::size_t mix(std::size_t seed, std::size_t value) noexcept {
 // -- construction -------------------------------------------------------------------------
 
 term::term(double value) noexcept {
-  raw_[0] = tag_float;
-  store(raw_ + 8, value);
+  set_words(tag_float, std::bit_cast<std::uint64_t>(value));
 }
 
 term::term(reference r) noexcept {
@@ -189,21 +188,20 @@ term::term(std::string_view text) {
   VIGIL_ASSERT(text.size() <= UINT32_MAX);
   auto* b = allocate_block(text.size(), static_cast<std::uint32_t>(text.size()));
   std::memcpy(b->bytes(), text.data(), text.size());
-  raw_[0] = tag_heap_string;
-  store(raw_ + 8, b);
+  set_words(tag_heap_string, reinterpret_cast<std::uintptr_t>(b));
 }
 
 term term::container(std::uint8_t t, std::span<const term> elements) {
   term result;
-  result.raw_[0] = t;
   if (elements.empty()) {
-    return result; // a null block is the empty container
+    result.set_words(t, 0); // a null block is the empty container
+    return result;
   }
   VIGIL_ASSERT(elements.size() <= UINT32_MAX / 2);
   auto count = static_cast<std::uint32_t>(t == tag_map ? elements.size() / 2 : elements.size());
   auto* b = allocate_block(elements.size() * sizeof(term), count);
   std::uninitialized_copy(elements.begin(), elements.end(), b->terms());
-  store(result.raw_ + 8, b);
+  result.set_words(t, reinterpret_cast<std::uintptr_t>(b));
   return result;
 }
 
@@ -214,8 +212,8 @@ term term::tuple_from(std::span<term> elements) {
   static_assert(offsetof(heap_block, size) == 4 && sizeof(heap_block) == 8,
                 "term::container_size() and container_data() in term.hpp read the block so");
   term result;
-  result.raw_[0] = tag_tuple;
   if (elements.empty()) {
+    result.set_words(tag_tuple, 0);
     return result;
   }
   VIGIL_ASSERT(elements.size() <= UINT32_MAX / 2);
@@ -225,8 +223,15 @@ term term::tuple_from(std::span<term> elements) {
   for (term& e : elements) {
     new (out++) term(std::move(e));
   }
-  store(result.raw_ + 8, b);
+  result.set_words(tag_tuple, reinterpret_cast<std::uintptr_t>(b));
   return result;
+}
+
+term* term::tuple_slots(term& result, std::size_t n) {
+  VIGIL_ASSERT(n > 0 && n <= UINT32_MAX / 2);
+  auto* b = allocate_block(n * sizeof(term), static_cast<std::uint32_t>(n));
+  result.set_words(tag_tuple, reinterpret_cast<std::uintptr_t>(b));
+  return b->terms();
 }
 
 term term::tuple(std::initializer_list<term> elements) {
@@ -278,14 +283,34 @@ void term::retain() const noexcept {
   }
 }
 
+void term::release() noexcept {
+  heap_block* own = block();
+  if (own == nullptr) {
+    return;
+  }
+  // Most messages are small tuples of scalars with one owner, freed by their receiver: free
+  // such a block at once, in a function small enough to need no saved registers.
+  if (raw_[0] == tag_tuple && own->refs.load(std::memory_order_acquire) == 1) {
+    const term* elements = own->terms();
+    bool flat = true;
+    for (std::uint32_t i = 0; i < own->size; ++i) {
+      flat = flat && !elements[i].shares_block();
+    }
+    if (flat) {
+      clear_raw();
+      detail::term_pool::deallocate(own, sizeof(heap_block) + own->size * sizeof(term));
+      return;
+    }
+  }
+  release_chain();
+}
+
 // Destroying a dead container's children recursively would overflow the stack on a term
 // nested deeply enough, so dead containers wait on an explicit stack instead. It allocates
 // nothing: a dead container's first slot, once its reference has been dropped, holds the
-// link to the next dead container and its own slot count.
-void term::release() noexcept {
-  if (block() == nullptr) {
-    return; // also ends the one nested release() of the nil `first` below
-  }
+// link to the next dead container and its own slot count. Not inlined into release(), whose
+// fast path would then pay this one's saved registers.
+[[gnu::noinline]] void term::release_chain() noexcept {
   heap_block* dead = nullptr;
   // Drops the reference `t` holds and leaves it nil. A string that dies is freed; a container
   // that dies goes on `dead`, and so does each dead container found through first slots.
@@ -336,15 +361,6 @@ term& term::operator=(const term& other) noexcept {
     other.retain();
     release();
     std::memcpy(raw_, copy, sizeof raw_);
-  }
-  return *this;
-}
-
-term& term::operator=(term&& other) noexcept {
-  if (this != &other) {
-    release();
-    std::memcpy(raw_, other.raw_, sizeof raw_);
-    std::memset(other.raw_, 0, sizeof raw_);
   }
   return *this;
 }

@@ -3,10 +3,12 @@
 
 #include "vigil/term/atom.hpp"
 
+#include <bit>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,9 +90,7 @@ public:
   term() noexcept = default;
 
   term(atom a) noexcept { // NOLINT(*-explicit-*): atoms are terms
-    raw_[0] = tag_atom;
-    std::uint64_t id = a.id();
-    __builtin_memcpy(raw_ + 8, &id, 8);
+    set_words(tag_atom, a.id());
   }
 
   template <class Int>
@@ -107,10 +107,8 @@ public:
   term(double value) noexcept; // NOLINT
 
   term(pid p) noexcept { // NOLINT
-    raw_[0] = tag_pid;
-    __builtin_memcpy(raw_ + 4, &p.node, 4);
-    __builtin_memcpy(raw_ + 8, &p.index, 4);
-    __builtin_memcpy(raw_ + 12, &p.serial, 4);
+    // Bytes 4-7 node, 8-11 index, 12-15 serial (little-endian words, see set_words).
+    set_words(tag_pid | (std::uint64_t{p.node} << 32), p.index | (std::uint64_t{p.serial} << 32));
   }
 
   term(reference r) noexcept;  // NOLINT
@@ -145,7 +143,17 @@ public:
   }
 
   term& operator=(const term& other) noexcept;
-  term& operator=(term&& other) noexcept;
+
+  term& operator=(term&& other) noexcept {
+    if (this != &other) {
+      if (shares_block()) {
+        release();
+      }
+      copy_raw(other);
+      other.clear_raw();
+    }
+    return *this;
+  }
 
   ~term() {
     if (shares_block()) {
@@ -251,6 +259,13 @@ public:
   static term tuple_from(std::span<term> elements);
 
 private:
+  template <class... Ts>
+  friend term make_tuple(Ts&&... elements);
+
+  /// Makes `result` a tuple of `n` > 0 elements and returns its slots, uninitialised: the
+  /// caller constructs every one of them before anything can read `result` or throw.
+  static term* tuple_slots(term& result, std::size_t n);
+
   struct int_tag {};
 
   // The internal tags (byte 0) that the inline members test; term.cpp has them all.
@@ -261,8 +276,7 @@ private:
   static constexpr unsigned char tag_list = 8;
 
   term(int_tag /*tag*/, std::int64_t value) noexcept {
-    raw_[0] = tag_integer;
-    __builtin_memcpy(raw_ + 8, &value, 8);
+    set_words(tag_integer, static_cast<std::uint64_t>(value));
   }
 
   [[nodiscard]] std::uint64_t payload() const noexcept {
@@ -299,10 +313,24 @@ private:
 
   void retain() const noexcept;
   void release() noexcept;
+  /// release() of a shared or nested container, through the dead list.
+  void release_chain() noexcept;
 
   /// Whether the tag is one of a long string or a container (tags 4, 7, 8, 9 of term.cpp),
   /// whose payload may point at a shared block.
   [[nodiscard]] bool shares_block() const noexcept { return raw_[0] == 4 || raw_[0] >= 7; }
+
+  // A term is written with one 16-byte store and copied with one 16-byte load. A load that
+  // spans several earlier, smaller stores (a tag byte, then a payload) cannot take its value
+  // from the store buffer: it stalls until they reach the cache, and a message paid that
+  // several times (building its tuple, sending it, receiving it).
+  // Little-endian: word 0 holds bytes 0-7 (the tag in byte 0), word 1 bytes 8-15.
+  void set_words(std::uint64_t w0, std::uint64_t w1) noexcept {
+    static_assert(std::endian::native == std::endian::little);
+    using words = std::uint64_t __attribute__((vector_size(16)));
+    words both = {w0, w1};
+    __builtin_memcpy(raw_, &both, sizeof raw_);
+  }
 
   void copy_raw(const term& other) noexcept { __builtin_memcpy(raw_, other.raw_, sizeof raw_); }
 
@@ -326,6 +354,13 @@ template <class... Ts>
 term make_tuple(Ts&&... elements) {
   if constexpr (sizeof...(Ts) == 0) {
     return term::tuple(std::span<const term>{});
+  } else if constexpr ((std::is_nothrow_constructible_v<term, Ts&&> && ...)) {
+    // Most messages: each element is built in place in the tuple's block, with one store,
+    // instead of in an array that is then moved into the block and destroyed.
+    term result;
+    term* slot = term::tuple_slots(result, sizeof...(Ts));
+    ((void)new (slot++) term(std::forward<Ts>(elements)), ...);
+    return result;
   } else {
     term parts[] = {term(std::forward<Ts>(elements))...};
     return term::tuple_from(parts);

@@ -64,7 +64,7 @@ struct matcher {
 
   int operator()(const term& message, bindings& out) const { return test(*this, message, out); }
 
-  /// Matches any message (clause 0).
+  /// Matches any message (clause 0). Inline, as `receive()` is on every message's path.
   static matcher any() noexcept;
   /// Matches no message: a receive with only `after` is a sleep (10).
   static matcher none() noexcept;
@@ -206,7 +206,8 @@ public:
   public:
     [[nodiscard]] bool await_ready();
     bool await_suspend(std::coroutine_handle<> waiting);
-    received await_resume() noexcept;
+
+    received await_resume() noexcept { return std::move(result_); }
 
   private:
     friend class context;
@@ -247,6 +248,19 @@ protected:
   pid self_;
   detail::runtime_impl* rt_ = nullptr;
 };
+
+namespace detail {
+int match_any(const matcher& self, const term& message, bindings& out);
+} // namespace detail
+
+inline matcher matcher::any() noexcept {
+  return {nullptr, 0, &detail::match_any};
+}
+
+inline context::receive_awaiter context::receive(timeout after,
+                                                 std::source_location where) noexcept {
+  return {*this, matcher::any(), after, where};
+}
 
 } // namespace vigil
 

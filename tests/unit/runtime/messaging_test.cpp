@@ -119,6 +119,30 @@ TEST_F(Messaging, OldestMessageWinsOverALaterClauseMatch) {
   EXPECT_EQ(next(), make_tuple(1, 1));
 }
 
+task<> take_tagged_then_rest(context& self, pid report) {
+  static const pattern tagged = pattern::tuple({atom("b"), pattern::bind("x")});
+  self.send(report, atom("waiting"));
+  auto first = co_await self.receive(tagged);
+  std::vector<term> rest;
+  for (int i = 0; i < 3; ++i) {
+    rest.push_back((co_await self.receive()).message);
+  }
+  self.send(report, make_tuple(first[0], term::list(rest)));
+}
+
+// semantics 6 and 9: a waiting receive takes its match as it arrives (straight from the
+// inbox, without the mailbox) and leaves the messages behind it queued in order
+TEST_F(Messaging, AMatchTakenOnArrivalLeavesTheMessagesBehindItInOrder) {
+  pid p = rt.spawn(take_tagged_then_rest, me());
+  EXPECT_EQ(next(), term(atom("waiting")));
+  rt.send(p, make_tuple(atom("b"), 1));
+  rt.send(p, make_tuple(atom("a"), 2));
+  rt.send(p, make_tuple(atom("b"), 3));
+  rt.send(p, make_tuple(atom("a"), 4));
+  EXPECT_EQ(next(), make_tuple(1, term::list({make_tuple(atom("a"), 2), make_tuple(atom("b"), 3),
+                                              make_tuple(atom("a"), 4)})));
+}
+
 task<> poll_then_report(context& self, pid report) {
   auto r = co_await self.receive(timeout::zero());
   self.send(report, r ? r.message : term(atoms::timeout));

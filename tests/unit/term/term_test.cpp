@@ -157,6 +157,16 @@ TEST(Term, MakeTupleCopiesWhatItIsLentAndTakesWhatItIsGiven) {
   EXPECT_EQ(make_tuple().size(), 0U);
 }
 
+// make_tuple builds elements in place when none can throw, through an array otherwise
+// (text allocates): both give the tuple term::tuple gives, element for element.
+TEST(Term, MakeTupleEqualsTheTupleBuiltFromAList) {
+  pid p{0, 9, 4};
+  EXPECT_EQ(make_tuple(atoms::ok, p, -5, 2.5, true), term::tuple({atoms::ok, p, -5, 2.5, true}));
+  const char* text = "a text long enough to need a block of its own";
+  EXPECT_EQ(make_tuple(text, 1), term::tuple({text, 1}));
+  EXPECT_EQ(make_tuple(atoms::ok, p).hash(), term::tuple({atoms::ok, p}).hash());
+}
+
 TEST(Term, ReadingPastATuplesEndAborts) {
   term uut = make_tuple(1, 2);
   EXPECT_DEATH((void)uut[2], "");
