@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Populated memory regions prepared ahead of a burst of spawns by a background thread (see
+// region_reserve.hpp for why).
+#include "region_reserve.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace vigil::detail::region_reserve {
+namespace {
+
+/// Ready regions kept at most: 8 MiB, about 16,000 idle processes' worth.
+constexpr std::size_t max_ready = 4;
+
+struct state {
+  std::mutex mutex;
+  std::condition_variable more;
+  std::array<char*, max_ready> ready{};
+  std::size_t count = 0;
+  unsigned wanted = 0;
+  /// Regions taken since the first runtime wanted some: the reserve never holds more ahead
+  /// than this, so that a runtime that spawns a few processes does not pay 8 MiB for them.
+  std::size_t taken = 0;
+  bool started = false;
+
+  [[nodiscard]] std::size_t target() const noexcept {
+    return wanted == 0 ? 0 : std::min(max_ready, taken);
+  }
+
+  static state& instance() {
+    static auto* s = new state; // NOLINT: immortal; the background thread outlives main
+    return *s;
+  }
+};
+
+char* map_populated() noexcept {
+  void* m = ::mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  return m == MAP_FAILED ? nullptr : static_cast<char*>(m);
+}
+
+/// The background thread: populates a region whenever fewer than `target` are ready. It
+/// populates outside the lock, so a spawner that finds the reserve empty populates its own
+/// region at the same time instead of waiting for this one.
+[[noreturn]] void keep_ready(state& s) {
+  std::unique_lock lock(s.mutex);
+  for (;;) {
+    s.more.wait(lock, [&s] { return s.count < s.target(); });
+    lock.unlock();
+    char* region = map_populated();
+    lock.lock();
+    if (region == nullptr) {
+      // Out of memory: try again later rather than spin; takers map their own meanwhile.
+      s.more.wait_for(lock, std::chrono::milliseconds(100));
+    } else if (s.count < s.target()) {
+      s.ready[s.count++] = region;
+    } else { // the last runtime stopped wanting while this one was populated
+      lock.unlock();
+      ::munmap(region, region_bytes);
+      lock.lock();
+    }
+  }
+}
+
+} // namespace
+
+void want() {
+  auto& s = state::instance();
+  std::lock_guard lock(s.mutex);
+  ++s.wanted;
+  if (!s.started) {
+    try {
+      std::thread([&s] { keep_ready(s); }).detach();
+      s.started = true;
+    } catch (const std::system_error&) { // NOLINT(bugprone-empty-catch): takers populate
+    }
+  }
+  s.more.notify_one();
+}
+
+void unwant() noexcept {
+  auto& s = state::instance();
+  std::array<char*, max_ready> drop{};
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(s.mutex);
+    if (--s.wanted != 0) {
+      return;
+    }
+    s.taken = 0;
+    n = std::exchange(s.count, 0);
+    std::copy_n(s.ready.begin(), n, drop.begin());
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    ::munmap(drop[i], region_bytes);
+  }
+}
+
+char* take() noexcept {
+  auto& s = state::instance();
+  {
+    std::lock_guard lock(s.mutex);
+    ++s.taken;
+    if (s.count > 0) {
+      s.more.notify_one();
+      return s.ready[--s.count];
+    }
+    if (s.wanted != 0) {
+      s.more.notify_one(); // start on the next one while this caller maps its own
+    }
+  }
+  return map_populated();
+}
+
+std::size_t ready() noexcept {
+  auto& s = state::instance();
+  std::lock_guard lock(s.mutex);
+  return s.count;
+}
+
+} // namespace vigil::detail::region_reserve
