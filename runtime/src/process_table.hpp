@@ -41,7 +41,7 @@ public:
   }
 
 private:
-  /// A chunk is one region_reserve region (2 MiB): ~7,000 control blocks.
+  /// A chunk is one region_reserve region (1 MiB): 4,519 control blocks.
   static constexpr std::size_t chunk_bytes = region_reserve::region_bytes;
   static constexpr std::uint32_t chunk_size = chunk_bytes / sizeof(process);
 

@@ -19,8 +19,11 @@
 namespace vigil::detail::region_reserve {
 namespace {
 
-/// Ready regions kept at most: 8 MiB, about 16,000 idle processes' worth.
-constexpr std::size_t max_ready = 4;
+/// Ready regions kept at most: 8 MiB, about 17,000 idle processes' worth.
+constexpr std::size_t max_ready = 8;
+
+struct state;
+[[noreturn]] void keep_ready(state& s);
 
 struct state {
   std::mutex mutex;
@@ -28,13 +31,26 @@ struct state {
   std::array<char*, max_ready> ready{};
   std::size_t count = 0;
   unsigned wanted = 0;
-  /// Regions taken since the first runtime wanted some: the reserve never holds more ahead
-  /// than this, so that a runtime that spawns a few processes does not pay 8 MiB for them.
+  /// Regions taken since the first runtime wanted some. The reserve holds at most half as
+  /// many ahead, so a runtime whose processes fit one chunk (an OS worker's) holds nothing
+  /// ahead and starts no thread, and a burst's memory grows by at most half again.
   std::size_t taken = 0;
   bool started = false;
 
   [[nodiscard]] std::size_t target() const noexcept {
-    return wanted == 0 ? 0 : std::min(max_ready, taken);
+    return wanted == 0 ? 0 : std::min(max_ready, taken / 2);
+  }
+
+  /// Starts the background thread the first time there is something to prepare.
+  void start_if_needed() noexcept {
+    if (started || target() == 0) {
+      return;
+    }
+    try {
+      std::thread([this] { keep_ready(*this); }).detach();
+      started = true;
+    } catch (const std::system_error&) { // NOLINT(bugprone-empty-catch): takers populate
+    }
   }
 
   static state& instance() {
@@ -55,7 +71,7 @@ char* map_populated() noexcept {
 [[noreturn]] void keep_ready(state& s) {
   // SCHED_IDLE: populate only on a core nothing else wants. On a busy machine the spawner
   // populates its own regions as it would without the reserve, instead of sharing its core
-  // with this thread (and having its caches flushed by 2 MiB of zeroing).
+  // with this thread (and having its caches flushed by a megabyte of zeroing).
   sched_param idle{};
   (void)::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &idle);
   std::unique_lock lock(s.mutex);
@@ -83,14 +99,6 @@ void want() {
   auto& s = state::instance();
   std::lock_guard lock(s.mutex);
   ++s.wanted;
-  if (!s.started) {
-    try {
-      std::thread([&s] { keep_ready(s); }).detach();
-      s.started = true;
-    } catch (const std::system_error&) { // NOLINT(bugprone-empty-catch): takers populate
-    }
-  }
-  s.more.notify_one();
 }
 
 void unwant() noexcept {
@@ -120,9 +128,8 @@ char* take() noexcept {
       s.more.notify_one();
       return s.ready[--s.count];
     }
-    if (s.wanted != 0) {
-      s.more.notify_one(); // start on the next one while this caller maps its own
-    }
+    s.start_if_needed();
+    s.more.notify_one(); // start on the next one while this caller maps its own
   }
   return map_populated();
 }

@@ -8,19 +8,20 @@ namespace vigil::detail {
 /// Memory for the process table's chunks and the pool's slabs, in regions of `region_bytes`,
 /// populated (every page present) before the spawner needs them.
 ///
-/// Populating costs the kernel ~0.4 µs per 4 KiB page (allocate, zero, map) on these
-/// machines, about half of a cold spawn when the spawner pays it. While some runtime wants
-/// memory ahead (`runtime_options::prefault`), a background thread keeps a few regions ready,
-/// so that a burst of spawns takes populated memory and the populating runs on another core.
-/// It keeps at most as many ready as were taken so far (up to `max_ready`): a runtime that
-/// spawns little holds little ahead. Without a wanting runtime nothing is prepared ahead and
-/// `take` populates on the caller's thread, as before.
+/// Populating costs the kernel ~1.5 µs per 4 KiB page (allocate, zero, map) on our VMs,
+/// about half of a cold spawn when the spawner pays it. While some runtime wants memory
+/// ahead (`runtime_options::prefault`), a background thread keeps a few regions ready, so
+/// that a burst of spawns takes populated memory and the populating runs on another core.
+/// It keeps at most half as many ready as were taken so far (up to 8 MiB), and starts only
+/// once there is something to keep: a runtime whose processes fit one chunk holds nothing
+/// ahead. Without a wanting runtime nothing is prepared ahead and `take` populates on the
+/// caller's thread, as before.
 namespace region_reserve {
 
-inline constexpr std::size_t region_bytes = std::size_t{2} << 20;
+inline constexpr std::size_t region_bytes = std::size_t{1} << 20;
 
-/// A runtime with `prefault` on starts (the first time) and keeps the background thread
-/// preparing regions; `unwant` when it stops. The last `unwant` unmaps the ready regions.
+/// A runtime with `prefault` on wants regions prepared ahead; `unwant` when it stops. The
+/// last `unwant` unmaps the ready regions.
 void want();
 void unwant() noexcept;
 

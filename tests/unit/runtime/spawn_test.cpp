@@ -188,10 +188,10 @@ TEST(RuntimeShutdown, KillsEveryProcessAndFreesItsMemory) {
 }
 
 // vigild's runtime maps the process table unpopulated and builds a control block when its
-// slot is first used: processes past the first chunk (2 MiB: 9,039 slots) run and hear from their
+// slot is first used: processes past the first chunk (1 MiB: 4,519 slots) run and hear from their
 // spawner, and shutdown destroys every one of them, no more and no fewer.
 TEST(RuntimeWithoutPrefault, ProcessesPastTheFirstChunkRunAndAreAllDestroyedAtShutdown) {
-  constexpr int n = 10000;
+  constexpr int n = 6000;
   std::atomic<int> destroyed{0};
 
   struct count_on_destroy {
@@ -221,7 +221,7 @@ TEST(RuntimeWithoutPrefault, ProcessesPastTheFirstChunkRunAndAreAllDestroyedAtSh
       });
       highest = std::max(highest, p.index);
     }
-    EXPECT_GT(highest, 9039U) << "the processes did not reach a second chunk";
+    EXPECT_GT(highest, 4519U) << "the processes did not reach a second chunk";
     std::vector<pid> up;
     for (int i = 0; i < n; ++i) {
       auto m = box->receive(std::chrono::seconds(30));
