@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The allocator of small runtime objects and coroutine frames: per-thread free lists in size
-// classes from 32 B to 1 KiB, carved from slabs, and a depot through which freed blocks flow
+// classes from 64 B to 1 KiB, carved from slabs, and a depot through which freed blocks flow
 // back between threads. Off under ASan, so that it sees every block.
 #include "pool.hpp"
 
@@ -26,10 +26,8 @@
 namespace vigil::detail {
 namespace {
 
-// 32-byte steps: a process's coroutine frame is typically 200-230 bytes, which 64-byte steps
-// rounded up to 256, an eighth of an idle process's memory that a cold spawn also populates.
-constexpr std::size_t class_bytes = 32;
-constexpr std::size_t class_count = 32; // 32 B .. 1 KiB
+constexpr std::size_t class_bytes = 64;
+constexpr std::size_t class_count = 16; // 64 B .. 1 KiB
 constexpr std::size_t slab_bytes = 64 * 1024;
 constexpr std::size_t page_bytes = 4096;
 // A thread whose free list grows past this hands a batch to the depot, so that memory freed

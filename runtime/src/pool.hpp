@@ -6,7 +6,7 @@
 namespace vigil::detail {
 
 /// Small-object memory for the runtime's hot paths (signals, coroutine frames): per-thread
-/// free lists in size classes of 32 bytes up to 1 KiB, refilled in slabs so that a spawn or
+/// free lists in size classes of 64 bytes up to 1 KiB, refilled in slabs so that a spawn or
 /// a send reuses warm memory instead of touching fresh pages. A block freed on another
 /// thread joins that thread's list. Larger sizes, and every size under AddressSanitizer
 /// (so that it still sees use-after-free), go to operator new.
