@@ -67,7 +67,7 @@ public:
       return static_cast<char*>(::operator new(slab_bytes));
     }
     if (left_ < slab_bytes) {
-      next_ = region_reserve::take(); // never unmapped: blocks move between threads
+      next_ = region_reserve::take(false); // never unmapped: blocks move between threads
       left_ = next_ == nullptr ? 0 : region_reserve::region_bytes;
     }
     if (left_ < slab_bytes) {

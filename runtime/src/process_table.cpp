@@ -17,7 +17,7 @@ namespace vigil::detail {
 // burst of spawns neither takes a page fault per 4 KiB nor populates the chunk itself; without
 // it, a table that holds few processes (a daemon's) keeps only the pages they use.
 process* process_table::make_chunk(bool prefault) {
-  void* m = prefault ? region_reserve::take()
+  void* m = prefault ? region_reserve::take(true)
                      : ::mmap(nullptr, chunk_bytes, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == nullptr || m == MAP_FAILED) {

@@ -19,8 +19,11 @@
 namespace vigil::detail::region_reserve {
 namespace {
 
-/// Ready regions kept at most: 8 MiB, about 17,000 idle processes' worth.
-constexpr std::size_t max_ready = 8;
+/// Ready regions kept at most: 4 MiB, about 8,000 idle processes' worth. The depth only
+/// absorbs short bursts (a long one outruns the thread anyway), and whatever is ready counts
+/// in the RSS a burst's processes are measured by: 8 MiB was 8 of the 508 bytes per idle
+/// process at a million.
+constexpr std::size_t max_ready = 4;
 
 struct state;
 [[noreturn]] void keep_ready(state& s);
@@ -31,9 +34,12 @@ struct state {
   std::array<char*, max_ready> ready{};
   std::size_t count = 0;
   unsigned wanted = 0;
-  /// Regions taken since the first runtime wanted some. The reserve holds at most half as
-  /// many ahead, so a runtime whose processes fit one chunk (an OS worker's) holds nothing
-  /// ahead and starts no thread, and a burst's memory grows by at most half again.
+  /// Process-table chunks taken since the first runtime wanted some. The reserve holds at
+  /// most half as many ahead: it follows the number of processes, not messages. A runtime
+  /// whose processes fit one chunk (an OS worker's, or one that spawns a worker per request
+  /// and reuses the slots) holds nothing ahead and starts no thread; a message burst that
+  /// takes pool regions does not wake it either (populating beside one slowed `fanout` at 1
+  /// thread by ~15 %, in the page allocator and mmap locks its page faults also take).
   std::size_t taken = 0;
   bool started = false;
 
@@ -119,11 +125,13 @@ void unwant() noexcept {
   }
 }
 
-char* take() noexcept {
+char* take(bool chunk) noexcept {
   auto& s = state::instance();
   {
     std::lock_guard lock(s.mutex);
-    ++s.taken;
+    if (chunk) {
+      ++s.taken;
+    }
     if (s.count > 0) {
       s.more.notify_one();
       return s.ready[--s.count];

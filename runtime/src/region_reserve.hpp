@@ -12,10 +12,10 @@ namespace vigil::detail {
 /// about half of a cold spawn when the spawner pays it. While some runtime wants memory
 /// ahead (`runtime_options::prefault`), a background thread keeps a few regions ready, so
 /// that a burst of spawns takes populated memory and the populating runs on another core.
-/// It keeps at most half as many ready as were taken so far (up to 8 MiB), and starts only
-/// once there is something to keep: a runtime whose processes fit one chunk holds nothing
-/// ahead. Without a wanting runtime nothing is prepared ahead and `take` populates on the
-/// caller's thread, as before.
+/// It keeps at most half as many ready as the process table has taken chunks (up to 4 MiB),
+/// and starts only once there is something to keep: a runtime whose processes fit one chunk
+/// holds nothing ahead. Without a wanting runtime nothing is prepared ahead and `take` populates on
+/// the caller's thread, as before.
 namespace region_reserve {
 
 inline constexpr std::size_t region_bytes = std::size_t{1} << 20;
@@ -27,7 +27,8 @@ void unwant() noexcept;
 
 /// A region of `region_bytes`, populated: a ready one if there is one, else mapped now with
 /// MAP_POPULATE. Null if the kernel refused the mapping. The caller owns it (munmap).
-[[nodiscard]] char* take() noexcept;
+/// `chunk`: it is for the process table, and counts toward how much is kept ahead.
+[[nodiscard]] char* take(bool chunk) noexcept;
 
 /// Regions ready now (for tests and benchmarks).
 [[nodiscard]] std::size_t ready() noexcept;

@@ -53,8 +53,8 @@ struct runtime_options {
   std::uint32_t max_processes = 1U << 22;
   /// Map process memory populated ahead of use (MAP_POPULATE), so that a burst of spawns
   /// takes no page fault per process, and keep a few populated regions ready on a background
-  /// thread at SCHED_IDLE (up to 8 MiB, no more than the runtime has used). Off, the runtime
-  /// holds only the pages its processes touch: what a daemon with a few hundred processes
+  /// thread at SCHED_IDLE (up to 4 MiB, no more than half of what the runtime has used). Off, the
+  /// runtime holds only the pages its processes touch: what a daemon with a few hundred processes
   /// wants (vigild turns it off).
   bool prefault = true;
   /// A process that keeps its thread longer than this without suspending is reported in
