@@ -6,7 +6,7 @@
 
 #include "vigil/runtime/task.hpp"
 
-#include <sys/mman.h>
+#include "region_reserve.hpp"
 
 #include <algorithm>
 #include <array>
@@ -55,10 +55,10 @@ struct depot {
 };
 
 /// Where a thread's new slabs come from. A burst of spawns otherwise takes a page fault
-/// for every 4 KiB it touches (a fault costs more than a spawn); mapping with MAP_POPULATE
-/// has the kernel fill a whole region in one call. A thread's first `lazy_slabs` slabs come
-/// from operator new as before, so that a thread that allocates little (an idle daemon's)
-/// holds no more than it uses; after that, regions of `region_bytes`.
+/// for every 4 KiB it touches (a fault costs more than a spawn), so past its first
+/// `lazy_slabs` slabs (from operator new, so that a thread that allocates little, an idle
+/// daemon's, holds no more than it uses) a thread carves its slabs from populated regions,
+/// prepared ahead by region_reserve when a runtime wants that (`prefault`).
 class slab_source {
 public:
   char* take() {
@@ -67,7 +67,8 @@ public:
       return static_cast<char*>(::operator new(slab_bytes));
     }
     if (left_ < slab_bytes) {
-      map_region();
+      next_ = region_reserve::take(false); // never unmapped: blocks move between threads
+      left_ = next_ == nullptr ? 0 : region_reserve::region_bytes;
     }
     if (left_ < slab_bytes) {
       return static_cast<char*>(::operator new(slab_bytes)); // mmap failed: as before
@@ -80,17 +81,6 @@ public:
 
 private:
   static constexpr std::size_t lazy_slabs = 16;
-  static constexpr std::size_t region_bytes = 2 * 1024 * 1024;
-
-  void map_region() {
-    void* m = ::mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (m == MAP_FAILED) {
-      return;
-    }
-    next_ = static_cast<char*>(m); // never unmapped: blocks move between threads
-    left_ = region_bytes;
-  }
 
   char* next_ = nullptr;
   std::size_t left_ = 0;

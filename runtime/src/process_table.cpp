@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "process_table.hpp"
 
+#include "region_reserve.hpp"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -8,23 +10,17 @@
 #include <new>
 
 namespace vigil::detail {
-namespace {
-
-constexpr std::size_t chunk_bytes(std::size_t slots) {
-  return slots * sizeof(process);
-}
-
-} // namespace
 
 // A chunk is mapped, not constructed: a slot's control block is constructed when the slot
-// is first handed out, so an unused slot costs no page. Mapped with MAP_POPULATE (`prefault`)
-// the kernel fills the whole chunk in one call instead of a page fault per 4 KiB, the cost a
-// burst of spawns would otherwise pay each time the table grows; without it, a table that
-// holds few processes (a daemon's) keeps only the pages they use.
+// is first handed out, so an unused slot costs no page. With `prefault` a chunk is a
+// populated region from region_reserve, prepared ahead by its background thread, so that a
+// burst of spawns neither takes a page fault per 4 KiB nor populates the chunk itself; without
+// it, a table that holds few processes (a daemon's) keeps only the pages they use.
 process* process_table::make_chunk(bool prefault) {
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS | (prefault ? MAP_POPULATE : 0);
-  void* m = ::mmap(nullptr, chunk_bytes(chunk_size), PROT_READ | PROT_WRITE, flags, -1, 0);
-  if (m == MAP_FAILED) {
+  void* m = prefault ? region_reserve::take(true)
+                     : ::mmap(nullptr, chunk_bytes, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == nullptr || m == MAP_FAILED) {
     throw std::bad_alloc();
   }
   return static_cast<process*>(m);
@@ -32,7 +28,7 @@ process* process_table::make_chunk(bool prefault) {
 
 void process_table::free_chunk(process* chunk, std::uint32_t from, std::uint32_t to) noexcept {
   std::destroy(chunk + from, chunk + to);
-  ::munmap(chunk, chunk_bytes(chunk_size));
+  ::munmap(chunk, chunk_bytes);
 }
 
 process_table::process_table(std::uint32_t max_processes, bool prefault)

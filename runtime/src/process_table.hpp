@@ -2,8 +2,10 @@
 #pragma once
 
 #include "process.hpp"
+#include "region_reserve.hpp"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -39,7 +41,9 @@ public:
   }
 
 private:
-  static constexpr std::uint32_t chunk_size = 4096;
+  /// A chunk is one region_reserve region (1 MiB): 4,519 control blocks.
+  static constexpr std::size_t chunk_bytes = region_reserve::region_bytes;
+  static constexpr std::uint32_t chunk_size = chunk_bytes / sizeof(process);
 
   static process* make_chunk(bool prefault);
   /// Destroys the constructed slots [from, to) and unmaps the chunk.

@@ -6,6 +6,7 @@
 #include "vigil/runtime/runtime.hpp"
 
 #include "pool.hpp"
+#include "region_reserve.hpp"
 
 #include <cstdio>
 #include <random>
@@ -41,10 +42,16 @@ runtime_impl::runtime_impl(runtime& rt, runtime_options opts)
   std::random_device rd;
   ref_salt_ = rd();
   scheduler_.start();
+  if (options.prefault) {
+    region_reserve::want();
+  }
 }
 
 runtime_impl::~runtime_impl() {
   shutdown();
+  if (options.prefault) {
+    region_reserve::unwant();
+  }
 }
 
 reference runtime_impl::make_ref() noexcept {

@@ -52,8 +52,10 @@ struct runtime_options {
   /// The most processes alive at once (Erlang's +P); spawn beyond it fails.
   std::uint32_t max_processes = 1U << 22;
   /// Map process memory populated ahead of use (MAP_POPULATE), so that a burst of spawns
-  /// takes no page fault per process. Off, the runtime holds only the pages its processes
-  /// touch: what a daemon with a few hundred processes wants (vigild turns it off).
+  /// takes no page fault per process, and keep a few populated regions ready on a background
+  /// thread at SCHED_IDLE (up to 4 MiB, no more than half of what the runtime has used). Off, the
+  /// runtime holds only the pages its processes touch: what a daemon with a few hundred processes
+  /// wants (vigild turns it off).
   bool prefault = true;
   /// A process that keeps its thread longer than this without suspending is reported in
   /// the log and flagged in `info` (it cannot be preempted; docs/design.md).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
+#include <vector>
 
 namespace vigil::test {
 namespace {
@@ -187,10 +188,10 @@ TEST(RuntimeShutdown, KillsEveryProcessAndFreesItsMemory) {
 }
 
 // vigild's runtime maps the process table unpopulated and builds a control block when its
-// slot is first used: processes past the first chunk (4,096 slots) run and hear from their
+// slot is first used: processes past the first chunk (1 MiB: 4,519 slots) run and hear from their
 // spawner, and shutdown destroys every one of them, no more and no fewer.
 TEST(RuntimeWithoutPrefault, ProcessesPastTheFirstChunkRunAndAreAllDestroyedAtShutdown) {
-  constexpr int n = 5000;
+  constexpr int n = 6000;
   std::atomic<int> destroyed{0};
 
   struct count_on_destroy {
@@ -220,7 +221,7 @@ TEST(RuntimeWithoutPrefault, ProcessesPastTheFirstChunkRunAndAreAllDestroyedAtSh
       });
       highest = std::max(highest, p.index);
     }
-    EXPECT_GT(highest, 4096U) << "the processes did not reach a second chunk";
+    EXPECT_GT(highest, 4519U) << "the processes did not reach a second chunk";
     std::vector<pid> up;
     for (int i = 0; i < n; ++i) {
       auto m = box->receive(std::chrono::seconds(30));
@@ -262,6 +263,40 @@ TEST_F(Spawn, AMailboxCanWaitForAnyOfSeveralPatterns) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r.clause, 1);
   EXPECT_EQ(r.message, make_tuple(atoms::down, 2));
+}
+
+// With prefault on (the default), chunks and slabs come populated from a reserve that a
+// background thread refills while some runtime wants it. Runtimes one after another each
+// spawn a burst across several chunks: every process runs and hears its spawner, whether its
+// memory was prepared ahead, taken when the previous runtime left it, or mapped on the spot.
+TEST(RuntimeWithPrefault, BurstsInRuntimesOneAfterAnotherAllRun) {
+  constexpr int n = 20000;
+  for (int round = 0; round < 3; ++round) {
+    runtime rt({.schedulers = 2});
+    auto box = rt.make_mailbox();
+    pid to = box->self();
+    std::vector<pid> kids;
+    kids.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      kids.push_back(rt.spawn([to](context& self) -> task<> {
+        self.send(to, atom("up"));
+        auto go = co_await self.receive();
+        self.send(to, go.message);
+      }));
+    }
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(box->receive(std::chrono::seconds(30))) << "round " << round << ", " << i;
+    }
+    for (pid kid : kids) {
+      rt.send(kid, atom("go"));
+    }
+    for (int i = 0; i < n; ++i) {
+      auto m = box->receive(std::chrono::seconds(30));
+      ASSERT_TRUE(m) << "round " << round << ", " << i;
+      EXPECT_EQ(m.message, term(atom("go")));
+    }
+    box.reset();
+  }
 }
 
 } // namespace

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// Populated memory regions prepared ahead of a burst of spawns by a background thread (see
+// region_reserve.hpp for why).
+#include "region_reserve.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace vigil::detail::region_reserve {
+namespace {
+
+/// Ready regions kept at most: 4 MiB, about 8,000 idle processes' worth. The depth only
+/// absorbs short bursts (a long one outruns the thread anyway), and whatever is ready counts
+/// in the RSS a burst's processes are measured by: 8 MiB was 8 of the 508 bytes per idle
+/// process at a million.
+constexpr std::size_t max_ready = 4;
+
+struct state;
+[[noreturn]] void keep_ready(state& s);
+
+struct state {
+  std::mutex mutex;
+  std::condition_variable more;
+  std::array<char*, max_ready> ready{};
+  std::size_t count = 0;
+  unsigned wanted = 0;
+  /// Process-table chunks taken since the first runtime wanted some. The reserve holds at
+  /// most half as many ahead: it follows the number of processes, not messages. A runtime
+  /// whose processes fit one chunk (an OS worker's, or one that spawns a worker per request
+  /// and reuses the slots) holds nothing ahead and starts no thread; a message burst that
+  /// takes pool regions does not wake it either (populating beside one slowed `fanout` at 1
+  /// thread by ~15 %, in the page allocator and mmap locks its page faults also take).
+  std::size_t taken = 0;
+  bool started = false;
+
+  [[nodiscard]] std::size_t target() const noexcept {
+    return wanted == 0 ? 0 : std::min(max_ready, taken / 2);
+  }
+
+  /// Starts the background thread the first time there is something to prepare.
+  void start_if_needed() noexcept {
+    if (started || target() == 0) {
+      return;
+    }
+    try {
+      std::thread([this] { keep_ready(*this); }).detach();
+      started = true;
+    } catch (const std::system_error&) { // NOLINT(bugprone-empty-catch): takers populate
+    }
+  }
+
+  static state& instance() {
+    static auto* s = new state; // NOLINT: immortal; the background thread outlives main
+    return *s;
+  }
+};
+
+char* map_populated() noexcept {
+  void* m = ::mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  return m == MAP_FAILED ? nullptr : static_cast<char*>(m);
+}
+
+/// The background thread: populates a region whenever fewer than `target` are ready. It
+/// populates outside the lock, so a spawner that finds the reserve empty populates its own
+/// region at the same time instead of waiting for this one.
+[[noreturn]] void keep_ready(state& s) {
+  // SCHED_IDLE: populate only on a core nothing else wants. On a busy machine the spawner
+  // populates its own regions as it would without the reserve, instead of sharing its core
+  // with this thread (and having its caches flushed by a megabyte of zeroing).
+  sched_param idle{};
+  (void)::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &idle);
+  std::unique_lock lock(s.mutex);
+  for (;;) {
+    s.more.wait(lock, [&s] { return s.count < s.target(); });
+    lock.unlock();
+    char* region = map_populated();
+    lock.lock();
+    if (region == nullptr) {
+      // Out of memory: try again later rather than spin; takers map their own meanwhile.
+      s.more.wait_for(lock, std::chrono::milliseconds(100));
+    } else if (s.count < s.target()) {
+      s.ready[s.count++] = region;
+    } else { // the last runtime stopped wanting while this one was populated
+      lock.unlock();
+      ::munmap(region, region_bytes);
+      lock.lock();
+    }
+  }
+}
+
+} // namespace
+
+void want() {
+  auto& s = state::instance();
+  std::lock_guard lock(s.mutex);
+  ++s.wanted;
+}
+
+void unwant() noexcept {
+  auto& s = state::instance();
+  std::array<char*, max_ready> drop{};
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(s.mutex);
+    if (--s.wanted != 0) {
+      return;
+    }
+    s.taken = 0;
+    n = std::exchange(s.count, 0);
+    std::copy_n(s.ready.begin(), n, drop.begin());
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    ::munmap(drop[i], region_bytes);
+  }
+}
+
+char* take(bool chunk) noexcept {
+  auto& s = state::instance();
+  {
+    std::lock_guard lock(s.mutex);
+    if (chunk) {
+      ++s.taken;
+    }
+    if (s.count > 0) {
+      s.more.notify_one();
+      return s.ready[--s.count];
+    }
+    s.start_if_needed();
+    s.more.notify_one(); // start on the next one while this caller maps its own
+  }
+  return map_populated();
+}
+
+std::size_t ready() noexcept {
+  auto& s = state::instance();
+  std::lock_guard lock(s.mutex);
+  return s.count;
+}
+
+} // namespace vigil::detail::region_reserve
