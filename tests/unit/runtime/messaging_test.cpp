@@ -259,6 +259,37 @@ TEST_F(Messaging, APairThatKeepsWakingEachOtherDoesNotStarveQueuedWork) {
   b.reset();
 }
 
+// Two processes woken by a turn that then holds its thread: one waits in the run-next slot,
+// the other in the deque. The other thread, asleep, must be woken to run them; the watchdog
+// (long_run_warning) is set far off so that only the scheduler's own wake-up can do it.
+TEST(Scheduling, TwoProcessesWokenBeforeALongTurnRunOnTheSleepingThread) {
+  runtime_options o{.schedulers = 2, .long_run_warning = 60s};
+  o.on_warning = [](const std::string&) {};
+  runtime rt(std::move(o));
+  auto box = rt.make_mailbox();
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  pid me = box->self();
+  rt.spawn([ran, me](context& self) -> task<> {
+    co_await self.sleep(50ms); // lets the other thread fall asleep
+    for (int i = 0; i < 2; ++i) {
+      self.spawn([ran](context&) -> task<> {
+        ran->fetch_add(1);
+        co_return;
+      });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + runtime_test::guard;
+    while (ran->load() < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield(); // holds the thread without suspending
+    }
+    self.send(me, ran->load() == 2 ? atoms::ok : atom("starved"));
+  });
+  auto r = box->receive(runtime_test::guard + 5s);
+  ASSERT_TRUE(r) << "the holder never answered";
+  EXPECT_EQ(r.message, term(atoms::ok)) << "the woken processes waited for the turn to end";
+  box.reset();
+  rt.shutdown();
+}
+
 TEST(Scheduling, WorkWokenBehindATurnThatNeverSuspendsRunsOnTheOtherThread) {
   // A process that holds its thread without suspending until the process it spawned has
   // run. The spawned one waits in the holder's run-next slot; a thread that is asleep is
