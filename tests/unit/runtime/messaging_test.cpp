@@ -143,6 +143,21 @@ TEST_F(Messaging, AMatchTakenOnArrivalLeavesTheMessagesBehindItInOrder) {
                                               make_tuple(atom("a"), 4)})));
 }
 
+// A receive kept in a variable and awaited again waits for, and takes, the next message.
+TEST_F(Messaging, AReceiveAwaitedAgainTakesTheNextMessage) {
+  pid p = rt.spawn(
+      [](context& self, pid report) -> task<> {
+        auto next_message = self.receive();
+        auto first = co_await next_message;
+        auto second = co_await next_message;
+        self.send(report, make_tuple(first.message, second.message));
+      },
+      me());
+  rt.send(p, 1);
+  rt.send(p, 2);
+  EXPECT_EQ(next(), make_tuple(1, 2));
+}
+
 task<> poll_then_report(context& self, pid report) {
   auto r = co_await self.receive(timeout::zero());
   self.send(report, r ? r.message : term(atoms::timeout));
