@@ -68,15 +68,13 @@ const term& received::operator[](std::size_t slot) const noexcept {
 }
 
 void received::keep(const bindings& b) {
+  // Allocate first, so that a throw leaves the previous state whole.
+  auto values = b.size() == 0 ? nullptr : std::make_unique<term[]>(b.size());
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    values[i] = b[i];
+  }
+  values_ = std::move(values);
   bound_ = b.size();
-  if (bound_ == 0) {
-    values_.reset();
-    return;
-  }
-  values_ = std::make_unique<term[]>(bound_);
-  for (std::size_t i = 0; i < bound_; ++i) {
-    values_[i] = b[i];
-  }
 }
 
 // -- messages -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <new>
 #include <typeinfo>
 
 namespace vigil::detail {
@@ -242,6 +243,20 @@ bool runtime_impl::complete_receive(process* p) {
 // -- signals --------------------------------------------------------------------------------
 
 void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
+  // Keeps what the receive's pattern bound, before its message is taken. False if that
+  // allocation fails: the message is then queued as usual, the rest of the batch (exits,
+  // links, info requests) is still handled, and the receive takes it from the mailbox later.
+  auto keep_bindings = [](context::receive_awaiter& a) noexcept {
+    if (!binds(a.match_)) {
+      return true;
+    }
+    try {
+      a.result_.keep(scratch);
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  };
   signal* s = p->signals.take_all();
   while (s != nullptr) {
     signal* next = s->next;
@@ -258,12 +273,9 @@ void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
     // have died with the mailbox.
     if (r != nullptr && r->result_.timed_out() && p->mailbox_head == nullptr) {
       int clause = r->match_.test == &match_any ? 0 : r->match_(s->payload, scratch);
-      if (clause >= 0) {
+      if (clause >= 0 && keep_bindings(*r)) {
         r->result_.message = std::move(s->payload);
         r->result_.clause = clause;
-        if (binds(r->match_)) {
-          r->result_.keep(scratch);
-        }
         signal::dispose(s);
         p->scanned_upto = nullptr;
         s = next;

@@ -38,8 +38,9 @@ struct state {
   /// most half as many ahead: it follows the number of processes, not messages. A runtime
   /// whose processes fit one chunk (an OS worker's, or one that spawns a worker per request
   /// and reuses the slots) holds nothing ahead and starts no thread; a message burst that
-  /// takes pool regions does not wake it either (populating beside one slowed `fanout` at 1
-  /// thread by ~15 %, in the page allocator and mmap locks its page faults also take).
+  /// takes pool regions does not start it (populating beside one slowed `fanout` at 1
+  /// thread by ~15 %, in the page allocator and mmap locks its page faults also take), though
+  /// once started, a region it takes is refilled like a chunk.
   std::size_t taken = 0;
   bool started = false;
 

@@ -72,7 +72,8 @@ public:
   void run(process* p);
 
   // -- signal handling (process_signals.cpp) --------------------------------------------------
-  /// Takes and handles every queued signal of `p`. Messages move to the mailbox.
+  /// Takes and handles every queued signal of `p`. Messages move to the mailbox, except one
+  /// that a pending receive takes straight from the inbox (drain_into).
   /// Inline, as most calls find the inbox empty.
   void drain(process* p) {
     if (p->signals.maybe_nonempty()) {

@@ -6,6 +6,12 @@
 
 #include "process.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <ctime>
 #include <utility>
 
 namespace vigil::detail {
@@ -14,6 +20,20 @@ namespace {
 thread_local const scheduler* this_scheduler = nullptr;
 thread_local process* this_process = nullptr;
 thread_local void* this_worker = nullptr;
+
+// The sleep of an idle thread is a futex on the epoch, called directly rather than through
+// std::atomic::wait because a sleep may need a timeout (park()). Wake and wait must then both
+// be raw futex calls: libstdc++'s notify skips the system call when its own waiter count,
+// which a raw wait does not raise, says no one waits.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen, const timespec* timeout) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, timeout,
+            nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word, int threads) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, threads,
+            nullptr, nullptr, 0);
+}
 
 } // namespace
 
@@ -38,7 +58,7 @@ void scheduler::start() {
 void scheduler::stop() {
   stop_.store(true, std::memory_order_seq_cst);
   epoch_.fetch_add(1, std::memory_order_seq_cst);
-  epoch_.notify_all();
+  futex_wake(epoch_, INT_MAX);
   for (auto& w : workers_) {
     if (w->thread.joinable()) {
       w->thread.join();
@@ -77,10 +97,12 @@ void scheduler::schedule(process* p) {
     return; // a thief took it meanwhile
   }
   w.local.push(displaced);
-  // Wake a sleeper only for work a thief may take (steal(): more than this thread's next
-  // item), so that a ping-pong or a spawn-and-wait stays on one warm thread and pays no
-  // futex call.
-  if (w.local.size() >= 2 && sleepers_.load(std::memory_order_seq_cst) > 0) {
+  // A second process made runnable in one turn: wake a sleeper, even for this lone queued
+  // item. It takes the item only once this turn proves long (steal()), and meanwhile sleeps
+  // in short rechecks (park()); without the wake-up, a turn that never ends would hold both
+  // processes until the watchdog's check. A ping-pong or a ring hop makes one process
+  // runnable per turn, fills an empty slot and so never gets here: it pays no futex call.
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     wake_one();
   }
 }
@@ -129,7 +151,7 @@ void scheduler::push_global(process* p) {
 
 void scheduler::wake_one() {
   epoch_.fetch_add(1, std::memory_order_seq_cst);
-  epoch_.notify_one();
+  futex_wake(epoch_, 1);
 }
 
 process* scheduler::pop_global() {
@@ -266,6 +288,19 @@ process* scheduler::spin(worker& self, std::size_t index) {
   return nullptr;
 }
 
+bool scheduler::holds_work_elsewhere(std::size_t index) const {
+  for (std::size_t v = 0; v < workers_.size(); ++v) {
+    const worker& w = *workers_[v];
+    // seq_cst, paired with the owner's seq_cst push and store: after our sleepers_ increment
+    // either it sees us and wakes us, or we see its work here.
+    if (v != index
+        && (w.run_next.load(std::memory_order_seq_cst) != nullptr || w.local.size_seq_cst() > 0)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void scheduler::park(worker& self, std::size_t index) {
   std::uint32_t seen = epoch_.load(std::memory_order_seq_cst);
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -274,7 +309,12 @@ void scheduler::park(worker& self, std::size_t index) {
   process* p = stop_.load(std::memory_order_seq_cst) ? nullptr : find_work(self, index);
   if (p == nullptr && !stop_.load(std::memory_order_seq_cst)) {
     awake.fetch_sub(1, std::memory_order_seq_cst);
-    epoch_.wait(seen, std::memory_order_seq_cst);
+    // A lone process queued or due next on another thread wakes no one (schedule()): it is
+    // that thread's to run, unless its turn never ends. So while any is held, sleep only
+    // held_recheck and look again, when steal() may find that turn stuck; with none held,
+    // sleep until woken, so that an idle runtime makes no wake-ups.
+    const timespec recheck{0, std::chrono::nanoseconds(held_recheck).count()};
+    futex_wait(epoch_, seen, holds_work_elsewhere(index) ? &recheck : nullptr);
     awake.fetch_add(1, std::memory_order_seq_cst);
     awake.notify_all();
   }

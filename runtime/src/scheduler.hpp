@@ -22,8 +22,9 @@ class process;
 /// deque, LIFO), those made runnable from outside
 /// or that used up their turn go to one shared FIFO queue. An idle thread steals surplus
 /// work (never what its owner is about to run, unless the owner is stuck in a long turn),
-/// looks again for a while, then sleeps on a futex until work arrives: with nothing to run,
-/// the runtime makes no wake-ups.
+/// looks again for a while, then sleeps on a futex until surplus work arrives (or, while
+/// another thread holds work behind its turn, for held_recheck at a time, to see whether
+/// that turn is stuck): with nothing to run, the runtime makes no wake-ups.
 class scheduler {
 public:
   using run_fn = std::function<void(process*)>;
@@ -116,6 +117,7 @@ private:
   process* pop_run_next(worker& self);
   void wake_one();
   void park(worker& self, std::size_t index);
+  [[nodiscard]] bool holds_work_elsewhere(std::size_t index) const;
 
   /// Turns a run-next chain may take in a row before its next process queues normally.
   static constexpr std::uint32_t run_next_chain = 128;
@@ -125,6 +127,9 @@ private:
   /// wait. At 3 us (Go's figure), oneway's receiver moved to the other core during each
   /// batch of 1000 sends (25 us): 2 threads took 74 ns per message against 54 at 20 us.
   static constexpr std::chrono::microseconds stuck_after{20};
+  /// How long an idle thread sleeps before it looks again at work held behind another
+  /// thread's turn (park()).
+  static constexpr std::chrono::milliseconds held_recheck{1};
   /// How many times an idle thread looks for work (about 1 us apart) before it sleeps.
   static constexpr int spin_looks = 64;
 

@@ -80,6 +80,13 @@ public:
     return b > t ? static_cast<std::size_t>(b - t) : 0;
   }
 
+  /// size(), ordered with the caller's other seq_cst operations (the sleep protocol).
+  [[nodiscard]] std::size_t size_seq_cst() const noexcept {
+    std::int64_t b = bottom_.load(std::memory_order_seq_cst);
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+    return b > t ? static_cast<std::size_t>(b - t) : 0;
+  }
+
 private:
   struct ring {
     explicit ring(std::size_t cap)

@@ -207,7 +207,14 @@ public:
     [[nodiscard]] bool await_ready();
     bool await_suspend(std::coroutine_handle<> waiting);
 
-    received await_resume() noexcept { return std::move(result_); }
+    /// Hands the result over and marks the awaiter empty again: await_ready reads a clause
+    /// as "a message was already taken for this receive", so an awaiter awaited a second
+    /// time must not look as if it still held one.
+    received await_resume() noexcept {
+      received out = std::move(result_);
+      result_.clause = -1;
+      return out;
+    }
 
   private:
     friend class context;
