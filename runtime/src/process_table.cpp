@@ -52,14 +52,6 @@ process_table::~process_table() {
   }
 }
 
-process* process_table::slot(std::uint32_t index) const noexcept {
-  if (index == 0 || index >= high_water_.load(std::memory_order_acquire)) {
-    return nullptr;
-  }
-  process* chunk = chunks_[index / chunk_size].load(std::memory_order_acquire);
-  return chunk == nullptr ? nullptr : &chunk[index % chunk_size];
-}
-
 process* process_table::acquire() {
   std::uint64_t top = free_top_.load(std::memory_order_acquire);
   while (static_cast<std::uint32_t>(top) != 0) {

@@ -32,8 +32,15 @@ public:
   /// Returns a dead process's slot for reuse.
   void release(process* p) noexcept;
 
-  /// The block of slot `index`, or null if that slot was never used.
-  [[nodiscard]] process* slot(std::uint32_t index) const noexcept;
+  /// The block of slot `index`, or null if that slot was never used. Inline: every send
+  /// looks its receiver up here.
+  [[nodiscard]] process* slot(std::uint32_t index) const noexcept {
+    if (index == 0 || index >= high_water_.load(std::memory_order_acquire)) {
+      return nullptr;
+    }
+    process* chunk = chunks_[index / chunk_size].load(std::memory_order_acquire);
+    return chunk == nullptr ? nullptr : &chunk[index % chunk_size];
+  }
 
   /// Slots handed out so far (the highest index + 1).
   [[nodiscard]] std::uint32_t high_water() const noexcept {
