@@ -137,6 +137,7 @@ o, g = med("oneway", "msgs_per_sec", "ours", t), med("oneway", "msgs_per_sec", "
 line("one-way msgs/s ≥ Go's", None if o is None or g is None else o >= g,
      "-" if o is None or g is None else f"{o / 1e6:.2f} M/s vs {g / 1e6:.2f} M/s")
 for name, bench, field, lower, need in [
+        ("cold spawn ≥ 10× faster than Erlang (issue #17)", "spawn", "per_op_ns", True, 10),
         ("spawn ≥ 10× faster than Erlang (warm)", "spawn_warm", "per_op_ns", True, 10),
         ("ping-pong round trip ≤ 1/5 of Erlang's", "pingpong", "per_op_ns", True, 5),
         ("ring hop ≤ 1/5 of Erlang's", "ring", "per_op_ns", True, 5),
