@@ -39,6 +39,8 @@ import tempfile
 import threading
 import time
 
+from bench_daemon import stop_daemon
+
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -308,13 +310,7 @@ def main():
     finally:
         if b is not None:
             b.quit()
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
+        stop_daemon(proc, root)
 
 
 def _connect(path):

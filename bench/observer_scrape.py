@@ -12,12 +12,13 @@ Usage: observer_scrape.py --vigild PATH [--children 10000] [--runs 200] [--out F
 import argparse
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import tempfile
 import time
+
+from bench_daemon import stop_daemon
 
 
 def scrape(path):
@@ -89,13 +90,7 @@ def main():
         with open(a.out, "a") as f:
             f.write(json.dumps(result) + "\n")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
+        stop_daemon(proc, root)
 
 
 if __name__ == "__main__":
