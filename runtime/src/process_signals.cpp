@@ -138,14 +138,10 @@ inline void queue_message(process* p, signal* s) noexcept {
 } // namespace
 
 void runtime_impl::take(process* p, context::receive_awaiter& r, signal* node, int clause) {
-  p->unlink_message(node); // first: the index finds the message by its payload
-  r.result_.message = std::move(node->payload);
-  r.result_.clause = clause;
   if (binds(r.match_)) {
-    r.result_.keep(scratch);
+    r.result_.keep(scratch); // first: if it throws, the message is still queued
   }
-  signal::dispose(node);
-  p->scanned_upto = nullptr;
+  hand_over(p, r, node, clause);
 }
 
 bool runtime_impl::scan_mailbox(process* p, context::receive_awaiter& r) {

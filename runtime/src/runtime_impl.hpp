@@ -100,10 +100,16 @@ public:
   /// take() of the oldest message for `receive()`, which binds nothing: inline, as a
   /// receiver behind a batch of messages takes each one so.
   void take_oldest(process* p, context::receive_awaiter& r) noexcept {
-    signal* node = p->mailbox_head;
-    p->unlink_message(node);
+    hand_over(p, r, p->mailbox_head, 0);
+  }
+
+  /// Moves `node`'s message out of the mailbox into `r`'s result (what take() does besides
+  /// keeping the bindings).
+  static void hand_over(process* p, context::receive_awaiter& r, signal* node,
+                        int clause) noexcept {
+    p->unlink_message(node); // first: the index finds the message by its payload
     r.result_.message = std::move(node->payload);
-    r.result_.clause = 0;
+    r.result_.clause = clause;
     signal::dispose(node);
     p->scanned_upto = nullptr;
   }
