@@ -143,10 +143,4 @@ char* take(bool chunk) noexcept {
   return map_populated();
 }
 
-std::size_t ready() noexcept {
-  auto& s = state::instance();
-  std::lock_guard lock(s.mutex);
-  return s.count;
-}
-
 } // namespace vigil::detail::region_reserve

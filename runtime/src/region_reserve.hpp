@@ -30,9 +30,6 @@ void unwant() noexcept;
 /// `chunk`: it is for the process table, and counts toward how much is kept ahead.
 [[nodiscard]] char* take(bool chunk) noexcept;
 
-/// Regions ready now (for tests and benchmarks).
-[[nodiscard]] std::size_t ready() noexcept;
-
 } // namespace region_reserve
 
 } // namespace vigil::detail
