@@ -238,6 +238,9 @@ process* scheduler::steal(worker& self, std::size_t index) {
     // every steal made spawn's 2-thread run 20 % slower.
     const bool has_next = queued < 2 && victim.run_next.load(std::memory_order_relaxed) != nullptr;
     if (queued == 0 && !has_next) {
+      // Measure its pace afresh once it holds work again: time it spent idle would make
+      // its turns look long, and its short work worth taking.
+      self.views[v].window_start = clock::time_point{};
       continue;
     }
     const bool stuck_turn = stuck(self, v);
