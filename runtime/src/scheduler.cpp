@@ -106,7 +106,7 @@ void scheduler::schedule(process* p) {
   // futex call per child. A ping-pong or a ring hop makes one process runnable per turn,
   // fills an empty slot and so never gets here.
   if (deep_sleepers_.load(std::memory_order_seq_cst) > 0) {
-    wake_one();
+    wake_deep();
   }
 }
 
@@ -155,6 +155,22 @@ void scheduler::push_global(process* p) {
 void scheduler::wake_one() {
   epoch_.fetch_add(1, std::memory_order_seq_cst);
   futex_wake(epoch_, 1);
+}
+
+// Wakes a thread in a deep sleep, once: a spawner queues more children before the woken
+// thread has run and uncounted itself, and must not make a futex call for each. The first
+// caller to clear a sleeper's flag wakes it; later ones find the flag clear. The futex word
+// is shared with the timed sleepers, so all are woken to be sure the deep one is (this
+// happens once per deep sleep).
+void scheduler::wake_deep() {
+  for (auto& w : workers_) {
+    if (w->deep.load(std::memory_order_seq_cst)
+        && w->deep.exchange(false, std::memory_order_seq_cst)) {
+      epoch_.fetch_add(1, std::memory_order_seq_cst);
+      futex_wake(epoch_, INT_MAX);
+      return;
+    }
+  }
 }
 
 process* scheduler::pop_global() {
@@ -338,21 +354,24 @@ void scheduler::park(worker& self, std::size_t index) {
     // Work queued or due next on another thread wakes only a deep sleeper (schedule()): it
     // is that thread's to run, unless it would wait long. So while any is held, sleep only
     // held_recheck and look again, when steal() may find that it does; with none held,
-    // sleep until woken, so that an idle runtime makes no wake-ups. A deep sleeper counts
-    // itself before its last look, paired with schedule()'s seq_cst push and count check:
-    // either that thread sees it and wakes it, or it sees the work here.
+    // sleep until woken, so that an idle runtime makes no wake-ups. A deep sleeper flags
+    // and counts itself before its last look, paired with schedule()'s seq_cst push and
+    // count check: either that thread sees it and wakes it, or it sees the work here.
     bool held = holds_work_elsewhere(index);
     if (!held) {
+      self.deep.store(true, std::memory_order_seq_cst);
       deep_sleepers_.fetch_add(1, std::memory_order_seq_cst);
       held = holds_work_elsewhere(index);
       if (held) {
         deep_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+        self.deep.store(false, std::memory_order_seq_cst);
       }
     }
     const timespec recheck{0, std::chrono::nanoseconds(held_recheck).count()};
     futex_wait(epoch_, seen, held ? &recheck : nullptr);
     if (!held) {
       deep_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      self.deep.store(false, std::memory_order_seq_cst);
     }
     awake.fetch_add(1, std::memory_order_seq_cst);
     awake.notify_all();

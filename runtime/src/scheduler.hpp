@@ -108,6 +108,9 @@ private:
     std::atomic<std::uint64_t> reductions_seen{0};
     std::atomic<std::size_t> yielded_seen{0};
     std::vector<victim_view> views; ///< owner only: each other thread, as last seen stealing
+    /// In a deep sleep (no timeout) and not yet woken: set by the owner, cleared by the one
+    /// thread that claims its wake-up (wake_deep()).
+    std::atomic<bool> deep{false};
   };
 
   void loop(std::size_t index);
@@ -121,6 +124,7 @@ private:
   static process* pop_yielded(worker& self);
   process* pop_run_next(worker& self);
   void wake_one();
+  void wake_deep();
   void park(worker& self, std::size_t index);
   [[nodiscard]] bool holds_work_elsewhere(std::size_t index) const;
 
