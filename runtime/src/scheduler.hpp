@@ -19,8 +19,8 @@ class process;
 
 /// N threads that run processes. Each has a work-stealing deque; a process made runnable
 /// by a running process goes to its thread's run-next slot (bumping the one there to the
-/// deque, LIFO), those made runnable from outside
-/// or that used up their turn go to one shared FIFO queue. An idle thread takes work another
+/// deque, LIFO), one that yielded or used up its turn to its thread's own FIFO, and those made
+/// runnable from outside to one shared FIFO queue. An idle thread takes work another
 /// thread holds only when it would otherwise wait about held_wait: queued behind that much
 /// work, or behind a turn that has lasted that long. It looks again for a while, then sleeps
 /// on a futex (while another thread holds work, for held_recheck at a time, to see whether
