@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <ctime>
 #include <utility>
@@ -97,13 +98,15 @@ void scheduler::schedule(process* p) {
     return; // a thief took it meanwhile
   }
   w.local.push(displaced);
-  // A second process made runnable in one turn: wake a sleeper, even for this lone queued
-  // item. It takes the item only once this turn proves long (steal()), and meanwhile sleeps
-  // in short rechecks (park()); without the wake-up, a turn that never ends would hold both
-  // processes until the watchdog's check. A ping-pong or a ring hop makes one process
-  // runnable per turn, fills an empty slot and so never gets here: it pays no futex call.
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-    wake_one();
+  // A second process made runnable in one turn: wake a thread in a deep sleep (one with no
+  // timeout), even for this lone queued item. It takes the item only once it would wait long
+  // (steal()), and meanwhile sleeps in short rechecks (park()); without the wake-up, a turn
+  // that never ends would hold both processes until the watchdog's check. A thread already
+  // in rechecks is not woken: it would find the wait still short, and a spawner would pay a
+  // futex call per child. A ping-pong or a ring hop makes one process runnable per turn,
+  // fills an empty slot and so never gets here.
+  if (deep_sleepers_.load(std::memory_order_seq_cst) > 0) {
+    wake_deep();
   }
 }
 
@@ -152,6 +155,22 @@ void scheduler::push_global(process* p) {
 void scheduler::wake_one() {
   epoch_.fetch_add(1, std::memory_order_seq_cst);
   futex_wake(epoch_, 1);
+}
+
+// Wakes a thread in a deep sleep, once: a spawner queues more children before the woken
+// thread has run and uncounted itself, and must not make a futex call for each. The first
+// caller to clear a sleeper's flag wakes it; later ones find the flag clear. The futex word
+// is shared with the timed sleepers, so all are woken to be sure the deep one is (this
+// happens once per deep sleep).
+void scheduler::wake_deep() {
+  for (auto& w : workers_) {
+    if (w->deep.load(std::memory_order_seq_cst)
+        && w->deep.exchange(false, std::memory_order_seq_cst)) {
+      epoch_.fetch_add(1, std::memory_order_seq_cst);
+      futex_wake(epoch_, INT_MAX);
+      return;
+    }
+  }
 }
 
 process* scheduler::pop_global() {
@@ -221,32 +240,35 @@ process* scheduler::find_work(worker& self, std::size_t index) {
 // that the victim pops right after its turn, splits a pair that wakes each other across
 // two cores: every message then bounces the mailbox and process lines between them, and
 // both threads spin on each other (2 threads were 10-40 % slower than 1 on every messaging
-// bench, and noisy, before this).
+// bench, and noisy, before this). Surplus, too, is taken only when it would wait long
+// (held_wait): a thief that took a spawner's trivially short children one by one made a
+// cold spawn 0.30 us at 2 threads against 0.21 at 1.
 process* scheduler::steal(worker& self, std::size_t index) {
   const std::size_t n = workers_.size();
   for (std::size_t k = 1; k < n; ++k) {
     const std::size_t v = (index + k) % n;
     auto& victim = *workers_[v];
     const std::size_t queued = victim.local.size();
-    if (queued >= 2) {
-      // Surplus: the victim runs its run-next process and its newest work first. Its slot
-      // is not even read: the victim writes it at every spawn or wake-up, and reading it
-      // at every steal made spawn's 2-thread run 20 % slower.
-      if (process* p = victim.local.steal()) {
-        return p;
-      }
+    // Surplus: the victim runs its run-next process and its newest work first. Its slot is
+    // not even read then: the victim writes it at every spawn or wake-up, and reading it at
+    // every steal made spawn's 2-thread run 20 % slower.
+    const bool has_next = queued < 2 && victim.run_next.load(std::memory_order_relaxed) != nullptr;
+    if (queued == 0 && !has_next) {
+      // Measure its pace afresh once it holds work again: time it spent idle would make
+      // its turns look long, and its short work worth taking.
+      self.views[v].window_start = clock::time_point{};
       continue;
     }
-    const bool has_next = victim.run_next.load(std::memory_order_relaxed) != nullptr;
-    if ((queued == 0 && !has_next) || !stuck(self, v)) {
+    const bool stuck_turn = stuck(self, v);
+    if (!stuck_turn && (queued < 2 || !long_backlog(self, v, queued))) {
       continue;
     }
-    // The victim has held one turn for stuck_after (a long turn, or its thread descheduled):
-    // what it would run next is fair game.
     if (process* p = victim.local.steal()) {
       return p;
     }
-    if (has_next) {
+    // The victim has held one turn for held_wait (a long turn, or its thread descheduled):
+    // what it would run next is fair game.
+    if (stuck_turn && has_next) {
       if (process* p = victim.run_next.exchange(nullptr, std::memory_order_acq_rel)) {
         return p;
       }
@@ -255,19 +277,39 @@ process* scheduler::steal(worker& self, std::size_t index) {
   return nullptr;
 }
 
-// Whether thread `v` has been on the same turn for stuck_after, as far as this thread has
+// Whether thread `v` has been on the same turn for held_wait, as far as this thread has
 // seen: the victim's turn counter, which it keeps anyway, against the thief's clock. The
 // clock is read only here, by a thread with nothing to run, never on the scheduling path.
+// It also measures how long the victim's turns take, for long_backlog().
 bool scheduler::stuck(worker& self, std::size_t v) {
   const std::uint64_t turns = workers_[v]->turns.load(std::memory_order_relaxed);
   const clock::time_point now = clock::now();
   auto& view = self.views[v];
+  const clock::duration window = now - view.window_start;
+  if (window > rate_window_max) {
+    view.window_turns = turns;
+    view.window_start = now;
+    view.per_turn = clock::duration{0}; // stale: measure afresh before taking surplus
+  } else if (window >= rate_window_min) {
+    const std::uint64_t ran = std::max<std::uint64_t>(turns - view.window_turns, 1);
+    view.per_turn = window / static_cast<clock::rep>(ran);
+    view.window_turns = turns;
+    view.window_start = now;
+  }
   if (turns != view.turns) {
     view.turns = turns;
     view.since = now;
     return false;
   }
-  return now - view.since >= stuck_after;
+  return now - view.since >= held_wait;
+}
+
+// Whether `queued` processes on thread `v` would wait held_wait or more, at the pace its turns
+// took over the last window stuck() measured (a turn that has not ended counts as one turn
+// as long as the window). Unknown until one window has been measured: not long.
+bool scheduler::long_backlog(worker& self, std::size_t v, std::size_t queued) {
+  const clock::duration per_turn = self.views[v].per_turn;
+  return per_turn * static_cast<clock::rep>(queued) >= held_wait;
 }
 
 // Between finding nothing and sleeping on the futex: on 2 cores a futex round trip costs more
@@ -309,12 +351,28 @@ void scheduler::park(worker& self, std::size_t index) {
   process* p = stop_.load(std::memory_order_seq_cst) ? nullptr : find_work(self, index);
   if (p == nullptr && !stop_.load(std::memory_order_seq_cst)) {
     awake.fetch_sub(1, std::memory_order_seq_cst);
-    // A lone process queued or due next on another thread wakes no one (schedule()): it is
-    // that thread's to run, unless its turn never ends. So while any is held, sleep only
-    // held_recheck and look again, when steal() may find that turn stuck; with none held,
-    // sleep until woken, so that an idle runtime makes no wake-ups.
+    // Work queued or due next on another thread wakes only a deep sleeper (schedule()): it
+    // is that thread's to run, unless it would wait long. So while any is held, sleep only
+    // held_recheck and look again, when steal() may find that it does; with none held,
+    // sleep until woken, so that an idle runtime makes no wake-ups. A deep sleeper flags
+    // and counts itself before its last look, paired with schedule()'s seq_cst push and
+    // count check: either that thread sees it and wakes it, or it sees the work here.
+    bool held = holds_work_elsewhere(index);
+    if (!held) {
+      self.deep.store(true, std::memory_order_seq_cst);
+      deep_sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      held = holds_work_elsewhere(index);
+      if (held) {
+        deep_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+        self.deep.store(false, std::memory_order_seq_cst);
+      }
+    }
     const timespec recheck{0, std::chrono::nanoseconds(held_recheck).count()};
-    futex_wait(epoch_, seen, holds_work_elsewhere(index) ? &recheck : nullptr);
+    futex_wait(epoch_, seen, held ? &recheck : nullptr);
+    if (!held) {
+      deep_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      self.deep.store(false, std::memory_order_seq_cst);
+    }
     awake.fetch_add(1, std::memory_order_seq_cst);
     awake.notify_all();
   }

@@ -19,12 +19,12 @@ class process;
 
 /// N threads that run processes. Each has a work-stealing deque; a process made runnable
 /// by a running process goes to its thread's run-next slot (bumping the one there to the
-/// deque, LIFO), those made runnable from outside
-/// or that used up their turn go to one shared FIFO queue. An idle thread steals surplus
-/// work (never what its owner is about to run, unless the owner is stuck in a long turn),
-/// looks again for a while, then sleeps on a futex until surplus work arrives (or, while
-/// another thread holds work behind its turn, for held_recheck at a time, to see whether
-/// that turn is stuck): with nothing to run, the runtime makes no wake-ups.
+/// deque, LIFO), one that yielded or used up its turn to its thread's own FIFO, and those made
+/// runnable from outside to one shared FIFO queue. An idle thread takes work another
+/// thread holds only when it would otherwise wait about held_wait: queued behind that much
+/// work, or behind a turn that has lasted that long. It looks again for a while, then sleeps
+/// on a futex (while another thread holds work, for held_recheck at a time, to see whether
+/// that work now waits long): with nothing to run, the runtime makes no wake-ups.
 class scheduler {
 public:
   using run_fn = std::function<void(process*)>;
@@ -82,10 +82,14 @@ public:
 private:
   using clock = std::chrono::steady_clock;
 
-  /// What a thief saw of another thread: the turn it was on, and since when (thief's clock).
+  /// What a thief saw of another thread (thief's clock): the turn it was on and since when,
+  /// and how long its turns took of late (see long_backlog()).
   struct victim_view {
     std::uint64_t turns = ~std::uint64_t{0};
     clock::time_point since{};
+    std::uint64_t window_turns = 0;
+    clock::time_point window_start{};
+    clock::duration per_turn{0}; ///< 0 until a first window has been measured
   };
 
   struct worker {
@@ -104,6 +108,9 @@ private:
     std::atomic<std::uint64_t> reductions_seen{0};
     std::atomic<std::size_t> yielded_seen{0};
     std::vector<victim_view> views; ///< owner only: each other thread, as last seen stealing
+    /// In a deep sleep (no timeout) and not yet woken: set by the owner, cleared by the one
+    /// thread that claims its wake-up (wake_deep()).
+    std::atomic<bool> deep{false};
   };
 
   void loop(std::size_t index);
@@ -111,22 +118,34 @@ private:
   process* steal(worker& self, std::size_t index);
   process* spin(worker& self, std::size_t index);
   bool stuck(worker& self, std::size_t victim);
+  bool long_backlog(worker& self, std::size_t victim, std::size_t queued);
   process* pop_global();
   void push_global(process* p);
   static process* pop_yielded(worker& self);
   process* pop_run_next(worker& self);
   void wake_one();
+  void wake_deep();
   void park(worker& self, std::size_t index);
   [[nodiscard]] bool holds_work_elsewhere(std::size_t index) const;
 
   /// Turns a run-next chain may take in a row before its next process queues normally.
   static constexpr std::uint32_t run_next_chain = 128;
-  /// How long a thread must stay in one turn before a thief takes what it was about to run
-  /// next (Go's runnext grace, longer here): a process that wakes another and then waits
-  /// hands over in far less, and moving the woken one to another core costs more than the
-  /// wait. At 3 us (Go's figure), oneway's receiver moved to the other core during each
-  /// batch of 1000 sends (25 us): 2 threads took 74 ns per message against 54 at 20 us.
-  static constexpr std::chrono::microseconds stuck_after{20};
+  /// How long work another thread holds must be about to wait before an idle thread takes
+  /// it: behind one turn (what the victim runs next, or its lone queued process; Go's
+  /// runnext grace, far longer here), or behind its queue (surplus, as estimated from how
+  /// long its turns take). Moving a process to another core costs more than a short wait.
+  /// The bound must exceed a whole ordinary turn (a budget of messages: tens to hundreds of
+  /// us), or a pair once split across the cores stays split: at 20 us, oneway's receiver,
+  /// once taken while its sender's turn of 1000 sends ran, was taken again at every batch
+  /// (the sender's turns, slowed by the lines now bouncing, lasted ~90 us), and 2 threads
+  /// took 60-94 ns per message against 32-34 with the pair on one core. Trivially short
+  /// processes (a spawner's children, skynet's leaves) also run faster where they were
+  /// queued, and leave the other core to region_reserve's populating.
+  static constexpr std::chrono::microseconds held_wait{1000};
+  /// The shortest and longest window over which a thief measures another thread's turns;
+  /// a longer one (the thief slept) says little about the work queued now, and restarts.
+  static constexpr std::chrono::microseconds rate_window_min{50};
+  static constexpr std::chrono::milliseconds rate_window_max{10};
   /// How long an idle thread sleeps before it looks again at work held behind another
   /// thread's turn (park()).
   static constexpr std::chrono::milliseconds held_recheck{1};
@@ -140,6 +159,9 @@ private:
   std::atomic<std::size_t> global_size_{0};
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> sleepers_{0};
+  /// Sleepers without a timeout (nothing was held elsewhere when they slept): a thread that
+  /// queues work must wake one, as no recheck would find it.
+  std::atomic<std::uint32_t> deep_sleepers_{0};
   std::atomic<bool> stop_{false};
 };
 

@@ -279,7 +279,7 @@ TEST_F(Messaging, APairThatKeepsWakingEachOtherDoesNotStarveQueuedWork) {
 // (long_run_warning) is set far off so that only the scheduler's own wake-up can do it.
 // The holder's first sleep only makes it likely that the other thread is asleep by then, so
 // that this path is the one taken; it cannot race: a thread still awake takes the two
-// processes as well (once the turn has lasted 20 us), and the test holds either way.
+// processes as well (once the turn has lasted 1 ms), and the test holds either way.
 TEST(Scheduling, TwoProcessesWokenBeforeALongTurnRunOnTheSleepingThread) {
   runtime_options o{.schedulers = 2, .long_run_warning = 60s};
   o.on_warning = [](const std::string&) {};
