@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -30,9 +31,13 @@ constexpr std::size_t class_bytes = 64;
 constexpr std::size_t class_count = 16; // 64 B .. 1 KiB
 constexpr std::size_t slab_bytes = 64 * 1024;
 constexpr std::size_t page_bytes = 4096;
-// A thread whose free list grows past this hands a batch to the depot, so that memory freed
-// by a consumer thread flows back to the producer instead of piling up.
+// A thread keeps up to `kept_blocks` free blocks per class; beyond that its frees gather on
+// a spill list that goes to the depot once it is `batch_blocks` long, so that memory freed
+// by a consumer thread flows back to the producer instead of piling up. The spill is built
+// as blocks are freed: cutting a batch off the kept list walked 256 blocks, which was
+// two fifths of a free's cost in one-way messaging.
 constexpr std::size_t batch_blocks = 256;
+constexpr std::size_t kept_blocks = 2 * batch_blocks;
 
 struct free_block {
   free_block* next;
@@ -90,6 +95,8 @@ private:
 struct thread_cache {
   std::array<free_block*, class_count> heads{};
   std::array<std::size_t, class_count> counts{};
+  std::array<free_block*, class_count> spills{};
+  std::array<std::size_t, class_count> spill_counts{};
   /// Per class, the part of its current slab not carved into blocks yet.
   std::array<char*, class_count> next_block{};
   std::array<std::size_t, class_count> uncarved{};
@@ -107,14 +114,21 @@ struct thread_cache {
 
   void deallocate(void* p, std::size_t cls) noexcept {
     auto* b = static_cast<free_block*>(p);
+    if (counts[cls] >= kept_blocks) [[unlikely]] {
+      spill(cls, b);
+      return;
+    }
     b->next = heads[cls];
     heads[cls] = b;
-    if (++counts[cls] >= 2 * batch_blocks) {
-      give_batch(cls);
-    }
+    ++counts[cls];
   }
 
   void refill(std::size_t cls) {
+    if (spills[cls] != nullptr) { // blocks this thread freed lately: warm
+      heads[cls] = std::exchange(spills[cls], nullptr);
+      counts[cls] = std::exchange(spill_counts[cls], 0);
+      return;
+    }
     {
       auto& d = depot::instance();
       std::lock_guard lock(d.mutex);
@@ -148,24 +162,22 @@ struct thread_cache {
     }
   }
 
-  void give_batch(std::size_t cls) noexcept {
-    batch out{heads[cls], 0};
-    free_block* last = heads[cls];
-    for (std::size_t i = 1; i < batch_blocks; ++i) {
-      last = last->next;
+  void spill(std::size_t cls, free_block* b) noexcept {
+    b->next = spills[cls];
+    spills[cls] = b;
+    if (++spill_counts[cls] < batch_blocks) {
+      return;
     }
-    heads[cls] = last->next;
-    last->next = nullptr;
-    out.count = batch_blocks;
-    counts[cls] -= batch_blocks;
+    batch out{b, spill_counts[cls]};
+    spills[cls] = nullptr;
+    spill_counts[cls] = 0;
     auto& d = depot::instance();
     std::lock_guard lock(d.mutex);
     try {
       d.batches[cls].push_back(out);
-    } catch (...) { // keep the blocks locally rather than lose them
-      last->next = heads[cls];
-      heads[cls] = out.head;
-      counts[cls] += batch_blocks;
+    } catch (...) {           // keep the blocks locally rather than lose them
+      spills[cls] = out.head; // the next spill tries again
+      spill_counts[cls] = out.count;
     }
   }
 
@@ -181,10 +193,13 @@ struct thread_cache {
     std::lock_guard lock(d.mutex);
     for (std::size_t cls = 0; cls < class_count; ++cls) {
       carve(cls, slab_bytes); // the rest of the slab too, or it would be lost to the others
-      if (heads[cls] != nullptr) {
-        try {
-          d.batches[cls].push_back(batch{heads[cls], counts[cls]});
-        } catch (...) { // NOLINT(bugprone-empty-catch): blocks stay unreachable, not corrupt
+      for (auto [head, count] :
+           {std::pair{heads[cls], counts[cls]}, std::pair{spills[cls], spill_counts[cls]}}) {
+        if (head != nullptr) {
+          try {
+            d.batches[cls].push_back(batch{head, count});
+          } catch (...) { // NOLINT(bugprone-empty-catch): blocks stay unreachable, not corrupt
+          }
         }
       }
     }
