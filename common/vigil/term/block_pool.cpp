@@ -146,16 +146,21 @@ struct cache_guard {
 
 thread_local cache_guard guard;
 
+[[gnu::noinline]] void register_cleanup(thread_cache& c) noexcept {
+  c.registered = true;
+  [[maybe_unused]] cache_guard& g = guard; // constructs it, scheduling its destructor
+}
+
 // Whether the calling thread may use its lists; registers their cleanup on first use.
 bool usable(thread_cache& c) noexcept {
   if (!c.registered) [[unlikely]] {
-    c.registered = true;
-    [[maybe_unused]] cache_guard& g = guard; // constructs it, scheduling its destructor
+    register_cleanup(c);
   }
   return !c.dead;
 }
 
-void* refill_and_allocate(thread_cache& c, std::size_t cls) {
+// The slow paths are kept out of line, so that allocate and deallocate save no registers.
+[[gnu::noinline]] void* refill_and_allocate(thread_cache& c, std::size_t cls) {
   if (free_block* spill = c.spills[cls]) { // blocks this thread freed lately: warm
     c.heads[cls] = spill->next;
     c.counts[cls] = c.spill_counts[cls] - 1;
@@ -173,7 +178,7 @@ void* refill_and_allocate(thread_cache& c, std::size_t cls) {
 }
 
 // A free beyond the kept list: onto the spill, which goes to the depot once a batch long.
-void spill(thread_cache& c, std::size_t cls, free_block* b) noexcept {
+[[gnu::noinline]] void spill(thread_cache& c, std::size_t cls, free_block* b) noexcept {
   b->next = c.spills[cls];
   c.spills[cls] = b;
   if (++c.spill_counts[cls] == batch_blocks) {
