@@ -115,7 +115,12 @@ struct thread_cache {
   void deallocate(void* p, std::size_t cls) noexcept {
     auto* b = static_cast<free_block*>(p);
     if (counts[cls] >= kept_blocks) [[unlikely]] {
-      spill(cls, b);
+      // Onto the spill; inline, as a receiver behind a batch frees most of it this way.
+      b->next = spills[cls];
+      spills[cls] = b;
+      if (++spill_counts[cls] >= batch_blocks) {
+        hand_over_spill(cls);
+      }
       return;
     }
     b->next = heads[cls];
@@ -164,13 +169,9 @@ struct thread_cache {
     }
   }
 
-  [[gnu::noinline]] void spill(std::size_t cls, free_block* b) noexcept {
-    b->next = spills[cls];
-    spills[cls] = b;
-    if (++spill_counts[cls] < batch_blocks) {
-      return;
-    }
-    batch out{b, spill_counts[cls]};
+  // A full spill goes to the depot.
+  [[gnu::noinline]] void hand_over_spill(std::size_t cls) noexcept {
+    batch out{spills[cls], spill_counts[cls]};
     spills[cls] = nullptr;
     spill_counts[cls] = 0;
     auto& d = depot::instance();

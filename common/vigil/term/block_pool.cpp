@@ -177,15 +177,12 @@ bool usable(thread_cache& c) noexcept {
   return ::operator new(class_bytes(cls));
 }
 
-// A free beyond the kept list: onto the spill, which goes to the depot once a batch long.
-[[gnu::noinline]] void spill(thread_cache& c, std::size_t cls, free_block* b) noexcept {
-  b->next = c.spills[cls];
-  c.spills[cls] = b;
-  if (++c.spill_counts[cls] == batch_blocks) {
-    c.spills[cls] = nullptr;
-    c.spill_counts[cls] = 0;
-    depot::instance().put(cls, b);
-  }
+// A full spill goes to the depot.
+[[gnu::noinline]] void hand_over_spill(thread_cache& c, std::size_t cls) noexcept {
+  free_block* batch = c.spills[cls];
+  c.spills[cls] = nullptr;
+  c.spill_counts[cls] = 0;
+  depot::instance().put(cls, batch);
 }
 
 } // namespace
@@ -221,7 +218,12 @@ void deallocate(void* block, std::size_t bytes) noexcept {
   std::size_t cls = class_of(bytes);
   auto* b = static_cast<free_block*>(block);
   if (c.counts[cls] >= kept_blocks) [[unlikely]] {
-    spill(c, cls, b);
+    // Onto the spill; inline, as a receiver behind a batch frees most of it this way.
+    b->next = c.spills[cls];
+    c.spills[cls] = b;
+    if (++c.spill_counts[cls] == batch_blocks) {
+      hand_over_spill(c, cls);
+    }
     return;
   }
   b->next = c.heads[cls];
