@@ -13,30 +13,16 @@
 #include <cstdint>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
-
-#if defined(__SANITIZE_ADDRESS__)
-#  define VIGIL_POOL_DISABLED 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define VIGIL_POOL_DISABLED 1
-#  endif
-#endif
 
 namespace vigil::detail {
 namespace {
 
-constexpr std::size_t class_bytes = 64;
-constexpr std::size_t class_count = 16; // 64 B .. 1 KiB
+using namespace pool_internal;
+
 constexpr std::size_t slab_bytes = 64 * 1024;
 constexpr std::size_t page_bytes = 4096;
-// A thread whose free list grows past this hands a batch to the depot, so that memory freed
-// by a consumer thread flows back to the producer instead of piling up.
-constexpr std::size_t batch_blocks = 256;
-
-struct free_block {
-  free_block* next;
-};
 
 struct batch {
   free_block* head;
@@ -87,139 +73,163 @@ private:
   std::size_t taken_ = 0;
 };
 
-struct thread_cache {
-  std::array<free_block*, class_count> heads{};
-  std::array<std::size_t, class_count> counts{};
-  /// Per class, the part of its current slab not carved into blocks yet.
+/// The rest of a thread's pool state: the part of each class's slab not carved yet.
+struct carving {
   std::array<char*, class_count> next_block{};
   std::array<std::size_t, class_count> uncarved{};
   slab_source slabs;
+};
 
-  void* allocate(std::size_t cls) {
-    if (heads[cls] == nullptr) {
-      refill(cls);
-    }
-    free_block* b = heads[cls];
-    heads[cls] = b->next;
-    --counts[cls];
-    return b;
+thread_local constinit carving carve_state{};
+
+void carve(std::size_t cls, std::size_t blocks) noexcept {
+  lists& l = mine;
+  carving& c = carve_state;
+  std::size_t size = (cls + 1) * class_bytes;
+  for (; blocks > 0 && c.uncarved[cls] >= size; --blocks) {
+    auto* b = reinterpret_cast<free_block*>(c.next_block[cls]);
+    b->next = l.heads[cls];
+    l.heads[cls] = b;
+    ++l.counts[cls];
+    c.next_block[cls] += size;
+    c.uncarved[cls] -= size;
   }
+}
 
-  void deallocate(void* p, std::size_t cls) noexcept {
-    auto* b = static_cast<free_block*>(p);
-    b->next = heads[cls];
-    heads[cls] = b;
-    if (++counts[cls] >= 2 * batch_blocks) {
-      give_batch(cls);
-    }
+void push_batch(std::size_t cls, batch b) noexcept {
+  auto& d = depot::instance();
+  std::lock_guard lock(d.mutex);
+  try {
+    d.batches[cls].push_back(b);
+  } catch (...) { // NOLINT(bugprone-empty-catch): blocks stay unreachable, not corrupt
   }
+}
 
-  void refill(std::size_t cls) {
-    {
-      auto& d = depot::instance();
-      std::lock_guard lock(d.mutex);
-      if (!d.batches[cls].empty()) {
-        batch got = d.batches[cls].back();
-        d.batches[cls].pop_back();
-        heads[cls] = got.head;
-        counts[cls] = got.count;
-        return;
-      }
-    }
-    std::size_t size = (cls + 1) * class_bytes;
-    if (uncarved[cls] < size) {
-      next_block[cls] = slabs.take();
-      uncarved[cls] = slab_bytes;
-    }
-    // A page's worth of blocks at a time: carving a whole slab wrote every page of it, 64 KiB
-    // resident per class and thread for a process that needs a few blocks (an idle daemon).
-    carve(cls, std::max<std::size_t>(1, page_bytes / size));
-  }
+thread_local constinit bool exited = false;
 
-  void carve(std::size_t cls, std::size_t blocks) noexcept {
-    std::size_t size = (cls + 1) * class_bytes;
-    for (; blocks > 0 && uncarved[cls] >= size; --blocks) {
-      auto* b = reinterpret_cast<free_block*>(next_block[cls]);
-      b->next = heads[cls];
-      heads[cls] = b;
-      ++counts[cls];
-      next_block[cls] += size;
-      uncarved[cls] -= size;
-    }
-  }
+/// Hands a finishing thread's blocks to the depot.
+struct hand_back_guard {
+  hand_back_guard() = default;
+  hand_back_guard(const hand_back_guard&) = delete;
+  hand_back_guard& operator=(const hand_back_guard&) = delete;
+  hand_back_guard(hand_back_guard&&) = delete;
+  hand_back_guard& operator=(hand_back_guard&&) = delete;
 
-  void give_batch(std::size_t cls) noexcept {
-    batch out{heads[cls], 0};
-    free_block* last = heads[cls];
-    for (std::size_t i = 1; i < batch_blocks; ++i) {
-      last = last->next;
-    }
-    heads[cls] = last->next;
-    last->next = nullptr;
-    out.count = batch_blocks;
-    counts[cls] -= batch_blocks;
-    auto& d = depot::instance();
-    std::lock_guard lock(d.mutex);
-    try {
-      d.batches[cls].push_back(out);
-    } catch (...) { // keep the blocks locally rather than lose them
-      last->next = heads[cls];
-      heads[cls] = out.head;
-      counts[cls] += batch_blocks;
-    }
-  }
-
-  thread_cache() = default;
-  thread_cache(const thread_cache&) = delete;
-  thread_cache& operator=(const thread_cache&) = delete;
-  thread_cache(thread_cache&&) = delete;
-  thread_cache& operator=(thread_cache&&) = delete;
-
-  // A finishing thread hands everything it holds to the depot.
-  ~thread_cache() {
-    auto& d = depot::instance();
-    std::lock_guard lock(d.mutex);
+  ~hand_back_guard() {
+    lists& l = mine;
+    exited = true;
+    l.usable = false; // later frees on this thread go to the depot one by one
     for (std::size_t cls = 0; cls < class_count; ++cls) {
       carve(cls, slab_bytes); // the rest of the slab too, or it would be lost to the others
-      if (heads[cls] != nullptr) {
-        try {
-          d.batches[cls].push_back(batch{heads[cls], counts[cls]});
-        } catch (...) { // NOLINT(bugprone-empty-catch): blocks stay unreachable, not corrupt
+      for (auto [head, count] : {std::pair{l.heads[cls], l.counts[cls]},
+                                 std::pair{l.spills[cls], l.spill_counts[cls]}}) {
+        if (head != nullptr) {
+          push_batch(cls, batch{head, count});
         }
       }
+      l.heads[cls] = l.spills[cls] = nullptr;
+      l.counts[cls] = l.spill_counts[cls] = 0;
     }
   }
 };
 
-thread_local thread_cache cache;
+thread_local hand_back_guard guard;
+
+// Registers the hand-back on a thread's first use; false once the thread has handed back.
+bool make_usable() noexcept {
+  lists& l = mine;
+  if (!l.usable && !exited) {
+    l.usable = true;
+    [[maybe_unused]] hand_back_guard& g = guard; // constructs it, scheduling its destructor
+  }
+  return l.usable;
+}
+
+void refill(std::size_t cls) {
+  lists& l = mine;
+  if (l.spills[cls] != nullptr) { // blocks this thread freed lately: warm
+    l.heads[cls] = std::exchange(l.spills[cls], nullptr);
+    l.counts[cls] = std::exchange(l.spill_counts[cls], 0);
+    return;
+  }
+  {
+    auto& d = depot::instance();
+    std::lock_guard lock(d.mutex);
+    if (!d.batches[cls].empty()) {
+      batch got = d.batches[cls].back();
+      d.batches[cls].pop_back();
+      l.heads[cls] = got.head;
+      l.counts[cls] = got.count;
+      return;
+    }
+  }
+  carving& c = carve_state;
+  std::size_t size = (cls + 1) * class_bytes;
+  if (c.uncarved[cls] < size) {
+    c.next_block[cls] = c.slabs.take();
+    c.uncarved[cls] = slab_bytes;
+  }
+  // A page's worth of blocks at a time: carving a whole slab wrote every page of it, 64 KiB
+  // resident per class and thread for a process that needs a few blocks (an idle daemon).
+  carve(cls, std::max<std::size_t>(1, page_bytes / size));
+}
+
 thread_local std::size_t last_frame = 0;
 
 } // namespace
 
-void* pool_allocate(std::size_t size) {
-#ifdef VIGIL_POOL_DISABLED
-  return ::operator new(size);
-#else
-  std::size_t cls = (size + class_bytes - 1) / class_bytes - 1;
-  if (size == 0 || cls >= class_count) {
+namespace pool_internal {
+
+thread_local constinit lists mine{};
+
+void* allocate_slow(std::size_t size) {
+  std::size_t cls = class_of(size);
+  if (!pool_on || size == 0 || cls >= class_count) {
     return ::operator new(size);
   }
-  return cache.allocate(cls);
-#endif
+  make_usable(); // past the thread's hand-back (another thread_local's destructor) the
+                 // lists still serve; what is left on them then is not handed back
+  lists& l = mine;
+  if (l.heads[cls] == nullptr) {
+    refill(cls);
+  }
+  free_block* b = l.heads[cls];
+  l.heads[cls] = b->next;
+  --l.counts[cls];
+  return b;
 }
 
-void pool_deallocate(void* block, std::size_t size) noexcept {
-#ifdef VIGIL_POOL_DISABLED
-  ::operator delete(block, size);
-#else
-  std::size_t cls = (size + class_bytes - 1) / class_bytes - 1;
-  if (size == 0 || cls >= class_count) {
+void deallocate_slow(void* block, std::size_t size) noexcept {
+  std::size_t cls = class_of(size);
+  if (!pool_on || size == 0 || cls >= class_count) {
     ::operator delete(block, size);
     return;
   }
-  cache.deallocate(block, cls);
-#endif
+  if (make_usable()) {
+    pool_deallocate(block, size); // usable now: the inline path takes it
+    return;
+  }
+  auto* b = static_cast<free_block*>(block);
+  b->next = nullptr;
+  push_batch(cls, batch{b, 1});
 }
+
+void hand_over_spill(std::size_t cls) noexcept {
+  lists& l = mine;
+  batch out{l.spills[cls], l.spill_counts[cls]};
+  l.spills[cls] = nullptr;
+  l.spill_counts[cls] = 0;
+  auto& d = depot::instance();
+  std::lock_guard lock(d.mutex);
+  try {
+    d.batches[cls].push_back(out);
+  } catch (...) {             // keep the blocks locally rather than lose them
+    l.spills[cls] = out.head; // the next spill tries again
+    l.spill_counts[cls] = out.count;
+  }
+}
+
+} // namespace pool_internal
 
 void* allocate_frame(std::size_t size) {
   last_frame = size;

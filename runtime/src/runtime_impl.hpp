@@ -84,6 +84,10 @@ public:
   /// drain(), handing the first message that `r` accepts (if the mailbox is empty) straight
   /// to `r`'s result: `r->result_` then says it matched. `r` may be null.
   void drain_into(process* p, context::receive_awaiter* r);
+  /// drain_into() of more than one signal, `newest` first (process_signals.cpp).
+  void drain_batch(process* p, context::receive_awaiter* r, signal* newest);
+  /// Hands message `m` to `r` if `r` accepts it and the mailbox is empty (drain_into).
+  static bool try_hand_over(process* p, context::receive_awaiter& r, signal* m) noexcept;
   /// Ends `p`: releases its frame, name, links and monitors and frees its slot.
   void die(process* p);
   /// Whether the pending receive of `p` can complete now (a match, or its timer fired).

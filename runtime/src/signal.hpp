@@ -93,14 +93,15 @@ public:
     return head != nullptr && head != blocked_marker();
   }
 
-  /// Takes every queued signal, oldest first. Only the owner calls it, on every receive.
-  [[nodiscard]] signal* take_all() noexcept {
+  /// Takes every queued signal, NEWEST first, linked through `next`: the caller puts them
+  /// in arrival order in the same pass in which it looks at each one (drain_into), rather
+  /// than walking a batch twice. Only the owner calls it, on every receive.
+  [[nodiscard]] signal* take_all_newest_first() noexcept {
     signal* head = head_.load(std::memory_order_relaxed);
     if (head == nullptr || head == blocked_marker() || head == closed_marker()) {
       return nullptr; // a plain load: no locked instruction when there is nothing to take
     }
-    head = head_.exchange(nullptr, std::memory_order_acq_rel);
-    return head->next == nullptr ? head : reverse(head);
+    return head_.exchange(nullptr, std::memory_order_acq_rel);
   }
 
   /// Marks the inbox blocked if it is empty. False when signals arrived meanwhile.

@@ -9,43 +9,13 @@
 #include <mutex>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#  define VIGIL_TERM_POOL_DISABLED 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define VIGIL_TERM_POOL_DISABLED 1
-#  endif
-#endif
-
 namespace vigil::detail::term_pool {
 namespace {
 
-#if defined(VIGIL_TERM_POOL_DISABLED)
-constexpr bool pool_on = false;
-#else
-constexpr bool pool_on = true;
-#endif
+using namespace internal;
 
-constexpr std::size_t granule = 16;
-constexpr std::size_t min_class_bytes = 32; // room for a free_block
-constexpr std::size_t class_count = (max_pooled_bytes - min_class_bytes) / granule + 1;
-// A thread's list past max_cached_per_class gives this many blocks to the depot, keeping
-// the rest, so that a thread that alternates frees and allocations does not ping-pong.
-constexpr std::uint32_t batch_blocks = max_cached_per_class / 2;
 // Beyond this a depot frees batches instead of keeping them: a burst does not pin its peak.
 constexpr std::size_t max_depot_bytes_per_class = std::size_t{8} << 20;
-
-/// A block while it is free. The head of a depot batch also links the next batch.
-struct free_block {
-  free_block* next;
-  free_block* next_batch;
-};
-
-static_assert(sizeof(free_block) <= min_class_bytes);
-
-constexpr std::size_t class_of(std::size_t bytes) noexcept {
-  return bytes <= min_class_bytes ? 0 : (bytes - min_class_bytes + granule - 1) / granule;
-}
 
 constexpr std::size_t class_bytes(std::size_t cls) noexcept {
   return min_class_bytes + cls * granule;
@@ -107,17 +77,6 @@ private:
   std::array<size_class, class_count> classes_;
 };
 
-/// One thread's free lists. Trivially destructible, so that it can still be read (as
-/// `dead`) after `cache_guard` below has emptied it at the thread's exit.
-struct thread_cache {
-  std::array<free_block*, class_count> heads;
-  std::array<std::uint32_t, class_count> counts;
-  bool registered;
-  bool dead;
-};
-
-thread_local constinit thread_cache cache{};
-
 /// Empties the thread's lists when it exits; later frees on the thread bypass the pool.
 struct cache_guard {
   cache_guard() = default;
@@ -125,11 +84,15 @@ struct cache_guard {
   cache_guard& operator=(const cache_guard&) = delete;
 
   ~cache_guard() {
+    cache.usable = false;
     cache.dead = true;
     for (std::size_t cls = 0; cls < class_count; ++cls) {
       free_chain(cache.heads[cls]);
+      free_chain(cache.spills[cls]);
       cache.heads[cls] = nullptr;
       cache.counts[cls] = 0;
+      cache.spills[cls] = nullptr;
+      cache.spill_counts[cls] = 0;
     }
   }
 };
@@ -138,14 +101,21 @@ thread_local cache_guard guard;
 
 // Whether the calling thread may use its lists; registers their cleanup on first use.
 bool usable(thread_cache& c) noexcept {
-  if (!c.registered) [[unlikely]] {
-    c.registered = true;
+  if (!c.usable && !c.dead) {
+    c.usable = true;
     [[maybe_unused]] cache_guard& g = guard; // constructs it, scheduling its destructor
   }
-  return !c.dead;
+  return c.usable;
 }
 
 void* refill_and_allocate(thread_cache& c, std::size_t cls) {
+  if (free_block* spill = c.spills[cls]) { // blocks this thread freed lately: warm
+    c.heads[cls] = spill->next;
+    c.counts[cls] = c.spill_counts[cls] - 1;
+    c.spills[cls] = nullptr;
+    c.spill_counts[cls] = 0;
+    return spill;
+  }
   if (free_block* batch = depot::instance().take(cls)) {
     c.heads[cls] = batch->next;
     c.counts[cls] = batch_blocks - 1;
@@ -155,56 +125,49 @@ void* refill_and_allocate(thread_cache& c, std::size_t cls) {
   return ::operator new(class_bytes(cls));
 }
 
-void give_batch(thread_cache& c, std::size_t cls) noexcept {
-  free_block* first = c.heads[cls];
-  free_block* last = first;
-  for (std::uint32_t i = 1; i < batch_blocks; ++i) {
-    last = last->next;
-  }
-  c.heads[cls] = last->next;
-  c.counts[cls] -= batch_blocks;
-  last->next = nullptr;
-  depot::instance().put(cls, first);
-}
-
 } // namespace
 
 bool enabled() noexcept {
   return pool_on;
 }
 
-void* allocate(std::size_t bytes) {
+namespace internal {
+
+thread_local constinit thread_cache cache{};
+
+void* allocate_slow(std::size_t bytes) {
   if (!pool_on || bytes > max_pooled_bytes) {
     return ::operator new(bytes);
   }
   thread_cache& c = cache;
   std::size_t cls = class_of(bytes);
-  if (!usable(c)) [[unlikely]] {
+  if (!usable(c)) {
     return ::operator new(class_bytes(cls));
   }
-  free_block* b = c.heads[cls];
-  if (b == nullptr) [[unlikely]] {
-    return refill_and_allocate(c, cls);
+  if (free_block* b = c.heads[cls]) { // the list was filled by a free since the inline check
+    c.heads[cls] = b->next;
+    --c.counts[cls];
+    return b;
   }
-  c.heads[cls] = b->next;
-  --c.counts[cls];
-  return b;
+  return refill_and_allocate(c, cls);
 }
 
-void deallocate(void* block, std::size_t bytes) noexcept {
-  thread_cache& c = cache;
-  if (!pool_on || bytes > max_pooled_bytes || !usable(c)) {
+void deallocate_slow(void* block, std::size_t bytes) noexcept {
+  if (!pool_on || bytes > max_pooled_bytes || !usable(cache)) {
     ::operator delete(block);
     return;
   }
-  std::size_t cls = class_of(bytes);
-  auto* b = static_cast<free_block*>(block);
-  b->next = c.heads[cls];
-  c.heads[cls] = b;
-  if (++c.counts[cls] > max_cached_per_class) [[unlikely]] {
-    give_batch(c, cls);
-  }
+  deallocate(block, bytes); // registered now: the inline path takes it
 }
+
+void hand_over_spill(thread_cache& c, std::size_t cls) noexcept {
+  free_block* batch = c.spills[cls];
+  c.spills[cls] = nullptr;
+  c.spill_counts[cls] = 0;
+  depot::instance().put(cls, batch);
+}
+
+} // namespace internal
 
 std::size_t blocks_from_system() noexcept {
   return system_blocks.load(std::memory_order_relaxed);
@@ -212,8 +175,8 @@ std::size_t blocks_from_system() noexcept {
 
 std::size_t blocks_cached_by_this_thread() noexcept {
   std::size_t total = 0;
-  for (auto n : cache.counts) {
-    total += n;
+  for (std::size_t cls = 0; cls < class_count; ++cls) {
+    total += cache.counts[cls] + cache.spill_counts[cls];
   }
   return total;
 }

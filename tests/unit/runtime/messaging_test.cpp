@@ -221,6 +221,56 @@ TEST_F(Messaging, SelectiveReceiveFindsATaggedReplyBehindABacklog) {
   EXPECT_EQ(next(), make_tuple(atoms::ok, 1000));
 }
 
+// Reports :busy, then runs one turn until `go` is set, so that everything sent meanwhile
+// waits in its inbox and is taken as one batch by the receives that follow.
+task<> busy_then_receive(context& self, pid report, std::atomic<bool>* go, bool selective) {
+  self.trap_exit(true);
+  self.send(report, atom("busy"));
+  while (!go->load(std::memory_order_acquire)) {
+    std::this_thread::yield();
+  }
+  std::vector<term> got;
+  if (selective) {
+    static const pattern tagged = pattern::tuple({atom("b"), pattern::bind("x")});
+    got.push_back((co_await self.receive(tagged))[0]);
+    got.push_back((co_await self.receive(tagged))[0]);
+  }
+  while (got.size() < 5) {
+    got.push_back((co_await self.receive()).message);
+  }
+  self.send(report, term::list(got));
+}
+
+// semantics 6 and 15: messages and an exit signal that arrive while the receiver is busy
+// are taken together, and handled in arrival order: the trapped exit becomes a message in
+// its place among the others
+TEST_F(Messaging, MessagesAndAnExitQueuedDuringATurnAreReceivedInArrivalOrder) {
+  std::atomic<bool> go{false};
+  pid p = rt.spawn(busy_then_receive, me(), &go, false);
+  EXPECT_EQ(next(), term(atom("busy")));
+  rt.send(p, 1);
+  rt.send(p, 2);
+  rt.exit(p, atom("why"));
+  rt.send(p, 3);
+  rt.send(p, 4);
+  go.store(true, std::memory_order_release);
+  EXPECT_EQ(next(), term::list({1, 2, make_tuple(atoms::exit, pid{}, atom("why")), 3, 4}));
+}
+
+// semantics 6 and 9: a selective receive over messages that arrived together takes its
+// matches oldest first and leaves the others in order
+TEST_F(Messaging, ASelectiveReceiveOverMessagesQueuedDuringATurnLeavesTheRestInOrder) {
+  std::atomic<bool> go{false};
+  pid p = rt.spawn(busy_then_receive, me(), &go, true);
+  EXPECT_EQ(next(), term(atom("busy")));
+  for (int i = 1; i <= 5; ++i) {
+    rt.send(p, make_tuple(atom(i % 2 == 1 ? "b" : "a"), i));
+  }
+  go.store(true, std::memory_order_release);
+  EXPECT_EQ(next(), term::list({1, 3, make_tuple(atom("a"), 2), make_tuple(atom("a"), 4),
+                                make_tuple(atom("b"), 5)}));
+}
+
 TEST_F(Messaging, ReductionBudgetLetsOtherProcessesRun) {
   // One process has a huge mailbox; another, spawned later, must still get to run.
   runtime small({.schedulers = 1, .reductions_per_turn = 10});
