@@ -27,7 +27,7 @@ unsigned scheduler_count(const runtime_options& o) {
 
 runtime_impl::runtime_impl(runtime& rt, runtime_options opts)
     : owner(rt), options(opts), table(opts.max_processes, opts.prefault),
-      scheduler_(scheduler_count(opts), [this](process* p) { run(p); }),
+      scheduler_(scheduler_count(opts), [](process* p) { p->rt()->run(p); }),
       timers([this](pid target, std::uint64_t seq) {
         deliver(target, signal_kind::timeout, pid{}, term(), seq);
       }),
