@@ -91,6 +91,15 @@ void runtime_impl::run(process* p) {
       scheduler_.schedule_fair(p);
       break;
     }
+    // Suspended in a receive that found nothing: await_ready() drained the inbox and scanned
+    // the mailbox just before, and its timer (if any) can only fire through the inbox. So
+    // unless a signal has come in since, which try_block() sees, another drain and scan
+    // would find nothing either: block at once. Most turns end here (a ring hop, a server
+    // waiting for its next request).
+    if (p->wait == wait_kind::receive && p->signals.try_block()) {
+      p->status.store(process_status::waiting, std::memory_order_relaxed);
+      break;
+    }
   }
   scheduler::set_current(nullptr);
 }

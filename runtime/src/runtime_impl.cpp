@@ -27,7 +27,7 @@ unsigned scheduler_count(const runtime_options& o) {
 
 runtime_impl::runtime_impl(runtime& rt, runtime_options opts)
     : owner(rt), options(opts), table(opts.max_processes, opts.prefault),
-      scheduler_(scheduler_count(opts), [this](process* p) { run(p); }),
+      scheduler_(scheduler_count(opts), [](process* p) { p->rt()->run(p); }),
       timers([this](pid target, std::uint64_t seq) {
         deliver(target, signal_kind::timeout, pid{}, term(), seq);
       }),
@@ -176,14 +176,9 @@ process* runtime_impl::make_external() {
   return p;
 }
 
-void runtime_impl::wake(process* p) {
-  if (p->external.load(std::memory_order_relaxed)) {
-    p->external_wakeups.fetch_add(1, std::memory_order_release);
-    futex_wake(p->external_wakeups);
-    return;
-  }
-  p->status.store(process_status::runnable, std::memory_order_relaxed);
-  scheduler_.schedule(p);
+void runtime_impl::wake_external(process* p) {
+  p->external_wakeups.fetch_add(1, std::memory_order_release);
+  futex_wake(p->external_wakeups);
 }
 
 bool runtime_impl::deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra) {

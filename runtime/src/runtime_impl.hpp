@@ -155,8 +155,16 @@ public:
   std::mutex idle_mutex;
   std::condition_variable idle_cv;
 
-  /// Makes a suspended process runnable (or wakes the thread of an external one).
-  void wake(process* p);
+  /// Makes a suspended process runnable (or wakes the thread of an external one). Inline:
+  /// every send that finds its receiver waiting (each ring hop, each ping-pong) calls it.
+  void wake(process* p) {
+    if (p->external.load(std::memory_order_relaxed)) [[unlikely]] {
+      wake_external(p);
+      return;
+    }
+    p->status.store(process_status::runnable, std::memory_order_relaxed);
+    scheduler_.schedule(p);
+  }
 
   /// Removes a dead external process's bookkeeping.
   void release_external() noexcept { externals.fetch_sub(1, std::memory_order_acq_rel); }
@@ -168,6 +176,7 @@ private:
   void handle(process* p, signal* s);
   void handle_exit(process* p, signal* s, bool linked);
   void answer_dead(pid target, signal* s);
+  void wake_external(process* p);
   void notify_death(process* p, const term& reason, relations* rel);
   void finish_body(process* p);
 

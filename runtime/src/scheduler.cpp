@@ -19,7 +19,6 @@ namespace vigil::detail {
 namespace {
 
 thread_local const scheduler* this_scheduler = nullptr;
-thread_local process* this_process = nullptr;
 thread_local void* this_worker = nullptr;
 
 // The sleep of an idle thread is a futex on the epoch, called directly rather than through
@@ -71,14 +70,6 @@ bool scheduler::on_worker() const noexcept {
   return this_scheduler == this;
 }
 
-process* scheduler::current() noexcept {
-  return this_process;
-}
-
-void scheduler::set_current(process* p) noexcept {
-  this_process = p;
-}
-
 void scheduler::schedule(process* p) {
   if (!on_worker()) {
     schedule_fair(p);
@@ -93,10 +84,12 @@ void scheduler::schedule(process* p) {
     w.run_next.store(p, std::memory_order_release);
     return;
   }
-  process* displaced = w.run_next.exchange(p, std::memory_order_acq_rel);
-  if (displaced == nullptr) {
-    return; // a thief took it meanwhile
-  }
+  if (process* displaced = w.run_next.exchange(p, std::memory_order_acq_rel)) {
+    queue_displaced(w, displaced);
+  } // else a thief took it meanwhile
+}
+
+[[gnu::noinline]] void scheduler::queue_displaced(worker& w, process* displaced) {
   w.local.push(displaced);
   // A second process made runnable in one turn: wake a thread in a deep sleep (one with no
   // timeout), even for this lone queued item. It takes the item only once it would wait long
@@ -127,6 +120,13 @@ process* scheduler::pop_run_next(worker& self) {
       }
       return nullptr;
     }
+  }
+  // With one thread there is no thief to race with, so no locked exchange: a plain load
+  // and store. Every turn of a ping-pong or a ring hop comes through here.
+  if (workers_.size() == 1) {
+    process* p = self.run_next.load(std::memory_order_relaxed);
+    self.run_next.store(nullptr, std::memory_order_relaxed);
+    return p;
   }
   return self.run_next.exchange(nullptr, std::memory_order_acq_rel);
 }
