@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -269,6 +270,21 @@ TEST_F(Messaging, ASelectiveReceiveOverMessagesQueuedDuringATurnLeavesTheRestInO
   go.store(true, std::memory_order_release);
   EXPECT_EQ(next(), term::list({1, 3, make_tuple(atom("a"), 2), make_tuple(atom("a"), 4),
                                 make_tuple(atom("b"), 5)}));
+}
+
+// semantics 4: a receive_if predicate that throws ends the receiving process with a reason
+// naming the exception, as any throw from its body does; the runtime goes on
+TEST_F(Messaging, AReceivePredicateThatThrowsEndsOnlyItsProcess) {
+  auto [child, ref] = box->ctx().spawn_monitor([](context& self) -> task<> {
+    self.send(self.self(), 1); // in the inbox when the receive starts
+    co_await self.receive_if(
+        [](const term&) -> bool { throw std::runtime_error("bad predicate"); });
+  });
+  auto r = box->receive(pattern::tuple({atoms::down, term(ref), pattern::any(), pattern::any(),
+                                        pattern::bind("reason")}),
+                        guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r[0], make_tuple(atom("exception"), "bad predicate"));
 }
 
 TEST_F(Messaging, ReductionBudgetLetsOtherProcessesRun) {
