@@ -187,8 +187,12 @@ void* allocate_slow(std::size_t size) {
   if (!pool_on || size == 0 || cls >= class_count) {
     return ::operator new(size);
   }
-  make_usable(); // past the thread's hand-back (another thread_local's destructor) the
-                 // lists still serve; what is left on them then is not handed back
+  if (!make_usable()) {
+    // Past the thread's hand-back (another thread_local's destructor): a list filled now
+    // would never be handed back. One block of the class's size instead, which any
+    // thread's list may take in when it is freed.
+    return ::operator new((cls + 1) * class_bytes);
+  }
   lists& l = mine;
   if (l.heads[cls] == nullptr) {
     refill(cls);

@@ -44,7 +44,11 @@ void runtime_impl::run(process* p) {
   p->status.store(process_status::running, std::memory_order_relaxed);
   p->turn_reductions = 0;
   for (;;) {
-    drain(p);
+    try {
+      drain(p);
+    } catch (...) {
+      fail_receive(p);
+    }
     if (p->wait == wait_kind::exiting && !p->blocking_in_flight) {
       die(p);
       break;
@@ -53,7 +57,12 @@ void runtime_impl::run(process* p) {
     switch (p->wait) {
     case wait_kind::start:
     case wait_kind::ready: go = true; break;
-    case wait_kind::receive: go = complete_receive(p); break;
+    case wait_kind::receive: try { go = complete_receive(p);
+      } catch (...) {
+        fail_receive(p);
+        continue; // and die
+      }
+      break;
     default: break; // blocking, or exiting while blocking work finishes
     }
     if (!go) {
@@ -112,13 +121,25 @@ void runtime_impl::finish_body(process* p) {
   }
   // A body that throws exits with a reason naming the exception (4); nothing reaches the
   // scheduler thread.
+  p->exit_reason = exception_reason(promise.failure);
+}
+
+term runtime_impl::exception_reason(const std::exception_ptr& failure) {
   try {
-    std::rethrow_exception(promise.failure);
+    std::rethrow_exception(failure);
   } catch (const std::exception& e) {
-    p->exit_reason = term::tuple({exception_atom, term(e.what())});
+    return term::tuple({exception_atom, term(e.what())});
   } catch (...) {
-    p->exit_reason = term::tuple({exception_atom, term("unknown exception")});
+    return term::tuple({exception_atom, term("unknown exception")});
   }
+}
+
+// A receive's matcher (a receive_if predicate) that throws while the scheduler finishes the
+// receive for a waiting process ends that process as a throw from its body would (4). The
+// signals drained with it stay queued (drain_into); nothing reaches the scheduler thread.
+void runtime_impl::fail_receive(process* p) {
+  p->exit_reason = exception_reason(std::current_exception());
+  p->wait = wait_kind::exiting;
 }
 
 // -- receive --------------------------------------------------------------------------------
@@ -253,9 +274,11 @@ bool runtime_impl::complete_receive(process* p) {
 // unlinked again (9). Signals behind it are handled as usual; if one of them ends the
 // process, the taken message dies with the receive's frame, as it would have died with the
 // mailbox. If keeping what the receive's pattern bound fails for want of memory, the message
-// is queued as usual and the receive takes it from the mailbox later.
+// is queued as usual and the receive takes it from the mailbox later. A matcher that throws
+// (a receive_if predicate) leaves `m` as it was: the caller queues it and what came after it
+// before the exception goes on to the receiving process (4).
 [[gnu::always_inline]] inline bool
-runtime_impl::try_hand_over(process* p, context::receive_awaiter& r, signal* m) noexcept {
+runtime_impl::try_hand_over(process* p, context::receive_awaiter& r, signal* m) {
   if (!r.result_.timed_out() || p->mailbox_head != nullptr) {
     return false;
   }
@@ -289,7 +312,18 @@ void runtime_impl::drain_into(process* p, context::receive_awaiter* r) {
   // One signal, as in a ring or a request and its reply: nothing to put in order.
   if (s->kind != signal_kind::message || s->target_serial != p->id().serial) [[unlikely]] {
     handle(p, s);
-  } else if (r == nullptr || !try_hand_over(p, *r, s)) {
+    return;
+  }
+  bool taken = false;
+  if (r != nullptr) {
+    try {
+      taken = try_hand_over(p, *r, s);
+    } catch (...) {
+      queue_message(p, s); // the matcher threw: the message stays for a later receive
+      throw;
+    }
+  }
+  if (!taken) {
     queue_message(p, s); // what handle() does with a message, without its dispatch
   }
 }
@@ -317,27 +351,58 @@ void runtime_impl::drain_batch(process* p, context::receive_awaiter* r, signal* 
   // Only messages, no mailbox bound and no index: after the first, which a waiting receive
   // may take, the batch joins the mailbox whole.
   if (only_messages && p->max_mailbox == 0 && p->index == nullptr) [[likely]] {
+    // Joins the batch from `first` on, `n` messages, to the mailbox.
+    auto join = [p, newest](signal* first, std::uint32_t n) noexcept {
+      first->prev = p->mailbox_tail;
+      if (p->mailbox_tail == nullptr) {
+        p->mailbox_head = first;
+      } else {
+        p->mailbox_tail->next = first;
+      }
+      p->mailbox_tail = newest; // its `next` is null: it was linked first
+      p->mailbox_len += n;
+      p->publish_mailbox_len();
+    };
     signal* second = s->next; // a batch holds two signals at least
-    if (r != nullptr && try_hand_over(p, *r, s)) {
-      s = second;
-      --count;
+    bool taken = false;
+    if (r != nullptr) {
+      try {
+        taken = try_hand_over(p, *r, s);
+      } catch (...) {
+        join(s, count); // the matcher threw: the whole batch stays for later receives
+        throw;
+      }
     }
-    s->prev = p->mailbox_tail;
-    if (p->mailbox_tail == nullptr) {
-      p->mailbox_head = s;
+    if (taken) {
+      join(second, count - 1);
     } else {
-      p->mailbox_tail->next = s;
+      join(s, count);
     }
-    p->mailbox_tail = newest; // its `next` is null: it was linked first
-    p->mailbox_len += count;
-    p->publish_mailbox_len();
     return;
   }
   while (s != nullptr) {
     signal* next = s->next;
     if (s->kind != signal_kind::message || s->target_serial != serial) [[unlikely]] {
       handle(p, s);
-    } else if (r == nullptr || !try_hand_over(p, *r, s)) {
+      s = next;
+      continue;
+    }
+    bool taken = false;
+    if (r != nullptr) {
+      try {
+        taken = try_hand_over(p, *r, s);
+      } catch (...) {
+        // The matcher threw: this message and the rest are handled as if no receive were
+        // waiting, in order, before the exception goes on.
+        queue_message(p, s);
+        for (s = next; s != nullptr; s = next) {
+          next = s->next;
+          handle(p, s);
+        }
+        throw;
+      }
+    }
+    if (!taken) {
       queue_message(p, s);
     }
     s = next;

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 
 namespace vigil {
@@ -87,7 +88,14 @@ public:
   /// drain_into() of more than one signal, `newest` first (process_signals.cpp).
   void drain_batch(process* p, context::receive_awaiter* r, signal* newest);
   /// Hands message `m` to `r` if `r` accepts it and the mailbox is empty (drain_into).
-  static bool try_hand_over(process* p, context::receive_awaiter& r, signal* m) noexcept;
+  /// Throws what `r`'s matcher throws, with `m` untouched. Inline: defined in
+  /// process_signals.cpp, its only user.
+  static inline bool try_hand_over(process* p, context::receive_awaiter& r, signal* m);
+  /// The exit reason for a process that threw `failure`: {exception, What} (4).
+  static term exception_reason(const std::exception_ptr& failure);
+  /// Ends `p`, waiting in a receive whose matcher threw, with that exception as its reason.
+  /// Called from a catch block.
+  static void fail_receive(process* p);
   /// Ends `p`: releases its frame, name, links and monitors and frees its slot.
   void die(process* p);
   /// Whether the pending receive of `p` can complete now (a match, or its timer fired).

@@ -287,6 +287,45 @@ TEST_F(Messaging, AReceivePredicateThatThrowsEndsOnlyItsProcess) {
   EXPECT_EQ(r[0], make_tuple(atom("exception"), "bad predicate"));
 }
 
+// semantics 4: the same when the predicate throws on a message that arrives while its
+// process waits, so that the scheduler thread, not the body, runs the predicate
+TEST_F(Messaging, AReceivePredicateThatThrowsOnALaterMessageEndsOnlyItsProcess) {
+  auto [child, ref] = box->ctx().spawn_monitor([](context& self) -> task<> {
+    co_await self.receive_if(
+        [](const term&) -> bool { throw std::runtime_error("bad predicate"); });
+  });
+  rt.send(child, 1);
+  auto r = box->receive(pattern::tuple({atoms::down, term(ref), pattern::any(), pattern::any(),
+                                        pattern::bind("reason")}),
+                        guard);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r[0], make_tuple(atom("exception"), "bad predicate"));
+}
+
+// semantics 6 and 9: a body that catches its predicate's exception still finds every
+// message that arrived with the one the predicate threw on, in order
+TEST_F(Messaging, MessagesBesideOneWhosePredicateThrewAreAllStillQueuedInOrder) {
+  pid parent = me();
+  rt.spawn([parent](context& self) -> task<> {
+    for (int i = 1; i <= 3; ++i) {
+      self.send(self.self(), i); // one batch in the inbox when the receive starts
+    }
+    bool threw = false;
+    try {
+      co_await self.receive_if(
+          [](const term&) -> bool { throw std::runtime_error("bad predicate"); });
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    std::vector<term> got;
+    for (int i = 0; i < 3; ++i) {
+      got.push_back((co_await self.receive(0ms)).message);
+    }
+    self.send(parent, make_tuple(threw, term::list(got)));
+  });
+  EXPECT_EQ(next(), make_tuple(true, term::list({1, 2, 3})));
+}
+
 TEST_F(Messaging, ReductionBudgetLetsOtherProcessesRun) {
   // One process has a huge mailbox; another, spawned later, must still get to run.
   runtime small({.schedulers = 1, .reductions_per_turn = 10});

@@ -47,13 +47,19 @@ TEST_F(Spawn, AStalePidNeverReachesTheProcessThatReusesItsSlot) {
   pid first = rt.spawn(report_and_exit, me());
   next("{:started, _}");
   await_death(first);
-  // Spawn until the slot of `first` is reused.
+  // Spawn until the slot of `first` is reused. The others stay alive until then: a slot is
+  // freed just after its DOWN, so killing each at once could bury `first`'s slot under
+  // theirs in the free list.
   pid reused{};
-  for (int i = 0; i < 10000 && reused.index != first.index; ++i) {
+  std::vector<pid> others;
+  for (int i = 0; i < 100000 && reused.index != first.index; ++i) {
     reused = rt.spawn(wait_forever);
     if (reused.index != first.index) {
-      rt.exit(reused, atoms::kill);
+      others.push_back(reused);
     }
+  }
+  for (pid p : others) {
+    rt.exit(p, atoms::kill);
   }
   ASSERT_EQ(reused.index, first.index) << "slot was not reused";
   EXPECT_NE(reused.serial, first.serial);
