@@ -210,24 +210,18 @@ process* scheduler::pop_yielded(worker& self) {
 // asked (steal()); push_global() wakes it if it sleeps. Only when another yielded process
 // remains to run here: with one, this thread would only hand its single busy process over
 // and go idle. Whether the processes wait long was the thief's call, made from its clock.
-bool scheduler::give_yielded(worker& self) {
+void scheduler::give_yielded(worker& self) {
   self.give_one.store(false, std::memory_order_relaxed);
-  if (self.yielded.size() < 2) {
-    return false;
+  if (self.yielded.size() >= 2) {
+    push_global(pop_yielded(self));
   }
-  push_global(pop_yielded(self));
-  return true;
 }
 
 process* scheduler::find_work(worker& self, std::size_t index) {
   ++self.tick;
-  // An idle thread asked for a yielded process. A plain load on every pick; the flag is
-  // written only when a thief finds this thread's yielded work waiting long. The one given
-  // away is in the shared queue: this pick skips that queue, or it would take it back.
-  const bool gave = self.give_one.load(std::memory_order_relaxed) && give_yielded(self);
   // Now and then the shared queue goes first, so that processes woken from outside (by
   // timers, the blocking pool, other threads) get their turn on a busy thread...
-  if (self.tick % 61 == 0 && !gave) {
+  if (self.tick % 61 == 0) {
     if (process* p = pop_global()) {
       return p;
     }
@@ -250,11 +244,17 @@ process* scheduler::find_work(worker& self, std::size_t index) {
   if (process* p = self.local.pop()) {
     return p;
   }
-  if (process* p = gave ? nullptr : pop_global()) {
+  if (process* p = pop_global()) {
     return p;
   }
   // A process that yielded comes back once what it woke or spawned has run, as behind a
-  // FIFO run queue: a spawner cannot outrun its own children.
+  // FIFO run queue: a spawner cannot outrun its own children. If an idle thread asked for
+  // one of them, it is handed over first; only here, where the shared queue was just found
+  // empty (so this pick cannot take it back) and off the path of a ping-pong or a ring hop,
+  // which never reach this far.
+  if (self.give_one.load(std::memory_order_relaxed)) [[unlikely]] {
+    give_yielded(self);
+  }
   if (process* p = pop_yielded(self)) {
     return p;
   }

@@ -112,7 +112,8 @@ private:
     std::atomic<std::uint64_t> reductions_seen{0};
     std::atomic<std::size_t> yielded_seen{0};
     /// Set by an idle thread that found this thread's yielded processes waiting long (steal());
-    /// the owner then moves one to the shared queue at its next find_work() (give_yielded()).
+    /// the owner then moves one to the shared queue when its find_work() next reaches its
+    /// yielded processes (give_yielded()).
     /// The owner reads it with a plain load and clears it with a plain store: a request lost
     /// to a race is made again at the thief's next look.
     std::atomic<bool> give_one{false};
@@ -133,7 +134,7 @@ private:
   process* pop_global();
   void push_global(process* p);
   static process* pop_yielded(worker& self);
-  bool give_yielded(worker& self);
+  void give_yielded(worker& self);
   bool yielded_wait_long(worker& self, std::size_t victim, std::size_t held, bool stuck_turn);
   process* pop_run_next(worker& self);
   void wake_one();
