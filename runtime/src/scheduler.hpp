@@ -110,12 +110,14 @@ private:
     // yielded queue's length, with relaxed stores (a plain move: no read-modify-write).
     std::uint64_t reductions = 0;
     std::atomic<std::uint64_t> reductions_seen{0};
-    std::atomic<std::size_t> yielded_seen{0};
+    /// On a line of its own, apart from the counters the owner writes at every turn: every
+    /// thief's look reads it, and sharing their line cost skynet and fanout ~1-2 % CPU. The
+    /// owner writes it only when a process yields or leaves the yielded queue.
+    alignas(64) std::atomic<std::size_t> yielded_seen{0};
     /// Set by an idle thread that found this thread's yielded processes waiting long (steal());
     /// the owner then moves one to the shared queue when its find_work() next reaches its
-    /// yielded processes (give_yielded()).
-    /// The owner reads it with a plain load and clears it with a plain store: a request lost
-    /// to a race is made again at the thief's next look.
+    /// yielded processes (give_yielded()). The owner reads it with a plain load and clears it
+    /// with a plain store: a request lost to a race is made again at the thief's next look.
     std::atomic<bool> give_one{false};
     std::vector<victim_view> views; ///< owner only: each other thread, as last seen stealing
     /// In a deep sleep (no timeout) and not yet woken: set by the owner, cleared by the one
