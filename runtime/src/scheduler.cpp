@@ -399,8 +399,8 @@ void scheduler::park(worker& self, std::size_t index) {
     awake.fetch_sub(1, std::memory_order_seq_cst);
     // Work queued, due next or yielded on another thread wakes only a deep sleeper
     // (schedule(), schedule_fair()): it is that thread's to run, unless it would wait long.
-    // So while any is held, sleep only
-    // held_recheck and look again, when steal() may find that it does; with none held,
+    // So while any is held, sleep only held_recheck and look again, when steal() may find
+    // that it does (or ask for a yielded process); with none held,
     // sleep until woken, so that an idle runtime makes no wake-ups. A deep sleeper flags
     // and counts itself before its last look, paired with schedule()'s seq_cst push and
     // count check: either that thread sees it and wakes it, or it sees the work here.
@@ -472,11 +472,11 @@ std::vector<process*> scheduler::still_running() {
     w->checked_turns = turns;
   }
   // Work queued behind a turn that has lasted a whole interval: a thread in a deep sleep is
-  // woken only once per sleep by work queued behind a turn (queue_displaced(),
-  // schedule_fair()), and may have slept again since, so wake one. Its first look only notes
-  // the turn counter; a second look held_wait later, if the turn has not ended, finds it
-  // stuck and takes the work (steal()). Without this, a process that never suspends would
-  // keep what it woke or spawned from running while another thread sleeps.
+  // woken by a second process queued behind a turn (queue_displaced(), schedule_fair()), not
+  // by a lone one that fills the empty run-next slot, so wake one. Its first look only notes
+  // the turn counter; a second look at least held_wait later (a recheck), if the turn has not
+  // ended, finds it stuck and takes the work (steal()). Without this, a process that never suspends
+  // would keep what it woke or spawned from running while another thread sleeps.
   if (held && sleepers_.load(std::memory_order_seq_cst) > 0) {
     wake_one();
   }
