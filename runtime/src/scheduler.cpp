@@ -400,10 +400,10 @@ void scheduler::park(worker& self, std::size_t index) {
     // Work queued, due next or yielded on another thread wakes only a deep sleeper
     // (schedule(), schedule_fair()): it is that thread's to run, unless it would wait long.
     // So while any is held, sleep only held_recheck and look again, when steal() may find
-    // that it does (or ask for a yielded process); with none held,
-    // sleep until woken, so that an idle runtime makes no wake-ups. A deep sleeper flags
-    // and counts itself before its last look, paired with schedule()'s seq_cst push and
-    // count check: either that thread sees it and wakes it, or it sees the work here.
+    // that it does (or ask for a yielded process); with none held, sleep until woken, so
+    // that an idle runtime makes no wake-ups. A deep sleeper flags and counts itself before
+    // its last look, paired with schedule()'s seq_cst push and count check: either that
+    // thread sees it and wakes it, or it sees the work here.
     bool held = holds_work_elsewhere(index);
     if (!held) {
       self.deep.store(true, std::memory_order_seq_cst);
