@@ -136,6 +136,15 @@ void scheduler::schedule_fair(process* p) {
     auto& w = *static_cast<worker*>(this_worker);
     w.yielded.push_back(p);
     w.yielded_seen.store(w.yielded.size(), std::memory_order_relaxed);
+    // A second process waiting here behind the running one: wake a thread in a deep sleep
+    // (once per sleep, as queue_displaced() does), so that it looks again every held_recheck
+    // and can ask for one of them if they wait long (steal()). Without it, two busy processes
+    // that yield would alternate on this thread for good while the other sleeps: their turns
+    // end, so the watchdog never sees them. The count is read with a plain load, not paired
+    // with a fence: a sleeper missed now is seen when the next turn ends here.
+    if (w.yielded.size() >= 2 && deep_sleepers_.load(std::memory_order_relaxed) > 0) {
+      wake_deep();
+    }
     return;
   }
   push_global(p);
@@ -197,6 +206,17 @@ process* scheduler::pop_yielded(worker& self) {
   return p;
 }
 
+// Moves this thread's oldest yielded process to the shared queue, for the idle thread that
+// asked (steal()); push_global() wakes it if it sleeps. Only when another yielded process
+// remains to run here: with one, this thread would only hand its single busy process over
+// and go idle. Whether the processes wait long was the thief's call, made from its clock.
+void scheduler::give_yielded(worker& self) {
+  self.give_one.store(false, std::memory_order_relaxed);
+  if (self.yielded.size() >= 2) {
+    push_global(pop_yielded(self));
+  }
+}
+
 process* scheduler::find_work(worker& self, std::size_t index) {
   ++self.tick;
   // Now and then the shared queue goes first, so that processes woken from outside (by
@@ -228,7 +248,13 @@ process* scheduler::find_work(worker& self, std::size_t index) {
     return p;
   }
   // A process that yielded comes back once what it woke or spawned has run, as behind a
-  // FIFO run queue: a spawner cannot outrun its own children.
+  // FIFO run queue: a spawner cannot outrun its own children. If an idle thread asked for
+  // one of them, it is handed over first; only here, where the shared queue was just found
+  // empty (so this pick cannot take it back) and off the path of a ping-pong or a ring hop,
+  // which never reach this far.
+  if (self.give_one.load(std::memory_order_relaxed)) [[unlikely]] {
+    give_yielded(self);
+  }
   if (process* p = pop_yielded(self)) {
     return p;
   }
@@ -242,7 +268,9 @@ process* scheduler::find_work(worker& self, std::size_t index) {
 // both threads spin on each other (2 threads were 10-40 % slower than 1 on every messaging
 // bench, and noisy, before this). Surplus, too, is taken only when it would wait long
 // (held_wait): a thief that took a spawner's trivially short children one by one made a
-// cold spawn 0.30 us at 2 threads against 0.21 at 1.
+// cold spawn 0.30 us at 2 threads against 0.21 at 1. The victim's yielded processes, which
+// only it may touch, are asked for instead (give_one) when they wait long: see
+// yielded_wait_long().
 process* scheduler::steal(worker& self, std::size_t index) {
   const std::size_t n = workers_.size();
   for (std::size_t k = 1; k < n; ++k) {
@@ -253,13 +281,18 @@ process* scheduler::steal(worker& self, std::size_t index) {
     // not even read then: the victim writes it at every spawn or wake-up, and reading it at
     // every steal made spawn's 2-thread run 20 % slower.
     const bool has_next = queued < 2 && victim.run_next.load(std::memory_order_relaxed) != nullptr;
-    if (queued == 0 && !has_next) {
+    const std::size_t yielded = victim.yielded_seen.load(std::memory_order_relaxed);
+    if (queued == 0 && !has_next && yielded == 0) {
       // Measure its pace afresh once it holds work again: time it spent idle would make
       // its turns look long, and its short work worth taking.
       self.views[v].window_start = clock::time_point{};
       continue;
     }
     const bool stuck_turn = stuck(self, v);
+    if (yielded > 0 && !victim.give_one.load(std::memory_order_relaxed)
+        && yielded_wait_long(self, v, queued + yielded, stuck_turn)) {
+      victim.give_one.store(true, std::memory_order_relaxed);
+    }
     if (!stuck_turn && (queued < 2 || !long_backlog(self, v, queued))) {
       continue;
     }
@@ -312,6 +345,16 @@ bool scheduler::long_backlog(worker& self, std::size_t v, std::size_t queued) {
   return per_turn * static_cast<clock::rep>(queued) >= held_wait;
 }
 
+// Whether thread `v`'s yielded processes (`held` with its queued ones) wait long enough that
+// one should move here: behind a turn that has lasted held_wait, behind a backlog of
+// held_wait (long_backlog()), or on a thread whose turns take long_turn or more, where a move
+// to another core costs little against a turn. Not otherwise: oneway's sender and receiver
+// use up their budgets every ~25 us on one thread and yield, and split across the cores
+// would bounce the mailbox and pool lines at every message.
+bool scheduler::yielded_wait_long(worker& self, std::size_t v, std::size_t held, bool stuck_turn) {
+  return stuck_turn || self.views[v].per_turn >= long_turn || long_backlog(self, v, held);
+}
+
 // Between finding nothing and sleeping on the futex: on 2 cores a futex round trip costs more
 // than a short wait for the other thread's next surplus. sched_yield between looks, not a
 // pause loop: measured on a shared 2-core machine, a pause spin (looks 0.6 or 2.4 us apart,
@@ -335,8 +378,11 @@ bool scheduler::holds_work_elsewhere(std::size_t index) const {
     const worker& w = *workers_[v];
     // seq_cst, paired with the owner's seq_cst push and store: after our sleepers_ increment
     // either it sees us and wakes us, or we see its work here.
+    // The yielded count is stored relaxed, so not part of that pairing: schedule_fair() wakes
+    // a deep sleeper again when a later turn ends.
     if (v != index
-        && (w.run_next.load(std::memory_order_seq_cst) != nullptr || w.local.size_seq_cst() > 0)) {
+        && (w.run_next.load(std::memory_order_seq_cst) != nullptr || w.local.size_seq_cst() > 0
+            || w.yielded_seen.load(std::memory_order_seq_cst) > 0)) {
       return true;
     }
   }
@@ -351,12 +397,13 @@ void scheduler::park(worker& self, std::size_t index) {
   process* p = stop_.load(std::memory_order_seq_cst) ? nullptr : find_work(self, index);
   if (p == nullptr && !stop_.load(std::memory_order_seq_cst)) {
     awake.fetch_sub(1, std::memory_order_seq_cst);
-    // Work queued or due next on another thread wakes only a deep sleeper (schedule()): it
-    // is that thread's to run, unless it would wait long. So while any is held, sleep only
-    // held_recheck and look again, when steal() may find that it does; with none held,
-    // sleep until woken, so that an idle runtime makes no wake-ups. A deep sleeper flags
-    // and counts itself before its last look, paired with schedule()'s seq_cst push and
-    // count check: either that thread sees it and wakes it, or it sees the work here.
+    // Work queued, due next or yielded on another thread wakes only a deep sleeper
+    // (schedule(), schedule_fair()): it is that thread's to run, unless it would wait long.
+    // So while any is held, sleep only held_recheck and look again, when steal() may find
+    // that it does (or ask for a yielded process); with none held, sleep until woken, so
+    // that an idle runtime makes no wake-ups. A deep sleeper flags and counts itself before
+    // its last look, paired with schedule()'s seq_cst push and count check: either that
+    // thread sees it and wakes it, or it sees the work here.
     bool held = holds_work_elsewhere(index);
     if (!held) {
       self.deep.store(true, std::memory_order_seq_cst);
@@ -419,14 +466,17 @@ std::vector<process*> scheduler::still_running() {
     std::uint64_t turns = w->turns.load(std::memory_order_relaxed);
     if (p != nullptr && turns == w->checked_turns) {
       out.push_back(p);
-      held = held || w->run_next.load(std::memory_order_relaxed) != nullptr || w->local.size() > 0;
+      held = held || w->run_next.load(std::memory_order_relaxed) != nullptr || w->local.size() > 0
+             || w->yielded_seen.load(std::memory_order_relaxed) > 0;
     }
     w->checked_turns = turns;
   }
-  // Work queued behind a turn that has lasted a whole interval: a thread asleep would never
-  // see it (only surplus wakes one, see schedule()), so wake one; it finds the turn stuck
-  // and takes the work (steal()). Without this, a process that never suspends would keep
-  // what it woke or spawned from running while another thread sleeps.
+  // Work queued behind a turn that has lasted a whole interval: a thread in a deep sleep is
+  // woken by a second process queued behind a turn (queue_displaced(), schedule_fair()), not
+  // by a lone one that fills the empty run-next slot, so wake one. Its first look only notes
+  // the turn counter; a second look at least held_wait later (a recheck), if the turn has not
+  // ended, finds it stuck and takes the work (steal()). Without this, a process that never suspends
+  // would keep what it woke or spawned from running while another thread sleeps.
   if (held && sleepers_.load(std::memory_order_seq_cst) > 0) {
     wake_one();
   }

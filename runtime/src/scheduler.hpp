@@ -21,7 +21,9 @@ class process;
 /// deque, LIFO), one that yielded or used up its turn to its thread's own FIFO, and those made
 /// runnable from outside to one shared FIFO queue. An idle thread takes work another
 /// thread holds only when it would otherwise wait about held_wait: queued behind that much
-/// work, or behind a turn that has lasted that long. It looks again for a while, then sleeps
+/// work, or behind a turn that has lasted that long; from the yielded FIFO, which only its
+/// owner touches, it asks the owner to hand one over (give_one), also when that thread's
+/// turns are long (long_turn). It looks again for a while, then sleeps
 /// on a futex (while another thread holds work, for held_recheck at a time, to see whether
 /// that work now waits long): with nothing to run, the runtime makes no wake-ups.
 class scheduler {
@@ -108,7 +110,15 @@ private:
     // yielded queue's length, with relaxed stores (a plain move: no read-modify-write).
     std::uint64_t reductions = 0;
     std::atomic<std::uint64_t> reductions_seen{0};
-    std::atomic<std::size_t> yielded_seen{0};
+    /// On a line of its own, apart from the counters the owner writes at every turn: every
+    /// thief's look reads it, and sharing their line cost skynet and fanout ~1-2 % CPU. The
+    /// owner writes it only when a process yields or leaves the yielded queue.
+    alignas(64) std::atomic<std::size_t> yielded_seen{0};
+    /// Set by an idle thread that found this thread's yielded processes waiting long (steal());
+    /// the owner then moves one to the shared queue when its find_work() next reaches its
+    /// yielded processes (give_yielded()). The owner reads it with a plain load and clears it
+    /// with a plain store: a request lost to a race is made again at the thief's next look.
+    std::atomic<bool> give_one{false};
     std::vector<victim_view> views; ///< owner only: each other thread, as last seen stealing
     /// In a deep sleep (no timeout) and not yet woken: set by the owner, cleared by the one
     /// thread that claims its wake-up (wake_deep()).
@@ -126,6 +136,8 @@ private:
   process* pop_global();
   void push_global(process* p);
   static process* pop_yielded(worker& self);
+  void give_yielded(worker& self);
+  bool yielded_wait_long(worker& self, std::size_t victim, std::size_t held, bool stuck_turn);
   process* pop_run_next(worker& self);
   void wake_one();
   void wake_deep();
@@ -146,6 +158,13 @@ private:
   /// processes (a spawner's children, skynet's leaves) also run faster where they were
   /// queued, and leave the other core to region_reserve's populating.
   static constexpr std::chrono::microseconds held_wait{1000};
+  /// A thread whose turns take this long or longer gives one of its yielded processes to an
+  /// idle thread (give_one), whatever its backlog: two busy processes that yield (or use up
+  /// their reductions) would otherwise alternate on one thread for good while the other
+  /// sleeps. Against a turn this long, moving a process to another core costs little; short
+  /// turns are left alone, as oneway's sender and receiver (each using up its budget every
+  /// ~25 us on one warm thread) would pay the cross-core cost on every message if split.
+  static constexpr std::chrono::microseconds long_turn{200};
   /// The shortest and longest window over which a thief measures another thread's turns;
   /// a longer one (the thief slept) says little about the work queued now, and restarts.
   static constexpr std::chrono::microseconds rate_window_min{50};

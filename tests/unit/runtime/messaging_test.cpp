@@ -415,10 +415,11 @@ TEST(Scheduling, TwoProcessesWokenBeforeALongTurnRunOnTheSleepingThread) {
 
 TEST(Scheduling, WorkWokenBehindATurnThatNeverSuspendsRunsOnTheOtherThread) {
   // A process that holds its thread without suspending until the process it spawned has
-  // run. The spawned one waits in the holder's run-next slot; a thread that is asleep is
-  // woken only for surplus work, so the watchdog's check (every half bound) must see the
-  // held turn and wake it. The holder's sleep first only lets the other thread fall asleep,
-  // so that this path is the one taken; the test holds either way.
+  // run. The spawned one waits in the holder's run-next slot; filling an empty slot wakes no
+  // thread (only a second process queued behind a turn wakes a deep sleeper), so the
+  // watchdog's check (every half bound) must see the held turn and wake it. The holder's sleep
+  // first only lets the other thread fall asleep, so that this path is the one taken; the test
+  // holds either way.
   runtime_options o{.schedulers = 2, .long_run_warning = 20ms};
   o.on_warning = [](const std::string&) {};
   runtime rt(std::move(o));

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where the scheduler runs work with 2 threads: an idle thread leaves short work where it was
-// queued, but takes a queue that would keep the busy thread long.
+// queued, but takes a queue that would keep the busy thread long, and busy processes that
+// yield with long turns spread over both threads.
 #include "runtime_fixture.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <thread>
 #include <utility>
@@ -54,6 +57,69 @@ TEST(Scheduling, AQueueOfLongTurnsSpreadsOverBothThreads) {
   EXPECT_EQ(r.message[1].as_integer(), 2) << "every burner ran on one thread";
   box.reset();
   rt.shutdown();
+}
+
+/// Runs turns of `burn` each, yielding between them, until `stop` is set; reports to `to`
+/// each thread it has run on, once.
+task<> yielder(context& self, pid to, std::chrono::microseconds burn,
+               std::shared_ptr<std::atomic<bool>> stop) {
+  std::set<std::int64_t> seen;
+  while (!stop->load()) {
+    const auto until = std::chrono::steady_clock::now() + burn;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    const auto thread =
+        static_cast<std::int64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    if (seen.insert(thread).second) {
+      self.send(to, make_tuple(atoms::ok, thread));
+    }
+    co_await self.yield();
+  }
+}
+
+/// Spawns, from one process, two yielders with turns of `burn`, and returns how many threads
+/// they have run on once both threads have (or at the guard, if not).
+std::size_t threads_of_two_yielders(std::chrono::microseconds burn) {
+  runtime_options o{.schedulers = 2, .long_run_warning = 60s};
+  o.on_warning = [](const std::string&) {};
+  runtime rt(std::move(o));
+  auto box = rt.make_mailbox();
+  pid me = box->self();
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  rt.spawn([me, stop, burn](context& self) -> task<> {
+    for (int i = 0; i < 2; ++i) {
+      self.spawn(yielder, me, burn, stop);
+    }
+    co_return;
+  });
+  std::set<std::int64_t> threads;
+  const auto deadline = std::chrono::steady_clock::now() + runtime_test::guard;
+  while (threads.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    if (auto r = box->receive(100ms)) {
+      threads.insert(r.message[1].as_integer());
+    }
+  }
+  stop->store(true);
+  box.reset();
+  rt.shutdown();
+  return threads.size();
+}
+
+// Two processes that never wait, each yielding after every 500 us of work (a busy worker
+// that uses up its reductions does the same), spawned by one process. Each turn is shorter
+// than the 1 ms after which an idle thread takes held work, but the turns are long (over
+// ~200 us), so a move to the other core costs little: they must not alternate on one thread
+// while the other sleeps. The watchdog is far off, so only the scheduler can spread them.
+TEST(Scheduling, BusyProcessesYieldingAfterHalfAMillisecondSpreadOverBothThreads) {
+  EXPECT_EQ(threads_of_two_yielders(std::chrono::microseconds(500)), 2U)
+      << "both busy processes stayed on one thread";
+}
+
+// The same with 2 ms turns: each process waits 2 ms, over the 1 ms after which an idle
+// thread takes held work, behind every turn of the other.
+TEST(Scheduling, BusyProcessesYieldingAfterTwoMillisecondsSpreadOverBothThreads) {
+  EXPECT_EQ(threads_of_two_yielders(std::chrono::microseconds(2000)), 2U)
+      << "both busy processes stayed on one thread";
 }
 
 } // namespace
