@@ -80,14 +80,24 @@ struct state {
 constexpr std::size_t area_regions = 64;
 constexpr std::size_t populate_step = std::size_t{128} << 10;
 
-/// The next unpopulated region of the current area (caller holds the mutex); null if the
-/// kernel refused a new area.
-char* carve(state& s) noexcept {
-  if (s.area_left == 0) {
+/// The next unpopulated region of the current area; null if the kernel refused a new area.
+/// `lock` holds the mutex; it is released around the mmap of a new area, so that the
+/// background thread, at SCHED_IDLE, never holds the mutex through a system call that may
+/// wait (a spawner in `take` would then wait for it to get a core again).
+char* carve(state& s, std::unique_lock<std::mutex>& lock) noexcept {
+  while (s.area_left == 0) {
+    lock.unlock();
     void* m = ::mmap(nullptr, area_regions * region_bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    lock.lock();
     if (m == MAP_FAILED) {
       return nullptr;
+    }
+    if (s.area_left != 0) { // another taker mapped one meanwhile: use that, drop this one
+      lock.unlock();
+      ::munmap(m, area_regions * region_bytes);
+      lock.lock();
+      continue;
     }
     s.area_next = static_cast<char*>(m);
     s.area_left = area_regions;
@@ -113,19 +123,6 @@ void populate(char* region) noexcept {
   }
 }
 
-/// A populated region: carved under the lock, populated outside it.
-char* map_populated(state& s) noexcept {
-  char* region = nullptr;
-  {
-    std::lock_guard lock(s.mutex);
-    region = carve(s);
-  }
-  if (region != nullptr) {
-    populate(region);
-  }
-  return region;
-}
-
 /// The background thread: populates a region whenever fewer than `target` are ready. It
 /// populates outside the lock, so a spawner that finds the reserve empty populates its own
 /// region at the same time instead of waiting for this one.
@@ -138,7 +135,7 @@ char* map_populated(state& s) noexcept {
   std::unique_lock lock(s.mutex);
   for (;;) {
     s.more.wait(lock, [&s] { return s.count < s.target(); });
-    char* region = carve(s);
+    char* region = carve(s, lock);
     lock.unlock();
     if (region != nullptr) {
       populate(region);
@@ -185,19 +182,22 @@ void unwant() noexcept {
 
 char* take(bool chunk) noexcept {
   auto& s = state::instance();
-  {
-    std::lock_guard lock(s.mutex);
-    if (chunk) {
-      ++s.taken;
-    }
-    if (s.count > 0) {
-      s.more.notify_one();
-      return s.ready[--s.count];
-    }
-    s.start_if_needed();
-    s.more.notify_one(); // start on the next one while this caller maps its own
+  std::unique_lock lock(s.mutex);
+  if (chunk) {
+    ++s.taken;
   }
-  return map_populated(s);
+  if (s.count > 0) {
+    s.more.notify_one();
+    return s.ready[--s.count];
+  }
+  s.start_if_needed();
+  s.more.notify_one(); // start on the next one while this caller populates its own
+  char* region = carve(s, lock);
+  lock.unlock();
+  if (region != nullptr) {
+    populate(region); // outside the lock: the background thread populates at the same time
+  }
+  return region;
 }
 
 } // namespace vigil::detail::region_reserve
