@@ -52,7 +52,12 @@ private:
   static constexpr std::size_t chunk_bytes = region_reserve::region_bytes;
   static constexpr std::uint32_t chunk_size = chunk_bytes / sizeof(process);
 
+  /// Slots a grow under `prefault` constructs at once (see acquire): 14 KiB of blocks.
+  static constexpr std::uint32_t fresh_batch = 64;
+
   static process* make_chunk(bool prefault);
+  /// Pushes the chain `first` .. `last` (linked by free_next) onto the free list.
+  void push_free(process* first, process* last) noexcept;
   /// Destroys the constructed slots [from, to) and unmaps the chunk.
   static void free_chunk(process* chunk, std::uint32_t from, std::uint32_t to) noexcept;
 

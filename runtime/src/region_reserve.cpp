@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -43,6 +44,9 @@ struct state {
   /// once started, a region it takes is refilled like a chunk.
   std::size_t taken = 0;
   bool started = false;
+  /// The part of the current virtual area not carved yet (see carve).
+  char* area_next = nullptr;
+  std::size_t area_left = 0;
 
   [[nodiscard]] std::size_t target() const noexcept {
     return wanted == 0 ? 0 : std::min(max_ready, taken / 2);
@@ -66,10 +70,68 @@ struct state {
   }
 };
 
-char* map_populated() noexcept {
-  void* m = ::mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+/// Regions are populated with MADV_POPULATE_WRITE, a step at a time. A populate holds the
+/// address space's lock for reading, an mmap for writing: while the spawner and this thread
+/// each mapped their regions with mmap(MAP_POPULATE), each one's next mmap waited for the
+/// other's populate of a whole megabyte (~0.3-0.5 ms), and so did any other mmap of the
+/// process. Now an mmap waits for one step at most.
+///
+/// Once the background thread runs (a burst of spawns), regions are carved from areas of
+/// `area_regions` mapped at once: one mmap per 64 regions instead of one each made cold
+/// `spawn` ~15 % faster. Before that, each region is mapped on its own: beside such an
+/// area glibc's arena growth (an mprotect) took twice the CPU in `fanout`, whose few
+/// regions gain nothing from it.
+constexpr std::size_t area_regions = 64;
+constexpr std::size_t populate_step = std::size_t{128} << 10;
+
+/// The next unpopulated region of the current area; null if the kernel refused a new area.
+/// `lock` holds the mutex; it is released around the mmap of a new area, so that the
+/// background thread, at SCHED_IDLE, never holds the mutex through a system call that may
+/// wait (a spawner in `take` would then wait for it to get a core again).
+char* carve(state& s, std::unique_lock<std::mutex>& lock) noexcept {
+  while (s.area_left == 0) {
+    lock.unlock();
+    void* m = ::mmap(nullptr, area_regions * region_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    lock.lock();
+    if (m == MAP_FAILED) {
+      return nullptr;
+    }
+    if (s.area_left != 0) { // another taker mapped one meanwhile: use that, drop this one
+      lock.unlock();
+      ::munmap(m, area_regions * region_bytes);
+      lock.lock();
+      continue;
+    }
+    s.area_next = static_cast<char*>(m);
+    s.area_left = area_regions;
+  }
+  --s.area_left;
+  return std::exchange(s.area_next, s.area_next + region_bytes);
+}
+
+/// An unpopulated region mapped on its own; null if the kernel refused it.
+char* map_region() noexcept {
+  void* m =
+      ::mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return m == MAP_FAILED ? nullptr : static_cast<char*>(m);
+}
+
+/// Makes every page of `region` present, a step at a time. A kernel without
+/// MADV_POPULATE_WRITE (before 5.14) gets the pages by a write to each; a populate that runs
+/// out of memory leaves the rest to fault in on use, as MAP_POPULATE did.
+void populate(char* region) noexcept {
+  for (std::size_t at = 0; at < region_bytes; at += populate_step) {
+    if (::madvise(region + at, populate_step, MADV_POPULATE_WRITE) != 0) {
+      if (errno != EINVAL) {
+        return;
+      }
+      for (std::size_t page = at; page < region_bytes; page += 4096) {
+        *static_cast<volatile char*>(region + page) = 0;
+      }
+      return;
+    }
+  }
 }
 
 /// The background thread: populates a region whenever fewer than `target` are ready. It
@@ -84,8 +146,11 @@ char* map_populated() noexcept {
   std::unique_lock lock(s.mutex);
   for (;;) {
     s.more.wait(lock, [&s] { return s.count < s.target(); });
+    char* region = carve(s, lock);
     lock.unlock();
-    char* region = map_populated();
+    if (region != nullptr) {
+      populate(region);
+    }
     lock.lock();
     if (region == nullptr) {
       // Out of memory: try again later rather than spin; takers map their own meanwhile.
@@ -128,19 +193,28 @@ void unwant() noexcept {
 
 char* take(bool chunk) noexcept {
   auto& s = state::instance();
-  {
-    std::lock_guard lock(s.mutex);
-    if (chunk) {
-      ++s.taken;
-    }
-    if (s.count > 0) {
-      s.more.notify_one();
-      return s.ready[--s.count];
-    }
-    s.start_if_needed();
-    s.more.notify_one(); // start on the next one while this caller maps its own
+  std::unique_lock lock(s.mutex);
+  if (chunk) {
+    ++s.taken;
   }
-  return map_populated();
+  if (s.count > 0) {
+    s.more.notify_one();
+    return s.ready[--s.count];
+  }
+  s.start_if_needed();
+  s.more.notify_one(); // start on the next one while this caller populates its own
+  char* region = nullptr;
+  if (s.started) {
+    region = carve(s, lock);
+    lock.unlock();
+  } else {
+    lock.unlock();
+    region = map_region();
+  }
+  if (region != nullptr) {
+    populate(region); // outside the lock: the background thread populates at the same time
+  }
+  return region;
 }
 
 } // namespace vigil::detail::region_reserve

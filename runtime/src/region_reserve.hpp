@@ -15,7 +15,8 @@ namespace vigil::detail {
 /// It keeps at most half as many ready as the process table has taken chunks (up to 4 MiB),
 /// and starts only once there is something to keep: a runtime whose processes fit one chunk
 /// holds nothing ahead. Without a wanting runtime nothing is prepared ahead and `take` populates on
-/// the caller's thread, as before.
+/// the caller's thread, as before. Regions are carved from larger areas of address space and
+/// populated with madvise (region_reserve.cpp says why).
 namespace region_reserve {
 
 inline constexpr std::size_t region_bytes = std::size_t{1} << 20;
@@ -25,9 +26,9 @@ inline constexpr std::size_t region_bytes = std::size_t{1} << 20;
 void want();
 void unwant() noexcept;
 
-/// A region of `region_bytes`, populated: a ready one if there is one, else mapped now with
-/// MAP_POPULATE. Null if the kernel refused the mapping. The caller owns it (munmap).
-/// `chunk`: it is for the process table, and counts toward how much is kept ahead.
+/// A region of `region_bytes`, populated: a ready one if there is one, else carved from the
+/// current area and populated now. Null if the kernel refused the mapping. The caller owns it
+/// (munmap). `chunk`: it is for the process table, and counts toward how much is kept ahead.
 [[nodiscard]] char* take(bool chunk) noexcept;
 
 } // namespace region_reserve
