@@ -43,14 +43,17 @@ struct signal {
 
   // Inline, with the payload by reference, as every send makes one: no call, and the
   // payload is moved once, from the sender's term into the signal.
+  // Each field is written once: the payload is moved in by construction, not assigned over
+  // a default (which tested both terms first).
   static signal* make(signal_kind kind, pid from, std::uint32_t target_serial, term&& payload) {
-    auto* s = new (pool_allocate(sizeof(signal))) signal;
-    s->kind = kind;
-    s->from = from;
-    s->target_serial = target_serial;
-    s->payload = std::move(payload);
-    return s;
+    return new (pool_allocate(sizeof(signal)))
+        signal(kind, from, target_serial, std::move(payload));
   }
+
+  signal() = default;
+
+  signal(signal_kind k, pid sender, std::uint32_t serial, term&& message) noexcept
+      : target_serial(serial), kind(k), from(sender), payload(std::move(message)) {}
 
   static void dispose(signal* s) noexcept {
     s->~signal();
