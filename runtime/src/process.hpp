@@ -156,8 +156,38 @@ public:
   /// Unlinks `node` from the mailbox (and its index), payload still in it.
   void unlink_message(signal* node) noexcept {
     if (index != nullptr) [[unlikely]] {
-      unindex_message(node);
+      unlink_indexed(node);
+      return;
     }
+    unlink_links(node);
+    --mailbox_len;
+    publish_mailbox_len();
+  }
+
+  /// unlink_message() of the oldest message, which `receive()` takes: it has no `prev`.
+  /// The mailbox must not be empty.
+  signal* unlink_oldest() noexcept {
+    signal* node = mailbox_head;
+    if (index != nullptr) [[unlikely]] {
+      unlink_indexed(node);
+      return node;
+    }
+    signal* next = node->next;
+    mailbox_head = next;
+    if (next == nullptr) {
+      mailbox_tail = nullptr;
+    } else {
+      next->prev = nullptr;
+    }
+    --mailbox_len;
+    publish_mailbox_len();
+    return node;
+  }
+
+  /// unlink_message() with an index: out of line, as an index is rare.
+  void unlink_indexed(signal* node) noexcept;
+
+  void unlink_links(signal* node) noexcept {
     if (node->prev == nullptr) {
       mailbox_head = node->next;
     } else {
@@ -168,18 +198,12 @@ public:
     } else {
       node->next->prev = node->prev;
     }
-    --mailbox_len;
-    publish_mailbox_len();
-    if (mailbox_len == 0 && index != nullptr) {
-      drop_index(); // short mailboxes go without; a later long one builds a new one
-    }
   }
 
   /// append_message over the bound: drops `s`; false if the policy is to exit.
   bool refuse_message(signal* s) noexcept;
   /// Files `s` in the index (dropping the index when memory runs out).
   void index_message(signal* s) noexcept;
-  void unindex_message(signal* s) noexcept;
   /// Files every queued message in a new index (see mailbox_index); false, with no index,
   /// when memory runs out. Without an index receives scan, so it is only ever a shortcut.
   bool build_index() noexcept;

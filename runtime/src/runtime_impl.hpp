@@ -84,6 +84,9 @@ public:
   /// drain(), handing the first message that `r` accepts (if the mailbox is empty) straight
   /// to `r`'s result: `r->result_` then says it matched. `r` may be null.
   void drain_into(process* p, context::receive_awaiter* r);
+  /// drain_into() of what its inline fast path does not take: a batch, a signal that is not
+  /// a message, a receive with patterns, a mailbox that is not empty.
+  [[gnu::noinline]] void drain_slow(process* p, context::receive_awaiter* r, signal* s);
   /// drain_into() of more than one signal, `newest` first (process_signals.cpp).
   void drain_batch(process* p, context::receive_awaiter* r, signal* newest);
   /// Hands message `m` to `r` if `r` accepts it and the mailbox is empty (drain_into).
@@ -104,7 +107,10 @@ public:
   /// take() of the oldest message for `receive()`, which binds nothing: inline, as a
   /// receiver behind a batch of messages takes each one so.
   void take_oldest(process* p, context::receive_awaiter& r) noexcept {
-    hand_over(p, r, p->mailbox_head, 0);
+    signal* node = p->unlink_oldest();
+    p->scanned_upto = nullptr;
+    r.result_.clause = 0;
+    give_payload(r.result_.message, node);
   }
 
   /// Moves `node`'s message out of the mailbox into `r`'s result (what take() does besides
@@ -112,10 +118,17 @@ public:
   static void hand_over(process* p, context::receive_awaiter& r, signal* node,
                         int clause) noexcept {
     p->unlink_message(node); // first: the index finds the message by its payload
-    r.result_.message = std::move(node->payload);
-    r.result_.clause = clause;
-    signal::dispose(node);
     p->scanned_upto = nullptr;
+    r.result_.clause = clause;
+    give_payload(r.result_.message, node);
+  }
+
+  /// Moves `s`'s message into `to` and frees `s`, whose payload is then nil: the free skips
+  /// the payload's destructor. Last in its callers, so that the free's slow path is a tail
+  /// call.
+  static void give_payload(term& to, signal* s) noexcept {
+    to = std::move(s->payload);
+    signal::free_emptied(s);
   }
 
   [[nodiscard]] bool alive(pid p) const noexcept;
