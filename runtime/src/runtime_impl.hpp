@@ -53,19 +53,29 @@ public:
   bool deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra = 0);
 
   /// deliver() of a message, inline, with the message moved once: every send takes it.
-  void send_message(pid to, pid from, term&& message) {
+  void send_message(const pid& to, const pid& from, term&& message) {
     process* p = find(to);
     if (p == nullptr) [[unlikely]] {
-      deliver(to, signal_kind::message, from, std::move(message)); // dead, or on another node
+      send_elsewhere(to, from, std::move(message)); // dead, or on another node
       return;
     }
     signal* s = signal::make(signal_kind::message, from, to.serial, std::move(message));
     switch (p->signals.push(s)) {
     case inbox::push_result::queued: return;
     case inbox::push_result::woke_owner: wake(p); return;
-    case inbox::push_result::closed: answer_dead(to, s); return;
+    case inbox::push_result::closed: answer_dead_message(s); return;
     }
   }
+
+  /// A message that found its receiver's inbox closed (it died meanwhile) is dropped, as a
+  /// send to a dead pid is (5). Out of line and cold, and without the pid (which a message
+  /// needs for no answer), so that the send keeps no copy of it across the push.
+  [[gnu::noinline, gnu::cold]] void answer_dead_message(signal* s);
+
+  /// send_message() to a pid with no live local process: deliver() of the message. Out of
+  /// line and cold, so that the send's fast path keeps its pids in registers instead of
+  /// building deliver()'s arguments on the stack first.
+  [[gnu::noinline, gnu::cold]] void send_elsewhere(pid to, pid from, term&& message);
 
   /// Runs the process's side of a receive/yield/blocking wait until it suspends for good or
   /// dies. Called by a scheduler thread that owns `p`.
