@@ -155,8 +155,7 @@ bool context::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
   }
   p.pending = this;
   p.wait = detail::wait_kind::receive;
-  p.timer_seq = 0;
-  p.timer_fired = false;
+  // timer_seq is 0 and timer_fired false here: complete_receive and die leave them so.
   if (after_ != infinity && after_ != timeout::zero()) {
     self_->rt_->arm_timer(&p, after_);
   }

@@ -237,11 +237,13 @@ bool runtime_impl::complete_receive(process* p) {
     r.result_.clause = -1;
   }
   p->pending = nullptr;
-  if (p->timer_seq != 0 && !p->timer_fired) {
-    timers.cancel(p->timer_seq);
+  if (p->timer_seq != 0) [[unlikely]] { // a receive with `after`; timer_fired implies a timer
+    if (!p->timer_fired) {
+      timers.cancel(p->timer_seq);
+    }
+    p->timer_seq = 0;
+    p->timer_fired = false;
   }
-  p->timer_seq = 0;
-  p->timer_fired = false;
   return true;
 }
 
