@@ -8,6 +8,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <source_location>
 #include <thread>
 #include <vector>
 
@@ -74,8 +75,10 @@ public:
   std::coroutine_handle<task<>::promise_type> body;
   std::uint64_t timer_seq = 0; ///< the pending receive's timer, 0 if none
   std::uint64_t reductions = 0;
-  const char* current_where = nullptr;
-  std::uint32_t current_line = 0;
+  /// Where the process last entered a receive, for `info`'s current function: one pointer
+  /// stored per receive, the file and line read only when `info` asks.
+  std::source_location current_where;
+  std::uint32_t frame_bytes = 0; // cold, here to fill the padding the hot fields leave
   std::uint32_t turn_reductions = 0;
   std::uint32_t mailbox_len = 0;
   bool timer_fired = false;
@@ -93,7 +96,6 @@ public:
   mailbox_index* index = nullptr; ///< messages by head, while the mailbox is long
   std::thread::id owner;          ///< an external mailbox's thread; written before `external`
   std::atomic<std::uint32_t> free_next{0}; ///< next free slot, while this one is free
-  std::uint32_t frame_bytes = 0;
   term exit_reason;
   relations* rel = nullptr;
   std::uint64_t dropped = 0;

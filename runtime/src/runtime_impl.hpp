@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 
 namespace vigil {
@@ -115,10 +116,10 @@ public:
   void take(process* p, context::receive_awaiter& r, signal* node, int clause);
 
   /// take() of the oldest message for `receive()`, which binds nothing: inline, as a
-  /// receiver behind a batch of messages takes each one so.
+  /// receiver behind a batch of messages takes each one so. The caller has cleared
+  /// `scanned_upto` (a receive() always scans from the start).
   void take_oldest(process* p, context::receive_awaiter& r) noexcept {
-    signal* node = p->unlink_oldest();
-    p->scanned_upto = nullptr;
+    signal* node = p->unlink_oldest(); // no save point to clear: its callers have
     r.result_.clause = 0;
     give_payload(r.result_.message, node);
   }
@@ -137,7 +138,10 @@ public:
   /// the payload's destructor. Last in its callers, so that the free's slow path is a tail
   /// call.
   static void give_payload(term& to, signal* s) noexcept {
-    to = std::move(s->payload);
+    // `to` is a receive's result, nil until it holds a message (clause >= 0; await_resume
+    // moves it out): the payload is moved in by construction, with no test of what `to`
+    // held and nothing to release.
+    std::construct_at(&to, std::move(s->payload));
     signal::free_emptied(s);
   }
 
