@@ -110,8 +110,28 @@ context::receive_awaiter context::sleep(timeout duration, std::source_location w
 bool context::receive_awaiter::await_ready() {
   auto& p = as_process(*self_);
   auto* rt = self_->rt_;
-  p.current_where = where_.file_name();
-  p.current_line = where_.line();
+  p.current_where = where_;
+  // receive() with budget left and nothing in the inbox: take the oldest queued message, as
+  // a receiver behind a batch does for each one, or find the mailbox empty, as a ring node
+  // does before each hop. A path that calls nothing but the free's slow path, last.
+  if (match_.test == &detail::match_any && p.turn_reductions < rt->options.reductions_per_turn
+      && !p.signals.maybe_nonempty() && p.wait != detail::wait_kind::exiting && result_.timed_out())
+      [[likely]] {
+    p.scanned_upto = nullptr;
+    if (p.mailbox_head == nullptr) {
+      return after_ == timeout::zero(); // after 0 polls (10)
+    }
+    ++p.turn_reductions;
+    ++p.reductions;
+    rt->take_oldest(&p, *this);
+    return true;
+  }
+  return ready_slow();
+}
+
+bool context::receive_awaiter::ready_slow() {
+  auto& p = as_process(*self_);
+  auto* rt = self_->rt_;
   if (p.turn_reductions >= rt->options.reductions_per_turn) {
     // Out of budget: suspend and let the scheduler finish this receive on a later turn.
     p.yield_requested = true;
@@ -155,8 +175,7 @@ bool context::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
   }
   p.pending = this;
   p.wait = detail::wait_kind::receive;
-  p.timer_seq = 0;
-  p.timer_fired = false;
+  // timer_seq is 0 and timer_fired false here: complete_receive and die leave them so.
   if (after_ != infinity && after_ != timeout::zero()) {
     self_->rt_->arm_timer(&p, after_);
   }

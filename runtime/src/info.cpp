@@ -67,9 +67,9 @@ namespace detail {
 process_info runtime_impl::snapshot(process* p) const {
   process_info out;
   out.self = p->id();
-  if (p->wait == wait_kind::receive && p->current_where != nullptr) {
-    out.current_function =
-        std::string(source_relative(p->current_where)) + ":" + std::to_string(p->current_line);
+  if (p->wait == wait_kind::receive && p->current_where.line() != 0) {
+    out.current_function = std::string(source_relative(p->current_where.file_name())) + ":"
+                           + std::to_string(p->current_where.line());
   }
   out.initial_call = p->initial_call != nullptr ? p->initial_call : "anonymous";
   // What the process does apart from answering this request, which may have woken it.

@@ -24,8 +24,14 @@ void process::index_message(signal* s) noexcept {
   }
 }
 
-void process::unindex_message(signal* s) noexcept {
-  index->remove(s);
+void process::unlink_indexed(signal* node) noexcept {
+  index->remove(node); // first: the index finds the message by its payload
+  unlink_links(node);
+  --mailbox_len;
+  publish_mailbox_len();
+  if (mailbox_len == 0) {
+    drop_index(); // short mailboxes go without; a later long one builds a new one
+  }
 }
 
 void process::drop_index() noexcept {

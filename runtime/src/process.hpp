@@ -8,6 +8,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <source_location>
 #include <thread>
 #include <vector>
 
@@ -74,8 +75,10 @@ public:
   std::coroutine_handle<task<>::promise_type> body;
   std::uint64_t timer_seq = 0; ///< the pending receive's timer, 0 if none
   std::uint64_t reductions = 0;
-  const char* current_where = nullptr;
-  std::uint32_t current_line = 0;
+  /// Where the process last entered a receive, for `info`'s current function: one pointer
+  /// stored per receive, the file and line read only when `info` asks.
+  std::source_location current_where;
+  std::uint32_t frame_bytes = 0; // cold, here to fill the padding the hot fields leave
   std::uint32_t turn_reductions = 0;
   std::uint32_t mailbox_len = 0;
   bool timer_fired = false;
@@ -93,7 +96,6 @@ public:
   mailbox_index* index = nullptr; ///< messages by head, while the mailbox is long
   std::thread::id owner;          ///< an external mailbox's thread; written before `external`
   std::atomic<std::uint32_t> free_next{0}; ///< next free slot, while this one is free
-  std::uint32_t frame_bytes = 0;
   term exit_reason;
   relations* rel = nullptr;
   std::uint64_t dropped = 0;
@@ -156,8 +158,38 @@ public:
   /// Unlinks `node` from the mailbox (and its index), payload still in it.
   void unlink_message(signal* node) noexcept {
     if (index != nullptr) [[unlikely]] {
-      unindex_message(node);
+      unlink_indexed(node);
+      return;
     }
+    unlink_links(node);
+    --mailbox_len;
+    publish_mailbox_len();
+  }
+
+  /// unlink_message() of the oldest message, which `receive()` takes: it has no `prev`.
+  /// The mailbox must not be empty.
+  signal* unlink_oldest() noexcept {
+    signal* node = mailbox_head;
+    if (index != nullptr) [[unlikely]] {
+      unlink_indexed(node);
+      return node;
+    }
+    signal* next = node->next;
+    mailbox_head = next;
+    if (next == nullptr) {
+      mailbox_tail = nullptr;
+    } else {
+      next->prev = nullptr;
+    }
+    --mailbox_len;
+    publish_mailbox_len();
+    return node;
+  }
+
+  /// unlink_message() with an index: out of line, as an index is rare.
+  void unlink_indexed(signal* node) noexcept;
+
+  void unlink_links(signal* node) noexcept {
     if (node->prev == nullptr) {
       mailbox_head = node->next;
     } else {
@@ -168,18 +200,12 @@ public:
     } else {
       node->next->prev = node->prev;
     }
-    --mailbox_len;
-    publish_mailbox_len();
-    if (mailbox_len == 0 && index != nullptr) {
-      drop_index(); // short mailboxes go without; a later long one builds a new one
-    }
   }
 
   /// append_message over the bound: drops `s`; false if the policy is to exit.
   bool refuse_message(signal* s) noexcept;
   /// Files `s` in the index (dropping the index when memory runs out).
   void index_message(signal* s) noexcept;
-  void unindex_message(signal* s) noexcept;
   /// Files every queued message in a new index (see mailbox_index); false, with no index,
   /// when memory runs out. Without an index receives scan, so it is only ever a shortcut.
   bool build_index() noexcept;

@@ -181,6 +181,14 @@ void runtime_impl::wake_external(process* p) {
   futex_wake(p->external_wakeups);
 }
 
+void runtime_impl::answer_dead_message(signal* s) {
+  signal::dispose(s); // a message to a dead process is dropped (5): nothing to answer
+}
+
+void runtime_impl::send_elsewhere(pid to, pid from, term&& message) {
+  deliver(to, signal_kind::message, from, std::move(message));
+}
+
 bool runtime_impl::deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra) {
   process* p = find(to);
   if (p == nullptr) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 
 namespace vigil {
@@ -54,19 +55,29 @@ public:
   bool deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra = 0);
 
   /// deliver() of a message, inline, with the message moved once: every send takes it.
-  void send_message(pid to, pid from, term&& message) {
+  void send_message(const pid& to, const pid& from, term&& message) {
     process* p = find(to);
     if (p == nullptr) [[unlikely]] {
-      deliver(to, signal_kind::message, from, std::move(message)); // dead, or on another node
+      send_elsewhere(to, from, std::move(message)); // dead, or on another node
       return;
     }
     signal* s = signal::make(signal_kind::message, from, to.serial, std::move(message));
     switch (p->signals.push(s)) {
     case inbox::push_result::queued: return;
     case inbox::push_result::woke_owner: wake(p); return;
-    case inbox::push_result::closed: answer_dead(to, s); return;
+    case inbox::push_result::closed: answer_dead_message(s); return;
     }
   }
+
+  /// A message that found its receiver's inbox closed (it died meanwhile) is dropped, as a
+  /// send to a dead pid is (5). Out of line and cold, and without the pid (which a message
+  /// needs for no answer), so that the send keeps no copy of it across the push.
+  [[gnu::noinline, gnu::cold]] void answer_dead_message(signal* s);
+
+  /// send_message() to a pid with no live local process: deliver() of the message. Out of
+  /// line and cold, so that the send's fast path keeps its pids in registers instead of
+  /// building deliver()'s arguments on the stack first.
+  [[gnu::noinline, gnu::cold]] void send_elsewhere(pid to, pid from, term&& message);
 
   /// Runs the process's side of a receive/yield/blocking wait until it suspends for good or
   /// dies. Called by a scheduler thread that owns `p`.
@@ -85,6 +96,9 @@ public:
   /// drain(), handing the first message that `r` accepts (if the mailbox is empty) straight
   /// to `r`'s result: `r->result_` then says it matched. `r` may be null.
   void drain_into(process* p, context::receive_awaiter* r);
+  /// drain_into() of what its inline fast path does not take: a batch, a signal that is not
+  /// a message, a receive with patterns, a mailbox that is not empty.
+  [[gnu::noinline]] void drain_slow(process* p, context::receive_awaiter* r, signal* s);
   /// drain_into() of more than one signal, `newest` first (process_signals.cpp).
   void drain_batch(process* p, context::receive_awaiter* r, signal* newest);
   /// Hands message `m` to `r` if `r` accepts it and the mailbox is empty (drain_into).
@@ -110,9 +124,12 @@ public:
   void take(process* p, context::receive_awaiter& r, signal* node, int clause);
 
   /// take() of the oldest message for `receive()`, which binds nothing: inline, as a
-  /// receiver behind a batch of messages takes each one so.
+  /// receiver behind a batch of messages takes each one so. The caller has cleared
+  /// `scanned_upto` (a receive() always scans from the start).
   void take_oldest(process* p, context::receive_awaiter& r) noexcept {
-    hand_over(p, r, p->mailbox_head, 0);
+    signal* node = p->unlink_oldest(); // no save point to clear: its callers have
+    r.result_.clause = 0;
+    give_payload(r.result_.message, node);
   }
 
   /// Moves `node`'s message out of the mailbox into `r`'s result (what take() does besides
@@ -120,10 +137,20 @@ public:
   static void hand_over(process* p, context::receive_awaiter& r, signal* node,
                         int clause) noexcept {
     p->unlink_message(node); // first: the index finds the message by its payload
-    r.result_.message = std::move(node->payload);
-    r.result_.clause = clause;
-    signal::dispose(node);
     p->scanned_upto = nullptr;
+    r.result_.clause = clause;
+    give_payload(r.result_.message, node);
+  }
+
+  /// Moves `s`'s message into `to` and frees `s`, whose payload is then nil: the free skips
+  /// the payload's destructor. Last in its callers, so that the free's slow path is a tail
+  /// call.
+  static void give_payload(term& to, signal* s) noexcept {
+    // `to` is a receive's result, nil until it holds a message (clause >= 0; await_resume
+    // moves it out): the payload is moved in by construction, with no test of what `to`
+    // held and nothing to release.
+    std::construct_at(&to, std::move(s->payload));
+    signal::free_emptied(s);
   }
 
   [[nodiscard]] bool alive(pid p) const noexcept;

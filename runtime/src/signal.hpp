@@ -43,19 +43,26 @@ struct signal {
 
   // Inline, with the payload by reference, as every send makes one: no call, and the
   // payload is moved once, from the sender's term into the signal.
+  // Each field is written once: the payload is moved in by construction, not assigned over
+  // a default (which tested both terms first).
   static signal* make(signal_kind kind, pid from, std::uint32_t target_serial, term&& payload) {
-    auto* s = new (pool_allocate(sizeof(signal))) signal;
-    s->kind = kind;
-    s->from = from;
-    s->target_serial = target_serial;
-    s->payload = std::move(payload);
-    return s;
+    return new (pool_allocate(sizeof(signal)))
+        signal(kind, from, target_serial, std::move(payload));
   }
+
+  signal() = default;
+
+  signal(signal_kind k, pid sender, std::uint32_t serial, term&& message) noexcept
+      : target_serial(serial), kind(k), from(sender), payload(std::move(message)) {}
 
   static void dispose(signal* s) noexcept {
     s->~signal();
     pool_deallocate(s, sizeof(signal));
   }
+
+  /// dispose() of a signal whose payload has been moved out (nil): nothing else in it has
+  /// a destructor, so the payload's test is skipped. Every received message ends so.
+  static void free_emptied(signal* s) noexcept { pool_deallocate(s, sizeof(signal)); }
 };
 
 // One pool block (runtime/src/pool.cpp): a message costs 64 bytes besides its term.

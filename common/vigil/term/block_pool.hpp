@@ -124,14 +124,14 @@ inline void* allocate(std::size_t bytes) {
   return b;
 }
 
-inline void deallocate(void* block, std::size_t bytes) noexcept {
+/// `deallocate` of a block of `bytes` whose class `cls` the caller knows.
+inline void deallocate_class(void* block, std::size_t bytes, std::size_t cls) noexcept {
   using namespace internal;
   thread_cache& c = cache;
-  if (!pool_on || bytes > max_pooled_bytes || !c.usable) [[unlikely]] {
+  if (!pool_on || !c.usable) [[unlikely]] {
     deallocate_slow(block, bytes);
     return;
   }
-  std::size_t cls = class_of(bytes);
   auto* b = static_cast<free_block*>(block);
   if (c.counts[cls] >= kept_blocks) [[unlikely]] {
     // Onto the spill, as a receiver behind a batch frees most of it.
@@ -145,6 +145,15 @@ inline void deallocate(void* block, std::size_t bytes) noexcept {
   b->next = c.heads[cls];
   c.heads[cls] = b;
   ++c.counts[cls];
+}
+
+inline void deallocate(void* block, std::size_t bytes) noexcept {
+  using namespace internal;
+  if (!pool_on || bytes > max_pooled_bytes) [[unlikely]] {
+    deallocate_slow(block, bytes);
+    return;
+  }
+  deallocate_class(block, bytes, class_of(bytes));
 }
 
 } // namespace vigil::detail::term_pool

@@ -227,6 +227,25 @@ term term::tuple_from(std::span<term> elements) {
   return result;
 }
 
+namespace {
+
+// A tuple of n elements takes 8 + 16 n bytes, which is term pool class n - 1 (16-byte
+// classes from 32 bytes) while it is pooled: release uses the class directly instead of
+// computing it from the size on every message.
+constexpr std::size_t pooled_tuple_max = (detail::term_pool::max_pooled_bytes - 8) / sizeof(term);
+
+constexpr std::size_t tuple_class(std::size_t n) noexcept {
+  return n - 1;
+}
+
+static_assert(tuple_class(1) == detail::term_pool::internal::class_of(8 + sizeof(term))
+              && tuple_class(2) == detail::term_pool::internal::class_of(8 + 2 * sizeof(term))
+              && tuple_class(pooled_tuple_max)
+                     == detail::term_pool::internal::class_of(8 + pooled_tuple_max * sizeof(term))
+              && 8 + (pooled_tuple_max + 1) * sizeof(term) > detail::term_pool::max_pooled_bytes);
+
+} // namespace
+
 term* term::tuple_slots(term& result, std::size_t n) {
   VIGIL_ASSERT(n > 0 && n <= UINT32_MAX / 2);
   auto* b = allocate_block(n * sizeof(term), static_cast<std::uint32_t>(n));
@@ -284,22 +303,32 @@ void term::retain() const noexcept {
 }
 
 void term::release() noexcept {
-  heap_block* own = block();
-  if (own == nullptr) {
-    return;
-  }
   // Most messages are small tuples of scalars with one owner, freed by their receiver: free
-  // such a block at once, in a function small enough to need no saved registers.
-  if (raw_[0] == tag_tuple && own->refs.load(std::memory_order_acquire) == 1) {
-    const term* elements = own->terms();
-    bool flat = true;
-    for (std::uint32_t i = 0; i < own->size; ++i) {
-      flat = flat && !elements[i].shares_block();
+  // such a block at once, in a function small enough to need no saved registers. Everything
+  // else (strings, lists, maps, shared or nested tuples) goes through release_chain, which
+  // also handles a term that holds no block.
+  if (raw_[0] == tag_tuple) {
+    auto* own = load<heap_block*>(raw_ + 8);
+    if (own == nullptr) {
+      return; // the empty tuple
     }
-    if (flat) {
-      clear_raw();
-      detail::term_pool::deallocate(own, sizeof(heap_block) + own->size * sizeof(term));
-      return;
+    std::uint32_t n = own->size;
+    if (n - 1 < pooled_tuple_max && own->refs.load(std::memory_order_acquire) == 1) {
+      // Flat when no element's tag is one that shares a block (shares_block()): one bit
+      // per tag, or-ed over the elements and tested once, instead of a test per element.
+      const term* elements = own->terms();
+      std::uint32_t tags = 0;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        tags |= 1U << elements[i].raw_[0];
+      }
+      constexpr std::uint32_t sharing_tags =
+          (1U << tag_heap_string) | (1U << tag_tuple) | (1U << tag_list) | (1U << tag_map);
+      if ((tags & sharing_tags) == 0) {
+        clear_raw();
+        detail::term_pool::deallocate_class(own, sizeof(heap_block) + n * sizeof(term),
+                                            tuple_class(n));
+        return;
+      }
     }
   }
   release_chain();

@@ -221,6 +221,9 @@ public:
     friend class detail::process;
     friend class detail::runtime_impl;
 
+    /// await_ready() past its fast path: a drain, a pattern, a spent budget, an exit.
+    [[gnu::noinline]] bool ready_slow();
+
     receive_awaiter(context& self, matcher match, timeout after, std::source_location where)
         : self_(&self), match_(match), after_(after), where_(where) {}
 
