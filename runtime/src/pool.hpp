@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/common/sanitizers.hpp"
+
 #include <array>
 #include <cstddef>
 
@@ -23,19 +25,7 @@ std::size_t last_frame_size() noexcept;
 
 namespace pool_internal {
 
-#if defined(__SANITIZE_ADDRESS__)
-#  define VIGIL_POOL_DISABLED 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define VIGIL_POOL_DISABLED 1
-#  endif
-#endif
-
-#if defined(VIGIL_POOL_DISABLED)
-inline constexpr bool pool_on = false;
-#else
-inline constexpr bool pool_on = true;
-#endif
+inline constexpr bool pool_on = !address_sanitizer_on;
 
 inline constexpr std::size_t class_bytes = 64;
 inline constexpr std::size_t class_count = 16; // 64 B .. 1 KiB

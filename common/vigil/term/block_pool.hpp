@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/common/sanitizers.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -48,19 +50,7 @@ inline constexpr std::size_t max_pooled_bytes = 256;
 
 namespace internal {
 
-#if defined(__SANITIZE_ADDRESS__)
-#  define VIGIL_TERM_POOL_DISABLED 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define VIGIL_TERM_POOL_DISABLED 1
-#  endif
-#endif
-
-#if defined(VIGIL_TERM_POOL_DISABLED)
-inline constexpr bool pool_on = false;
-#else
-inline constexpr bool pool_on = true;
-#endif
+inline constexpr bool pool_on = !address_sanitizer_on;
 
 inline constexpr std::size_t granule = 16;
 inline constexpr std::size_t min_class_bytes = 32; // room for a free_block
