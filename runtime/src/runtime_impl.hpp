@@ -36,7 +36,7 @@ struct info_request {
 
 /// The runtime's parts and the process lifecycle that ties them together: spawn, signal
 /// delivery, signal handling and death. The semantics points of `docs/erlang-semantics.md`
-/// are implemented here and in process_signals.cpp.
+/// are implemented here, in process_signals.cpp and in process_receive.cpp.
 class runtime_impl {
 public:
   runtime_impl(runtime& owner, runtime_options options);
@@ -83,7 +83,7 @@ public:
   /// dies. Called by a scheduler thread that owns `p`.
   void run(process* p);
 
-  // -- signal handling (process_signals.cpp) --------------------------------------------------
+  // -- signal handling (process_receive.cpp, process_signals.cpp) ----------------------------
   /// Takes and handles every queued signal of `p`. Messages move to the mailbox, except one
   /// that a pending receive takes straight from the inbox (drain_into).
   /// Inline, as most calls find the inbox empty.
@@ -99,17 +99,20 @@ public:
   /// drain_into() of what its inline fast path does not take: a batch, a signal that is not
   /// a message, a receive with patterns, a mailbox that is not empty.
   [[gnu::noinline]] void drain_slow(process* p, context::receive_awaiter* r, signal* s);
-  /// drain_into() of more than one signal, `newest` first (process_signals.cpp).
+  /// drain_into() of more than one signal, `newest` first.
   void drain_batch(process* p, context::receive_awaiter* r, signal* newest);
   /// Hands message `m` to `r` if `r` accepts it and the mailbox is empty (drain_into).
   /// Throws what `r`'s matcher throws, with `m` untouched. Inline: defined in
-  /// process_signals.cpp, its only user.
+  /// process_receive.cpp, its only user.
   static inline bool try_hand_over(process* p, context::receive_awaiter& r, signal* m);
   /// The exit reason for a process that threw `failure`: {exception, What} (4).
   static term exception_reason(const std::exception_ptr& failure);
   /// Ends `p`, waiting in a receive whose matcher threw, with that exception as its reason.
   /// Called from a catch block.
   static void fail_receive(process* p);
+  /// Queues message `s` in the mailbox of `p`; over a bound whose policy is to exit, ends
+  /// `p` (process_receive.cpp).
+  static void queue_message(process* p, signal* s) noexcept;
   /// Ends `p`: releases its frame, name, links and monitors and frees its slot.
   void die(process* p);
   /// Whether the pending receive of `p` can complete now (a match, or its timer fired).
