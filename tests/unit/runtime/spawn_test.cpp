@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace vigil::test {
@@ -40,6 +41,34 @@ TEST(SpawnLimit, FailsWithSystemLimitBeyondMaxProcesses) {
   }
   ASSERT_FALSE(last.has_value());
   EXPECT_NE(last.error().context.find("system_limit"), std::string::npos);
+}
+
+// semantics 1: spawn fails (system_limit) only when max_processes are alive. Two threads that
+// spawn at once into a fresh table: the one that grows it (with prefault, by a batch of free
+// slots up to the limit) must not leave the other, which found the free list empty just
+// before, to fail although most of the table is free. Twenty rounds, as it is a race.
+TEST(SpawnLimit, TwoThreadsSpawningAtOnceBelowTheLimitNeverFail) {
+  for (int round = 0; round < 20; ++round) {
+    runtime rt({.schedulers = 1, .max_processes = 65, .prefault = true}); // slots 1-64
+    std::atomic<int> ready{0};
+    std::atomic<int> failed{0};
+    auto spawner = [&] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      for (int i = 0; i < 20; ++i) { // 40 processes in all, of the 64 allowed
+        if (!rt.spawn_opt({}, wait_forever).has_value()) {
+          failed.fetch_add(1);
+        }
+      }
+    };
+    std::thread a(spawner);
+    std::thread b(spawner);
+    a.join();
+    b.join();
+    ASSERT_EQ(failed.load(), 0) << "spawns failed with at most 40 of 64 processes alive (round "
+                                << round << ")";
+  }
 }
 
 // semantics 2
