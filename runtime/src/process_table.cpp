@@ -52,7 +52,7 @@ process_table::~process_table() {
   }
 }
 
-process* process_table::acquire() {
+process* process_table::pop_free() noexcept {
   std::uint64_t top = free_top_.load(std::memory_order_acquire);
   while (static_cast<std::uint32_t>(top) != 0) {
     auto index = static_cast<std::uint32_t>(top);
@@ -64,7 +64,20 @@ process* process_table::acquire() {
       return p;
     }
   }
+  return nullptr;
+}
+
+process* process_table::acquire() {
+  if (process* p = pop_free()) {
+    return p;
+  }
   std::lock_guard lock(grow_mutex_);
+  // Another spawner may have grown the table (with a batch of free slots) while this one
+  // waited for the mutex: take one of those rather than grow again, or fail at the limit
+  // with most of the table free.
+  if (process* p = pop_free()) {
+    return p;
+  }
   std::uint32_t index = high_water_.load(std::memory_order_relaxed);
   if (index >= max_) {
     return nullptr;

@@ -32,7 +32,8 @@ public:
   /// Returns a dead process's slot for reuse.
   void release(process* p) noexcept;
 
-  /// The block of slot `index`, or null if that slot was never used. Inline: every send
+  /// The block of slot `index`, or null if that slot was never constructed (a slot built
+  /// ahead in a batch, on the free list, is not null: its inbox is closed). Inline: every send
   /// looks its receiver up here.
   [[nodiscard]] process* slot(std::uint32_t index) const noexcept {
     if (index == 0 || index >= high_water_.load(std::memory_order_acquire)) {
@@ -42,7 +43,8 @@ public:
     return chunk == nullptr ? nullptr : &chunk[index % chunk_size];
   }
 
-  /// Slots handed out so far (the highest index + 1).
+  /// Slots constructed so far, handed out or built ahead on the free list (the highest
+  /// index + 1).
   [[nodiscard]] std::uint32_t high_water() const noexcept {
     return high_water_.load(std::memory_order_acquire);
   }
@@ -56,6 +58,8 @@ private:
   static constexpr std::uint32_t fresh_batch = 64;
 
   static process* make_chunk(bool prefault);
+  /// Pops a slot off the free list; null if it is empty.
+  process* pop_free() noexcept;
   /// Pushes the chain `first` .. `last` (linked by free_next) onto the free list.
   void push_free(process* first, process* last) noexcept;
   /// Destroys the constructed slots [from, to) and unmaps the chunk.
