@@ -177,6 +177,8 @@ void unwant() noexcept {
   auto& s = state::instance();
   std::array<char*, max_ready> drop{};
   std::size_t n = 0;
+  char* area_rest = nullptr;
+  std::size_t area_rest_regions = 0;
   {
     std::lock_guard lock(s.mutex);
     if (--s.wanted != 0) {
@@ -185,9 +187,16 @@ void unwant() noexcept {
     s.taken = 0;
     n = std::exchange(s.count, 0);
     std::copy_n(s.ready.begin(), n, drop.begin());
+    // The uncarved rest of the current area too: it is only address space under the default
+    // overcommit, but with vm.overcommit_memory=2 the whole area counts against the limit.
+    area_rest = std::exchange(s.area_next, nullptr);
+    area_rest_regions = std::exchange(s.area_left, 0);
   }
   for (std::size_t i = 0; i < n; ++i) {
     ::munmap(drop[i], region_bytes);
+  }
+  if (area_rest_regions != 0) {
+    ::munmap(area_rest, area_rest_regions * region_bytes);
   }
 }
 

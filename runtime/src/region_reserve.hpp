@@ -22,13 +22,14 @@ namespace region_reserve {
 inline constexpr std::size_t region_bytes = std::size_t{1} << 20;
 
 /// A runtime with `prefault` on wants regions prepared ahead; `unwant` when it stops. The
-/// last `unwant` unmaps the ready regions.
+/// last `unwant` unmaps the ready regions and the uncarved rest of the current area.
 void want();
 void unwant() noexcept;
 
-/// A region of `region_bytes`, populated: a ready one if there is one, else carved from the
-/// current area and populated now. Null if the kernel refused the mapping. The caller owns it
-/// (munmap). `chunk`: it is for the process table, and counts toward how much is kept ahead.
+/// A region of `region_bytes`, populated: a ready one if there is one, else mapped now (carved
+/// from the current area once the background thread runs, on its own before) and populated. Null if
+/// the kernel refused the mapping. The caller owns it (munmap). `chunk`: it is for the process
+/// table, and counts toward how much is kept ahead.
 [[nodiscard]] char* take(bool chunk) noexcept;
 
 } // namespace region_reserve

@@ -60,8 +60,12 @@ reference runtime_impl::make_ref() noexcept {
                    ref_salt_};
 }
 
+// A free slot, whether a dead process's or one built ahead of use (process_table.cpp), may
+// already carry the serial its next process will have; its inbox is closed until then, so a
+// forged pid for that future process is not alive.
 bool runtime_impl::alive(pid p) const noexcept {
-  return find(p) != nullptr;
+  const process* proc = find(p);
+  return proc != nullptr && !proc->signals.closed();
 }
 
 process* runtime_impl::claim_slot() {

@@ -121,6 +121,11 @@ public:
     return expected == blocked_marker(); // an external owner's earlier wait timed out
   }
 
+  /// Whether the inbox is closed: its owner died, or its slot has held no process yet.
+  [[nodiscard]] bool closed() const noexcept {
+    return head_.load(std::memory_order_acquire) == closed_marker();
+  }
+
   /// Closes the inbox for good and returns what was still queued, oldest first.
   [[nodiscard]] signal* close() noexcept;
 

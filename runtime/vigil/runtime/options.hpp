@@ -51,7 +51,7 @@ struct runtime_options {
   std::uint32_t reductions_per_turn = 2000;
   /// The most processes alive at once (Erlang's +P); spawn beyond it fails.
   std::uint32_t max_processes = 1U << 22;
-  /// Map process memory populated ahead of use (MAP_POPULATE), so that a burst of spawns
+  /// Map process memory populated ahead of use (MADV_POPULATE_WRITE), so that a burst of spawns
   /// takes no page fault per process, and keep a few populated regions ready on a background
   /// thread at SCHED_IDLE (up to 4 MiB, no more than half of what the runtime has used). Off, the
   /// runtime holds only the pages its processes touch: what a daemon with a few hundred processes

@@ -100,6 +100,25 @@ TEST_F(Spawn, AStalePidNeverReachesTheProcessThatReusesItsSlot) {
   EXPECT_EQ(info->message_queue_len, 0U) << "a stale pid reached the new process";
 }
 
+// semantics 2: a pid is alive only while its process runs. A free slot already carries the
+// serial of the process it will hold next, and with prefault a grow builds slots ahead of
+// use; a pid forged for either names no process yet.
+TEST_F(Spawn, APidForgedForAProcessNotYetSpawnedIsNotAlive) {
+  pid first = rt.spawn(report_and_exit, me());
+  next("{:started, _}");
+  await_death(first);
+  EXPECT_FALSE(rt.alive(pid{0, first.index, first.serial + 1})) << "the slot's next process";
+  pid running = rt.spawn(wait_forever);
+  EXPECT_TRUE(rt.alive(running));
+  for (std::uint32_t i = 1; i <= 8; ++i) { // slots built ahead hold serial 1
+    pid ahead{0, running.index + i, 1};
+    if (ahead != running && ahead != first) {
+      EXPECT_FALSE(rt.alive(ahead)) << "slot " << ahead.index;
+    }
+  }
+  rt.exit(running, atoms::kill);
+}
+
 task<> die_at_once(context& self) {
   co_await self.exit(atom("boom"));
   ADD_FAILURE() << "code after exit ran";
