@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/common/free_lists.hpp"
 #include "vigil/common/sanitizers.hpp"
 
 #include <array>
@@ -29,11 +30,7 @@ inline constexpr bool pool_on = !address_sanitizer_on;
 
 inline constexpr std::size_t class_bytes = 64;
 inline constexpr std::size_t class_count = 16; // 64 B .. 1 KiB
-// A thread keeps up to `kept_blocks` free blocks per class; beyond that its frees gather on
-// a spill list that goes to the depot once it is `batch_blocks` long, so that memory freed
-// by a consumer thread flows back to the producer instead of piling up. The spill is built
-// as blocks are freed: cutting a batch off the kept list walked 256 blocks, which was
-// two fifths of a free's cost in one-way messaging.
+// Kept and spilled blocks per class (vigil/common/free_lists.hpp).
 inline constexpr std::size_t batch_blocks = 256;
 inline constexpr std::size_t kept_blocks = 2 * batch_blocks;
 
@@ -42,13 +39,7 @@ struct free_block {
 };
 
 /// One thread's free lists (pool.cpp owns them and hands them back at the thread's exit).
-/// Trivially destructible and constant-initialised, so that the inline paths reach them
-/// with no initialisation check.
-struct lists {
-  std::array<free_block*, class_count> heads;
-  std::array<std::size_t, class_count> counts;
-  std::array<free_block*, class_count> spills;
-  std::array<std::size_t, class_count> spill_counts;
+struct lists : thread_free_lists<free_block, class_count, std::size_t, kept_blocks, batch_blocks> {
   /// Registered for hand-back at the thread's exit, and not handed back yet.
   bool usable;
 };
@@ -71,13 +62,11 @@ inline void* pool_allocate(std::size_t size) {
   if (!pool_on || size == 0 || cls >= class_count) {
     return allocate_slow(size);
   }
-  lists& l = mine;
-  free_block* b = l.heads[cls]; // a list holds blocks only while the thread is usable
+  // A list holds blocks only while the thread is usable.
+  free_block* b = mine.pop(cls);
   if (b == nullptr) [[unlikely]] {
     return allocate_slow(size);
   }
-  l.heads[cls] = b->next;
-  --l.counts[cls];
   return b;
 }
 
@@ -89,19 +78,9 @@ inline void pool_deallocate(void* block, std::size_t size) noexcept {
     deallocate_slow(block, size);
     return;
   }
-  auto* b = static_cast<free_block*>(block);
-  if (l.counts[cls] >= kept_blocks) [[unlikely]] {
-    // Onto the spill, as a receiver behind a batch frees most of it.
-    b->next = l.spills[cls];
-    l.spills[cls] = b;
-    if (++l.spill_counts[cls] >= batch_blocks) {
-      hand_over_spill(cls);
-    }
-    return;
+  if (l.push(cls, static_cast<free_block*>(block))) [[unlikely]] {
+    hand_over_spill(cls);
   }
-  b->next = l.heads[cls];
-  l.heads[cls] = b;
-  ++l.counts[cls];
 }
 
 } // namespace vigil::detail

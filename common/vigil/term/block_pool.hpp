@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "vigil/common/free_lists.hpp"
 #include "vigil/common/sanitizers.hpp"
 
 #include <array>
@@ -55,12 +56,8 @@ inline constexpr bool pool_on = !address_sanitizer_on;
 inline constexpr std::size_t granule = 16;
 inline constexpr std::size_t min_class_bytes = 32; // room for a free_block
 inline constexpr std::size_t class_count = (max_pooled_bytes - min_class_bytes) / granule + 1;
-// A thread keeps up to `kept_blocks` blocks per class on its list; the ones it frees beyond
-// that gather on a spill list, which goes to the depot whole once it holds `batch_blocks`.
-// Both together stay within max_cached_per_class. The kept list is never emptied by a
-// spill, so a thread that alternates frees and allocations does not ping-pong with the
-// depot; and the spill is built as it is freed, so no free walks a list to cut a batch
-// off (that walk, 128 dependent loads, was a third of a free's cost in one-way messaging).
+// Kept and spilled blocks (vigil/common/free_lists.hpp) together stay within
+// max_cached_per_class.
 inline constexpr std::uint32_t batch_blocks = max_cached_per_class / 2;
 inline constexpr std::uint32_t kept_blocks = max_cached_per_class - batch_blocks;
 
@@ -76,13 +73,9 @@ constexpr std::size_t class_of(std::size_t bytes) noexcept {
   return bytes <= min_class_bytes ? 0 : (bytes - min_class_bytes + granule - 1) / granule;
 }
 
-/// One thread's free lists (block_pool.cpp owns them). Trivially destructible and
-/// constant-initialised, so that the inline paths reach it with no initialisation check.
-struct thread_cache {
-  std::array<free_block*, class_count> heads;
-  std::array<std::uint32_t, class_count> counts;
-  std::array<free_block*, class_count> spills;
-  std::array<std::uint32_t, class_count> spill_counts;
+/// One thread's free lists (block_pool.cpp owns them).
+struct thread_cache
+    : thread_free_lists<free_block, class_count, std::uint32_t, kept_blocks, batch_blocks> {
   /// Registered for cleanup at the thread's exit and not cleaned up yet.
   bool usable;
   bool dead;
@@ -103,14 +96,11 @@ inline void* allocate(std::size_t bytes) {
   if (!pool_on || bytes > max_pooled_bytes) {
     return allocate_slow(bytes);
   }
-  thread_cache& c = cache;
-  std::size_t cls = class_of(bytes);
-  free_block* b = c.heads[cls]; // a list only holds blocks while the thread is usable
+  // A list only holds blocks while the thread is usable.
+  free_block* b = cache.pop(class_of(bytes));
   if (b == nullptr) [[unlikely]] {
     return allocate_slow(bytes);
   }
-  c.heads[cls] = b->next;
-  --c.counts[cls];
   return b;
 }
 
@@ -122,19 +112,9 @@ inline void deallocate_class(void* block, std::size_t bytes, std::size_t cls) no
     deallocate_slow(block, bytes);
     return;
   }
-  auto* b = static_cast<free_block*>(block);
-  if (c.counts[cls] >= kept_blocks) [[unlikely]] {
-    // Onto the spill, as a receiver behind a batch frees most of it.
-    b->next = c.spills[cls];
-    c.spills[cls] = b;
-    if (++c.spill_counts[cls] == batch_blocks) {
-      hand_over_spill(c, cls);
-    }
-    return;
+  if (c.push(cls, static_cast<free_block*>(block))) [[unlikely]] {
+    hand_over_spill(c, cls);
   }
-  b->next = c.heads[cls];
-  c.heads[cls] = b;
-  ++c.counts[cls];
 }
 
 inline void deallocate(void* block, std::size_t bytes) noexcept {
