@@ -206,18 +206,24 @@ void runtime_impl::drain_slow(process* p, context::receive_awaiter* r, signal* s
     handle(p, s);
     return;
   }
-  bool taken = false;
+  offer(p, r, s);
+}
+
+// Hands message `s` to `r` if it takes it, else queues it (what handle() does with a
+// message, without its dispatch). If `r`'s matcher throws, `s` is queued, to stay for a
+// later receive, and the exception goes on.
+void runtime_impl::offer(process* p, context::receive_awaiter* r, signal* s) {
   if (r != nullptr) {
     try {
-      taken = try_hand_over(p, *r, s);
+      if (try_hand_over(p, *r, s)) {
+        return;
+      }
     } catch (...) {
-      queue_message(p, s); // the matcher threw: the message stays for a later receive
+      queue_message(p, s);
       throw;
     }
   }
-  if (!taken) {
-    queue_message(p, s); // what handle() does with a message, without its dispatch
-  }
+  queue_message(p, s);
 }
 
 void runtime_impl::drain_batch(process* p, context::receive_awaiter* r, signal* newest) {
@@ -276,26 +282,18 @@ void runtime_impl::drain_batch(process* p, context::receive_awaiter* r, signal* 
     signal* next = s->next;
     if (s->kind != signal_kind::message || s->target_serial != serial) [[unlikely]] {
       handle(p, s);
-      s = next;
-      continue;
-    }
-    bool taken = false;
-    if (r != nullptr) {
+    } else {
       try {
-        taken = try_hand_over(p, *r, s);
+        offer(p, r, s);
       } catch (...) {
-        // The matcher threw: this message and the rest are handled as if no receive were
+        // The matcher threw, and `s` is queued: the rest are handled as if no receive were
         // waiting, in order, before the exception goes on.
-        queue_message(p, s);
         for (s = next; s != nullptr; s = next) {
           next = s->next;
           handle(p, s);
         }
         throw;
       }
-    }
-    if (!taken) {
-      queue_message(p, s);
     }
     s = next;
   }

@@ -105,6 +105,9 @@ public:
   /// Throws what `r`'s matcher throws, with `m` untouched. Inline: defined in
   /// process_receive.cpp, its only user.
   static inline bool try_hand_over(process* p, context::receive_awaiter& r, signal* m);
+  /// Hands message `s` to `r` (may be null) or queues it; queues it too if `r`'s matcher
+  /// throws, before the exception goes on.
+  static void offer(process* p, context::receive_awaiter* r, signal* s);
   /// The exit reason for a process that threw `failure`: {exception, What} (4).
   static term exception_reason(const std::exception_ptr& failure);
   /// Ends `p`, waiting in a receive whose matcher threw, with that exception as its reason.
