@@ -271,12 +271,14 @@ void server::resume_accepting() {
 
 void server::refuse_client(int fd, std::uint32_t uid, error_code code, const std::string& reply,
                            const std::string& warning, const std::string& why) {
-  refuse(fd, code, reply);
+  // On record before the reply: a refused client (or a test) that reads its error finds the
+  // refusal already in the log.
   auto now = std::chrono::steady_clock::now();
   refusals_.refused(warning, "uid " + std::to_string(uid), why, now);
   if (auto due = refusals_.tick(now)) {
     arm(*due);
   }
+  refuse(fd, code, reply);
 }
 
 void server::admit(unique_fd fd) {
