@@ -416,6 +416,13 @@ void reactor::finish(entry& e) {
     e.pump->drain();
   }
   close_wake(e);
+  // The incarnation is over with its cgroup gone (empty by now, or given up on): removed
+  // before the port hears of the end, so that whoever the stop or exit is reported to next
+  // (a `vigilctl stop` or `restart`, the next incarnation) never finds the old one's cgroup.
+  if (!c.cgroup_path.empty()) {
+    (void)cgroup_tree::remove(c.cgroup_path);
+    cgroup_tree::remove_v1(c.cgroup_v1);
+  }
   // A child that never attached (a plain command) sent nothing: its port may hear of the
   // end before the last output is read, which keeps that out of the restart path.
   auto unhealthy = c.health_failure();
@@ -437,10 +444,6 @@ void reactor::finish(entry& e) {
     rt_.send(c.port, vigil::make_tuple(os_exit_tag(), reason, os_reason));
   }
   c.pidfd.reset();
-  if (!c.cgroup_path.empty()) {
-    (void)cgroup_tree::remove(c.cgroup_path);
-    cgroup_tree::remove_v1(c.cgroup_v1);
-  }
   if (on_exited_) {
     on_exited_(c);
   }
