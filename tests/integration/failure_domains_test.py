@@ -123,7 +123,8 @@ command = ["/nonexistent/vigil-test-program"]
 def case_crash_loop(vigild, vigilctl, source):
     """A crash loop beside healthy children: they keep their os_pid, vigild stays up, the
     loop backs off (first restart immediate, then delays), then is held as failed and retried
-    on a doubling schedule, capped."""
+    on a doubling schedule, capped. Each report quotes the last stderr line of its own run,
+    unterminated as a program's last words may be."""
     d = Logged(vigild, vigilctl, """
 [supervisor]
 intensity = 3
@@ -133,7 +134,7 @@ hold_retry_max = "400ms"
 """ + HEALTHY + """
 [[supervisor.children]]
 id = "loop"
-command = ["sh", "-c", "echo cannot bind >&2; exit 1"]
+command = ["sh", "-c", "printf 'cannot bind, pid %s' $$ >&2; exit 1"]
 backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
 """)
     try:
@@ -158,6 +159,10 @@ backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
         check([e["delay_ms"] for e in failed[:4]] == [200, 400, 400, 400],
               "the retry doubles up to hold_retry_max: %r" % failed)
         check(all(e.get("os_pid") for e in seen if e.get("pid")), "os_pid in reports: %r" % seen)
+        # Read before the exit is reported: its own run's line, not the one before's.
+        stale = [e for e in seen if e.get("os_pid")
+                 and (e.get("stderr") or [""])[-1] != "cannot bind, pid %d" % e["os_pid"]]
+        check(not stale, "reports without their own run's last stderr line: %r" % stale)
         follower.close()
         check(d.proc.poll() is None, "vigild stays up")
         check(os_pids(d, "good1", "good2") == before, "the healthy siblings kept their os_pid")
@@ -171,7 +176,7 @@ backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
         check("decision: back off 20ms" in log and "decision: failed, held; retry in 200ms" in log,
               log)
         # A command's report quotes what it last wrote to stderr.
-        check('; last stderr: "cannot bind"' in log, log)
+        check('; last stderr: "cannot bind, pid ' in log, log)
         why = wait_for(lambda: info_with_exits(d, "loop"), "info of loop with its last exits")
         check(why["exits"][-1]["reason"] == "{:exit_status, 1}",
               "info shows the last exits: %r" % why)
