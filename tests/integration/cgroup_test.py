@@ -134,9 +134,11 @@ def case_stop(d, pidfile, mount):
     check(info["cgroup"] == mount + cg, "info's cgroup: %r" % info.get("cgroup"))
     check(info["cgroup_procs"] >= 2, "info's cgroup_procs: %r" % info.get("cgroup_procs"))
     d.ctl("stop", "escaper")
-    gone(child)
-    gone(grand)
-    wait_for(lambda: not os.path.exists(mount + cg), "the child's cgroup to be removed")
+    # Once the stop is answered the incarnation is over: its processes, the one that left
+    # its group too, and its cgroup are gone.
+    check(not alive(child), "the child outlived its stop")
+    check(not alive(grand), "the grandchild outlived its stop")
+    check(not os.path.exists(mount + cg), "the child's cgroup outlived its stop")
 
 
 def case_restart(d, pidfile, mount):

@@ -8,6 +8,7 @@ a state, never on a sleep, and no case asserts a wall-clock figure.
 Usage: failure_domains_test.py VIGILD VIGILCTL SOURCE_DIR CASE
 """
 
+import json
 import os
 import shutil
 import signal
@@ -52,9 +53,21 @@ def state_is(d, name, state):
     r = d.ctl("--json", "status", name, expect=None)
     if r.returncode != 0:
         return False
-    import json
     row = json.loads(r.stdout.splitlines()[0])["workers"][0]
     return row if row["state"] == state else False
+
+
+def info_with_exits(d, name):
+    """`vigilctl info` of a child that keeps restarting, once it shows its last exits. A run
+    that ends between vigild's lookup of its pid and its look at that process is answered
+    "is not alive" (the index still names it); and a run that just started is in the index a
+    moment before its exits are: both are looked at again."""
+    r = d.ctl("--json", "info", name, expect=None)
+    if r.returncode != 0 and "is not alive" in r.stderr:
+        return None
+    check(r.returncode == 0, "vigilctl info %s exited %d: %s" % (name, r.returncode, r.stderr))
+    info = json.loads(r.stdout.splitlines()[0])["info"]
+    return info if info.get("exits") else None
 
 
 def reports(follower, first, pred, what):
@@ -110,7 +123,8 @@ command = ["/nonexistent/vigil-test-program"]
 def case_crash_loop(vigild, vigilctl, source):
     """A crash loop beside healthy children: they keep their os_pid, vigild stays up, the
     loop backs off (first restart immediate, then delays), then is held as failed and retried
-    on a doubling schedule, capped."""
+    on a doubling schedule, capped. Each report quotes the last stderr line of its own run,
+    unterminated as a program's last words may be."""
     d = Logged(vigild, vigilctl, """
 [supervisor]
 intensity = 3
@@ -120,7 +134,7 @@ hold_retry_max = "400ms"
 """ + HEALTHY + """
 [[supervisor.children]]
 id = "loop"
-command = ["sh", "-c", "echo cannot bind >&2; exit 1"]
+command = ["sh", "-c", "printf 'cannot bind, pid %s' $$ >&2; exit 1"]
 backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
 """)
     try:
@@ -145,20 +159,26 @@ backoff = { immediate = 1, initial = "20ms", max = "40ms", jitter = 0.0 }
         check([e["delay_ms"] for e in failed[:4]] == [200, 400, 400, 400],
               "the retry doubles up to hold_retry_max: %r" % failed)
         check(all(e.get("os_pid") for e in seen if e.get("pid")), "os_pid in reports: %r" % seen)
+        # Read before the exit is reported: its own run's line, not the one before's.
+        stale = [e for e in seen if e.get("os_pid")
+                 and (e.get("stderr") or [""])[-1] != "cannot bind, pid %d" % e["os_pid"]]
+        check(not stale, "reports without their own run's last stderr line: %r" % stale)
         follower.close()
         check(d.proc.poll() is None, "vigild stays up")
         check(os_pids(d, "good1", "good2") == before, "the healthy siblings kept their os_pid")
-        loop = rows(d, "loop")["loop"]
-        check(loop["state"] in ("failed", "running"), "loop: %r" % loop)
+        # Held, the loop is retried every 400 ms: a single look may meet a retry in flight
+        # (restarting, then running for as long as sh takes), so wait for it held again.
+        loop = wait_for(lambda: state_is(d, "loop", "failed"), "loop to be held as failed")
+        check(loop["retry_ms"] is not None, "a held loop is not retried: %r" % loop)
         log = d.read_log()
         check("supervisor report: root/loop pid" in log and "exited with {:exit_status, 1}" in log,
               log)
         check("decision: back off 20ms" in log and "decision: failed, held; retry in 200ms" in log,
               log)
         # A command's report quotes what it last wrote to stderr.
-        check('; last stderr: "cannot bind"' in log, log)
-        why = d.ctl_json("info", "loop")["info"]
-        check(why["exits"] and why["exits"][-1]["reason"] == "{:exit_status, 1}",
+        check('; last stderr: "cannot bind, pid ' in log, log)
+        why = wait_for(lambda: info_with_exits(d, "loop"), "info of loop with its last exits")
+        check(why["exits"][-1]["reason"] == "{:exit_status, 1}",
               "info shows the last exits: %r" % why)
     finally:
         d.cleanup()

@@ -4,6 +4,7 @@ real vigilctl, and a raw protocol client for what vigilctl never sends."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +17,11 @@ import time
 # The python another user runs: the system's, since the one running the tests may live where
 # nobody can read it (a pyenv under /root).
 OTHER_USER_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+# What vigild logs once its tree has started (docs/vigild.md): "vigild 0.1.0 ready: 5
+# processes; control socket /run/vigil/control.sock".
+READY_LINE = re.compile(r"\bvigild \S+ ready: \d+ processes")
 
 
 class Failure(Exception):
@@ -78,7 +84,9 @@ class Daemon:
             + self.extra_args,
             stdout=self.logfile, stderr=subprocess.STDOUT, env=env)
         if expect_ready:
-            wait_for(lambda: "ready" in self.read_log() or self.proc.poll() is not None,
+            # vigild's own line, not any with "ready" in it: a child's boot report
+            # ({:not_ready, ...}) comes before the tree has started.
+            wait_for(lambda: READY_LINE.search(self.read_log()) or self.proc.poll() is not None,
                      "vigild to start")
             check(self.proc.poll() is None, "vigild exited at start:\n" + self.read_log())
         return self

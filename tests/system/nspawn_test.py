@@ -182,14 +182,19 @@ def case_journal(c):
     def tagged():
         return "hello from web" in journal(c, "-u", "vigild", "-t", "web")
     wait_for(tagged, "web's output in the journal under its name", 10)
-    out = c.run(["journalctl", "--no-pager", "-u", "vigild", "-o", "verbose",
-                 "SYSLOG_IDENTIFIER=db"]).stdout
-    check("MESSAGE=hello from db" in out and "VIGIL_STREAM=stdout" in out
-          and "PRIORITY=6" in out, "db's line:\n" + out[-2000:])
+
+    # journald takes each sender's lines in its own time: web's line there says nothing of
+    # db's, nor of vigild's own, so each is waited for.
+    def entries(*match):
+        return c.run(["journalctl", "--no-pager", "-u", "vigild", "-o", "verbose"]
+                     + list(match), check_rc=False).stdout
+
+    out = wait_for(lambda: (lambda o: o if "MESSAGE=hello from db" in o else None)(
+        entries("SYSLOG_IDENTIFIER=db")), "db's output in the journal under its name", 10)
+    check("VIGIL_STREAM=stdout" in out and "PRIORITY=6" in out, "db's line:\n" + out[-2000:])
     # vigild's own lines carry priorities: the ready line is info (6).
-    out = c.run(["journalctl", "--no-pager", "-u", "vigild", "-t", "vigild", "-o", "verbose",
-                 "-p", "info"]).stdout
-    check("ready" in out, "vigild's own log is not in the journal:\n" + out[-2000:])
+    wait_for(lambda: " ready: " in entries("-t", "vigild", "-p", "info"),
+             "vigild's own ready line in the journal at priority info", 10)
 
 
 def as_user(c, uid, *args):

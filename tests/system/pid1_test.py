@@ -17,6 +17,7 @@ Exit 77 (skipped) without root or unshare.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -69,8 +70,9 @@ class Init:
         # vigild's pid as the host sees it: unshare's only child.
         self.init_pid = wait_for(lambda: next(iter(children(self.proc.pid)), None)
                                  if self.proc.poll() is None else -1, "unshare's child", 10)
-        wait_for(lambda: "ready" in self.read_log() or self.proc.poll() is not None,
-                 "vigild to start", 20)
+        # vigild's own ready line (docs/vigild.md), not any line with "ready" in it.
+        wait_for(lambda: re.search(r"\bvigild \S+ ready: \d+ processes", self.read_log())
+                 or self.proc.poll() is not None, "vigild to start", 20)
         check(self.proc.poll() is None, "vigild exited at start:\n" + self.read_log())
         check("container init mode (PID 1)" in self.read_log(),
               "vigild did not see itself as PID 1:\n" + self.read_log())

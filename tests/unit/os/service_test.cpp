@@ -244,9 +244,15 @@ TEST_F(Logs, LinesGoToTheDaemonsSinkWithThePort) {
     seen.push_back(l.key + ":" + std::string(l.stream) + ":" + std::string(l.line));
   };
   start_linked(command("sink", {"lines", "1"}));
-  ASSERT_TRUE(line_with("sink", "done on stderr"));
-  std::lock_guard lock(m);
-  EXPECT_EQ(seen, (std::vector<std::string>{"sink:stdout:line 0", "sink:stderr:done on stderr"}));
+  // The service keeps a line (its file, its ring) before it hands it to the sink: waiting
+  // for the line in svc().logs() would not mean the sink has it yet. Wait for the sink.
+  auto seen_now = [&] {
+    std::lock_guard lock(m);
+    return seen;
+  };
+  EXPECT_TRUE(eventually([&] { return seen_now().size() >= 2; })) << seen_now().size();
+  EXPECT_EQ(seen_now(),
+            (std::vector<std::string>{"sink:stdout:line 0", "sink:stderr:done on stderr"}));
 }
 
 TEST_F(Logs, AGarbageWritingChildIsLoggedSafely) {

@@ -416,31 +416,29 @@ void reactor::finish(entry& e) {
     e.pump->drain();
   }
   close_wake(e);
-  // A child that never attached (a plain command) sent nothing: its port may hear of the
-  // end before the last output is read, which keeps that out of the restart path.
-  auto unhealthy = c.health_failure();
-  bool told = (!e.pump || !e.pump->attached()) && !c.channel_failure() && !unhealthy;
-  if (told) {
-    rt_.send(c.port, vigil::make_tuple(os_exit_tag(), os_reason, os_reason));
-  }
-  on_output(e, false, true);
-  on_output(e, true, true);
-  if (!told) {
-    term reason = os_reason;
-    if (auto failure = c.channel_failure()) {
-      reason = vigil::make_tuple(channel_error_atom, *failure);
-    } else if (unhealthy) {
-      reason = vigil::make_tuple(unhealthy_atom, *unhealthy);
-    } else if (c.exit_frame) {
-      reason = *c.exit_frame;
-    }
-    rt_.send(c.port, vigil::make_tuple(os_exit_tag(), reason, os_reason));
-  }
-  c.pidfd.reset();
+  // The incarnation is over with its cgroup gone (empty by now, or given up on): removed
+  // before the port hears of the end, so that whoever the stop or exit is reported to next
+  // (a `vigilctl stop` or `restart`, the next incarnation) never finds the old one's cgroup.
   if (!c.cgroup_path.empty()) {
     (void)cgroup_tree::remove(c.cgroup_path);
     cgroup_tree::remove_v1(c.cgroup_v1);
   }
+  auto unhealthy = c.health_failure();
+  // Its output too, a plain command's as well: a supervisor report quotes the last lines
+  // the child wrote to stderr, read before vigild learns of the exit (docs/vigild.md,
+  // "Supervisor reports"). The last of them, unterminated, only comes out here, at EOF.
+  on_output(e, false, true);
+  on_output(e, true, true);
+  term reason = os_reason;
+  if (auto failure = c.channel_failure()) {
+    reason = vigil::make_tuple(channel_error_atom, *failure);
+  } else if (unhealthy) {
+    reason = vigil::make_tuple(unhealthy_atom, *unhealthy);
+  } else if (c.exit_frame) {
+    reason = *c.exit_frame;
+  }
+  rt_.send(c.port, vigil::make_tuple(os_exit_tag(), reason, os_reason));
+  c.pidfd.reset();
   if (on_exited_) {
     on_exited_(c);
   }
