@@ -90,6 +90,27 @@ TEST(Capabilities, ATargetThatIsNeitherPidNorAtomIsCounted) {
   EXPECT_EQ(uut.g.refused.load(), 1U);
 }
 
+TEST(Capabilities, AMessageIntoAWorkerCarriesOnlyPidsTheSenderHolds) {
+  // Whatever reaches a worker's pids goes through that worker's port, which grants the pids
+  // in it: the sender may pass on what it holds and its own pids, nothing it made up.
+  fixture uut;
+  pid made_up{0, 77, 3};
+  auto send = [&](pid to, const term& message) {
+    return deliver_checked(uut.g, term(to), message, uut.sinks);
+  };
+  EXPECT_EQ(send(pid{7, 3, 1}, vigil::make_tuple(made_up)), send_outcome::refused);
+  pid other_worker{9, 2, 1};
+  uut.g.given.grant(other_worker);
+  EXPECT_EQ(send(other_worker, term::list({term(made_up)})), send_outcome::refused);
+  EXPECT_TRUE(uut.routed.empty());
+  uut.g.given.grant(made_up);
+  EXPECT_EQ(send(pid{7, 3, 1}, vigil::make_tuple(made_up, pid{7, 4, 1})), send_outcome::delivered);
+  EXPECT_EQ(send(other_worker, term::map({{atom("from"), term(made_up)}})),
+            send_outcome::delivered);
+  EXPECT_EQ(uut.routed, (std::vector<pid>{pid{7, 3, 1}, other_worker}));
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   capability_set uut(2);
   pid a{0, 10, 1};

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -267,6 +268,50 @@ int silent_then_exit() {
   sleep_forever();
 }
 
+/// The next message of the shape {pid, ...} of `size` elements, or nullopt once the daemon is
+/// gone.
+std::optional<term> next_request(sdk::worker& w, std::size_t size) {
+  for (;;) {
+    auto d = w.receive(std::chrono::seconds(1));
+    if (!d) {
+      return std::nullopt;
+    }
+    if (*d && (*d)->message.is_tuple() && (*d)->message.size() == size
+        && (*d)->message[0].is_pid()) {
+      return (*d)->message;
+    }
+  }
+}
+
+/// A hostile worker trying to grant itself a pid nobody gave it. Told {from, index, serial}
+/// (the numbers of a daemon pid, not the pid), it shows that pid to itself in a send to a pid
+/// of its own node, which goes back through its port; once a second, pid-free send to itself
+/// has come back (so the port has handled the first), it sends 1 to the made-up pid and :ok
+/// to `from`.
+[[noreturn]] void launder() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 3)) {
+    pid from = (*m)[0].as_pid();
+    pid target{0, static_cast<std::uint32_t>((*m)[1].as_integer()),
+               static_cast<std::uint32_t>((*m)[2].as_integer())};
+    pid own{w->node(), 1, 1};
+    (void)w->send(own, vigil::make_tuple(atoms::error, target));
+    (void)w->send(own, term(atoms::ok));
+    for (;;) {
+      auto d = w->receive(std::chrono::seconds(1));
+      if (!d || (*d && (*d)->message == term(atoms::ok))) {
+        break;
+      }
+    }
+    (void)w->send(target, term(std::int64_t{1}));
+    (void)w->send(from, term(atoms::ok));
+  }
+  sleep_forever();
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -335,6 +380,8 @@ int main(int argc, char** argv) {
     sdk_ready();
   } else if (mode == "forged-ready") {
     forged_ready(arg);
+  } else if (mode == "launder") {
+    launder();
   } else if (mode == "quit-on-term") {
     std::printf("ready\n");
   } else {

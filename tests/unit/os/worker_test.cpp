@@ -251,6 +251,24 @@ TEST_F(Sdk, FramesOfAChildThatNeverWakesTheDaemonArriveInOrderBeforeItsExit) {
   EXPECT_EQ(exit_reason(port), term(atoms::normal));
 }
 
+TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItself) {
+  // A send to a pid of the worker's own node goes back through its port, and the port grants
+  // every pid in what it passes on: a worker that puts a made-up pid in such a send must not
+  // come out of it allowed to reach that pid (docs/security.md, "Workers").
+  pid sink = rt.spawn(count_sink);
+  pid port = start_linked(command("launder", {"launder", ""}));
+  box->ctx().send(port,
+                  vigil::make_tuple(me_pid(), std::int64_t{sink.index}, std::int64_t{sink.serial}));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // The worker's sends reach the runtime in order: its 1 would be queued before its :ok.
+  EXPECT_EQ(ask(*this, sink, atom("count")), term(std::int64_t{0}))
+      << "the made-up pid was reached";
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_GE(info->refused, 2U); // the laundering send and the send to the made-up pid
+  box->ctx().exit(sink, atoms::kill);
+}
+
 TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
   pid port = start_linked(command("plain", {"quit-on-term", ""}));
   box->ctx().send(port, atom("into_the_void"));

@@ -64,6 +64,13 @@ void capability_set::grant_all(const term& t, std::uint32_t own_node) {
   }
 }
 
+bool capability_set::holds_all(const term& t, std::uint32_t own_node) const {
+  std::vector<pid> found;
+  collect(t, own_node, found);
+  std::lock_guard lock(mutex_);
+  return std::all_of(found.begin(), found.end(), [this](pid p) { return index_.contains(p); });
+}
+
 bool capability_set::holds(pid p) {
   std::lock_guard lock(mutex_);
   auto it = index_.find(p);
@@ -87,6 +94,12 @@ send_outcome refuse(worker_grants& g) {
 }
 
 send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_sinks& sinks) {
+  if (to.node != 0 && !g.given.holds_all(message, g.node)) {
+    // The message goes into a worker (this one, or another) through its port, which grants
+    // every pid in it: a worker may pass on only pids it holds, or it could grant itself any
+    // pid by sending it to one of its own processes.
+    return refuse(g);
+  }
   if (g.node != 0 && to.node == g.node) {
     // One of the worker's own processes: it goes back into the worker.
     if (sinks.route) {
