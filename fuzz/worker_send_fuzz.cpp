@@ -10,8 +10,9 @@
 //
 // Checked for every frame: nothing reaches a protected pid; a delivery to a daemon pid or
 // another node is to a pid that was given or to a granted name's pid; a delivery into a
-// worker carries only given pids; a frame that is no envelope delivers nothing; `refused`
-// counts exactly the refusals.
+// worker carries only given pids; none to a daemon pid is an exit signal or a `$vigil_`
+// message; a frame that is no envelope delivers nothing; `refused` counts exactly the
+// refusals.
 #include "vigil/common/assert.hpp"
 #include "vigil/ipc/codec.hpp"
 #include "vigil/os/capabilities.hpp"
@@ -86,6 +87,10 @@ void deliver_one(os::worker_grants& g, model& m, const os::send_sinks& sinks, co
     for (const pid& p : shown) {
       VIGIL_ASSERT(m.given.contains(p));
     }
+  } else if (d->message.is_tuple() && d->message.size() > 0 && d->message[0].is_atom()) {
+    // Never a message only the daemon's own code sends.
+    atom tag = d->message[0].as_atom();
+    VIGIL_ASSERT(tag != atoms::exit && !tag.name().starts_with("$vigil_"));
   }
 }
 

@@ -111,6 +111,28 @@ TEST(Capabilities, AMessageIntoAWorkerCarriesOnlyPidsTheSenderHolds) {
   EXPECT_EQ(uut.g.refused.load(), 2U);
 }
 
+TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
+  // A port or a supervisor acts on these without knowing who sent them.
+  fixture uut;
+  uut.g.given.grant(session);
+  auto send = [&](const term& to, const term& message) {
+    return deliver_checked(uut.g, to, message, uut.sinks);
+  };
+  EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::exit, session, atoms::kill)),
+            send_outcome::refused);
+  EXPECT_EQ(
+      send(term(session), vigil::make_tuple(atom("$vigil_os_exit"), atoms::normal, atoms::normal)),
+      send_outcome::refused);
+  EXPECT_EQ(send(term(atom("echo")), vigil::make_tuple(atom("$vigil_ready"), echo, "")),
+            send_outcome::refused);
+  EXPECT_TRUE(uut.local.empty());
+  // The same words inside a message, or not in first place, are only data.
+  EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::ok, atoms::exit)),
+            send_outcome::delivered);
+  EXPECT_EQ(send(term(session), term(atom("$vigil_ready"))), send_outcome::delivered);
+  EXPECT_EQ(uut.g.refused.load(), 3U);
+}
+
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   capability_set uut(2);
   pid a{0, 10, 1};

@@ -312,6 +312,27 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
   sleep_forever();
 }
 
+/// A hostile worker given another child's port: told {from, victim}, it sends the victim one
+/// of the messages that only the daemon's own code sends a port (`how`: "ready", "os-exit"
+/// or "exit-signal"), then :ok to `from`.
+[[noreturn]] void forge_port(std::string_view how) {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 2)) {
+    pid from = (*m)[0].as_pid();
+    pid victim = (*m)[1].as_pid();
+    term forged = how == "ready" ? vigil::make_tuple(atom("$vigil_ready"), victim, "forged")
+                  : how == "os-exit"
+                      ? vigil::make_tuple(atom("$vigil_os_exit"), atoms::normal, atoms::normal)
+                      : vigil::make_tuple(atoms::exit, from, atoms::kill);
+    (void)w->send(victim, forged);
+    (void)w->send(from, term(atoms::ok));
+  }
+  sleep_forever();
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -382,6 +403,8 @@ int main(int argc, char** argv) {
     forged_ready(arg);
   } else if (mode == "launder") {
     launder();
+  } else if (mode == "forge-port") {
+    forge_port(arg);
   } else if (mode == "quit-on-term") {
     std::printf("ready\n");
   } else {

@@ -269,6 +269,33 @@ TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItself) {
   box->ctx().exit(sink, atoms::kill);
 }
 
+TEST_F(Sdk, AWorkerGivenAnotherChildsPortCannotStopItNorSayItIsReady) {
+  // A port takes a few messages only from the daemon's own code: the reactor's word that its
+  // child exited, its checks' word that the child is ready, the exit signal of its parent.
+  // A worker that was given another child's port (to talk to that child) must not be able to
+  // send them: none may end the victim or reach its supervisor as its readiness.
+  auto echo = command("victim", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid victim = start_linked(echo);
+  const pattern forged_ready = pattern::tuple({atom("$vigil_ready"), term(victim), pattern::any()});
+  for (std::string how : {"ready", "exit-signal", "os-exit"}) {
+    pid attacker = start_linked(command("forger-" + how, {"forge-port", how}));
+    box->ctx().send(attacker, vigil::make_tuple(me_pid(), victim));
+    ASSERT_TRUE(box->receive(atoms::ok, guard)) << how << ": the worker never finished";
+    // The victim's port handles the forged message before this ping, and anything it sent
+    // its parent (this mailbox) is here before the child's answer.
+    box->ctx().send(victim, vigil::make_tuple(me_pid(), atoms::ping));
+    ASSERT_TRUE(box->receive(vigil::make_tuple(atoms::ok, atoms::pong), guard))
+        << how << ": the victim no longer answers";
+    EXPECT_FALSE(box->receive(forged_ready, 0ms)) << how << ": the forged readiness got through";
+    auto info = svc().info(attacker);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->refused, 1U) << how;
+    box->ctx().exit(attacker, atoms::kill);
+    EXPECT_EQ(exit_reason(attacker), term(atoms::killed));
+  }
+}
+
 TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
   pid port = start_linked(command("plain", {"quit-on-term", ""}));
   box->ctx().send(port, atom("into_the_void"));

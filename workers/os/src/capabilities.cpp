@@ -93,11 +93,28 @@ send_outcome refuse(worker_grants& g) {
   return send_outcome::refused;
 }
 
+/// A message only vigild's own code sends: an exit signal as a process that traps exits
+/// receives it ({:EXIT, pid, reason}), or one of the daemon's `$vigil_` messages, such as a
+/// port's {:"$vigil_os_exit", reason, os_reason} from the reactor or a child's
+/// {:"$vigil_ready", pid, text} to its supervisor. A message carries no sender, so the
+/// daemon's processes act on these as they come: from a worker given their pid, one would
+/// end another child's port with a reason of its choosing, or say that child is ready.
+bool daemon_control(const term& message) {
+  if (!message.is_tuple() || message.size() == 0 || !message[0].is_atom()) {
+    return false;
+  }
+  atom tag = message[0].as_atom();
+  return tag == atoms::exit || tag.name().starts_with("$vigil_");
+}
+
 send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_sinks& sinks) {
   if (to.node != 0 && !g.given.holds_all(message, g.node)) {
     // The message goes into a worker (this one, or another) through its port, which grants
     // every pid in it: a worker may pass on only pids it holds, or it could grant itself any
     // pid by sending it to one of its own processes.
+    return refuse(g);
+  }
+  if (to.node == 0 && daemon_control(message)) {
     return refuse(g);
   }
   if (g.node != 0 && to.node == g.node) {
@@ -134,6 +151,9 @@ send_outcome deliver_checked(worker_grants& g, const term& to, const term& messa
   atom name = to.as_atom();
   if (std::find(g.names.begin(), g.names.end(), name) == g.names.end()) {
     return refuse(g);
+  }
+  if (daemon_control(message)) {
+    return refuse(g); // a name is a daemon process too
   }
   std::optional<pid> p = sinks.whereis ? sinks.whereis(name) : std::nullopt;
   if (!p) {

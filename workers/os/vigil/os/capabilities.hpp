@@ -22,8 +22,10 @@
 ///
 /// and never one of the daemon's own processes (`send_sinks::is_protected`), whatever it was
 /// given. A message into a worker (its own or another's) may carry only pids the worker holds
-/// or of its own node, since that worker's port grants them. Everything else is dropped and
-/// counted (`worker_grants::refused`, `refused` in the `info` of the worker's port).
+/// or of its own node, since that worker's port grants them; a message to a daemon process
+/// is never an exit signal ({:EXIT, pid, reason}) nor a `$vigil_` message, which only the
+/// daemon's own code sends. Everything else is dropped and counted (`worker_grants::refused`,
+/// `refused` in the `info` of the worker's port).
 namespace vigil::os {
 
 /// The pids an OS worker was given, bounded: past `capacity` pids the one given or used
