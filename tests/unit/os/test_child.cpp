@@ -333,6 +333,23 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
   sleep_forever();
 }
 
+/// A worker that never reads its ring: told {from, count}, it sends itself `count` terms of
+/// 30,000 bytes (each goes back through its port, into its full ring), then :ok to `from`.
+[[noreturn]] void hoard() {
+  auto w = sdk::worker::from_env();
+  if (w) {
+    if (auto m = next_request(*w, 2)) {
+      pid own{w->node(), 1, 1};
+      std::string bulk(30'000, 'h');
+      for (std::int64_t i = 0; i < (*m)[1].as_integer(); ++i) {
+        (void)w->send(own, term(bulk));
+      }
+      (void)w->send((*m)[0].as_pid(), term(atoms::ok));
+    }
+  }
+  sleep_forever();
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -405,6 +422,8 @@ int main(int argc, char** argv) {
     launder();
   } else if (mode == "forge-port") {
     forge_port(arg);
+  } else if (mode == "hoard") {
+    hoard();
   } else if (mode == "quit-on-term") {
     std::printf("ready\n");
   } else {

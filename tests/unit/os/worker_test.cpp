@@ -296,6 +296,21 @@ TEST_F(Sdk, AWorkerGivenAnotherChildsPortCannotStopItNorSayItIsReady) {
   }
 }
 
+TEST_F(Sdk, APortHoldsBackABoundedAmountForAWorkerThatNeverReads) {
+  // A worker that never reads its ring and sends itself large terms (each goes back through
+  // its port, into its full ring) must not make the daemon keep them all: past the backlog's
+  // byte bound the port drops and counts them, as past its count bound.
+  pid port = start_linked(command("hoard", {"hoard", ""}));
+  box->ctx().send(port, vigil::make_tuple(me_pid(), std::int64_t{3000})); // 90 MB in all
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  EXPECT_TRUE(eventually([&] {
+    auto info = svc().info(port);
+    return info && info->dropped > 0;
+  })) << "the port kept every term of a worker that never reads";
+  box->ctx().exit(port, atoms::kill);
+  EXPECT_EQ(exit_reason(port), term(atoms::killed));
+}
+
 TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
   pid port = start_linked(command("plain", {"quit-on-term", ""}));
   box->ctx().send(port, atom("into_the_void"));
