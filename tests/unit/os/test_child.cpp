@@ -350,6 +350,17 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
   sleep_forever();
 }
 
+/// Prints `count` lines of 16 KiB (the longest line the reactor keeps whole) that end in
+/// "read", then one saying "ready at last".
+void long_lines(long count) {
+  std::string line(16 * 1024 - 5, 'a');
+  line += "read\n";
+  for (long i = 0; i < count; ++i) {
+    (void)!write(1, line.data(), line.size());
+  }
+  std::printf("ready at last\n");
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -424,6 +435,8 @@ int main(int argc, char** argv) {
     forge_port(arg);
   } else if (mode == "hoard") {
     hoard();
+  } else if (mode == "long-lines") {
+    long_lines(std::atol(arg));
   } else if (mode == "quit-on-term") {
     std::printf("ready\n");
   } else {
