@@ -133,6 +133,21 @@ TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
   EXPECT_EQ(uut.g.refused.load(), 3U);
 }
 
+TEST(Capabilities, AWorkerAsksAPortForInfoOnlyToHaveItAnsweredToItself) {
+  // {:port_info, from, ref} makes a port send {ref, info} to `from`.
+  fixture uut;
+  uut.g.given.grant(session);
+  auto ask = [&](pid from) {
+    return deliver_checked(uut.g, term(session),
+                           vigil::make_tuple(atom("port_info"), from, std::int64_t{1}), uut.sinks);
+  };
+  EXPECT_EQ(ask(pid{7, 3, 1}), send_outcome::delivered);
+  EXPECT_EQ(ask(hub), send_outcome::refused);
+  EXPECT_EQ(ask(session), send_outcome::refused); // given, yet the port would be the sender
+  EXPECT_EQ(uut.local, std::vector<pid>{session});
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   capability_set uut(2);
   pid a{0, 10, 1};

@@ -333,6 +333,23 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
   sleep_forever();
 }
 
+/// A hostile worker given another child's port: told {from, victim, index, serial} (the
+/// numbers of a daemon pid it was not given), it asks the victim's port for its info with
+/// that pid as the one to answer, then sends :ok to `from`.
+[[noreturn]] void reflect() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 4)) {
+    pid target{0, static_cast<std::uint32_t>((*m)[2].as_integer()),
+               static_cast<std::uint32_t>((*m)[3].as_integer())};
+    (void)w->send((*m)[1].as_pid(), vigil::make_tuple(atom("port_info"), target, std::int64_t{1}));
+    (void)w->send((*m)[0].as_pid(), term(atoms::ok));
+  }
+  sleep_forever();
+}
+
 /// A worker that never reads its ring: told {from, count}, it sends itself `count` terms of
 /// 30,000 bytes (each goes back through its port, into its full ring), then :ok to `from`.
 [[noreturn]] void hoard() {
@@ -433,6 +450,8 @@ int main(int argc, char** argv) {
     launder();
   } else if (mode == "forge-port") {
     forge_port(arg);
+  } else if (mode == "reflect") {
+    reflect();
   } else if (mode == "hoard") {
     hoard();
   } else if (mode == "long-lines") {

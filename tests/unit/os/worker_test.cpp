@@ -296,6 +296,32 @@ TEST_F(Sdk, AWorkerGivenAnotherChildsPortCannotStopItNorSayItIsReady) {
   }
 }
 
+TEST_F(Sdk, AWorkerCannotHaveAPortAnswerAPidItWasNotGiven) {
+  // A port answers {:port_info, from, ref} with {ref, info} to `from`: a worker that names a
+  // pid it was not given (a daemon process, a client's session) would reach it through the
+  // port, with a term of its choosing in first place.
+  auto echo = command("victim", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid victim = start_linked(echo);
+  auto other = rt.make_mailbox();
+  pid target = other->self();
+  pid attacker = start_linked(command("reflector", {"reflect", ""}));
+  box->ctx().send(attacker, vigil::make_tuple(me_pid(), victim, std::int64_t{target.index},
+                                              std::int64_t{target.serial}));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // The victim's port handles the request before this ping, and would answer it first.
+  box->ctx().send(victim, vigil::make_tuple(me_pid(), atoms::ping));
+  ASSERT_TRUE(box->receive(vigil::make_tuple(atoms::ok, atoms::pong), guard));
+  EXPECT_FALSE(other->receive(0ms)) << "the port answered a pid the worker was not given";
+  auto info = svc().info(attacker);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->refused, 1U);
+  // The daemon's own code still gets its answer.
+  reference ref = box->ctx().make_ref();
+  box->ctx().send(victim, vigil::make_tuple(atom("port_info"), me_pid(), ref));
+  EXPECT_TRUE(box->receive(pattern::tuple({term(ref), pattern::any()}), guard));
+}
+
 TEST_F(Sdk, APortHoldsBackABoundedAmountForAWorkerThatNeverReads) {
   // A worker that never reads its ring and sends itself large terms (each goes back through
   // its port, into its full ring) must not make the daemon keep them all: past the backlog's

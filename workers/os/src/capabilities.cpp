@@ -107,6 +107,16 @@ bool daemon_control(const term& message) {
   return tag == atoms::exit || tag.name().starts_with("$vigil_");
 }
 
+/// {:port_info, from, ref} asks a port to send {ref, info} to `from` (docs/os-workers.md):
+/// from a worker, only with a `from` of its own node, where the answer comes back to it.
+/// Any other `from` would have the port carry a term of the worker's choosing to a pid it
+/// was not given, a protected one included.
+bool redirects_answer(const term& message, std::uint32_t own_node) {
+  static const atom port_info("port_info");
+  return message.is_tuple() && message.size() == 3 && message[0].is(port_info)
+         && message[1].is_pid() && (own_node == 0 || message[1].as_pid().node != own_node);
+}
+
 send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_sinks& sinks) {
   if (to.node != 0 && !g.given.holds_all(message, g.node)) {
     // The message goes into a worker (this one, or another) through its port, which grants
@@ -114,7 +124,7 @@ send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_si
     // pid by sending it to one of its own processes.
     return refuse(g);
   }
-  if (to.node == 0 && daemon_control(message)) {
+  if (to.node == 0 && (daemon_control(message) || redirects_answer(message, g.node))) {
     return refuse(g);
   }
   if (g.node != 0 && to.node == g.node) {
@@ -152,7 +162,7 @@ send_outcome deliver_checked(worker_grants& g, const term& to, const term& messa
   if (std::find(g.names.begin(), g.names.end(), name) == g.names.end()) {
     return refuse(g);
   }
-  if (daemon_control(message)) {
+  if (daemon_control(message) || redirects_answer(message, g.node)) {
     return refuse(g); // a name is a daemon process too
   }
   std::optional<pid> p = sinks.whereis ? sinks.whereis(name) : std::nullopt;

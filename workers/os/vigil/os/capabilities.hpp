@@ -24,7 +24,8 @@
 /// given. A message into a worker (its own or another's) may carry only pids the worker holds
 /// or of its own node, since that worker's port grants them; a message to a daemon process
 /// is never an exit signal ({:EXIT, pid, reason}) nor a `$vigil_` message, which only the
-/// daemon's own code sends. Everything else is dropped and counted (`worker_grants::refused`,
+/// daemon's own code sends, nor a {:port_info, from, ref} whose answer would go to a `from`
+/// outside the worker. Everything else is dropped and counted (`worker_grants::refused`,
 /// `refused` in the `info` of the worker's port).
 namespace vigil::os {
 
