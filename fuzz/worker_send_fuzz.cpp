@@ -10,9 +10,9 @@
 //
 // Checked for every frame: nothing reaches a protected pid; a delivery to a daemon pid or
 // another node is to a pid that was given or to a granted name's pid; a delivery into a
-// worker carries only given pids; none to a daemon pid is an exit signal, a `$vigil_`
-// message or a port info request answered outside the worker; a frame that is no envelope delivers
-// nothing; `refused` counts exactly the refusals.
+// worker carries only given pids; none outside the worker is an exit signal or a `$vigil_`
+// message, none to a daemon pid a port info request answered outside the worker; a frame that is no
+// envelope delivers nothing; `refused` counts exactly the refusals.
 #include "vigil/common/assert.hpp"
 #include "vigil/ipc/codec.hpp"
 #include "vigil/os/capabilities.hpp"
@@ -87,13 +87,15 @@ void deliver_one(os::worker_grants& g, model& m, const os::send_sinks& sinks, co
     for (const pid& p : shown) {
       VIGIL_ASSERT(m.given.contains(p));
     }
-  } else if (d->message.is_tuple() && d->message.size() > 0 && d->message[0].is_atom()) {
+  }
+  if (to.node != own_node && d->message.is_tuple() && d->message.size() > 0
+      && d->message[0].is_atom()) {
     // Never a message only the daemon's own code sends.
     atom tag = d->message[0].as_atom();
     VIGIL_ASSERT(tag != atoms::exit && !tag.name().starts_with("$vigil_"));
     // Nor a port's info request answered outside the worker.
-    VIGIL_ASSERT(!(tag.name() == "port_info" && d->message.size() == 3 && d->message[1].is_pid()
-                   && d->message[1].as_pid().node != own_node));
+    VIGIL_ASSERT(!(to.node == 0 && tag.name() == "port_info" && d->message.size() == 3
+                   && d->message[1].is_pid() && d->message[1].as_pid().node != own_node));
   }
 }
 

@@ -112,7 +112,8 @@ TEST(Capabilities, AMessageIntoAWorkerCarriesOnlyPidsTheSenderHolds) {
 }
 
 TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
-  // A port or a supervisor acts on these without knowing who sent them.
+  // A port or a supervisor acts on these without knowing who sent them; so would a process
+  // of another worker that traps exits.
   fixture uut;
   uut.g.given.grant(session);
   auto send = [&](const term& to, const term& message) {
@@ -125,12 +126,20 @@ TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
       send_outcome::refused);
   EXPECT_EQ(send(term(atom("echo")), vigil::make_tuple(atom("$vigil_ready"), echo, "")),
             send_outcome::refused);
+  pid other_worker{9, 2, 1};
+  uut.g.given.grant(other_worker);
+  EXPECT_EQ(send(term(other_worker), vigil::make_tuple(atoms::exit, other_worker, atoms::kill)),
+            send_outcome::refused);
   EXPECT_TRUE(uut.local.empty());
+  EXPECT_TRUE(uut.routed.empty());
+  // To its own processes a worker may say what it likes.
+  EXPECT_EQ(send(term(pid{7, 3, 1}), vigil::make_tuple(atoms::exit, pid{7, 4, 1}, atoms::kill)),
+            send_outcome::delivered);
   // The same words inside a message, or not in first place, are only data.
   EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::ok, atoms::exit)),
             send_outcome::delivered);
   EXPECT_EQ(send(term(session), term(atom("$vigil_ready"))), send_outcome::delivered);
-  EXPECT_EQ(uut.g.refused.load(), 3U);
+  EXPECT_EQ(uut.g.refused.load(), 4U);
 }
 
 TEST(Capabilities, AWorkerAsksAPortForInfoOnlyToHaveItAnsweredToItself) {

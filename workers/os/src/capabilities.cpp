@@ -124,7 +124,9 @@ send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_si
     // pid by sending it to one of its own processes.
     return refuse(g);
   }
-  if (to.node == 0 && (daemon_control(message) || redirects_answer(message, g.node))) {
+  // Nor into another worker: a process there that traps exits takes {:EXIT, ...} as ours do.
+  bool own = g.node != 0 && to.node == g.node;
+  if ((!own && daemon_control(message)) || (to.node == 0 && redirects_answer(message, g.node))) {
     return refuse(g);
   }
   if (g.node != 0 && to.node == g.node) {
