@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <deque>
@@ -65,12 +66,16 @@ bool tagged(const term& m, atom tag, std::size_t size) {
 /// full. Order is kept: once something is held back, everything after it waits too.
 class outbound {
 public:
-  explicit outbound(os_child& c) : child_(c), writer_(c.to_view) {}
+  // A ring made larger than the bound (service_options::ring_capacity) may still hold back
+  // one term as large as the ring takes.
+  explicit outbound(os_child& c)
+      : child_(c), writer_(c.to_view),
+        max_bytes_(std::max(max_backlog_bytes, c.to_view.capacity())) {}
 
   void push(term frame) {
     if (!backlog_.empty() || !write(frame)) {
       std::size_t bytes = ipc::encoded_size(frame);
-      if (backlog_.size() >= max_backlog || bytes > max_backlog_bytes - backlog_bytes_) {
+      if (backlog_.size() >= max_backlog || bytes > max_bytes_ - backlog_bytes_) {
         child_.dropped.fetch_add(1, std::memory_order_relaxed);
         return;
       }
@@ -118,7 +123,8 @@ private:
   os_child& child_;
   ipc::ring_writer writer_;
   std::deque<held> backlog_;
-  std::size_t backlog_bytes_ = 0; ///< of the terms in backlog_, <= max_backlog_bytes
+  std::size_t max_bytes_;
+  std::size_t backlog_bytes_ = 0; ///< of the terms in backlog_, <= max_bytes_
 };
 
 /// Stops the child after an exit signal: the stop signal, `shutdown` to go, then SIGKILL.
