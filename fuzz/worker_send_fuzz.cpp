@@ -9,7 +9,9 @@
 // (registered as #PID<0.5.1>; :vigil_supervisor_reports is #PID<0.1.1>, protected).
 //
 // Checked for every frame: nothing reaches a protected pid; a delivery to a daemon pid or
-// another node is to a pid that was given or to a granted name's pid; a frame that is no
+// another node is to a pid that was given or to a granted name's pid; a delivery into a
+// worker carries only given pids; none outside the worker is an exit signal or a `$vigil_`
+// message, none to a daemon pid a port info request answered outside the worker; a frame that is no
 // envelope delivers nothing; `refused` counts exactly the refusals.
 #include "vigil/common/assert.hpp"
 #include "vigil/ipc/codec.hpp"
@@ -78,6 +80,23 @@ void deliver_one(os::worker_grants& g, model& m, const os::send_sinks& sinks, co
   VIGIL_ASSERT(to != hub_pid);
   bool by_name = d->to.is_atom() && to == echo_pid;
   VIGIL_ASSERT(to.node == own_node || by_name || m.given.contains(to));
+  if (to.node != 0) {
+    // Into a worker, whose port grants what it carries: only pids that were given.
+    std::set<pid> shown;
+    collect(d->message, shown);
+    for (const pid& p : shown) {
+      VIGIL_ASSERT(m.given.contains(p));
+    }
+  }
+  if (to.node != own_node && d->message.is_tuple() && d->message.size() > 0
+      && d->message[0].is_atom()) {
+    // Never a message only the daemon's own code sends.
+    atom tag = d->message[0].as_atom();
+    VIGIL_ASSERT(tag != atoms::exit && !tag.name().starts_with("$vigil_"));
+    // Nor a port's info request answered outside the worker.
+    VIGIL_ASSERT(!(to.node == 0 && tag.name() == "port_info" && d->message.size() == 3
+                   && d->message[1].is_pid() && d->message[1].as_pid().node != own_node));
+  }
 }
 
 } // namespace

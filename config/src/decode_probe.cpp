@@ -5,6 +5,7 @@
 // and its timing: interval, timeout (and failures, for health). Exit-code lists too.
 #include "vigil/common/duration.hpp"
 #include "vigil/common/suggest.hpp"
+#include "vigil/supervision/log_regex.hpp"
 
 #include "decode.hpp"
 
@@ -112,7 +113,7 @@ result<void, decode_failure> check(const toml::node& item, std::string_view key,
       return got(item, subpath, "a regular expression");
     }
     try {
-      std::regex compiled(s->get(), std::regex::ECMAScript);
+      (void)supervision::compile_log_regex(s->get()); // as the check will compile it
     } catch (const std::regex_error& e) {
       return at(item, subpath,
                 "expected a regular expression, got " + describe_value(item) + " (" + e.what()

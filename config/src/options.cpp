@@ -436,7 +436,8 @@ const option table[] = {
       "so (sd_notify READY=1 for commands, ready() for workers); or a table with one check "
       "that is tried every `interval` until it succeeds, for OS children: { tcp = "
       "\"127.0.0.1:6379\" }, { http = \"http://127.0.0.1:8080/healthz\", status = 200 }, "
-      "{ exec = [\"pg_isready\", \"-q\"] }, { log = \"regex\" } (commands only), each with "
+      "{ exec = [\"pg_isready\", \"-q\"] }, { log = \"regex\" } (commands only; ECMAScript without "
+      "back-references), each with "
       "optional interval (\"1s\") and timeout (\"5s\")."},
      nullptr,
      [](const value& v, targets& t) { t.child->ready = std::get<supervision::probe_spec>(v); }},

@@ -177,6 +177,23 @@ watchdog = "10s"
   EXPECT_EQ(app.watchdog, 10s);
 }
 
+TEST(LoadConfig, ALogReadinessRegexIsCheckedAsTheChildWillRunIt) {
+  // The check runs in one pass without backtracking (log_regex.hpp), so a back-reference,
+  // which needs backtracking, is refused at load rather than at the child's start.
+  auto ok = load_ok(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+ready = { log = "^listening on (port|socket) \\d+" }
+)");
+  EXPECT_EQ(ok.root.children.at(0).ready.kind, probe_kind::log);
+  auto errors = load_errors(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+ready = { log = "(a)\\1" }
+)");
+  EXPECT_NE(errors.find("ready.log: expected a regular expression"), std::string::npos) << errors;
+}
+
 TEST(LoadConfig, ReadsResourceLimitsAsOneValueOrSoftAndHard) {
   auto tree = load_ok(R"(
 [[supervisor.children]]

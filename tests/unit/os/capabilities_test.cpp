@@ -90,6 +90,73 @@ TEST(Capabilities, ATargetThatIsNeitherPidNorAtomIsCounted) {
   EXPECT_EQ(uut.g.refused.load(), 1U);
 }
 
+TEST(Capabilities, AMessageIntoAWorkerCarriesOnlyPidsTheSenderHolds) {
+  // Whatever reaches a worker's pids goes through that worker's port, which grants the pids
+  // in it: the sender may pass on what it holds and its own pids, nothing it made up.
+  fixture uut;
+  pid made_up{0, 77, 3};
+  auto send = [&](pid to, const term& message) {
+    return deliver_checked(uut.g, term(to), message, uut.sinks);
+  };
+  EXPECT_EQ(send(pid{7, 3, 1}, vigil::make_tuple(made_up)), send_outcome::refused);
+  pid other_worker{9, 2, 1};
+  uut.g.given.grant(other_worker);
+  EXPECT_EQ(send(other_worker, term::list({term(made_up)})), send_outcome::refused);
+  EXPECT_TRUE(uut.routed.empty());
+  uut.g.given.grant(made_up);
+  EXPECT_EQ(send(pid{7, 3, 1}, vigil::make_tuple(made_up, pid{7, 4, 1})), send_outcome::delivered);
+  EXPECT_EQ(send(other_worker, term::map({{atom("from"), term(made_up)}})),
+            send_outcome::delivered);
+  EXPECT_EQ(uut.routed, (std::vector<pid>{pid{7, 3, 1}, other_worker}));
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
+TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
+  // A port or a supervisor acts on these without knowing who sent them; so would a process
+  // of another worker that traps exits.
+  fixture uut;
+  uut.g.given.grant(session);
+  auto send = [&](const term& to, const term& message) {
+    return deliver_checked(uut.g, to, message, uut.sinks);
+  };
+  EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::exit, session, atoms::kill)),
+            send_outcome::refused);
+  EXPECT_EQ(
+      send(term(session), vigil::make_tuple(atom("$vigil_os_exit"), atoms::normal, atoms::normal)),
+      send_outcome::refused);
+  EXPECT_EQ(send(term(atom("echo")), vigil::make_tuple(atom("$vigil_ready"), echo, "")),
+            send_outcome::refused);
+  pid other_worker{9, 2, 1};
+  uut.g.given.grant(other_worker);
+  EXPECT_EQ(send(term(other_worker), vigil::make_tuple(atoms::exit, other_worker, atoms::kill)),
+            send_outcome::refused);
+  EXPECT_TRUE(uut.local.empty());
+  EXPECT_TRUE(uut.routed.empty());
+  // To its own processes a worker may say what it likes.
+  EXPECT_EQ(send(term(pid{7, 3, 1}), vigil::make_tuple(atoms::exit, pid{7, 4, 1}, atoms::kill)),
+            send_outcome::delivered);
+  // The same words inside a message, or not in first place, are only data.
+  EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::ok, atoms::exit)),
+            send_outcome::delivered);
+  EXPECT_EQ(send(term(session), term(atom("$vigil_ready"))), send_outcome::delivered);
+  EXPECT_EQ(uut.g.refused.load(), 4U);
+}
+
+TEST(Capabilities, AWorkerAsksAPortForInfoOnlyToHaveItAnsweredToItself) {
+  // {:port_info, from, ref} makes a port send {ref, info} to `from`.
+  fixture uut;
+  uut.g.given.grant(session);
+  auto ask = [&](pid from) {
+    return deliver_checked(uut.g, term(session),
+                           vigil::make_tuple(atom("port_info"), from, std::int64_t{1}), uut.sinks);
+  };
+  EXPECT_EQ(ask(pid{7, 3, 1}), send_outcome::delivered);
+  EXPECT_EQ(ask(hub), send_outcome::refused);
+  EXPECT_EQ(ask(session), send_outcome::refused); // given, yet the port would be the sender
+  EXPECT_EQ(uut.local, std::vector<pid>{session});
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   capability_set uut(2);
   pid a{0, 10, 1};

@@ -345,6 +345,34 @@ TEST_F(Readiness, ALogLineMatchingTheRegexMakesTheChildReady) {
   EXPECT_EQ(*text, term("server listening on port 4242"));
 }
 
+TEST_F(Readiness, LongLinesSearchedByALogRegexNeitherCrashNorStallTheDaemon) {
+  // The regex is the administrator's, each line (up to 16 KiB) the child's, searched on the
+  // reactor's thread, which serves every child. A backtracking matcher recurses once per
+  // character for "(.)*ready" and takes time quadratic in the line for ".*ready": one child
+  // printing long lines took vigild down (stack overflow) or stalled every other child.
+  auto echo = command("echo", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid echo_port = start_linked(echo);
+  const std::array<std::string, 2> regexes{"(.)*ready", ".*ready"};
+  for (std::size_t n = 0; n < regexes.size(); ++n) {
+    const std::string& regex = regexes[n];
+    auto spec = command("long-" + std::to_string(n), {"long-lines", "32"});
+    spec.ready.kind = probe_kind::log;
+    spec.ready.target = regex;
+    pid p = start_linked(spec);
+    ASSERT_TRUE(line_with(spec.id, "aaaa")) << regex;
+    // The long lines are being searched now; another child's messages still go through.
+    for (int i = 0; i < 3; ++i) {
+      box->ctx().send(echo_port, vigil::make_tuple(me_pid(), atoms::ping));
+      ASSERT_TRUE(box->receive(vigil::make_tuple(atoms::ok, atoms::pong), guard))
+          << regex << ": the reactor stalled";
+    }
+    auto text = ready_text(p);
+    ASSERT_TRUE(text) << regex;
+    EXPECT_EQ(*text, term("ready at last")) << regex;
+  }
+}
+
 TEST_F(Readiness, AProbeThatCannotRunFailsTheStart) {
   auto spec = command("badregex", {"quit-on-term", ""});
   spec.ready.kind = probe_kind::log;

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -267,6 +268,116 @@ int silent_then_exit() {
   sleep_forever();
 }
 
+/// The next message of the shape {pid, ...} of `size` elements, or nullopt once the daemon is
+/// gone.
+std::optional<term> next_request(sdk::worker& w, std::size_t size) {
+  for (;;) {
+    auto d = w.receive(std::chrono::seconds(1));
+    if (!d) {
+      return std::nullopt;
+    }
+    if (*d && (*d)->message.is_tuple() && (*d)->message.size() == size
+        && (*d)->message[0].is_pid()) {
+      return (*d)->message;
+    }
+  }
+}
+
+/// A hostile worker trying to grant itself a pid nobody gave it. Told {from, index, serial}
+/// (the numbers of a daemon pid, not the pid), it shows that pid to itself in a send to a pid
+/// of its own node, which goes back through its port; once a second, pid-free send to itself
+/// has come back (so the port has handled the first), it sends 1 to the made-up pid and :ok
+/// to `from`.
+[[noreturn]] void launder() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 3)) {
+    pid from = (*m)[0].as_pid();
+    pid target{0, static_cast<std::uint32_t>((*m)[1].as_integer()),
+               static_cast<std::uint32_t>((*m)[2].as_integer())};
+    pid own{w->node(), 1, 1};
+    (void)w->send(own, vigil::make_tuple(atoms::error, target));
+    (void)w->send(own, term(atoms::ok));
+    for (;;) {
+      auto d = w->receive(std::chrono::seconds(1));
+      if (!d || (*d && (*d)->message == term(atoms::ok))) {
+        break;
+      }
+    }
+    (void)w->send(target, term(std::int64_t{1}));
+    (void)w->send(from, term(atoms::ok));
+  }
+  sleep_forever();
+}
+
+/// A hostile worker given another child's port: told {from, victim}, it sends the victim one
+/// of the messages that only the daemon's own code sends a port (`how`: "ready", "os-exit"
+/// or "exit-signal"), then :ok to `from`.
+[[noreturn]] void forge_port(std::string_view how) {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 2)) {
+    pid from = (*m)[0].as_pid();
+    pid victim = (*m)[1].as_pid();
+    term forged = how == "ready" ? vigil::make_tuple(atom("$vigil_ready"), victim, "forged")
+                  : how == "os-exit"
+                      ? vigil::make_tuple(atom("$vigil_os_exit"), atoms::normal, atoms::normal)
+                      : vigil::make_tuple(atoms::exit, from, atoms::kill);
+    (void)w->send(victim, forged);
+    (void)w->send(from, term(atoms::ok));
+  }
+  sleep_forever();
+}
+
+/// A hostile worker given another child's port: told {from, victim, index, serial} (the
+/// numbers of a daemon pid it was not given), it asks the victim's port for its info with
+/// that pid as the one to answer, then sends :ok to `from`.
+[[noreturn]] void reflect() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 4)) {
+    pid target{0, static_cast<std::uint32_t>((*m)[2].as_integer()),
+               static_cast<std::uint32_t>((*m)[3].as_integer())};
+    (void)w->send((*m)[1].as_pid(), vigil::make_tuple(atom("port_info"), target, std::int64_t{1}));
+    (void)w->send((*m)[0].as_pid(), term(atoms::ok));
+  }
+  sleep_forever();
+}
+
+/// A worker that never reads its ring: told {from, count}, it sends itself `count` terms of
+/// 30,000 bytes (each goes back through its port, into its full ring), then :ok to `from`.
+[[noreturn]] void hoard() {
+  auto w = sdk::worker::from_env();
+  if (w) {
+    if (auto m = next_request(*w, 2)) {
+      pid own{w->node(), 1, 1};
+      std::string bulk(30'000, 'h');
+      for (std::int64_t i = 0; i < (*m)[1].as_integer(); ++i) {
+        (void)w->send(own, term(bulk));
+      }
+      (void)w->send((*m)[0].as_pid(), term(atoms::ok));
+    }
+  }
+  sleep_forever();
+}
+
+/// Prints `count` lines of 16 KiB (the longest line the reactor keeps whole) that end in
+/// "read", then one saying "ready at last".
+void long_lines(long count) {
+  std::string line(16 * 1024 - 5, 'a');
+  line += "read\n";
+  for (long i = 0; i < count; ++i) {
+    (void)!write(1, line.data(), line.size());
+  }
+  std::printf("ready at last\n");
+}
+
 /// restart_child's protocol: "PID NS\n" to the FIFO, then sleep.
 [[noreturn]] void stamp(const char* fifo) {
   timespec ts{};
@@ -335,6 +446,16 @@ int main(int argc, char** argv) {
     sdk_ready();
   } else if (mode == "forged-ready") {
     forged_ready(arg);
+  } else if (mode == "launder") {
+    launder();
+  } else if (mode == "forge-port") {
+    forge_port(arg);
+  } else if (mode == "reflect") {
+    reflect();
+  } else if (mode == "hoard") {
+    hoard();
+  } else if (mode == "long-lines") {
+    long_lines(std::atol(arg));
   } else if (mode == "quit-on-term") {
     std::printf("ready\n");
   } else {

@@ -251,6 +251,92 @@ TEST_F(Sdk, FramesOfAChildThatNeverWakesTheDaemonArriveInOrderBeforeItsExit) {
   EXPECT_EQ(exit_reason(port), term(atoms::normal));
 }
 
+TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItself) {
+  // A send to a pid of the worker's own node goes back through its port, and the port grants
+  // every pid in what it passes on: a worker that puts a made-up pid in such a send must not
+  // come out of it allowed to reach that pid (docs/security.md, "Workers").
+  pid sink = rt.spawn(count_sink);
+  pid port = start_linked(command("launder", {"launder", ""}));
+  box->ctx().send(port,
+                  vigil::make_tuple(me_pid(), std::int64_t{sink.index}, std::int64_t{sink.serial}));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // The worker's sends reach the runtime in order: its 1 would be queued before its :ok.
+  EXPECT_EQ(ask(*this, sink, atom("count")), term(std::int64_t{0}))
+      << "the made-up pid was reached";
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_GE(info->refused, 2U); // the laundering send and the send to the made-up pid
+  box->ctx().exit(sink, atoms::kill);
+}
+
+TEST_F(Sdk, AWorkerGivenAnotherChildsPortCannotStopItNorSayItIsReady) {
+  // A port takes a few messages only from the daemon's own code: the reactor's word that its
+  // child exited, its checks' word that the child is ready, the exit signal of its parent.
+  // A worker that was given another child's port (to talk to that child) must not be able to
+  // send them: none may end the victim or reach its supervisor as its readiness.
+  auto echo = command("victim", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid victim = start_linked(echo);
+  const pattern forged_ready = pattern::tuple({atom("$vigil_ready"), term(victim), pattern::any()});
+  for (std::string how : {"ready", "exit-signal", "os-exit"}) {
+    pid attacker = start_linked(command("forger-" + how, {"forge-port", how}));
+    box->ctx().send(attacker, vigil::make_tuple(me_pid(), victim));
+    ASSERT_TRUE(box->receive(atoms::ok, guard)) << how << ": the worker never finished";
+    // The victim's port handles the forged message before this ping, and anything it sent
+    // its parent (this mailbox) is here before the child's answer.
+    box->ctx().send(victim, vigil::make_tuple(me_pid(), atoms::ping));
+    ASSERT_TRUE(box->receive(vigil::make_tuple(atoms::ok, atoms::pong), guard))
+        << how << ": the victim no longer answers";
+    EXPECT_FALSE(box->receive(forged_ready, 0ms)) << how << ": the forged readiness got through";
+    auto info = svc().info(attacker);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->refused, 1U) << how;
+    box->ctx().exit(attacker, atoms::kill);
+    EXPECT_EQ(exit_reason(attacker), term(atoms::killed));
+  }
+}
+
+TEST_F(Sdk, AWorkerCannotHaveAPortAnswerAPidItWasNotGiven) {
+  // A port answers {:port_info, from, ref} with {ref, info} to `from`: a worker that names a
+  // pid it was not given (a daemon process, a client's session) would reach it through the
+  // port, with a term of its choosing in first place.
+  auto echo = command("victim", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid victim = start_linked(echo);
+  auto other = rt.make_mailbox();
+  pid target = other->self();
+  pid attacker = start_linked(command("reflector", {"reflect", ""}));
+  box->ctx().send(attacker, vigil::make_tuple(me_pid(), victim, std::int64_t{target.index},
+                                              std::int64_t{target.serial}));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // The victim's port handles the request before this ping, and would answer it first.
+  box->ctx().send(victim, vigil::make_tuple(me_pid(), atoms::ping));
+  ASSERT_TRUE(box->receive(vigil::make_tuple(atoms::ok, atoms::pong), guard));
+  EXPECT_FALSE(other->receive(0ms)) << "the port answered a pid the worker was not given";
+  auto info = svc().info(attacker);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->refused, 1U);
+  // The daemon's own code still gets its answer.
+  reference ref = box->ctx().make_ref();
+  box->ctx().send(victim, vigil::make_tuple(atom("port_info"), me_pid(), ref));
+  EXPECT_TRUE(box->receive(pattern::tuple({term(ref), pattern::any()}), guard));
+}
+
+TEST_F(Sdk, APortHoldsBackABoundedAmountForAWorkerThatNeverReads) {
+  // A worker that never reads its ring and sends itself large terms (each goes back through
+  // its port, into its full ring) must not make the daemon keep them all: past the backlog's
+  // byte bound the port drops and counts them, as past its count bound.
+  pid port = start_linked(command("hoard", {"hoard", ""}));
+  box->ctx().send(port, vigil::make_tuple(me_pid(), std::int64_t{3000})); // 90 MB in all
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  EXPECT_TRUE(eventually([&] {
+    auto info = svc().info(port);
+    return info && info->dropped > 0;
+  })) << "the port kept every term of a worker that never reads";
+  box->ctx().exit(port, atoms::kill);
+  EXPECT_EQ(exit_reason(port), term(atoms::killed));
+}
+
 TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
   pid port = start_linked(command("plain", {"quit-on-term", ""}));
   box->ctx().send(port, atom("into_the_void"));

@@ -64,6 +64,13 @@ void capability_set::grant_all(const term& t, std::uint32_t own_node) {
   }
 }
 
+bool capability_set::holds_all(const term& t, std::uint32_t own_node) const {
+  std::vector<pid> found;
+  collect(t, own_node, found);
+  std::lock_guard lock(mutex_);
+  return std::all_of(found.begin(), found.end(), [this](pid p) { return index_.contains(p); });
+}
+
 bool capability_set::holds(pid p) {
   std::lock_guard lock(mutex_);
   auto it = index_.find(p);
@@ -86,7 +93,42 @@ send_outcome refuse(worker_grants& g) {
   return send_outcome::refused;
 }
 
+/// A message only vigild's own code sends: an exit signal as a process that traps exits
+/// receives it ({:EXIT, pid, reason}), or one of the daemon's `$vigil_` messages, such as a
+/// port's {:"$vigil_os_exit", reason, os_reason} from the reactor or a child's
+/// {:"$vigil_ready", pid, text} to its supervisor. A message carries no sender, so the
+/// daemon's processes act on these as they come: from a worker given their pid, one would
+/// end another child's port with a reason of its choosing, or say that child is ready.
+bool daemon_control(const term& message) {
+  if (!message.is_tuple() || message.size() == 0 || !message[0].is_atom()) {
+    return false;
+  }
+  atom tag = message[0].as_atom();
+  return tag == atoms::exit || tag.name().starts_with("$vigil_");
+}
+
+/// {:port_info, from, ref} asks a port to send {ref, info} to `from` (docs/os-workers.md):
+/// from a worker, only with a `from` of its own node, where the answer comes back to it.
+/// Any other `from` would have the port carry a term of the worker's choosing to a pid it
+/// was not given, a protected one included.
+bool redirects_answer(const term& message, std::uint32_t own_node) {
+  static const atom port_info("port_info");
+  return message.is_tuple() && message.size() == 3 && message[0].is(port_info)
+         && message[1].is_pid() && (own_node == 0 || message[1].as_pid().node != own_node);
+}
+
 send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_sinks& sinks) {
+  if (to.node != 0 && !g.given.holds_all(message, g.node)) {
+    // The message goes into a worker (this one, or another) through its port, which grants
+    // every pid in it: a worker may pass on only pids it holds, or it could grant itself any
+    // pid by sending it to one of its own processes.
+    return refuse(g);
+  }
+  // Nor into another worker: a process there that traps exits takes {:EXIT, ...} as ours do.
+  bool own = g.node != 0 && to.node == g.node;
+  if ((!own && daemon_control(message)) || (to.node == 0 && redirects_answer(message, g.node))) {
+    return refuse(g);
+  }
   if (g.node != 0 && to.node == g.node) {
     // One of the worker's own processes: it goes back into the worker.
     if (sinks.route) {
@@ -121,6 +163,9 @@ send_outcome deliver_checked(worker_grants& g, const term& to, const term& messa
   atom name = to.as_atom();
   if (std::find(g.names.begin(), g.names.end(), name) == g.names.end()) {
     return refuse(g);
+  }
+  if (daemon_control(message) || redirects_answer(message, g.node)) {
+    return refuse(g); // a name is a daemon process too
   }
   std::optional<pid> p = sinks.whereis ? sinks.whereis(name) : std::nullopt;
   if (!p) {

@@ -6,6 +6,7 @@
 #include "checks.hpp"
 
 #include "vigil/os/cgroup.hpp"
+#include "vigil/supervision/log_regex.hpp"
 
 #include "notify.hpp"
 #include "readiness.hpp"
@@ -37,7 +38,7 @@ std::int64_t unix_ms() {
 
 std::optional<std::string> probe_problem(const supervision::probe_spec& spec) {
   switch (spec.kind) {
-  case probe_kind::log: try { std::regex re(spec.target, std::regex::ECMAScript);
+  case probe_kind::log: try { (void)supervision::compile_log_regex(spec.target);
     } catch (const std::regex_error& e) {
       return "log: '" + spec.target + "' is not a valid regex: " + e.what();
     }
@@ -80,7 +81,7 @@ child_checks::child_checks(runtime& rt, os_child& c, int epoll_fd, std::uint64_t
   }
   if (c_.ready.kind == probe_kind::log) {
     try {
-      log_regex_.emplace(c_.ready.target, std::regex::ECMAScript | std::regex::optimize);
+      log_regex_ = supervision::compile_log_regex(c_.ready.target);
     } catch (const std::regex_error&) {
       record(describe(c_.ready), {false, "not a valid regex"}); // service::start refuses these
     }
@@ -285,7 +286,7 @@ void child_checks::on_lines(std::span<const std::string_view> lines) {
     return;
   }
   for (auto line : lines) {
-    if (std::regex_search(line.begin(), line.end(), *log_regex_)) {
+    if (supervision::log_regex_finds(*log_regex_, line)) {
       record(describe(c_.ready), {true, {}});
       become_ready(std::string(line.substr(0, max_status_text)));
       return;

@@ -4,6 +4,7 @@
 // child's exit becomes the port's.
 #include "port.hpp"
 
+#include "vigil/ipc/codec.hpp"
 #include "vigil/os/cgroup.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <deque>
@@ -25,6 +27,10 @@ const atom port_info_tag("port_info");
 
 /// The most terms a port holds back while its worker's ring is full.
 constexpr std::size_t max_backlog = 100000;
+/// And the most bytes (encoded): each term may take half the ring, so without this bound a
+/// worker that never reads and sends itself large terms (each comes back through this port)
+/// would make the daemon hold 100,000 of them, gigabytes.
+constexpr std::size_t max_backlog_bytes = std::size_t{64} << 20;
 constexpr std::chrono::milliseconds backlog_retry{1};
 constexpr std::chrono::seconds kill_wait{10};
 
@@ -60,20 +66,27 @@ bool tagged(const term& m, atom tag, std::size_t size) {
 /// full. Order is kept: once something is held back, everything after it waits too.
 class outbound {
 public:
-  explicit outbound(os_child& c) : child_(c), writer_(c.to_view) {}
+  // A ring made larger than the bound (service_options::ring_capacity) may still hold back
+  // one term as large as the ring takes.
+  explicit outbound(os_child& c)
+      : child_(c), writer_(c.to_view),
+        max_bytes_(std::max(max_backlog_bytes, c.to_view.capacity())) {}
 
   void push(term frame) {
     if (!backlog_.empty() || !write(frame)) {
-      if (backlog_.size() >= max_backlog) {
+      std::size_t bytes = ipc::encoded_size(frame);
+      if (backlog_.size() >= max_backlog || bytes > max_bytes_ - backlog_bytes_) {
         child_.dropped.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      backlog_.push_back(std::move(frame));
+      backlog_bytes_ += bytes;
+      backlog_.push_back({std::move(frame), bytes});
     }
   }
 
   void flush() {
-    while (!backlog_.empty() && write(backlog_.front())) {
+    while (!backlog_.empty() && write(backlog_.front().frame)) {
+      backlog_bytes_ -= backlog_.front().bytes;
       backlog_.pop_front();
     }
   }
@@ -102,9 +115,16 @@ private:
     return *r;
   }
 
+  struct held {
+    term frame;
+    std::size_t bytes; ///< encoded
+  };
+
   os_child& child_;
   ipc::ring_writer writer_;
-  std::deque<term> backlog_;
+  std::deque<held> backlog_;
+  std::size_t max_bytes_;
+  std::size_t backlog_bytes_ = 0; ///< of the terms in backlog_, <= max_bytes_
 };
 
 /// Stops the child after an exit signal: the stop signal, `shutdown` to go, then SIGKILL.

@@ -21,8 +21,12 @@
 /// - a name the config granted it (`may_send = ["echo"]`), if that name is registered,
 ///
 /// and never one of the daemon's own processes (`send_sinks::is_protected`), whatever it was
-/// given. Everything else is dropped and counted (`worker_grants::refused`, `refused` in the
-/// `info` of the worker's port).
+/// given. A message into a worker (its own or another's) may carry only pids the worker holds
+/// or of its own node, since that worker's port grants them; a message to a daemon process
+/// is never an exit signal ({:EXIT, pid, reason}) nor a `$vigil_` message, which only the
+/// daemon's own code sends, nor a {:port_info, from, ref} whose answer would go to a `from`
+/// outside the worker. Everything else is dropped and counted (`worker_grants::refused`,
+/// `refused` in the `info` of the worker's port).
 namespace vigil::os {
 
 /// The pids an OS worker was given, bounded: past `capacity` pids the one given or used
@@ -42,6 +46,9 @@ public:
   /// Grants every pid in `t` whose node is not `own_node` (the worker's own pids need no
   /// grant). Walks `t` once; its depth is bounded by the decoder's or the parser's limit.
   void grant_all(const term& t, std::uint32_t own_node);
+
+  /// Whether every pid in `t` whose node is not `own_node` is held now (counted as no use).
+  [[nodiscard]] bool holds_all(const term& t, std::uint32_t own_node) const;
 
   /// Whether `p` was given (and is still remembered); a hit counts as a use.
   [[nodiscard]] bool holds(pid p);
