@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Security cases of floods by users who may connect (docs/security.md, "Control-socket
+input"): what one user's pipelined requests may cost vigild. The repro programs are in
+tests/security/client_*.
+
+Each case_* function takes the tools of security_test.py."""
+
+import json
+import os
+import select
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, daemon,  # noqa: E402
+                           need_root, reachable)
+from vigild_harness import check  # noqa: E402
+
+REPROS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "security")
+
+# The replies a session may leave unread before it waits (reply_backlog_limit), with room for
+# the unparsed bytes, the queued requests and the allocator: what one connection may cost.
+PER_CONNECTION_BOUND = 12 << 20
+
+
+def resident_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def case_pipelined_requests_bounded(tools):
+    """An allowed user that pipelines a socket's worth of one-byte requests on each of 16
+    connections and reads no reply: root's `vigilctl status` is served meanwhile, and vigild
+    holds no more per connection than its reply backlog and a little more (it once parsed
+    every line at once: 262,144 requests and about 90 MB a connection, the loop busy)."""
+    need_root("to run the client as another user")
+    count = 16
+    config = '[daemon]\nallowed_users = ["%d"]\n' % NOBODY + ECHO
+    d = daemon(tools, config, dir_mode=0o755)
+    flood = None
+    try:
+        # Memory freed and held in AddressSanitizer's quarantine is not memory vigild holds.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        d.start(extra_env={"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=0"})
+        check(d.ctl_json("status")["workers"][0]["state"] == "running", "not running")
+        before = resident_bytes(d.proc.pid)
+        flood = subprocess.Popen(
+            as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(os.path.join(REPROS, "client_pipeline.py")),
+                               d.socket, str(count)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([flood.stdout], [], [], 120)
+        check(ready, "client_pipeline.py did not report within 120 s")
+        got = json.loads(flood.stdout.readline() or "{}")
+        check(got.get("connections") == count, "the flood did not connect: %r" % got)
+        # Served within vigilctl's own deadline while the flood waits.
+        check(d.ctl_json("status")["workers"][0]["state"] == "running", "root not served")
+        grown = resident_bytes(d.proc.pid) - before
+        check(grown < count * PER_CONNECTION_BOUND,
+              "vigild grew by %d MB for %d connections of pipelined requests (%d bytes)"
+              % (grown >> 20, count, got["bytes"]))
+        check(d.proc.poll() is None, "vigild exited:\n" + d.read_log()[-2000:])
+    finally:
+        if flood:
+            flood.stdin.close()
+            flood.wait(30)
+        d.cleanup()
+
