@@ -8,13 +8,14 @@ Each case_* function takes the tools of security_test.py."""
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, daemon,  # noqa: E402
                            need_root, reachable)
-from vigild_harness import check  # noqa: E402
+from vigild_harness import check, wait_for  # noqa: E402
 
 REPROS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "security")
 
@@ -68,3 +69,79 @@ def case_pipelined_requests_bounded(tools):
             flood.wait(30)
         d.cleanup()
 
+
+def observer_get(path, target):
+    """(status, body) of GET `target` on the observer's Unix socket; (0, why) when the
+    connection is closed unanswered."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    try:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: vigild\r\nConnection: close\r\n\r\n"
+                   % target).encode())
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except OSError as e:
+        return 0, str(e)
+    finally:
+        s.close()
+    if not got.startswith(b"HTTP/1.1 "):
+        return 0, "closed unanswered: %r" % got[:200]
+    return int(got.split(b" ", 2)[1]), got.decode(errors="replace")
+
+
+def case_observer_refused_peers_hold_nothing(tools):
+    """A user the control socket does not allow opens 300 silent connections to the
+    observer's Unix socket: it gets 401 for a request, and root's scrape of /metrics is still
+    answered while it holds them (the refused peers once took the observer's 256 sessions, each until the request
+    timeout)."""
+    need_root("to run the client as another user")
+    count = 300
+    d = daemon(tools, ECHO, dir_mode=0o755)
+    observer = os.path.join(d.dir, "observer.sock")
+    # A long request timeout: the held connections outlast the test instead of timing out.
+    d.write_config('[daemon]\nfirst_request_timeout = "120s"\n\n[observer]\nlisten = "%s"\n'
+                   % observer + ECHO)
+    holder = None
+    try:
+        d.start()
+        wait_for(lambda: os.path.exists(observer), "the observer's socket")
+        status, body = observer_get(observer, "/metrics")
+        check(status == 200, "root's scrape before the flood: %d %s" % (status, body[:200]))
+        refused = subprocess.run(
+            as_user(NOBODY) + [OTHER_USER_PYTHON, "-c", REFUSED_SCRAPE, observer],
+            capture_output=True, text=True, timeout=60)
+        check(refused.stdout.startswith("HTTP/1.1 401"),
+              "nobody's request: %r %r" % (refused.stdout[:200], refused.stderr[-500:]))
+        holder = subprocess.Popen(
+            as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(os.path.join(REPROS, "observer_hold.py")),
+                               observer, str(count)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([holder.stdout], [], [], 120)
+        check(ready, "observer_hold.py did not report within 120 s")
+        got = json.loads(holder.stdout.readline() or "{}")
+        check(got.get("connections") == count, "the holder did not connect: %r" % got)
+        # Accepted after all of the holder's connections (the listen queue is in order).
+        status, body = observer_get(observer, "/metrics")
+        check(status == 200, "root's scrape with %d refused peers holding: %s"
+              % (count, body[:200]))
+    finally:
+        if holder:
+            holder.stdin.close()
+            holder.wait(30)
+        d.cleanup()
+
+
+# What nobody sees of a request: the status line (or nothing, when closed unanswered).
+REFUSED_SCRAPE = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: vigild\\r\\n\\r\\n")
+print(s.recv(65536).decode(errors="replace").split("\\r\\n")[0])
+"""

@@ -49,6 +49,9 @@ constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t body_limit = 64 * 1024;
 /// Connections served at once; the next ones are closed as they come.
 constexpr std::size_t max_sessions = 256;
+/// Unix peers the control socket does not allow, answered 401 at once, counted apart: they
+/// once took the 256 sessions (each until the request timeout) and the observer from root.
+constexpr std::size_t max_refused_sessions = 64;
 /// Pushed events waiting for a slow page; past this it is disconnected (it reloads).
 constexpr std::size_t max_pending_events = 4096;
 
@@ -102,6 +105,8 @@ struct shared_state {
   bool unix_socket = false;
   std::chrono::milliseconds request_timeout{30'000};
   std::size_t sessions = 0;
+  /// Sessions of refused Unix peers (max_refused_sessions), never among `sessions`.
+  std::size_t refused_sessions = 0;
   /// Sessions that follow the events (each a weak handle to its push function).
   std::list<std::function<bool(const std::string&)>> followers;
   /// Sessions waiting for a command's answer: held here, on the loop's thread, so that
@@ -116,11 +121,12 @@ template <class Protocol>
 class session : public std::enable_shared_from_this<session<Protocol>> {
 public:
   session(typename Protocol::socket socket, shared_state& shared, access peer)
-      : stream_(std::move(socket)), shared_(shared), peer_(peer) {
-    ++shared_.sessions;
+      : stream_(std::move(socket)), shared_(shared), peer_(peer),
+        count_(peer.read ? shared.sessions : shared.refused_sessions) {
+    ++count_;
   }
 
-  ~session() { --shared_.sessions; }
+  ~session() { --count_; }
 
   void start() { read(); }
 
@@ -379,6 +385,7 @@ private:
   bool closed_ = false;
   std::deque<std::string> pending_;
   std::shared_ptr<std::array<char, 4096>> drain_;
+  std::size_t& count_; ///< the count this session is among
 };
 
 } // namespace
@@ -415,14 +422,17 @@ struct http_service::impl {
       if (ec == asio::error::operation_aborted) {
         return;
       }
-      if (!ec && shared.sessions < max_sessions) {
+      if (!ec) {
         auto peer = daemon::read_peer_credentials(socket.native_handle());
         if (peer && daemon::authorized(*peer, shared.st.policy())) {
-          std::make_shared<session<unix_socket>>(std::move(socket), shared,
-                                                 access{true, true, peer->uid})
-              ->start();
-        } else {
-          // The control socket's rules: the peer may not read the tree either.
+          if (shared.sessions < max_sessions) {
+            std::make_shared<session<unix_socket>>(std::move(socket), shared,
+                                                   access{true, true, peer->uid})
+                ->start();
+          }
+        } else if (shared.refused_sessions < max_refused_sessions) {
+          // The control socket's rules: the peer may not read the tree either. It gets its
+          // 401 from a session of its own kind, so it cannot take one that serves.
           std::make_shared<session<unix_socket>>(std::move(socket), shared, access{})->start();
           if (peer) {
             spdlog::warn("observer: refused uid {} (not allowed on the control socket)", peer->uid);
