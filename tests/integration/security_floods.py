@@ -7,10 +7,12 @@ Each case_* function takes the tools of security_test.py."""
 
 import json
 import os
+import re
 import select
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, daemon,  # noqa: E402
@@ -145,3 +147,58 @@ s.connect(sys.argv[1])
 s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: vigild\\r\\n\\r\\n")
 print(s.recv(65536).decode(errors="replace").split("\\r\\n")[0])
 """
+
+
+OBSERVER_REFUSED_LINE = "observer: refused uid %d" % NOBODY
+OBSERVER_SUMMARY = re.compile(r"refused (\d+) more observer connections since the last report")
+
+# Connects COUNT times to the observer's socket and closes each connection at once.
+CONNECT_AND_CLOSE = """
+import socket, sys
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.close()
+print("done")
+"""
+
+
+def observer_refusals_logged(log):
+    """(lines about refused observer peers, refusals they account for)."""
+    lines = [l for l in log.splitlines()
+             if OBSERVER_REFUSED_LINE in l or OBSERVER_SUMMARY.search(l)]
+    total = sum(int(OBSERVER_SUMMARY.search(l).group(1)) if OBSERVER_SUMMARY.search(l) else 1
+                for l in lines)
+    return len(lines), total
+
+
+def case_observer_refusals_rate_limited(tools):
+    """3,000 connections to the observer's Unix socket by a user the control socket does not
+    allow are all accounted for in vigild's log, in about one line a second rather than one
+    line each (the observer once wrote a line per refused connection: any local user could
+    fill the log)."""
+    need_root("to run the client as another user")
+    count = 3000
+    d = daemon(tools, ECHO, dir_mode=0o755)
+    observer = os.path.join(d.dir, "observer.sock")
+    d.write_config('[observer]\nlisten = "%s"\n' % observer + ECHO)
+    try:
+        d.start()
+        wait_for(lambda: os.path.exists(observer), "the observer's socket")
+        start = time.monotonic()
+        r = subprocess.run(as_user(NOBODY) + [OTHER_USER_PYTHON, "-c", CONNECT_AND_CLOSE, observer,
+                                              str(count)],
+                           capture_output=True, text=True, timeout=300)
+        check(r.stdout.strip() == "done", "the flood failed: %s %s" % (r.stdout, r.stderr))
+        # The last summary is written once its second has passed.
+        wait_for(lambda: observer_refusals_logged(d.read_log())[1] >= count,
+                 "the refusals to be logged (%d of %d)"
+                 % (observer_refusals_logged(d.read_log())[1], count), timeout=120)
+        elapsed = time.monotonic() - start
+        lines, total = observer_refusals_logged(d.read_log())
+        check(total == count, "the log accounts for %d refusals of %d" % (total, count))
+        check(lines <= elapsed + 3, "%d lines about refusals in %.1f s" % (lines, elapsed))
+        status, body = observer_get(observer, "/metrics")
+        check(status == 200, "root's scrape after the flood: %d %s" % (status, body[:200]))
+    finally:
+        d.cleanup()

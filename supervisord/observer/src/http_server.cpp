@@ -15,6 +15,7 @@
 #include "vigil/daemon/auth.hpp"
 
 #include "counters.hpp"
+#include "refusal_log.hpp"
 #include "routes.hpp"
 #include "state.hpp"
 
@@ -398,9 +399,35 @@ struct http_service::impl {
   std::optional<unix_socket::acceptor> unix_acceptor;
   std::string unix_path;
   std::thread thread;
+  /// Refused Unix peers, logged at most about once a second as the control socket's are: a
+  /// line for each let any local user who connects in a loop fill vigild's log.
+  daemon::refusal_log refusals{[](const std::string& line) { spdlog::warn("{}", line); },
+                               std::chrono::seconds(1), "observer connections"};
+  asio::steady_timer refusal_summary{io};
 
   impl(daemon::daemon_state& st, event_counters& counters, std::string token)
       : shared{st, counters, std::move(token), {}, {}, {}, {}} {}
+
+  void refused(const result<daemon::peer_credentials>& peer) {
+    const std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
+    const auto now = std::chrono::steady_clock::now();
+    refusals.refused("observer: refused " + who + " (not allowed on the control socket)", who,
+                     "not allowed", now);
+    summarize_at(refusals.tick(now));
+  }
+
+  /// Writes the refusals' summary when its period ends.
+  void summarize_at(std::optional<std::chrono::steady_clock::time_point> due) {
+    if (!due || refusal_summary.expiry() == *due) {
+      return;
+    }
+    refusal_summary.expires_at(*due);
+    refusal_summary.async_wait([this](beast::error_code ec) {
+      if (!ec) {
+        summarize_at(refusals.tick(std::chrono::steady_clock::now()));
+      }
+    });
+  }
 
   void accept_tcp() {
     tcp_acceptor->async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -430,12 +457,12 @@ struct http_service::impl {
                                                    access{true, true, peer->uid})
                 ->start();
           }
-        } else if (shared.refused_sessions < max_refused_sessions) {
-          // The control socket's rules: the peer may not read the tree either. It gets its
-          // 401 from a session of its own kind, so it cannot take one that serves.
-          std::make_shared<session<unix_socket>>(std::move(socket), shared, access{})->start();
-          if (peer) {
-            spdlog::warn("observer: refused uid {} (not allowed on the control socket)", peer->uid);
+        } else {
+          refused(peer);
+          if (shared.refused_sessions < max_refused_sessions) {
+            // The control socket's rules: the peer may not read the tree either. It gets its
+            // 401 from a session of its own kind, so it cannot take one that serves.
+            std::make_shared<session<unix_socket>>(std::move(socket), shared, access{})->start();
           }
         }
       }
@@ -528,6 +555,7 @@ http_service::~http_service() {
     if (impl_->unix_acceptor) {
       (void)impl_->unix_acceptor->close(ignored);
     }
+    impl_->refusal_summary.cancel();
     impl_->shared.waiting.clear();
     impl_->io.stop();
   });
