@@ -11,8 +11,10 @@
 // sends can stop the loop (every handler catches what it can throw).
 #include "http_server.hpp"
 
+#include "vigil/common/file_trust.hpp"
 #include "vigil/config/addresses.hpp"
 #include "vigil/daemon/auth.hpp"
+#include "vigil/daemon/daemon.hpp"
 
 #include "counters.hpp"
 #include "refusal_log.hpp"
@@ -31,6 +33,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <list>
 #include <mutex>
 #include <set>
@@ -504,6 +507,16 @@ http_service::http_service(daemon::daemon_state& st, const config::observer_opti
       (void)a.listen(asio::socket_base::max_listen_connections, ec);
     }
   } else {
+    // vigild binds, unlinks and chmods this path as root: like the control socket's, its
+    // directory must be one no one else can change (docs/security.md), or its owner could
+    // swap the socket for a symlink between bind and chmod and have any file made 0666, or
+    // point the directory elsewhere. Once checked, the path leads nowhere else.
+    std::string dir = std::filesystem::path(address->path).parent_path().string();
+    if (auto trusted = trusted_path(dir, ::geteuid()); !trusted) {
+      throw daemon::service_refused("observer.listen: refusing the observer's socket directory "
+                                    + dir + ": " + trusted.error().message
+                                    + " (another user could replace the socket)");
+    }
     impl_->unix_path = address->path;
 
     struct stat sb {};
