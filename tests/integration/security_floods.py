@@ -202,3 +202,36 @@ def case_observer_refusals_rate_limited(tools):
         check(status == 200, "root's scrape after the flood: %d %s" % (status, body[:200]))
     finally:
         d.cleanup()
+
+
+def case_observer_per_user_cap(tools):
+    """An allowed user who follows the observer's event stream on 300 connections holds at
+    most max_connections_per_user of them, and root's scrape of /metrics is still answered
+    (the streams, which never time out, once took all 256 sessions and the observer from
+    root for as long as that user liked)."""
+    need_root("to run the client as another user")
+    count = 300
+    d = daemon(tools, ECHO, dir_mode=0o755)
+    observer = os.path.join(d.dir, "observer.sock")
+    d.write_config('[daemon]\nallowed_users = ["%d"]\nmax_connections_per_user = 20\n\n'
+                   '[observer]\nlisten = "%s"\n' % (NOBODY, observer) + ECHO)
+    holder = None
+    try:
+        d.start()
+        wait_for(lambda: os.path.exists(observer), "the observer's socket")
+        holder = subprocess.Popen(
+            as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(os.path.join(REPROS, "observer_streams.py")),
+                               observer, str(count)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([holder.stdout], [], [], 120)
+        check(ready, "observer_streams.py did not report within 120 s")
+        got = json.loads(holder.stdout.readline() or "{}")
+        check(got.get("streams") == 20, "nobody holds %r streams, the cap is 20" % got)
+        status, body = observer_get(observer, "/metrics")
+        check(status == 200, "root's scrape while nobody holds its streams: %d %s"
+              % (status, body[:200]))
+    finally:
+        if holder:
+            holder.stdin.close()
+            holder.wait(30)
+        d.cleanup()

@@ -35,7 +35,9 @@
 #include <deque>
 #include <filesystem>
 #include <list>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -56,6 +58,10 @@ constexpr std::size_t max_sessions = 256;
 /// Unix peers the control socket does not allow, answered 401 at once, counted apart: they
 /// once took the 256 sessions (each until the request timeout) and the observer from root.
 constexpr std::size_t max_refused_sessions = 64;
+/// Of the 256, the last ones are kept for root and vigild's own user on the Unix socket, as
+/// on the control socket: other users (each also held to daemon.max_connections_per_user)
+/// and anonymous TCP clients cannot take them all.
+constexpr std::size_t reserved_sessions = 32;
 /// Pushed events waiting for a slow page; past this it is disconnected (it reloads).
 constexpr std::size_t max_pending_events = 4096;
 
@@ -111,6 +117,8 @@ struct shared_state {
   std::size_t sessions = 0;
   /// Sessions of refused Unix peers (max_refused_sessions), never among `sessions`.
   std::size_t refused_sessions = 0;
+  /// Sessions per uid of the Unix peers served (max_connections_per_user).
+  std::map<unsigned, std::size_t> per_uid;
   /// Sessions that follow the events (each a weak handle to its push function).
   std::list<std::function<bool(const std::string&)>> followers;
   /// Sessions waiting for a command's answer: held here, on the loop's thread, so that
@@ -124,13 +132,26 @@ namespace {
 template <class Protocol>
 class session : public std::enable_shared_from_this<session<Protocol>> {
 public:
-  session(typename Protocol::socket socket, shared_state& shared, access peer)
+  /// `counted_uid`: the Unix peer whose per-uid count this session is in.
+  session(typename Protocol::socket socket, shared_state& shared, access peer,
+          std::optional<unsigned> counted_uid = std::nullopt)
       : stream_(std::move(socket)), shared_(shared), peer_(peer),
-        count_(peer.read ? shared.sessions : shared.refused_sessions) {
+        count_(peer.read ? shared.sessions : shared.refused_sessions), counted_uid_(counted_uid) {
     ++count_;
+    if (counted_uid_) {
+      ++shared_.per_uid[*counted_uid_];
+    }
   }
 
-  ~session() { --count_; }
+  ~session() {
+    --count_;
+    if (counted_uid_) {
+      if (auto it = shared_.per_uid.find(*counted_uid_);
+          it != shared_.per_uid.end() && --it->second == 0) {
+        shared_.per_uid.erase(it);
+      }
+    }
+  }
 
   void start() { read(); }
 
@@ -390,6 +411,7 @@ private:
   std::deque<std::string> pending_;
   std::shared_ptr<std::array<char, 4096>> drain_;
   std::size_t& count_; ///< the count this session is among
+  std::optional<unsigned> counted_uid_;
 };
 
 } // namespace
@@ -410,6 +432,18 @@ struct http_service::impl {
 
   impl(daemon::daemon_state& st, event_counters& counters, std::string token)
       : shared{st, counters, std::move(token), {}, {}, {}, {}} {}
+
+  /// Whether an allowed Unix peer of `uid` may have one more session: root and vigild's
+  /// user up to max_sessions, others short of the reserve and within their own cap.
+  bool may_open(unsigned uid, bool trusted) {
+    if (trusted) {
+      return shared.sessions < max_sessions;
+    }
+    auto it = shared.per_uid.find(uid);
+    const std::size_t mine = it == shared.per_uid.end() ? 0 : it->second;
+    const auto cap = static_cast<std::size_t>(shared.st.config()->daemon.max_connections_per_user);
+    return shared.sessions < max_sessions - reserved_sessions && mine < cap;
+  }
 
   void refused(const result<daemon::peer_credentials>& peer) {
     const std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
@@ -437,7 +471,7 @@ struct http_service::impl {
       if (ec == asio::error::operation_aborted) {
         return;
       }
-      if (!ec && shared.sessions < max_sessions) {
+      if (!ec && shared.sessions < max_sessions - reserved_sessions) {
         // TCP carries no credentials: without a token, reads only (docs/security.md).
         std::make_shared<session<tcp>>(std::move(socket), shared,
                                        access{true, false, static_cast<unsigned>(::geteuid())})
@@ -454,10 +488,11 @@ struct http_service::impl {
       }
       if (!ec) {
         auto peer = daemon::read_peer_credentials(socket.native_handle());
-        if (peer && daemon::authorized(*peer, shared.st.policy())) {
-          if (shared.sessions < max_sessions) {
+        const auto policy = shared.st.policy();
+        if (peer && daemon::authorized(*peer, policy)) {
+          if (may_open(peer->uid, peer->uid == 0 || peer->uid == policy.daemon_uid)) {
             std::make_shared<session<unix_socket>>(std::move(socket), shared,
-                                                   access{true, true, peer->uid})
+                                                   access{true, true, peer->uid}, peer->uid)
                 ->start();
           }
         } else {
