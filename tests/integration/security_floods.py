@@ -21,9 +21,11 @@ from vigild_harness import check, wait_for  # noqa: E402
 
 REPROS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "security")
 
-# The replies a session may leave unread before it waits (reply_backlog_limit), with room for
-# the unparsed bytes, the queued requests and the allocator: what one connection may cost.
-PER_CONNECTION_BOUND = 12 << 20
+# What one connection may cost: the replies its session may leave unread before it waits
+# (reply_backlog_limit, 4 MiB of reply bytes; an 85-byte error reply costs two to three
+# times its size in its string and queue node, more under AddressSanitizer), the unparsed
+# bytes and 256 queued requests. Parsing every line at once cost about 80 MB a connection.
+PER_CONNECTION_BOUND = 32 << 20
 
 
 def resident_bytes(pid):
