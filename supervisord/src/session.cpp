@@ -41,7 +41,7 @@ task<> run_one(context& self, daemon_state& st, session_channel& ch, queued_requ
 task<> session_process(context& self, std::shared_ptr<session_channel> ch, daemon_state& st) {
   protected_scope guard(st.guarded, self.self(),
                         "the session of control connection " + std::to_string(ch->conn()),
-                        protected_pids::role::session);
+                        protected_pids::role::session, ch->peer_uid());
   const auto is_wake = [](const term& m) { return m.is(a_wake); };
   // Requests run one after another without waiting: a client that pipelines thousands
   // would hold this scheduler thread, and (where a finished sub-task's resumption of its

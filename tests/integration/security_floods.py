@@ -15,9 +15,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, daemon,  # noqa: E402
-                           need_root, reachable)
-from vigild_harness import check, wait_for  # noqa: E402
+from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, ctl_as,  # noqa: E402
+                           daemon, need_root, reachable, started)
+from vigild_harness import Client, check, wait_for  # noqa: E402
 
 REPROS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "security")
 
@@ -237,3 +237,52 @@ def case_observer_per_user_cap(tools):
             holder.stdin.close()
             holder.wait(30)
         d.cleanup()
+
+
+def case_session_messages_private(tools):
+    """Messages waiting in a client's session are that client's: another allowed user's
+    `vigilctl info` of root's session is refused with `protected` and shows none of them (it
+    once printed them, and the hub's monitors name every session's pid), while root, and the
+    user on its own session, still see what waits there."""
+    need_root("to run vigilctl as another user")
+    d = started(tools, '[daemon]\nallowed_users = ["%d"]\n' % NOBODY + ECHO, dir_mode=0o755)
+    try:
+        admin = Client(d.socket)
+        mine = admin.call("hello")["result"]["self"]
+        secret = "s3cret-%d" % os.getpid()
+        check(admin.call("send", {"target": "self", "term": '{:token, "%s"}' % secret})["ok"],
+              "root's send to its own session")
+        r = ctl_as(d, NOBODY, NOBODY, "--json", "info", mine)
+        check(secret not in r.stdout + r.stderr, "nobody read root's session:\n" + r.stdout)
+        check(r.returncode == 1 and "protected" in r.stderr,
+              "nobody's info of root's session: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+        r = d.ctl("--json", "info", mine)
+        check(secret in r.stdout, "root no longer sees what waits in a session:\n" + r.stdout)
+        # A user's own other session is its own.
+        helper = subprocess.run(
+            as_user(NOBODY) + [OTHER_USER_PYTHON, "-c", OWN_SESSION, d.socket,
+                               reachable(d.vigilctl)],
+            capture_output=True, text=True, timeout=60)
+        check(helper.returncode == 0 and "mine-too" in helper.stdout,
+              "nobody's info of its own other session: %s %s" % (helper.stdout, helper.stderr))
+        admin.close()
+    finally:
+        d.cleanup()
+
+
+# As nobody: a session that holds a message, and vigilctl's info of it from another session.
+OWN_SESSION = """
+import json, socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+def call(cmd, args=None):
+    f.write((json.dumps({"id": 1, "cmd": cmd, "args": args or {}}) + "\\n").encode()); f.flush()
+    return json.loads(f.readline())
+me = call("hello")["result"]["self"]
+assert call("send", {"target": "self", "term": ":\\"mine-too\\""})["ok"]
+r = subprocess.run([sys.argv[2], "--socket", sys.argv[1], "--json", "info", me],
+                   capture_output=True, text=True, timeout=30)
+print(r.stdout, r.stderr)
+sys.exit(r.returncode)
+"""
