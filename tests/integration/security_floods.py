@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Security cases of floods by users who may connect (docs/security.md, "Control-socket
-input"): what one user's pipelined requests may cost vigild. The repro programs are in
-tests/security/client_*.
+"""Security cases of what one local user may do to the others through the control socket and
+the observer (docs/security.md): the cost of its pipelined requests, its share of the
+observer's connections, its refusals in the log, and the other clients' sessions it may
+read. The repro programs are in tests/security/.
 
 Each case_* function takes the tools of security_test.py."""
 
