@@ -124,6 +124,20 @@ task<outcome> cmd_info(session_env& env, const request& req) {
     co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");
   }
   pid p = *target->process;
+  // A session's queued messages are its client's (replies to its `send --await`, what it
+  // was sent): another allowed user may not read them, as it may not send to or kill it.
+  // Root and vigild's own user, who may read everything, still can.
+  if (auto e = env.st.guarded.find(p); e && e->kind == protected_pids::role::session
+                                       && p != env.self.self() && e->client
+                                       && *e->client != env.ch.peer_uid()) {
+    const auto uid = env.ch.peer_uid();
+    if (uid != 0 && uid != env.st.policy().daemon_uid) {
+      co_return outcome::failure(error_code::protected_process,
+                                 to_string(term(p)) + " is " + e->what
+                                     + "; its messages are its client's (uid "
+                                     + std::to_string(*e->client) + ")");
+    }
+  }
   std::optional<process_info> info;
   if (p == env.self.self()) {
     info = env.self.info();

@@ -162,6 +162,9 @@ int serve(const daemon_options& o, workers::kind_registry kinds, config::config_
     for (const auto& start : o.services) {
       services.push_back(start(st));
     }
+  } catch (const service_refused& e) {
+    spdlog::critical("{}", e.what());
+    code = exit_permanent;
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     code = exit_temporary;

@@ -3,6 +3,7 @@
 // with sd-daemon priority prefixes, and the log level changed at run time.
 #include "logging.hpp"
 
+#include "vigil/common/file_trust.hpp"
 #include "vigil/common/unique_fd.hpp"
 
 #include <spdlog/pattern_formatter.h>
@@ -19,6 +20,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -88,11 +90,45 @@ private:
   unique_fd fd_;
 };
 
+/// Why the directory of `path` could let another user choose what vigild opens, or empty.
+/// O_NOFOLLOW guards only the last name: the directories on the way must be ones no one but
+/// root or vigild's user can change (file_trust's rule, as for the control socket's), else
+/// their owner could point them anywhere and have root create and append to a file of that
+/// name there. A sticky directory others may write (/tmp) is fine when it is itself on a
+/// trusted path: no one else can rename or remove vigild's file in it, and one another user
+/// made first is refused below by its owner.
+std::string directory_problem(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) {
+    dir = ".";
+  }
+  auto trusted = trusted_path(dir.string(), ::geteuid());
+  if (trusted) {
+    return {};
+  }
+  std::error_code ec;
+  auto written = std::filesystem::absolute(dir, ec).lexically_normal();
+  auto canonical = std::filesystem::canonical(dir, ec);
+
+  struct stat st {};
+
+  if (!ec && written == canonical && ::lstat(canonical.c_str(), &st) == 0 && S_ISDIR(st.st_mode)
+      && ownership_problem(st, canonical.string(), ::geteuid(), true).empty()
+      && (canonical == canonical.root_path()
+          || trusted_path(canonical.parent_path().string(), ::geteuid()))) {
+    return {};
+  }
+  return trusted.error().message;
+}
+
 result<unique_fd> open_log_file(const std::string& path) {
   auto fail = [&](const std::string& why) {
     return error{std::make_error_code(std::errc::io_error),
                  "unable to open the log " + path + ": " + why};
   };
+  if (auto problem = directory_problem(path); !problem.empty()) {
+    return fail(problem + " (another user could choose the file)");
+  }
   unique_fd fd(
       ::open(path.c_str(),
              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640));

@@ -7,9 +7,9 @@
 
 namespace vigil::daemon {
 
-void protected_pids::add(pid p, std::string what, role kind) {
+void protected_pids::add(pid p, std::string what, role kind, std::optional<std::uint32_t> client) {
   std::unique_lock lock(mutex_);
-  entries_[p] = entry{std::move(what), kind};
+  entries_[p] = entry{std::move(what), kind, client};
 }
 
 void protected_pids::remove(pid p) {
@@ -50,9 +50,9 @@ std::size_t protected_pids::size() const {
 }
 
 protected_scope::protected_scope(protected_pids& set, pid self, std::string what,
-                                 protected_pids::role kind)
+                                 protected_pids::role kind, std::optional<std::uint32_t> client)
     : set_(set), self_(self) {
-  set_.add(self_, std::move(what), kind);
+  set_.add(self_, std::move(what), kind, client);
 }
 
 protected_scope::~protected_scope() {

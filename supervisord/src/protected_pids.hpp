@@ -10,6 +10,7 @@
 
 #include "vigil/term/term.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -29,9 +30,12 @@ public:
   struct entry {
     std::string what; ///< "vigild's event hub", for the error message
     role kind = role::daemon;
+    /// A session's client's uid: whose messages wait in it.
+    std::optional<std::uint32_t> client;
   };
 
-  void add(pid p, std::string what, role kind = role::daemon);
+  void add(pid p, std::string what, role kind = role::daemon,
+           std::optional<std::uint32_t> client = std::nullopt);
   void remove(pid p);
   [[nodiscard]] std::optional<entry> find(pid p) const;
 
@@ -61,7 +65,8 @@ private:
 class protected_scope {
 public:
   protected_scope(protected_pids& set, pid self, std::string what,
-                  protected_pids::role kind = protected_pids::role::daemon);
+                  protected_pids::role kind = protected_pids::role::daemon,
+                  std::optional<std::uint32_t> client = std::nullopt);
   protected_scope(const protected_scope&) = delete;
   protected_scope& operator=(const protected_scope&) = delete;
   ~protected_scope();

@@ -7,8 +7,8 @@
 
 namespace vigil::daemon {
 
-refusal_log::refusal_log(sink out, clock::duration period)
-    : out_(std::move(out)), period_(period) {}
+refusal_log::refusal_log(sink out, clock::duration period, std::string what)
+    : out_(std::move(out)), period_(period), what_(std::move(what)) {}
 
 void refusal_log::refused(const std::string& line, const std::string& who, const std::string& why,
                           clock::time_point now) {
@@ -43,7 +43,7 @@ std::optional<refusal_log::clock::time_point> refusal_log::tick(clock::time_poin
   std::sort(named.begin(), named.end(),
             [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string line =
-      "refused " + std::to_string(total_) + " more control connections since the last report:";
+      "refused " + std::to_string(total_) + " more " + what_ + " since the last report:";
   std::size_t rest = unnamed_;
   for (std::size_t i = 0; i < named.size(); ++i) {
     if (i < max_named) {

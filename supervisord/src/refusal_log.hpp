@@ -26,7 +26,9 @@ public:
   /// are counted together.
   static constexpr std::size_t max_named = 8;
 
-  explicit refusal_log(sink out, clock::duration period = std::chrono::seconds(1));
+  /// `what` names the refused things in a summary ("refused 5 more control connections").
+  explicit refusal_log(sink out, clock::duration period = std::chrono::seconds(1),
+                       std::string what = "control connections");
 
   /// A client was refused. `line` is the full warning, written when the log is quiet; `who`
   /// and `why` ("uid 65534", "not allowed") name it in a summary otherwise.
@@ -40,6 +42,7 @@ public:
 private:
   sink out_;
   clock::duration period_;
+  std::string what_;
   bool open_ = false; ///< a period is running: refusals are counted, not written
   clock::time_point period_end_{};
   std::size_t total_ = 0;

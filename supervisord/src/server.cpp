@@ -417,6 +417,14 @@ void server::handle(post& p) {
   case post_kind::done:
     if (c != nullptr) {
       c->pending -= c->pending > 0 ? 1 : 0;
+      if (!c->input_done) {
+        // Room for one more: a line that waited in the buffer (queue_lines).
+        std::size_t before = c->pending;
+        queue_lines(*c);
+        if (c->pending != before) {
+          st_.rt.send(c->session, session_wake());
+        }
+      }
       watch(*c);
     }
     return;

@@ -55,12 +55,15 @@ struct server::connection {
   std::size_t pending = 0;
   bool reading = true;
   bool writing = false;
+  /// The peer's input ended; the end is queued (input_done) once its lines are.
+  bool eof = false;
   bool input_done = false;
   bool close_when_flushed = false;
   bool gone = false; ///< the peer closed; the fd is out of epoll
 };
 
-/// A client with this many requests queued is not read from until its session catches up.
+/// A client with this many requests queued is not read from, and no more of its lines are
+/// parsed, until its session catches up.
 inline constexpr std::size_t max_pending = 256;
 
 } // namespace vigil::daemon

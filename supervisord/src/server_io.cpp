@@ -52,21 +52,21 @@ void server::on_readable(connection& c) {
   }
   std::size_t queued_before = c.pending;
   std::string chunk(read_chunk, '\0');
-  // A bounded amount per wake-up, so one busy client cannot starve the others.
-  for (int round = 0; round < 4 && c.reading; ++round) {
+  // A bounded amount per wake-up, so one busy client cannot starve the others; and no more
+  // once max_pending requests wait: the rest stays in the socket (queue_lines).
+  for (int round = 0; round < 4 && c.reading && !c.input_done && c.pending < max_pending; ++round) {
     ssize_t n = ::read(c.fd.get(), chunk.data(), chunk.size());
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       break;
     }
-    if (n <= 0) {
-      if (n < 0) {
-        drop(c.id);
-        return;
-      }
+    if (n < 0) {
+      drop(c.id);
+      return;
+    }
+    if (n == 0) {
       // End of input: answer what was asked, then close.
-      c.input_done = true;
-      c.channel->push({request{}, std::string(), true});
-      ++c.pending;
+      c.eof = true;
+      queue_lines(c);
       break;
     }
     c.in.append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
@@ -80,18 +80,28 @@ void server::on_readable(connection& c) {
 
 void server::peer_gone(connection& c) {
   // The client closed both directions: nobody can read a reply. What it sent still runs
-  // (`printf '{"cmd":"shutdown"}\n' | nc -U` must work); then the connection goes.
-  // A reset connection is dropped by on_readable, which destroys `c`: keep its id.
-  std::uint64_t id = c.id;
-  on_readable(c);
-  if (!conns_.contains(id)) {
-    return;
-  }
+  // (`printf '{"cmd":"shutdown"}\n' | nc -U` must work); then the connection goes. The
+  // peer can add nothing more, so what its socket still holds (bounded by its buffer) is
+  // taken now; its lines are queued as the session catches up (handle, post_kind::done).
   if (!c.input_done) {
-    c.input_done = true;
-    c.channel->push({request{}, std::string(), true});
-    ++c.pending;
-    st_.rt.send(c.session, session_wake());
+    std::string chunk(read_chunk, '\0');
+    for (;;) {
+      ssize_t n = ::read(c.fd.get(), chunk.data(), chunk.size());
+      if (n > 0) {
+        c.in.append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN) {
+        drop(c.id); // reset: nothing it sent can be trusted to be whole
+        return;
+      }
+      break;
+    }
+    c.eof = true;
+    queue_lines(c);
   }
   c.gone = true;
   c.out.clear();
@@ -106,7 +116,16 @@ void server::peer_gone(connection& c) {
 }
 
 void server::queue_lines(connection& c) {
-  while (auto line = c.in.next_line()) {
+  // At most max_pending requests wait for the session: a line is parsed only when there is
+  // room. Each queued request costs some hundred bytes and a parse on this loop, so taking
+  // every line of a read at once let one client's 256 KiB of empty lines become 262,144
+  // requests: about 90 MB held per connection and the loop busy parsing them while every
+  // other client waited. The rest waits as bytes, in `in` and in the socket.
+  while (c.pending < max_pending) {
+    auto line = c.in.next_line();
+    if (!line) {
+      break;
+    }
     c.requested = true;
     auto parsed = parse_request(*line);
     if (parsed) {
@@ -117,11 +136,19 @@ void server::queue_lines(connection& c) {
     }
     ++c.pending;
   }
+  if (c.input_done || c.pending >= max_pending) {
+    return; // more lines may wait: queued as the session catches up
+  }
   if (c.in.overflowed()) {
     c.channel->push({request{},
                      reply_error("null", error_code::too_large,
                                  "a request line may be at most 65536 bytes; closing"),
                      true});
+    ++c.pending;
+    c.input_done = true;
+  } else if (c.eof) {
+    // Every whole line is queued: the end of input closes the connection after them.
+    c.channel->push({request{}, std::string(), true});
     ++c.pending;
     c.input_done = true;
   }

@@ -41,19 +41,31 @@ task<> run_one(context& self, daemon_state& st, session_channel& ch, queued_requ
 task<> session_process(context& self, std::shared_ptr<session_channel> ch, daemon_state& st) {
   protected_scope guard(st.guarded, self.self(),
                         "the session of control connection " + std::to_string(ch->conn()),
-                        protected_pids::role::session);
+                        protected_pids::role::session, ch->peer_uid());
   const auto is_wake = [](const term& m) { return m.is(a_wake); };
+  // Requests run one after another without waiting: a client that pipelines thousands
+  // would hold this scheduler thread, and (where a finished sub-task's resumption of its
+  // caller is not a tail call, as in unoptimised builds) grow its stack with each one until
+  // vigild crashed. So the session gives its thread up after every few.
+  constexpr int run_before_yield = 64;
+  int run_in_a_row = 0;
   for (;;) {
     if (ch->backlogged()) {
       // The client has not read enough of its replies: the loop wakes us once it has.
+      run_in_a_row = 0;
       (void)co_await self.receive_if(is_wake);
       continue;
     }
     auto item = ch->pop();
     if (item) {
       co_await run_one(self, st, *ch, std::move(*item));
+      if (++run_in_a_row == run_before_yield) {
+        run_in_a_row = 0;
+        co_await self.yield();
+      }
       continue;
     }
+    run_in_a_row = 0;
     if (ch->closed()) {
       // What the session spawned ends with it, as a shell's processes end with the shell.
       for (pid p : ch->spawned) {

@@ -18,6 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import security_clients  # noqa: E402
+import security_floods  # noqa: E402
+import security_daemon_paths  # noqa: E402
 import security_files  # noqa: E402
 import security_paths  # noqa: E402
 import security_workers  # noqa: E402
@@ -416,7 +418,8 @@ def case_fd_exhaustion(tools):
 
 
 CASES = {name[5:]: fn for scope in (globals(), vars(security_files), vars(security_paths),
-                                    vars(security_clients), vars(security_workers))
+                                    vars(security_clients), vars(security_workers),
+                                    vars(security_floods), vars(security_daemon_paths))
          for name, fn in scope.items() if name.startswith("case_")}
 
 

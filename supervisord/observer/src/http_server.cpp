@@ -11,10 +11,13 @@
 // sends can stop the loop (every handler catches what it can throw).
 #include "http_server.hpp"
 
+#include "vigil/common/file_trust.hpp"
 #include "vigil/config/addresses.hpp"
 #include "vigil/daemon/auth.hpp"
+#include "vigil/daemon/daemon.hpp"
 
 #include "counters.hpp"
+#include "refusal_log.hpp"
 #include "routes.hpp"
 #include "state.hpp"
 
@@ -30,8 +33,11 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <list>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -49,6 +55,13 @@ constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t body_limit = 64 * 1024;
 /// Connections served at once; the next ones are closed as they come.
 constexpr std::size_t max_sessions = 256;
+/// Unix peers the control socket does not allow, answered 401 at once, counted apart: they
+/// once took the 256 sessions (each until the request timeout) and the observer from root.
+constexpr std::size_t max_refused_sessions = 64;
+/// Of the 256, the last ones are kept for root and vigild's own user on the Unix socket, as
+/// on the control socket: other users (each also held to daemon.max_connections_per_user)
+/// and anonymous TCP clients cannot take them all.
+constexpr std::size_t reserved_sessions = 32;
 /// Pushed events waiting for a slow page; past this it is disconnected (it reloads).
 constexpr std::size_t max_pending_events = 4096;
 
@@ -102,6 +115,10 @@ struct shared_state {
   bool unix_socket = false;
   std::chrono::milliseconds request_timeout{30'000};
   std::size_t sessions = 0;
+  /// Sessions of refused Unix peers (max_refused_sessions), never among `sessions`.
+  std::size_t refused_sessions = 0;
+  /// Sessions per uid of the Unix peers served (max_connections_per_user).
+  std::map<unsigned, std::size_t> per_uid;
   /// Sessions that follow the events (each a weak handle to its push function).
   std::list<std::function<bool(const std::string&)>> followers;
   /// Sessions waiting for a command's answer: held here, on the loop's thread, so that
@@ -115,12 +132,26 @@ namespace {
 template <class Protocol>
 class session : public std::enable_shared_from_this<session<Protocol>> {
 public:
-  session(typename Protocol::socket socket, shared_state& shared, access peer)
-      : stream_(std::move(socket)), shared_(shared), peer_(peer) {
-    ++shared_.sessions;
+  /// `counted_uid`: the Unix peer whose per-uid count this session is in.
+  session(typename Protocol::socket socket, shared_state& shared, access peer,
+          std::optional<unsigned> counted_uid = std::nullopt)
+      : stream_(std::move(socket)), shared_(shared), peer_(peer),
+        count_(peer.read ? shared.sessions : shared.refused_sessions), counted_uid_(counted_uid) {
+    ++count_;
+    if (counted_uid_) {
+      ++shared_.per_uid[*counted_uid_];
+    }
   }
 
-  ~session() { --shared_.sessions; }
+  ~session() {
+    --count_;
+    if (counted_uid_) {
+      if (auto it = shared_.per_uid.find(*counted_uid_);
+          it != shared_.per_uid.end() && --it->second == 0) {
+        shared_.per_uid.erase(it);
+      }
+    }
+  }
 
   void start() { read(); }
 
@@ -379,6 +410,8 @@ private:
   bool closed_ = false;
   std::deque<std::string> pending_;
   std::shared_ptr<std::array<char, 4096>> drain_;
+  std::size_t& count_; ///< the count this session is among
+  std::optional<unsigned> counted_uid_;
 };
 
 } // namespace
@@ -391,16 +424,54 @@ struct http_service::impl {
   std::optional<unix_socket::acceptor> unix_acceptor;
   std::string unix_path;
   std::thread thread;
+  /// Refused Unix peers, logged at most about once a second as the control socket's are: a
+  /// line for each let any local user who connects in a loop fill vigild's log.
+  daemon::refusal_log refusals{[](const std::string& line) { spdlog::warn("{}", line); },
+                               std::chrono::seconds(1), "observer connections"};
+  asio::steady_timer refusal_summary{io};
 
   impl(daemon::daemon_state& st, event_counters& counters, std::string token)
       : shared{st, counters, std::move(token), {}, {}, {}, {}} {}
+
+  /// Whether an allowed Unix peer of `uid` may have one more session: root and vigild's
+  /// user up to max_sessions, others short of the reserve and within their own cap.
+  bool may_open(unsigned uid, bool trusted) {
+    if (trusted) {
+      return shared.sessions < max_sessions;
+    }
+    auto it = shared.per_uid.find(uid);
+    const std::size_t mine = it == shared.per_uid.end() ? 0 : it->second;
+    const auto cap = static_cast<std::size_t>(shared.st.config()->daemon.max_connections_per_user);
+    return shared.sessions < max_sessions - reserved_sessions && mine < cap;
+  }
+
+  void refused(const result<daemon::peer_credentials>& peer) {
+    const std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
+    const auto now = std::chrono::steady_clock::now();
+    refusals.refused("observer: refused " + who + " (not allowed on the control socket)", who,
+                     "not allowed", now);
+    summarize_at(refusals.tick(now));
+  }
+
+  /// Writes the refusals' summary when its period ends.
+  void summarize_at(std::optional<std::chrono::steady_clock::time_point> due) {
+    if (!due || refusal_summary.expiry() == *due) {
+      return;
+    }
+    refusal_summary.expires_at(*due);
+    refusal_summary.async_wait([this](beast::error_code ec) {
+      if (!ec) {
+        summarize_at(refusals.tick(std::chrono::steady_clock::now()));
+      }
+    });
+  }
 
   void accept_tcp() {
     tcp_acceptor->async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) {
         return;
       }
-      if (!ec && shared.sessions < max_sessions) {
+      if (!ec && shared.sessions < max_sessions - reserved_sessions) {
         // TCP carries no credentials: without a token, reads only (docs/security.md).
         std::make_shared<session<tcp>>(std::move(socket), shared,
                                        access{true, false, static_cast<unsigned>(::geteuid())})
@@ -415,17 +486,21 @@ struct http_service::impl {
       if (ec == asio::error::operation_aborted) {
         return;
       }
-      if (!ec && shared.sessions < max_sessions) {
+      if (!ec) {
         auto peer = daemon::read_peer_credentials(socket.native_handle());
-        if (peer && daemon::authorized(*peer, shared.st.policy())) {
-          std::make_shared<session<unix_socket>>(std::move(socket), shared,
-                                                 access{true, true, peer->uid})
-              ->start();
+        const auto policy = shared.st.policy();
+        if (peer && daemon::authorized(*peer, policy)) {
+          if (may_open(peer->uid, peer->uid == 0 || peer->uid == policy.daemon_uid)) {
+            std::make_shared<session<unix_socket>>(std::move(socket), shared,
+                                                   access{true, true, peer->uid}, peer->uid)
+                ->start();
+          }
         } else {
-          // The control socket's rules: the peer may not read the tree either.
-          std::make_shared<session<unix_socket>>(std::move(socket), shared, access{})->start();
-          if (peer) {
-            spdlog::warn("observer: refused uid {} (not allowed on the control socket)", peer->uid);
+          refused(peer);
+          if (shared.refused_sessions < max_refused_sessions) {
+            // The control socket's rules: the peer may not read the tree either. It gets its
+            // 401 from a session of its own kind, so it cannot take one that serves.
+            std::make_shared<session<unix_socket>>(std::move(socket), shared, access{})->start();
           }
         }
       }
@@ -467,6 +542,16 @@ http_service::http_service(daemon::daemon_state& st, const config::observer_opti
       (void)a.listen(asio::socket_base::max_listen_connections, ec);
     }
   } else {
+    // vigild binds, unlinks and chmods this path as root: like the control socket's, its
+    // directory must be one no one else can change (docs/security.md), or its owner could
+    // swap the socket for a symlink between bind and chmod and have any file made 0666, or
+    // point the directory elsewhere. Once checked, the path leads nowhere else.
+    std::string dir = std::filesystem::path(address->path).parent_path().string();
+    if (auto trusted = trusted_path(dir, ::geteuid()); !trusted) {
+      throw daemon::service_refused("observer.listen: refusing the observer's socket directory "
+                                    + dir + ": " + trusted.error().message
+                                    + " (another user could replace the socket)");
+    }
     impl_->unix_path = address->path;
 
     struct stat sb {};
@@ -518,6 +603,7 @@ http_service::~http_service() {
     if (impl_->unix_acceptor) {
       (void)impl_->unix_acceptor->close(ignored);
     }
+    impl_->refusal_summary.cancel();
     impl_->shared.waiting.clear();
     impl_->io.stop();
   });

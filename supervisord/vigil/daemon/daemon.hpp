@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -22,12 +23,19 @@ enum exit_code : int {
 
 class daemon_state;
 
+/// What a service throws when its config can never work, e.g. a path another user controls:
+/// vigild logs it and exits with exit_permanent.
+struct service_refused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// A service vigild runs beside its control server, built on its state (the observer,
 /// supervisord/observer/). Called once the state exists and before the tree starts; the
 /// object it returns is destroyed after the control server stops and before the runtime
 /// does. A service that cannot start throws std::runtime_error: vigild logs it and exits
-/// with exit_temporary. The daemon library knows none of its services: vigild's main adds
-/// them, so that they depend on the daemon and not the other way round.
+/// with exit_temporary (exit_permanent for service_refused). The daemon library knows none of its
+/// services: vigild's main adds them, so that they depend on the daemon and not the other way
+/// round.
 using service_starter = std::function<std::shared_ptr<void>(daemon_state&)>;
 
 /// vigild's command line.
