@@ -122,7 +122,9 @@ const option table[] = {
       "refused with `failed`. vigild serves 1024 connections in all, of which the last 32 "
       "are kept for root and the user vigild runs as, who are not held to this cap: an "
       "allowed user who opens connections without end cannot lock the administrator out. "
-      "Takes effect for new connections."},
+      "The observer's Unix socket holds each user to the same cap, of its own 256 "
+      "connections (the last 32 kept for root and vigild's user). Takes effect for new "
+      "connections."},
      in_range<1, 1024>,
      [](const value& v, targets& t) {
        t.daemon->max_connections_per_user = static_cast<std::uint32_t>(std::get<std::int64_t>(v));
