@@ -16,12 +16,36 @@ from vigild_harness import check  # noqa: E402
 
 
 def refused(d, *needles):
-    """vigild exited 100 and its log holds every needle."""
-    code = d.wait()
-    log = d.read_log()
-    check(code == 100, "exit %r, not 100:\n%s" % (code, log))
-    for n in needles:
-        check(n in log, "%r not in the log:\n%s" % (n, log))
+    """Starts `d`: vigild exits 100 and its log holds every needle."""
+    try:
+        d.start(expect_ready=False)
+        code = d.wait()
+        log = d.read_log()
+        check(code == 100, "exit %r, not 100:\n%s" % (code, log))
+        for n in needles:
+            check(n in log, "%r not in the log:\n%s" % (n, log))
+    finally:
+        d.cleanup()
+
+
+def attacker_dir(base):
+    """A directory under `base` owned by the attacker (nobody)."""
+    mine = os.path.join(base, "attacker-made")
+    os.mkdir(mine, 0o755)
+    os.chown(mine, NOBODY, NOBODY)
+    return mine
+
+
+def link_in_shared_dir(base, name, target):
+    """A symlink to `target`, owned by the attacker, in a directory every user may write:
+    returns the link and that directory."""
+    shared = os.path.join(base, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o777)
+    link = os.path.join(shared, name)
+    os.symlink(target, link)
+    os.lchown(link, NOBODY, NOBODY)
+    return link, shared
 
 
 def with_observer(tools, path):
@@ -42,32 +66,16 @@ def case_observer_socket_dir_hijack(tools):
         victim = os.path.join(base, "victim")
         os.mkdir(victim, 0o700)
         # 1. A directory the attacker owns.
-        mine = os.path.join(base, "attacker-made")
-        os.mkdir(mine, 0o755)
-        os.chown(mine, NOBODY, NOBODY)
-        d = with_observer(tools, os.path.join(mine, "observer.sock"))
-        try:
-            d.start(expect_ready=False)
-            refused(d, "refusing the observer's socket directory " + mine,
-                    "owned by uid %d" % NOBODY)
-        finally:
-            d.cleanup()
+        mine = attacker_dir(base)
+        refused(with_observer(tools, os.path.join(mine, "observer.sock")),
+                "refusing the observer's socket directory " + mine, "owned by uid %d" % NOBODY)
         check(os.listdir(mine) == [], "vigild made %r in the attacker's directory"
               % os.listdir(mine))
         # 2. Root's own directory, reached through a symlink the attacker could point anywhere.
-        shared = os.path.join(base, "shared")
-        os.mkdir(shared)
-        os.chmod(shared, 0o777)
-        link = os.path.join(shared, "vigil")
-        os.symlink(victim, link)
-        os.lchown(link, NOBODY, NOBODY)
-        d = with_observer(tools, os.path.join(link, "observer.sock"))
-        try:
-            d.start(expect_ready=False)
-            refused(d, "refusing the observer's socket directory",
-                    "the directory %s is writable by every user" % shared)
-        finally:
-            d.cleanup()
+        link, shared = link_in_shared_dir(base, "vigil", victim)
+        refused(with_observer(tools, os.path.join(link, "observer.sock")),
+                "refusing the observer's socket directory",
+                "the directory %s is writable by every user" % shared)
         check(os.listdir(victim) == [] and mode_of(victim) == 0o700,
               "root's directory was changed: %r, mode %o" % (os.listdir(victim), mode_of(victim)))
     finally:
@@ -99,39 +107,18 @@ def case_log_file_dir_hijack(tools):
         # 1. The log file is a symlink (to root's file).
         link = os.path.join(base, "link.log")
         os.symlink(target, link)
-        d = with_log_file(tools, link)
-        try:
-            d.start(expect_ready=False)
-            refused(d, "unable to open the log " + link, "symlink")
-        finally:
-            d.cleanup()
+        refused(with_log_file(tools, link), "unable to open the log " + link, "symlink")
         # 2. A directory the attacker owns.
-        mine = os.path.join(base, "attacker-made")
-        os.mkdir(mine, 0o755)
-        os.chown(mine, NOBODY, NOBODY)
-        d = with_log_file(tools, os.path.join(mine, "vigild.log"))
-        try:
-            d.start(expect_ready=False)
-            refused(d, "unable to open the log " + os.path.join(mine, "vigild.log"),
-                    "owned by uid %d" % NOBODY)
-        finally:
-            d.cleanup()
+        mine = attacker_dir(base)
+        refused(with_log_file(tools, os.path.join(mine, "vigild.log")),
+                "unable to open the log " + os.path.join(mine, "vigild.log"),
+                "owned by uid %d" % NOBODY)
         check(os.listdir(mine) == [], "vigild made %r in the attacker's directory"
               % os.listdir(mine))
         # 3. Root's own directory, through a symlink in a directory every user may write.
-        shared = os.path.join(base, "shared")
-        os.mkdir(shared)
-        os.chmod(shared, 0o777)
-        dirlink = os.path.join(shared, "logs")
-        os.symlink(victim, dirlink)
-        os.lchown(dirlink, NOBODY, NOBODY)
-        d = with_log_file(tools, os.path.join(dirlink, "target"))
-        try:
-            d.start(expect_ready=False)
-            refused(d, "unable to open the log", "the directory %s is writable by every user"
-                    % shared)
-        finally:
-            d.cleanup()
+        dirlink, shared = link_in_shared_dir(base, "logs", victim)
+        refused(with_log_file(tools, os.path.join(dirlink, "target")),
+                "unable to open the log", "the directory %s is writable by every user" % shared)
         with open(target) as f:
             check(f.read() == "root's\n", "root's file was appended to")
         check(sorted(os.listdir(victim)) == ["target"], "vigild made %r in root's directory"
