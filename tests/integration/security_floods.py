@@ -75,6 +75,31 @@ def case_pipelined_requests_bounded(tools):
         d.cleanup()
 
 
+def start_holder(script, observer, count):
+    """Runs tests/security/`script` as nobody against `observer`: it holds `count`
+    connections until its stdin closes. Returns the process and the JSON line it reports
+    once it holds what it could."""
+    holder = subprocess.Popen(
+        as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(os.path.join(REPROS, script)),
+                           observer, str(count)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([holder.stdout], [], [], 120)
+        check(ready, "%s did not report within 120 s" % script)
+        return holder, json.loads(holder.stdout.readline() or "{}")
+    except BaseException:
+        holder.kill()
+        holder.wait(30)
+        raise
+
+
+def stop_holder(holder):
+    """Lets a start_holder() process go and waits for it."""
+    if holder:
+        holder.stdin.close()
+        holder.wait(30)
+
+
 def observer_get(path, target):
     """(status, body) of GET `target` on the observer's Unix socket; (0, why) when the
     connection is closed unanswered."""
@@ -122,22 +147,14 @@ def case_observer_refused_peers_hold_nothing(tools):
             capture_output=True, text=True, timeout=60)
         check(refused.stdout.startswith("HTTP/1.1 401"),
               "nobody's request: %r %r" % (refused.stdout[:200], refused.stderr[-500:]))
-        holder = subprocess.Popen(
-            as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(os.path.join(REPROS, "observer_hold.py")),
-                               observer, str(count)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([holder.stdout], [], [], 120)
-        check(ready, "observer_hold.py did not report within 120 s")
-        got = json.loads(holder.stdout.readline() or "{}")
+        holder, got = start_holder("observer_hold.py", observer, count)
         check(got.get("connections") == count, "the holder did not connect: %r" % got)
         # Accepted after all of the holder's connections (the listen queue is in order).
         status, body = observer_get(observer, "/metrics")
         check(status == 200, "root's scrape with %d refused peers holding: %s"
               % (count, body[:200]))
     finally:
-        if holder:
-            holder.stdin.close()
-            holder.wait(30)
+        stop_holder(holder)
         d.cleanup()
 
 
@@ -222,21 +239,13 @@ def case_observer_per_user_cap(tools):
     try:
         d.start()
         wait_for(lambda: os.path.exists(observer), "the observer's socket")
-        holder = subprocess.Popen(
-            as_user(NOBODY) + [OTHER_USER_PYTHON, reachable(os.path.join(REPROS, "observer_streams.py")),
-                               observer, str(count)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([holder.stdout], [], [], 120)
-        check(ready, "observer_streams.py did not report within 120 s")
-        got = json.loads(holder.stdout.readline() or "{}")
+        holder, got = start_holder("observer_streams.py", observer, count)
         check(got.get("streams") == 20, "nobody holds %r streams, the cap is 20" % got)
         status, body = observer_get(observer, "/metrics")
         check(status == 200, "root's scrape while nobody holds its streams: %d %s"
               % (status, body[:200]))
     finally:
-        if holder:
-            holder.stdin.close()
-            holder.wait(30)
+        stop_holder(holder)
         d.cleanup()
 
 
