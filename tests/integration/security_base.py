@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigild_harness import OTHER_USER_PYTHON, Daemon  # noqa: E402,F401 (re-exported)
+from vigild_harness import OTHER_USER_PYTHON, Daemon, check  # noqa: E402,F401 (re-exported)
 
 SKIP = 77
 NOBODY = 65534
@@ -66,6 +66,16 @@ def mode_of(path):
 
 def daemon(tools, config, **kw):
     return Daemon(tools["vigild"], tools["vigilctl"], config, **kw)
+
+
+def refused(d, *needles):
+    """vigild (started without waiting for ready) exited 100, and its log holds every
+    needle: a path it would have trusted was refused, named."""
+    code = d.wait()
+    log = d.read_log()
+    check(code == 100, "exit %r, not 100:\n%s" % (code, log))
+    for n in needles:
+        check(n in log, "%r not in the log:\n%s" % (n, log))
 
 
 def started(tools, config, **kw):

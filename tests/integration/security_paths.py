@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 from security_base import (ECHO, NOBODY, OTHER_USER_PYTHON, as_user, daemon, mode_of,
-                           need_root, reachable, started)
+                           need_root, reachable, refused, started)
 from vigild_harness import check, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,15 +23,6 @@ def root_dir(mode=0o755):
     path = tempfile.mkdtemp(prefix="vigil-sec-paths-")
     os.chmod(path, mode)
     return path
-
-
-def refused(d, *needles):
-    """vigild exited 100 and its log holds every needle."""
-    code = d.wait()
-    log = d.read_log()
-    check(code == 100, "exit %r, not 100:\n%s" % (code, log))
-    for n in needles:
-        check(n in log, "%r not in the log:\n%s" % (n, log))
 
 
 def case_socket_dir_hijack(tools):
