@@ -39,6 +39,13 @@ inline bool has_lookahead(std::string_view regex) {
     char c = regex[i];
     if (c == '\\') {
       ++i; // the escaped character stands for itself (or a class), whatever it is
+    } else if (in_bracket && c == '[' && i + 1 < regex.size()
+               && std::string_view(":.=").find(regex[i + 1]) != std::string_view::npos) {
+      // A class, collating element or equivalence class ("[:alpha:]", libstdc++ takes them
+      // in ECMAScript too): its ']' does not close the bracket expression.
+      const char close[] = {regex[i + 1], ']', '\0'};
+      auto end = regex.find(close, i + 2);
+      i = end == std::string_view::npos ? regex.size() : end + 1;
     } else if (in_bracket) {
       in_bracket = c != ']'; // ECMAScript: the first unescaped ']' closes, even in "[]"
     } else if (c == '[') {

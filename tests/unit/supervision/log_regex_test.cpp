@@ -71,11 +71,13 @@ TEST(LogRegex, RefusesWhatWouldSearchALineInMoreThanOnePass) {
   EXPECT_TRUE(refused("^(?!error).*ready"));
   EXPECT_TRUE(refused("\\\\(?=x)")); // an escaped backslash, then a lookahead
   EXPECT_TRUE(refused("a)(b"));      // nor does it compile
+  EXPECT_TRUE(refused("[[:digit:]]+(?=x)"));
   // The same characters that are no lookahead are fine.
   EXPECT_FALSE(refused("(?:listening|ready) on"));
   EXPECT_FALSE(refused("\\(?=x"));  // an optional literal parenthesis, then "=x"
   EXPECT_FALSE(refused("[(?=]ok")); // a bracket expression
   EXPECT_FALSE(refused("[\\](?!]ok"));
+  EXPECT_FALSE(refused("[[:alpha:](?=]x")); // one bracket expression, its class inside
 }
 
 TEST(LogRegex, SaysWhyALookaheadIsRefused) {
