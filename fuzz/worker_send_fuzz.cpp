@@ -9,8 +9,8 @@
 // (registered as #PID<0.5.1>; :vigil_supervisor_reports is #PID<0.1.1>, protected).
 //
 // Checked for every frame: nothing reaches a protected pid; a delivery to a daemon pid or
-// another node is to a pid that was given or to a granted name's pid; a delivery into a
-// worker carries only given pids; none outside the worker is an exit signal or a `$vigil_`
+// another node is to a pid that was given or to a granted name's pid; a delivery carries
+// only given pids (and the worker's own); none outside the worker is an exit signal or a `$vigil_`
 // message, none to a daemon pid a port info request answered outside the worker; a frame that is no
 // envelope delivers nothing; `refused` counts exactly the refusals.
 #include "vigil/common/assert.hpp"
@@ -80,13 +80,11 @@ void deliver_one(os::worker_grants& g, model& m, const os::send_sinks& sinks, co
   VIGIL_ASSERT(to != hub_pid);
   bool by_name = d->to.is_atom() && to == echo_pid;
   VIGIL_ASSERT(to.node == own_node || by_name || m.given.contains(to));
-  if (to.node != 0) {
-    // Into a worker, whose port grants what it carries: only pids that were given.
-    std::set<pid> shown;
-    collect(d->message, shown);
-    for (const pid& p : shown) {
-      VIGIL_ASSERT(m.given.contains(p));
-    }
+  // Only pids that were given: a port, where any send may end up, grants what it carries.
+  std::set<pid> shown;
+  collect(d->message, shown);
+  for (const pid& p : shown) {
+    VIGIL_ASSERT(m.given.contains(p));
   }
   if (to.node != own_node && d->message.is_tuple() && d->message.size() > 0
       && d->message[0].is_atom()) {

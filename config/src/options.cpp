@@ -439,7 +439,7 @@ const option table[] = {
       "that is tried every `interval` until it succeeds, for OS children: { tcp = "
       "\"127.0.0.1:6379\" }, { http = \"http://127.0.0.1:8080/healthz\", status = 200 }, "
       "{ exec = [\"pg_isready\", \"-q\"] }, { log = \"regex\" } (commands only; ECMAScript without "
-      "back-references), each with "
+      "back-references or lookaheads), each with "
       "optional interval (\"1s\") and timeout (\"5s\")."},
      nullptr,
      [](const value& v, targets& t) { t.child->ready = std::get<supervision::probe_spec>(v); }},

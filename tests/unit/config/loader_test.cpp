@@ -192,6 +192,14 @@ command = ["true"]
 ready = { log = "(a)\\1" }
 )");
   EXPECT_NE(errors.find("ready.log: expected a regular expression"), std::string::npos) << errors;
+  // So is a lookahead, which makes the pass quadratic in the line again.
+  errors = load_errors(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+ready = { log = "(?=.*port)listening" }
+)");
+  EXPECT_NE(errors.find("ready.log: expected a regular expression"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("lookahead"), std::string::npos) << errors;
 }
 
 TEST(LoadConfig, ReadsResourceLimitsAsOneValueOrSoftAndHard) {

@@ -111,6 +111,30 @@ TEST(Capabilities, AMessageIntoAWorkerCarriesOnlyPidsTheSenderHolds) {
   EXPECT_EQ(uut.g.refused.load(), 2U);
 }
 
+TEST(Capabilities, AMessageToADaemonProcessCarriesOnlyPidsTheSenderHolds) {
+  // A worker's port is a daemon process (node 0) and grants the worker every pid in what it
+  // passes on, as a port of another worker does, and a name may be a port too: a worker
+  // that holds a port (its own, once it was shown it) must not grant itself, or the worker
+  // behind it, a pid it made up by sending it there.
+  fixture uut;
+  pid made_up{0, 77, 3};
+  pid port{0, 41, 2};
+  uut.g.given.grant(port);
+  EXPECT_EQ(uut.send(term(port)), send_outcome::delivered); // it may talk to the port
+  auto send = [&](const term& to, const term& message) {
+    return deliver_checked(uut.g, to, message, uut.sinks);
+  };
+  EXPECT_EQ(send(term(port), vigil::make_tuple(atoms::error, made_up)), send_outcome::refused);
+  EXPECT_EQ(send(term(atom("echo")), term::list({term(made_up)})), send_outcome::refused);
+  EXPECT_EQ(uut.local, std::vector<pid>{port});
+  // What it holds and its own pids it may show anywhere.
+  uut.g.given.grant(made_up);
+  EXPECT_EQ(send(term(port), vigil::make_tuple(made_up, pid{7, 4, 1})), send_outcome::delivered);
+  EXPECT_EQ(send(term(atom("echo")), vigil::make_tuple(made_up)), send_outcome::delivered);
+  EXPECT_EQ(uut.local, (std::vector<pid>{port, port, echo}));
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
 TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
   // A port or a supervisor acts on these without knowing who sent them; so would a process
   // of another worker that traps exits.

@@ -287,17 +287,19 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
 /// (the numbers of a daemon pid, not the pid), it shows that pid to itself in a send to a pid
 /// of its own node, which goes back through its port; once a second, pid-free send to itself
 /// has come back (so the port has handled the first), it sends 1 to the made-up pid and :ok
-/// to `from`.
-[[noreturn]] void launder() {
+/// to `from`. With `via` ("port"), it is told {from, index, serial, port} and shows the pid to
+/// `port` (its own port) instead, which passes it on into the worker the same way.
+[[noreturn]] void launder(std::string_view via) {
   auto w = sdk::worker::from_env();
   if (!w) {
     sleep_forever();
   }
-  while (auto m = next_request(*w, 3)) {
+  const bool through_port = via == "port";
+  while (auto m = next_request(*w, through_port ? 4 : 3)) {
     pid from = (*m)[0].as_pid();
     pid target{0, static_cast<std::uint32_t>((*m)[1].as_integer()),
                static_cast<std::uint32_t>((*m)[2].as_integer())};
-    pid own{w->node(), 1, 1};
+    pid own = through_port ? (*m)[3].as_pid() : pid{w->node(), 1, 1};
     (void)w->send(own, vigil::make_tuple(atoms::error, target));
     (void)w->send(own, term(atoms::ok));
     for (;;) {
@@ -447,7 +449,7 @@ int main(int argc, char** argv) {
   } else if (mode == "forged-ready") {
     forged_ready(arg);
   } else if (mode == "launder") {
-    launder();
+    launder(arg);
   } else if (mode == "forge-port") {
     forge_port(arg);
   } else if (mode == "reflect") {

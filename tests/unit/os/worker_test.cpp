@@ -269,6 +269,24 @@ TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItself) {
   box->ctx().exit(sink, atoms::kill);
 }
 
+TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItsOwnPort) {
+  // A worker's port passes what it is sent on into the worker and grants every pid in it. A
+  // worker shown its own port (in a message, as any pid) must not come out of sending that
+  // port a made-up pid allowed to reach it.
+  pid sink = rt.spawn(count_sink);
+  pid port = start_linked(command("launder-port", {"launder", "port"}));
+  box->ctx().send(
+      port, vigil::make_tuple(me_pid(), std::int64_t{sink.index}, std::int64_t{sink.serial}, port));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // The worker's sends reach the runtime in order: its 1 would be queued before its :ok.
+  EXPECT_EQ(ask(*this, sink, atom("count")), term(std::int64_t{0}))
+      << "the made-up pid was reached";
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_GE(info->refused, 2U); // the laundering send and the send to the made-up pid
+  box->ctx().exit(sink, atoms::kill);
+}
+
 TEST_F(Sdk, AWorkerGivenAnotherChildsPortCannotStopItNorSayItIsReady) {
   // A port takes a few messages only from the daemon's own code: the reactor's word that its
   // child exited, its checks' word that the child is ready, the exit signal of its parent.

@@ -67,6 +67,9 @@ void capability_set::grant_all(const term& t, std::uint32_t own_node) {
 bool capability_set::holds_all(const term& t, std::uint32_t own_node) const {
   std::vector<pid> found;
   collect(t, own_node, found);
+  if (found.empty()) {
+    return true; // most messages show no pid: no lock on every send for them
+  }
   std::lock_guard lock(mutex_);
   return std::all_of(found.begin(), found.end(), [this](pid p) { return index_.contains(p); });
 }
@@ -117,11 +120,17 @@ bool redirects_answer(const term& message, std::uint32_t own_node) {
          && message[1].is_pid() && (own_node == 0 || message[1].as_pid().node != own_node);
 }
 
+/// Whether a message shows only pids the worker holds or of its own node. Whatever reaches a
+/// worker goes through a port, which grants every pid in it: the worker's own processes, a
+/// port itself (its own, once shown to it, or another worker's) and a name (a port may be
+/// registered) all lead there. Without this a worker could grant itself, or a worker it
+/// talks to, any pid by showing it on the way.
+bool shows_only_held(const worker_grants& g, const term& message) {
+  return g.given.holds_all(message, g.node);
+}
+
 send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_sinks& sinks) {
-  if (to.node != 0 && !g.given.holds_all(message, g.node)) {
-    // The message goes into a worker (this one, or another) through its port, which grants
-    // every pid in it: a worker may pass on only pids it holds, or it could grant itself any
-    // pid by sending it to one of its own processes.
+  if (!shows_only_held(g, message)) {
     return refuse(g);
   }
   // Nor into another worker: a process there that traps exits takes {:EXIT, ...} as ours do.
@@ -164,7 +173,8 @@ send_outcome deliver_checked(worker_grants& g, const term& to, const term& messa
   if (std::find(g.names.begin(), g.names.end(), name) == g.names.end()) {
     return refuse(g);
   }
-  if (daemon_control(message) || redirects_answer(message, g.node)) {
+  if (daemon_control(message) || redirects_answer(message, g.node)
+      || !shows_only_held(g, message)) {
     return refuse(g); // a name is a daemon process too
   }
   std::optional<pid> p = sinks.whereis ? sinks.whereis(name) : std::nullopt;

@@ -21,12 +21,13 @@
 /// - a name the config granted it (`may_send = ["echo"]`), if that name is registered,
 ///
 /// and never one of the daemon's own processes (`send_sinks::is_protected`), whatever it was
-/// given. A message into a worker (its own or another's) may carry only pids the worker holds
-/// or of its own node, since that worker's port grants them; a message to a daemon process
-/// is never an exit signal ({:EXIT, pid, reason}) nor a `$vigil_` message, which only the
-/// daemon's own code sends, nor a {:port_info, from, ref} whose answer would go to a `from`
-/// outside the worker. Everything else is dropped and counted (`worker_grants::refused`,
-/// `refused` in the `info` of the worker's port).
+/// given. A message may carry only pids the worker holds or of its own node, whatever its
+/// target: a port (the worker's own, another worker's, one registered under a name) grants
+/// every pid in what it passes on, and a send to a worker's process goes through its port.
+/// A message to a daemon process is never an exit signal ({:EXIT, pid, reason}) nor a `$vigil_`
+/// message, which only the daemon's own code sends, nor a {:port_info, from, ref} whose answer
+/// would go to a `from` outside the worker. Everything else is dropped and counted
+/// (`worker_grants::refused`, `refused` in the `info` of the worker's port).
 namespace vigil::os {
 
 /// The pids an OS worker was given, bounded: past `capacity` pids the one given or used
