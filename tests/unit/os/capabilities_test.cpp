@@ -150,6 +150,9 @@ TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
       send_outcome::refused);
   EXPECT_EQ(send(term(atom("echo")), vigil::make_tuple(atom("$vigil_ready"), echo, "")),
             send_outcome::refused);
+  EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::down, reference{0, 1, 2, 3},
+                                                  atoms::process, session, atoms::normal)),
+            send_outcome::refused);
   pid other_worker{9, 2, 1};
   uut.g.given.grant(other_worker);
   EXPECT_EQ(send(term(other_worker), vigil::make_tuple(atoms::exit, other_worker, atoms::kill)),
@@ -163,7 +166,7 @@ TEST(Capabilities, NoWorkerSendsADaemonProcessAnExitSignalOrAVigilMessage) {
   EXPECT_EQ(send(term(session), vigil::make_tuple(atoms::ok, atoms::exit)),
             send_outcome::delivered);
   EXPECT_EQ(send(term(session), term(atom("$vigil_ready"))), send_outcome::delivered);
-  EXPECT_EQ(uut.g.refused.load(), 4U);
+  EXPECT_EQ(uut.g.refused.load(), 5U);
 }
 
 TEST(Capabilities, AWorkerAsksAPortForInfoOnlyToHaveItAnsweredToItself) {

@@ -97,17 +97,19 @@ send_outcome refuse(worker_grants& g) {
 }
 
 /// A message only vigild's own code sends: an exit signal as a process that traps exits
-/// receives it ({:EXIT, pid, reason}), or one of the daemon's `$vigil_` messages, such as a
-/// port's {:"$vigil_os_exit", reason, os_reason} from the reactor or a child's
-/// {:"$vigil_ready", pid, text} to its supervisor. A message carries no sender, so the
-/// daemon's processes act on these as they come: from a worker given their pid, one would
-/// end another child's port with a reason of its choosing, or say that child is ready.
+/// receives it ({:EXIT, pid, reason}), a monitor's {:DOWN, ref, :process, pid, reason}, or
+/// one of the daemon's `$vigil_` messages, such as a port's {:"$vigil_os_exit", reason,
+/// os_reason} from the reactor or a child's {:"$vigil_ready", pid, text} to its supervisor.
+/// A message carries no sender, so the daemon's processes act on these as they come: from a
+/// worker given their pid, one would end another child's port with a reason of its choosing,
+/// say that child is ready, or (with a reference guessed from one it was shown) tell a
+/// supervisor that a child it monitors has died.
 bool daemon_control(const term& message) {
   if (!message.is_tuple() || message.size() == 0 || !message[0].is_atom()) {
     return false;
   }
   atom tag = message[0].as_atom();
-  return tag == atoms::exit || tag.name().starts_with("$vigil_");
+  return tag == atoms::exit || tag == atoms::down || tag.name().starts_with("$vigil_");
 }
 
 /// {:port_info, from, ref} asks a port to send {ref, info} to `from` (docs/os-workers.md):
