@@ -33,7 +33,8 @@ struct worker_line {
 enum class journal_send {
   sent,
   full,   ///< journald is behind and its socket is full (EAGAIN, ENOBUFS): the line is dropped
-  absent, ///< no journald there (ENOENT, ECONNREFUSED, ...): the caller logs the line another way
+  absent, ///< no journald there (ENOENT, ECONNREFUSED), or it refused the line (EMSGSIZE):
+          ///< the caller logs the line another way
 };
 
 /// Sends `line` to journald at `socket_path`, never waiting.

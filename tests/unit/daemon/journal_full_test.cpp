@@ -3,10 +3,9 @@
 // dropped for it (they are in the workers' logs) and counted, in a rate-limited report, and
 // vigild's own log to journald's stream never waits for it. Against a real datagram socket
 // nobody reads (journald's, full) and a real stream socket nobody reads (vigild's stderr
-// under systemd). A unit test and not a whole-daemon one: vigild sends to journald's fixed
-// path and logs to the journal only when systemd started it, and the test must run in a
-// temporary directory without systemd; the forwarder and the log writer tested here are the
-// ones os_wiring.cpp and logging.cpp put on the reactor's path.
+// under systemd). These are the forwarder and the log writer that os_wiring.cpp and
+// logging.cpp put on the reactor's path; tests/integration/journal_full_test.py proves the same
+// on the whole daemon (root only: it needs a mount namespace for journald's fixed path).
 #include "vigil/common/unique_fd.hpp"
 
 #include "journal_forwarder.hpp"
