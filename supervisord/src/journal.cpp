@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -51,24 +52,29 @@ std::string journal_datagram(const worker_line& line) {
   return out;
 }
 
-bool send_to_journal(const worker_line& line, const char* socket_path) {
+journal_send send_to_journal(const worker_line& line, const char* socket_path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::size_t len = std::strlen(socket_path);
   if (len == 0 || len >= sizeof addr.sun_path) {
-    return false;
+    return journal_send::absent;
   }
   std::memcpy(addr.sun_path, socket_path, len);
   // One socket per process, opened on first use: a line costs one sendto.
   static const unique_fd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) {
-    return false;
+    return journal_send::absent;
   }
   std::string datagram = journal_datagram(line);
   auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + 1);
-  return ::sendto(fd.get(), datagram.data(), datagram.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
-                  reinterpret_cast<const sockaddr*>(&addr), addr_len)
-         == static_cast<ssize_t>(datagram.size());
+  auto n = ::sendto(fd.get(), datagram.data(), datagram.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+                    reinterpret_cast<const sockaddr*>(&addr), addr_len);
+  if (n == static_cast<ssize_t>(datagram.size())) {
+    return journal_send::sent;
+  }
+  // A full queue at journald's end: EAGAIN for a datagram socket; ENOBUFS when the kernel
+  // is short of buffers. Anything else means no journald to take the line.
+  return n < 0 && (errno == EAGAIN || errno == ENOBUFS) ? journal_send::full : journal_send::absent;
 }
 
 } // namespace vigil::daemon

@@ -29,9 +29,16 @@ struct worker_line {
 /// uses the protocol's length-prefixed form.
 [[nodiscard]] std::string journal_datagram(const worker_line& line);
 
-/// Sends `line` to journald at `socket_path`; false if it could not (no journald, or the
-/// socket refused it), in which case the caller logs the line another way.
-bool send_to_journal(const worker_line& line,
-                     const char* socket_path = "/run/systemd/journal/socket");
+/// What became of a line sent to the journal.
+enum class journal_send {
+  sent,
+  full,   ///< journald is behind and its socket is full (EAGAIN, ENOBUFS): the line is dropped
+  absent, ///< no journald there (ENOENT, ECONNREFUSED), or it refused the line (EMSGSIZE):
+          ///< the caller logs the line another way
+};
+
+/// Sends `line` to journald at `socket_path`, never waiting.
+journal_send send_to_journal(const worker_line& line,
+                             const char* socket_path = "/run/systemd/journal/socket");
 
 } // namespace vigil::daemon

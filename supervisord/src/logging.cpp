@@ -6,10 +6,11 @@
 #include "vigil/common/file_trust.hpp"
 #include "vigil/common/unique_fd.hpp"
 
+#include "line_writer.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -152,8 +153,28 @@ result<unique_fd> open_log_file(const std::string& path) {
   return fd;
 }
 
+/// vigild's log to journald's stream (its stderr under systemd), never waiting for it: a
+/// journald that is behind must not stall the thread that logs (line_writer.hpp). spdlog's
+/// stderr sink would fwrite to a blocking socket and wait as long as journald does.
+class journal_stream_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  explicit journal_stream_sink(int fd) : out_(fd) {}
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    (void)out_.write_line(std::string_view(line.data(), line.size()));
+  }
+
+  void flush_() override {}
+
+private:
+  line_writer out_;
+};
+
 spdlog::sink_ptr journal_sink() {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto sink = std::make_shared<journal_stream_sink>(STDERR_FILENO);
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<priority_flag>('*').set_pattern("%*%v");
   sink->set_formatter(std::move(formatter));

@@ -2,11 +2,12 @@
 #include "os_wiring.hpp"
 
 #include "event_store.hpp"
-#include "journal.hpp"
+#include "journal_forwarder.hpp"
 #include "state.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <string>
 
 namespace vigil::daemon {
@@ -85,8 +86,17 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
     }
     return child_path(*st.config(), spec);
   };
-  // On the reactor thread: nothing here may block for long (the journal send does not wait).
-  o.on_line = [&st, journal](const os::output_line& l) {
+  // Workers' lines to journald; a full journal drops them for it, counted and told at most
+  // once a second (journal_forwarder.hpp): they are in the workers' logs already.
+  std::shared_ptr<journal_forwarder> to_journal;
+  if (journal) {
+    to_journal = std::make_shared<journal_forwarder>(
+        "/run/systemd/journal/socket", [](const std::string& l) { spdlog::info("{}", l); },
+        [](const std::string& w) { spdlog::warn("{}", w); });
+  }
+  // On the reactor thread: nothing here may block for long (the journal send does not wait,
+  // nor does vigild's log to the journal: logging.cpp).
+  o.on_line = [&st, to_journal](const os::output_line& l) {
     // The key is the child's path already; the record of its start, once there, is the same.
     auto child = st.events.child(l.port);
     std::string path = child ? child->path : l.key;
@@ -94,8 +104,8 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
     st.events.log_line(path, std::string(l.stream), line);
     // The journal's identifier is the child's id, the last part of its path (journal.hpp).
     std::string_view id = std::string_view(path).substr(path.rfind('/') + 1);
-    if (journal && !send_to_journal({id, path, l.stream, line, 0})) {
-      spdlog::info("{} {}: {}", path, l.stream, line);
+    if (to_journal) {
+      to_journal->forward({id, path, l.stream, line, 0}, journal_forwarder::clock::now());
     }
   };
   return std::make_unique<os::service>(st.rt, std::move(o));

@@ -324,9 +324,11 @@ TEST(Journal, EncodesANewlineInAValueWithItsLength) {
 
 TEST(Journal, SendsOneDatagramPerLine) {
   datagram_socket sock(temp_socket_path("journal"));
-  ASSERT_TRUE(send_to_journal({"web", "root/web", "stdout", "hello", 7}, sock.name().c_str()));
+  ASSERT_EQ(send_to_journal({"web", "root/web", "stdout", "hello", 7}, sock.name().c_str()),
+            journal_send::sent);
   EXPECT_EQ(sock.receive(), journal_datagram({"web", "root/web", "stdout", "hello", 7}));
-  EXPECT_FALSE(send_to_journal({"web", "root/web", "stdout", "hello", 7}, "/nonexistent/socket"));
+  EXPECT_EQ(send_to_journal({"web", "root/web", "stdout", "hello", 7}, "/nonexistent/socket"),
+            journal_send::absent);
 }
 
 } // namespace
