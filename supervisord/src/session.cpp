@@ -10,8 +10,13 @@ namespace {
 
 const atom a_wake("$vigil_session_wake");
 
-/// Posts a reply line, counted against the connection's backlog until it is written.
+/// Posts a reply line, counted against the connection's backlog until it is written. An
+/// empty one (the end of input's item) is nothing to send: the loop would not write it, so
+/// its reply_cost would never be credited back.
 void post_reply(daemon_state& st, session_channel& ch, std::string line) {
+  if (line.empty()) {
+    return;
+  }
   ch.reply_posted(line.size());
   st.out.push({post_kind::reply, ch.conn(), std::move(line), 0});
 }
