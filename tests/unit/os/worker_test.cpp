@@ -251,6 +251,18 @@ TEST_F(Sdk, FramesOfAChildThatNeverWakesTheDaemonArriveInOrderBeforeItsExit) {
   EXPECT_EQ(exit_reason(port), term(atoms::normal));
 }
 
+/// After a "launder" worker on `port` has tried to grant itself `sink`'s pid: `sink` was
+/// never reached, and the port refused both the laundering send and the send to `sink`.
+void expect_made_up_pid_unreached(os_test& t, pid port, pid sink) {
+  ASSERT_TRUE(t.box->receive(atoms::ok, os_test::guard)) << "the worker never finished";
+  // The worker's sends reach the runtime in order: its 1 would be queued before its :ok.
+  EXPECT_EQ(ask(t, sink, atom("count")), term(std::int64_t{0})) << "the made-up pid was reached";
+  auto info = t.svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_GE(info->refused, 2U);
+  t.box->ctx().exit(sink, atoms::kill);
+}
+
 TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItself) {
   // A send to a pid of the worker's own node goes back through its port, and the port grants
   // every pid in what it passes on: a worker that puts a made-up pid in such a send must not
@@ -259,14 +271,7 @@ TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItself) {
   pid port = start_linked(command("launder", {"launder", ""}));
   box->ctx().send(port,
                   vigil::make_tuple(me_pid(), std::int64_t{sink.index}, std::int64_t{sink.serial}));
-  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
-  // The worker's sends reach the runtime in order: its 1 would be queued before its :ok.
-  EXPECT_EQ(ask(*this, sink, atom("count")), term(std::int64_t{0}))
-      << "the made-up pid was reached";
-  auto info = svc().info(port);
-  ASSERT_TRUE(info);
-  EXPECT_GE(info->refused, 2U); // the laundering send and the send to the made-up pid
-  box->ctx().exit(sink, atoms::kill);
+  expect_made_up_pid_unreached(*this, port, sink);
 }
 
 TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItsOwnPort) {
@@ -277,14 +282,7 @@ TEST_F(Sdk, AWorkerCannotGrantItselfAPidByShowingItToItsOwnPort) {
   pid port = start_linked(command("launder-port", {"launder", "port"}));
   box->ctx().send(
       port, vigil::make_tuple(me_pid(), std::int64_t{sink.index}, std::int64_t{sink.serial}, port));
-  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
-  // The worker's sends reach the runtime in order: its 1 would be queued before its :ok.
-  EXPECT_EQ(ask(*this, sink, atom("count")), term(std::int64_t{0}))
-      << "the made-up pid was reached";
-  auto info = svc().info(port);
-  ASSERT_TRUE(info);
-  EXPECT_GE(info->refused, 2U); // the laundering send and the send to the made-up pid
-  box->ctx().exit(sink, atoms::kill);
+  expect_made_up_pid_unreached(*this, port, sink);
 }
 
 TEST_F(Sdk, AWorkerGivenAnotherChildsPortCannotStopItNorSayItIsReady) {
