@@ -176,8 +176,12 @@ void server::append_output(connection& c, std::string text, bool reply) {
     return;
   }
   // Replies are bounded by the session, which waits while they pile up; events and log
-  // lines come whether the client reads or not, and are bounded here.
-  std::size_t streamed = c.waiting > c.reply_bytes ? c.waiting - c.reply_bytes : 0;
+  // lines come whether the client reads or not, and are bounded here. As a reply's, a line's
+  // cost is what it holds (reply_cost): its text, and its string and entry in `out`, one per
+  // line, which for short log lines is more than the text.
+  const std::size_t lines = c.out.size() - c.replies.size();
+  const std::size_t streamed =
+      (c.waiting > c.reply_bytes ? c.waiting - c.reply_bytes : 0) + lines * reply_overhead;
   if (!reply && streamed >= max_output_buffer) {
     spdlog::warn("control connection {} (uid {}) does not read its events (over {} bytes "
                  "waiting); disconnecting it",
