@@ -295,18 +295,19 @@ void server::admit(unique_fd fd) {
                   "not allowed");
     return;
   }
-  bool trusted = peer->uid == 0 || peer->uid == policy.daemon_uid;
+  bool trusted = trusted_peer(peer->uid, policy);
   auto per_user = static_cast<std::size_t>(st_.config()->daemon.max_connections_per_user);
-  std::size_t mine = per_uid_.contains(peer->uid) ? per_uid_[peer->uid] : 0;
+  auto verdict = quota_.check(conns_.size(), peer->uid, trusted, per_user);
   std::string who = "uid " + std::to_string(peer->uid);
-  if (conns_.size() >= (trusted ? max_connections : max_connections - reserved_connections)) {
+  if (verdict == connection_quota::verdict::full) {
     refuse_client(fd.get(), peer->uid, error_code::failed, "too many connections",
                   "refused a control connection from " + who + ": " + std::to_string(conns_.size())
                       + " connections are open",
                   "too many connections");
     return;
   }
-  if (!trusted && mine >= per_user) {
+  if (verdict == connection_quota::verdict::user_full) {
+    std::size_t mine = quota_.of(peer->uid);
     refuse_client(fd.get(), peer->uid, error_code::failed,
                   "too many connections: " + who + " has " + std::to_string(mine)
                       + ", the most one user may have (daemon.max_connections_per_user)",
@@ -333,7 +334,7 @@ void server::admit(unique_fd fd) {
   spdlog::debug("control connection {} from uid {} (pid {}), session {}", c->id, peer->uid,
                 peer->pid, to_string(term(c->session)));
   arm(c->accepted + st_.config()->daemon.first_request_timeout);
-  ++per_uid_[c->uid];
+  quota_.opened(c->uid);
   conns_.emplace(c->id, std::move(c));
 }
 

@@ -13,6 +13,7 @@
 
 #include "vigil/common/unique_fd.hpp"
 
+#include "connection_quota.hpp"
 #include "protocol_vocabulary.hpp"
 #include "refusal_log.hpp"
 #include "systemd_watchdog.hpp"
@@ -105,8 +106,8 @@ private:
   bool listener_paused_ = false; ///< out of epoll until a descriptor is freed
   std::chrono::steady_clock::time_point resume_at_{};
   std::map<std::uint64_t, std::unique_ptr<connection>> conns_;
-  /// Connections open per uid (every connection counted).
-  std::map<::uid_t, std::size_t> per_uid_;
+  /// Connections open per uid, and who may open one more (every connection counted).
+  connection_quota quota_{max_connections, reserved_connections};
   refusal_log refusals_;
   /// When check_timers must next run; max() when nothing waits on a clock.
   std::chrono::steady_clock::time_point next_check_ = std::chrono::steady_clock::time_point::max();

@@ -284,9 +284,7 @@ void server::drop(std::uint64_t id) {
   c.channel->close();
   st_.rt.send(c.session, session_wake());
   st_.events.unfollow(id);
-  if (auto count = per_uid_.find(c.uid); count != per_uid_.end() && --count->second == 0) {
-    per_uid_.erase(count);
-  }
+  quota_.closed(c.uid);
   conns_.erase(it);
   resume_accepting();
 }

@@ -16,6 +16,7 @@
 #include "vigil/daemon/auth.hpp"
 #include "vigil/daemon/daemon.hpp"
 
+#include "connection_quota.hpp"
 #include "counters.hpp"
 #include "refusal_log.hpp"
 #include "routes.hpp"
@@ -35,7 +36,6 @@
 #include <deque>
 #include <filesystem>
 #include <list>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -117,8 +117,10 @@ struct shared_state {
   std::size_t sessions = 0;
   /// Sessions of refused Unix peers (max_refused_sessions), never among `sessions`.
   std::size_t refused_sessions = 0;
-  /// Sessions per uid of the Unix peers served (max_connections_per_user).
-  std::map<unsigned, std::size_t> per_uid;
+  /// The Unix peers' sessions per uid, and who may open one more: the last
+  /// reserved_sessions are root's and vigild's user's, and every other user is held to
+  /// daemon.max_connections_per_user, as on the control socket.
+  daemon::connection_quota quota{max_sessions, reserved_sessions};
   /// Sessions that follow the events (each a weak handle to its push function).
   std::list<std::function<bool(const std::string&)>> followers;
   /// Sessions waiting for a command's answer: held here, on the loop's thread, so that
@@ -139,17 +141,14 @@ public:
         count_(peer.read ? shared.sessions : shared.refused_sessions), counted_uid_(counted_uid) {
     ++count_;
     if (counted_uid_) {
-      ++shared_.per_uid[*counted_uid_];
+      shared_.quota.opened(*counted_uid_);
     }
   }
 
   ~session() {
     --count_;
     if (counted_uid_) {
-      if (auto it = shared_.per_uid.find(*counted_uid_);
-          it != shared_.per_uid.end() && --it->second == 0) {
-        shared_.per_uid.erase(it);
-      }
+      shared_.quota.closed(*counted_uid_);
     }
   }
 
@@ -433,18 +432,6 @@ struct http_service::impl {
   impl(daemon::daemon_state& st, event_counters& counters, std::string token)
       : shared{st, counters, std::move(token), {}, {}, {}, {}} {}
 
-  /// Whether an allowed Unix peer of `uid` may have one more session: root and vigild's
-  /// user up to max_sessions, others short of the reserve and within their own cap.
-  bool may_open(unsigned uid, bool trusted) {
-    if (trusted) {
-      return shared.sessions < max_sessions;
-    }
-    auto it = shared.per_uid.find(uid);
-    const std::size_t mine = it == shared.per_uid.end() ? 0 : it->second;
-    const auto cap = static_cast<std::size_t>(shared.st.config()->daemon.max_connections_per_user);
-    return shared.sessions < max_sessions - reserved_sessions && mine < cap;
-  }
-
   void refused(const result<daemon::peer_credentials>& peer) {
     const std::string who = peer ? "uid " + std::to_string(peer->uid) : "an unknown peer";
     const auto now = std::chrono::steady_clock::now();
@@ -471,7 +458,7 @@ struct http_service::impl {
       if (ec == asio::error::operation_aborted) {
         return;
       }
-      if (!ec && shared.sessions < max_sessions - reserved_sessions) {
+      if (!ec && shared.quota.room_for_anyone(shared.sessions)) {
         // TCP carries no credentials: without a token, reads only (docs/security.md).
         std::make_shared<session<tcp>>(std::move(socket), shared,
                                        access{true, false, static_cast<unsigned>(::geteuid())})
@@ -490,7 +477,11 @@ struct http_service::impl {
         auto peer = daemon::read_peer_credentials(socket.native_handle());
         const auto policy = shared.st.policy();
         if (peer && daemon::authorized(*peer, policy)) {
-          if (may_open(peer->uid, peer->uid == 0 || peer->uid == policy.daemon_uid)) {
+          const auto per_user =
+              static_cast<std::size_t>(shared.st.config()->daemon.max_connections_per_user);
+          if (shared.quota.check(shared.sessions, peer->uid,
+                                 daemon::trusted_peer(peer->uid, policy), per_user)
+              == daemon::connection_quota::verdict::admit) {
             std::make_shared<session<unix_socket>>(std::move(socket), shared,
                                                    access{true, true, peer->uid}, peer->uid)
                 ->start();

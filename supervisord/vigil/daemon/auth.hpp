@@ -31,6 +31,12 @@ struct access_policy {
   std::vector<::gid_t> gids;
 };
 
+/// Root and the user vigild runs as: served from the connections a listener keeps in
+/// reserve, and held to no per-user cap (connection_quota).
+[[nodiscard]] inline bool trusted_peer(::uid_t uid, const access_policy& policy) noexcept {
+  return uid == 0 || uid == policy.daemon_uid;
+}
+
 /// True when `peer` may use the socket: uid 0, the daemon's uid, an allowed uid, or a
 /// primary or supplementary group that is allowed.
 [[nodiscard]] bool authorized(const peer_credentials& peer, const access_policy& policy) noexcept;
