@@ -140,7 +140,7 @@ send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_si
   if ((!own && daemon_control(message)) || (to.node == 0 && redirects_answer(message, g.node))) {
     return refuse(g);
   }
-  if (g.node != 0 && to.node == g.node) {
+  if (own) {
     // One of the worker's own processes: it goes back into the worker.
     if (sinks.route) {
       sinks.route(to, message);
