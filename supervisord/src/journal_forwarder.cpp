@@ -12,26 +12,21 @@ journal_forwarder::journal_forwarder(std::string socket_path, sink fallback, sin
 
 void journal_forwarder::forward(const worker_line& line, clock::time_point now) {
   switch (send_to_journal(line, socket_path_.c_str())) {
-  case journal_send::sent:
-    // The end of a burst tells its last drops, unless a report went out a moment ago (a
-    // journal that fills and drains in turn must not make a line of each turn): those are
-    // told with the next report.
-    if (now >= next_report_) {
-      report(now);
-    }
-    return;
+  case journal_send::sent: break;
   case journal_send::full:
     ++dropped_;
     ++unreported_;
-    // The first drop of a burst is told at once, the next ones once a period.
-    if (now >= next_report_) {
-      report(now);
-    }
-    return;
+    break;
   case journal_send::absent:
     fallback_(std::string(line.worker.empty() ? line.name : line.worker) + " "
               + std::string(line.stream) + ": " + std::string(line.text));
     return;
+  }
+  // A burst's first drop is told at once; the next ones, and its end (the first line sent
+  // after it), at most once a period: a journal that fills and drains in turn must not make
+  // a line of each turn, and what is not told yet goes with the next report.
+  if (now >= next_report_) {
+    report(now);
   }
 }
 
