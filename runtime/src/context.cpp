@@ -110,7 +110,6 @@ context::receive_awaiter context::sleep(timeout duration, std::source_location w
 bool context::receive_awaiter::await_ready() {
   auto& p = as_process(*self_);
   auto* rt = self_->rt_;
-  p.current_where = where_;
   // receive() with budget left and nothing in the inbox: take the oldest queued message, as
   // a receiver behind a batch does for each one, or find the mailbox empty, as a ring node
   // does before each hop. A path that calls nothing but the free's slow path, last.
@@ -175,6 +174,7 @@ bool context::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
   }
   p.pending = this;
   p.wait = detail::wait_kind::receive;
+  p.current_where = where_; // only `info` of a process waiting in a receive reads it
   // timer_seq is 0 and timer_fired false here: complete_receive and die leave them so.
   if (after_ != infinity && after_ != timeout::zero()) {
     self_->rt_->arm_timer(&p, after_);

@@ -19,6 +19,10 @@ namespace vigil::detail {
 /// list, a full spill, a thread's first or post-exit use, large sizes) are in pool.cpp.
 inline void* pool_allocate(std::size_t size);
 inline void pool_deallocate(void* block, std::size_t size) noexcept;
+/// pool_allocate() that calls nothing: null where pool_allocate() would take its slow path.
+/// For a caller that would rather go to a slow path of its own, so that its fast path makes
+/// no call and keeps its values in registers that need no saving (a send).
+inline void* pool_try_allocate(std::size_t size) noexcept;
 
 /// The size of the coroutine frame this thread allocated last: spawn reads it right after
 /// creating a body, for `info`'s memory figure.
@@ -56,16 +60,19 @@ void hand_over_spill(std::size_t cls) noexcept;
 
 } // namespace pool_internal
 
-inline void* pool_allocate(std::size_t size) {
+inline void* pool_try_allocate(std::size_t size) noexcept {
   using namespace pool_internal;
   std::size_t cls = class_of(size);
   if (!pool_on || size == 0 || cls >= class_count) {
-    return allocate_slow(size);
+    return nullptr;
   }
-  // A list holds blocks only while the thread is usable.
-  free_block* b = mine.pop(cls);
+  return mine.pop(cls); // a list holds blocks only while the thread is usable
+}
+
+inline void* pool_allocate(std::size_t size) {
+  void* b = pool_try_allocate(size);
   if (b == nullptr) [[unlikely]] {
-    return allocate_slow(size);
+    return pool_internal::allocate_slow(size);
   }
   return b;
 }

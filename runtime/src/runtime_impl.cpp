@@ -189,6 +189,10 @@ void runtime_impl::answer_dead_message(signal* s) {
   signal::dispose(s); // a message to a dead process is dropped (5): nothing to answer
 }
 
+void runtime_impl::send_refilling(process* p, pid from, std::uint32_t serial, term&& message) {
+  push_message(p, signal::make(signal_kind::message, from, serial, std::move(message)));
+}
+
 void runtime_impl::send_elsewhere(pid to, pid from, term&& message) {
   deliver(to, signal_kind::message, from, std::move(message));
 }

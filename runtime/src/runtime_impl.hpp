@@ -55,19 +55,34 @@ public:
   bool deliver(pid to, signal_kind kind, pid from, term payload, std::uint64_t extra = 0);
 
   /// deliver() of a message, inline, with the message moved once: every send takes it.
+  /// Its common path makes no call but tail calls: a call (the pool's refill was one) made
+  /// every send save and restore six registers around it.
   void send_message(const pid& to, const pid& from, term&& message) {
     process* p = find(to);
     if (p == nullptr) [[unlikely]] {
       send_elsewhere(to, from, std::move(message)); // dead, or on another node
       return;
     }
-    signal* s = signal::make(signal_kind::message, from, to.serial, std::move(message));
+    void* block = pool_try_allocate(sizeof(signal));
+    if (block == nullptr) [[unlikely]] {
+      send_refilling(p, from, to.serial, std::move(message));
+      return;
+    }
+    push_message(p, new (block) signal(signal_kind::message, from, to.serial, std::move(message)));
+  }
+
+  /// The end of a send: queues `s` and wakes its receiver if it waited.
+  void push_message(process* p, signal* s) {
     switch (p->signals.push(s)) {
     case inbox::push_result::queued: return;
     case inbox::push_result::woke_owner: wake(p); return;
     case inbox::push_result::closed: answer_dead_message(s); return;
     }
   }
+
+  /// send_message() when this thread's signal list is empty (or the pool is off): out of
+  /// line, so that the send's common path makes no call.
+  [[gnu::noinline]] void send_refilling(process* p, pid from, std::uint32_t serial, term&& message);
 
   /// A message that found its receiver's inbox closed (it died meanwhile) is dropped, as a
   /// send to a dead pid is (5). Out of line and cold, and without the pid (which a message

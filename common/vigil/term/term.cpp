@@ -21,18 +21,6 @@
 namespace vigil {
 namespace detail {
 
-/// The shared part of a long string or a non-empty container: a reference count, a size
-/// (bytes of a string; elements of a tuple or list; entries of a map) and the data after it.
-/// A map stores its keys and values interleaved, sorted by key.
-struct heap_block {
-  std::atomic<std::uint32_t> refs;
-  std::uint32_t size;
-
-  term* terms() noexcept { return reinterpret_cast<term*>(this + 1); }
-
-  char* bytes() noexcept { return reinterpret_cast<char*>(this + 1); }
-};
-
 static_assert(sizeof(heap_block) == 8 && alignof(term) == 8);
 
 } // namespace detail
