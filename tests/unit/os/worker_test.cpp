@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Worker kinds in vigil-worker (mode = "process") and SDK programs: messages both ways,
 // exit reasons, plugins, node pids and routing, a child that corrupts its channel.
+#include "vigil/worker_sdk/envelope.hpp"
 #include "vigil/workers/plugin.hpp"
 
 #include "os_fixture.hpp"
@@ -98,6 +99,18 @@ TEST_F(Plugins, WorkerPidsCarryTheNodeAndCanBeRoutedTo) {
   // A pid inside a message comes back as the same pid: proxies are invisible.
   auto again = ask(*this, port, term(me_pid()));
   EXPECT_EQ(again, vigil::make_tuple(atom("got"), me_pid(), worker_main));
+}
+
+TEST_F(Plugins, AKindsReferencesCarryItsNodeAndReachTheDaemon) {
+  // vigild lets a worker show only references it was shown or made itself: those a kind
+  // makes in vigil-worker carry the worker's node, so its calls and requests get through.
+  pid port = start_linked(process("who", "whoami"));
+  auto made = ask(*this, port, atom("make_ref"));
+  ASSERT_TRUE(made.is_tuple() && made.size() == 2 && made[1].is_reference()) << made;
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(made[1].as_reference().node, sdk::ref_node(info->node));
+  EXPECT_EQ(info->refused, 0U);
 }
 
 /// Sends {self, message} to `to` with a plain send, then passes the reply on to `report`.
@@ -336,6 +349,22 @@ TEST_F(Sdk, AWorkerCannotHaveAPortAnswerAPidItWasNotGiven) {
   reference ref = box->ctx().make_ref();
   box->ctx().send(victim, vigil::make_tuple(atom("port_info"), me_pid(), ref));
   EXPECT_TRUE(box->receive(pattern::tuple({term(ref), pattern::any()}), guard));
+}
+
+TEST_F(Sdk, AWorkerRepliesToACallWithItsReferenceAndShowsReferencesOfItsOwn) {
+  // A call's reference reaches the worker in the request, and the reply carries it back;
+  // a reference the worker made (sdk::worker::make_ref) is its own to show.
+  pid port = start_linked(command("answerer", {"answer-calls", ""}));
+  reference ref = box->ctx().make_ref();
+  box->ctx().send(port, vigil::make_tuple(me_pid(), ref));
+  EXPECT_TRUE(box->receive(vigil::make_tuple(ref, term("answer")), guard));
+  auto own = box->receive(pattern::tuple({pattern::bind("ref"), term("mine")}), guard);
+  ASSERT_TRUE(own);
+  ASSERT_TRUE(own[0].is_reference()) << own[0];
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(own[0].as_reference().node, sdk::ref_node(info->node));
+  EXPECT_EQ(info->refused, 0U);
 }
 
 TEST_F(Sdk, APortHoldsBackABoundedAmountForAWorkerThatNeverReads) {
