@@ -351,6 +351,42 @@ TEST_F(Sdk, AWorkerCannotHaveAPortAnswerAPidItWasNotGiven) {
   EXPECT_TRUE(box->receive(pattern::tuple({term(ref), pattern::any()}), guard));
 }
 
+/// A daemon process with a call out to `callee`: sends it {self, ref, :ask}, tells `report`
+/// {:calling, ref}, then takes the first {ref, reply} and tells `report` {:took, reply}.
+task<> call_and_report(context& self, pid callee, pid report) {
+  reference ref = self.make_ref();
+  self.send(callee, vigil::make_tuple(self.self(), ref, atom("ask")));
+  self.send(report, vigil::make_tuple(atom("calling"), ref));
+  const pattern reply = pattern::tuple({term(ref), pattern::bind("reply")});
+  auto r = co_await self.receive(reply, 20s);
+  self.send(report, vigil::make_tuple(atom("took"), r ? r[0] : term(atoms::timeout)));
+}
+
+TEST_F(Sdk, AWorkerCannotForgeTheReplyToACallADaemonProcessMadeToSomeoneElse) {
+  // A reply is {ref, value}, matched on the reference alone; references are a counter and a
+  // salt, so a worker that saw one can work out the next. One given a daemon process's pid
+  // (a supervisor, a client's session) must not answer that process's call to another with
+  // a value of its choosing (docs/security.md, "Workers").
+  pid callee = rt.spawn(count_sink); // never answers a call
+  pid attacker = start_linked(command("forger", {"forge-reply", ""}));
+  reference seen = box->ctx().make_ref();
+  pid caller = rt.spawn(call_and_report, callee, me_pid());
+  auto calling = box->receive(pattern::tuple({atom("calling"), pattern::bind("ref")}), guard);
+  ASSERT_TRUE(calling);
+  const std::int64_t guesses = 64;
+  box->ctx().send(attacker, vigil::make_tuple(me_pid(), caller, seen, guesses));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // Whatever of the worker's got through is in the caller's mailbox before the real reply.
+  box->ctx().send(caller, vigil::make_tuple(calling[0], term("genuine")));
+  auto took = box->receive(pattern::tuple({atom("took"), pattern::bind("reply")}), guard);
+  ASSERT_TRUE(took);
+  EXPECT_EQ(took[0], term("genuine")) << "the caller took a forged reply";
+  auto info = svc().info(attacker);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->refused, static_cast<std::uint64_t>(guesses));
+  box->ctx().exit(callee, atoms::kill);
+}
+
 TEST_F(Sdk, AWorkerRepliesToACallWithItsReferenceAndShowsReferencesOfItsOwn) {
   // A call's reference reaches the worker in the request, and the reply carries it back;
   // a reference the worker made (sdk::worker::make_ref) is its own to show.
