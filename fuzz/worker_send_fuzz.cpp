@@ -3,8 +3,8 @@
 // arbitrary bytes decoded as a command's frames are (without creating atoms, as the pump
 // reads a command), then delivered through deliver_checked, as a hostile OS worker's sends.
 //
-// Input: one binary term. {given, frames} first grants every pid in `given` (what the port
-// passed on to the worker), then delivers each frame of the list `frames` (or `frames` itself
+// Input: one binary term. {given, frames} first grants every pid and reference in `given` (what the
+// port passed on to the worker), then delivers each frame of the list `frames` (or `frames` itself
 // when it is no list); anything else is one frame. The worker is node 7, may send to :echo
 // (registered as #PID<0.5.1>; :vigil_supervisor_reports is #PID<0.1.1>, protected).
 //
@@ -32,16 +32,27 @@ constexpr std::uint32_t own_node = 7;
 const pid echo_pid{0, 5, 1};
 const pid hub_pid{0, 1, 1};
 
+/// Pids and references a term shows, apart from the worker's own.
+struct shown {
+  std::set<pid> pids;
+  std::set<reference> refs;
+};
+
 struct model {
-  std::set<pid> given;
+  shown given;
   std::optional<pid> delivered;
 };
 
-void collect(const term& t, std::set<pid>& out) {
+void collect(const term& t, shown& out) {
   switch (t.kind()) {
   case term_kind::pid:
     if (t.as_pid().node != own_node) {
-      out.insert(t.as_pid());
+      out.pids.insert(t.as_pid());
+    }
+    return;
+  case term_kind::reference:
+    if (t.as_reference().node != sdk::ref_node(own_node)) {
+      out.refs.insert(t.as_reference());
     }
     return;
   case term_kind::tuple:
@@ -79,12 +90,16 @@ void deliver_one(os::worker_grants& g, model& m, const os::send_sinks& sinks, co
   pid to = *m.delivered;
   VIGIL_ASSERT(to != hub_pid);
   bool by_name = d->to.is_atom() && to == echo_pid;
-  VIGIL_ASSERT(to.node == own_node || by_name || m.given.contains(to));
-  // Only pids that were given: a port, where any send may end up, grants what it carries.
-  std::set<pid> shown;
-  collect(d->message, shown);
-  for (const pid& p : shown) {
-    VIGIL_ASSERT(m.given.contains(p));
+  VIGIL_ASSERT(to.node == own_node || by_name || m.given.pids.contains(to));
+  // Only pids and references that were given: a port, where any send may end up, grants
+  // what it carries, and a reply is known by its reference alone.
+  shown carried;
+  collect(d->message, carried);
+  for (const pid& p : carried.pids) {
+    VIGIL_ASSERT(m.given.pids.contains(p));
+  }
+  for (const reference& r : carried.refs) {
+    VIGIL_ASSERT(m.given.refs.contains(r));
   }
   if (to.node != own_node && d->message.is_tuple() && d->message.size() > 0
       && d->message[0].is_atom()) {

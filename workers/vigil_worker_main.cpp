@@ -11,6 +11,7 @@
 // went away, 100 usage or configuration error, 111 the channel could not be attached.
 #include "vigil/os/worker_bridge.hpp"
 #include "vigil/term/text.hpp"
+#include "vigil/worker_sdk/envelope.hpp"
 #include "vigil/workers/kind_registry.hpp"
 #include "vigil/workers/plugin.hpp"
 
@@ -118,10 +119,13 @@ int main(int argc, char** argv) {
   if (fd == 0) {
     return fail(100, "VIGIL_CHANNEL_FD is not set: vigil-worker is started by vigild");
   }
-  runtime rt(runtime_options{.schedulers = env_number("VIGIL_WORKER_SCHEDULERS", 1)});
+  std::uint32_t node = env_number("VIGIL_NODE", 0);
+  // The kind's references carry this worker's node: vigild lets it show those.
+  runtime rt(runtime_options{.schedulers = env_number("VIGIL_WORKER_SCHEDULERS", 1),
+                             .ref_node = sdk::ref_node(node)});
   // VIGIL_WAKE_FD: the eventfd that wakes vigild's reader (0, stdin, when absent: none).
   std::uint32_t wake_fd = env_number("VIGIL_WAKE_FD", 0);
-  auto bridge = os::worker_bridge::attach(rt, static_cast<int>(fd), env_number("VIGIL_NODE", 0),
+  auto bridge = os::worker_bridge::attach(rt, static_cast<int>(fd), node,
                                           wake_fd == 0 ? -1 : static_cast<int>(wake_fd));
   if (!bridge) {
     return fail(111, bridge.error().message());

@@ -56,8 +56,8 @@ runtime_impl::~runtime_impl() {
 
 reference runtime_impl::make_ref() noexcept {
   std::uint64_t n = next_ref.fetch_add(1, std::memory_order_relaxed);
-  return reference{0, static_cast<std::uint32_t>(n >> 32), static_cast<std::uint32_t>(n),
-                   ref_salt_};
+  return reference{options.ref_node, static_cast<std::uint32_t>(n >> 32),
+                   static_cast<std::uint32_t>(n), ref_salt_};
 }
 
 // A free slot, whether a dead process's or one built ahead of use (process_table.cpp), may

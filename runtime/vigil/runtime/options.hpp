@@ -68,6 +68,10 @@ struct runtime_options {
   /// it. Without it a send to another node is dropped, as one to a dead pid. It must not
   /// block and must not throw; links, monitors and exit signals do not use it.
   std::function<void(pid to, term message)> remote_send;
+  /// The node field of every reference `make_ref` returns (at most `reference::max_node`).
+  /// vigild's is 0; an OS worker's runtime stamps its own (`sdk::ref_node`), so that vigild
+  /// can tell the references it made from the daemon's (docs/security.md, "Workers").
+  std::uint32_t ref_node = 0;
 };
 
 } // namespace vigil

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/os/capabilities.hpp"
 
+#include "vigil/worker_sdk/envelope.hpp"
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -184,6 +186,54 @@ TEST(Capabilities, AWorkerAsksAPortForInfoOnlyToHaveItAnsweredToItself) {
   EXPECT_EQ(uut.g.refused.load(), 2U);
 }
 
+TEST(Capabilities, AMessageCarriesOnlyReferencesTheWorkerWasShownOrMadeItself) {
+  // A reply is {ref, value}, taken on its reference alone, and the daemon's references are a
+  // counter and a salt: a worker that saw one could work out the reference of a call a
+  // daemon process has out to someone else, and answer it with a value of its choosing.
+  fixture uut;
+  uut.g.given.grant(session);
+  auto send = [&](const term& message) {
+    return deliver_checked(uut.g, term(session), message, uut.sinks);
+  };
+  reference seen{0, 0, 100, 0xabcd};
+  reference next{0, 0, 101, 0xabcd};
+  uut.g.given.grant_all(vigil::make_tuple(session, seen, atom("question")), 7);
+  EXPECT_EQ(send(vigil::make_tuple(seen, atom("answer"))), send_outcome::delivered);
+  EXPECT_EQ(send(vigil::make_tuple(next, atom("forged"))), send_outcome::refused);
+  EXPECT_EQ(send(term::map({{atom("in"), term::list({term(next)})}})), send_outcome::refused);
+  // One of its own node (sdk::ref_node) it may show; one of another worker's node it may not.
+  reference own{sdk::ref_node(7), 0, 1, 0};
+  reference another_workers{sdk::ref_node(9), 0, 1, 0};
+  EXPECT_EQ(send(vigil::make_tuple(own, atom("mine"))), send_outcome::delivered);
+  EXPECT_EQ(send(vigil::make_tuple(another_workers, atom("theirs"))), send_outcome::refused);
+  // Into the worker itself too: its port would grant the reference on the way back.
+  EXPECT_EQ(deliver_checked(uut.g, term(pid{7, 3, 1}), vigil::make_tuple(next), uut.sinks),
+            send_outcome::refused);
+  EXPECT_EQ(uut.local, (std::vector<pid>{session, session}));
+  EXPECT_TRUE(uut.routed.empty());
+  EXPECT_EQ(uut.g.refused.load(), 4U);
+}
+
+TEST(Capabilities, ASupervisorCallFromAWorkerIsAnsweredOnlyToWhatItHoldsWithItsOwnReference) {
+  // {:"$sup_call", from, ref, request} makes a supervisor send {ref, reply} to `from`: a
+  // worker allowed the supervisor may call it, but not have the reply go to a pid it was not
+  // given, nor carry a reference of the daemon's that it was not shown.
+  fixture uut;
+  pid sup{0, 30, 1};
+  uut.g.given.grant(sup);
+  auto call = [&](pid from, reference ref) {
+    return deliver_checked(uut.g, term(sup),
+                           vigil::make_tuple(atom("$sup_call"), from, ref, atom("which_children")),
+                           uut.sinks);
+  };
+  reference own{sdk::ref_node(7), 0, 5, 0};
+  EXPECT_EQ(call(pid{7, 3, 1}, own), send_outcome::delivered);
+  EXPECT_EQ(call(session, own), send_outcome::refused);                        // not given
+  EXPECT_EQ(call(pid{7, 3, 1}, reference{0, 0, 7, 1}), send_outcome::refused); // not shown
+  EXPECT_EQ(uut.local, std::vector<pid>{sup});
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+}
+
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   capability_set uut(2);
   pid a{0, 10, 1};
@@ -197,6 +247,36 @@ TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   EXPECT_FALSE(uut.holds(b));
   EXPECT_TRUE(uut.holds(c));
   EXPECT_EQ(uut.size(), 2U);
+}
+
+TEST(CapabilitySet, HoldsABoundedNumberOfReferencesApartFromItsPids) {
+  // A worker shown a million references makes vigild keep `capacity` of them, the last.
+  capability_set uut(2);
+  uut.grant(pid{0, 1, 9});
+  std::vector<term> refs;
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    refs.emplace_back(reference{0, 0, i, 3});
+  }
+  uut.grant_all(term::list(refs), 7);
+  uut.grant_all(vigil::make_tuple(reference{0, 0, 5000, 3}), 7);
+  EXPECT_EQ(uut.references(), 2U);
+  EXPECT_EQ(uut.size(), 1U);
+  EXPECT_TRUE(uut.holds(reference{0, 0, 999, 3}));
+  EXPECT_TRUE(uut.holds(reference{0, 0, 5000, 3}));
+  EXPECT_FALSE(uut.holds(reference{0, 0, 998, 3}));
+  EXPECT_TRUE(uut.holds(pid{0, 1, 9}));
+  // The worker's own references are never kept: they need no grant.
+  uut.grant_all(vigil::make_tuple(reference{sdk::ref_node(7), 0, 1, 0}), 7);
+  EXPECT_FALSE(uut.holds(reference{sdk::ref_node(7), 0, 1, 0}));
+}
+
+TEST(CapabilitySet, AWorkersReferenceNodeIsNeverTheDaemonsAndFitsAReference) {
+  EXPECT_EQ(sdk::ref_node(0), 0U);
+  EXPECT_EQ(sdk::ref_node(1), 1U);
+  EXPECT_EQ(sdk::ref_node(reference::max_node), reference::max_node);
+  EXPECT_EQ(sdk::ref_node(reference::max_node + 1), 1U);
+  EXPECT_EQ(sdk::ref_node(0xffffffffU), ((0xffffffffU - 1) % reference::max_node) + 1);
+  EXPECT_NE(sdk::ref_node(2U * reference::max_node), 0U);
 }
 
 TEST(CapabilitySet, ATermWithMorePidsThanTheCapacityKeepsTheLast) {

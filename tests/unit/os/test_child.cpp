@@ -352,6 +352,41 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
   sleep_forever();
 }
 
+/// A hostile worker that has seen one reference: told {from, victim, seen, count}, it sends
+/// `victim` {guess, "forged"} for the `count` references made after `seen` (a reference is
+/// a counter and a per-daemon salt: the next ones differ in their counter only), then :ok
+/// to `from`.
+[[noreturn]] void forge_reply() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 4)) {
+    reference seen = (*m)[2].as_reference();
+    for (std::int64_t k = 1; k <= (*m)[3].as_integer(); ++k) {
+      reference guess{seen.node, seen.a, seen.b + static_cast<std::uint32_t>(k), seen.c};
+      (void)w->send((*m)[1].as_pid(), vigil::make_tuple(guess, term("forged")));
+    }
+    (void)w->send((*m)[0].as_pid(), term(atoms::ok));
+  }
+  sleep_forever();
+}
+
+/// A well-behaved worker answering calls: told {from, ref}, it answers {ref, "answer"}, as a
+/// reply to a call, then makes a reference of its own and sends {own, "mine"}.
+[[noreturn]] void answer_calls() {
+  auto w = sdk::worker::from_env();
+  if (!w) {
+    sleep_forever();
+  }
+  while (auto m = next_request(*w, 2)) {
+    pid from = (*m)[0].as_pid();
+    (void)w->send(from, vigil::make_tuple((*m)[1], term("answer")));
+    (void)w->send(from, vigil::make_tuple(w->make_ref(), term("mine")));
+  }
+  sleep_forever();
+}
+
 /// A worker that never reads its ring: told {from, count}, it sends itself `count` terms of
 /// 30,000 bytes (each goes back through its port, into its full ring), then :ok to `from`.
 [[noreturn]] void hoard() {
@@ -454,6 +489,10 @@ int main(int argc, char** argv) {
     forge_port(arg);
   } else if (mode == "reflect") {
     reflect();
+  } else if (mode == "forge-reply") {
+    forge_reply();
+  } else if (mode == "answer-calls") {
+    answer_calls();
   } else if (mode == "hoard") {
     hoard();
   } else if (mode == "long-lines") {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Worker kinds in vigil-worker (mode = "process") and SDK programs: messages both ways,
 // exit reasons, plugins, node pids and routing, a child that corrupts its channel.
+#include "vigil/worker_sdk/envelope.hpp"
 #include "vigil/workers/plugin.hpp"
 
 #include "os_fixture.hpp"
@@ -98,6 +99,18 @@ TEST_F(Plugins, WorkerPidsCarryTheNodeAndCanBeRoutedTo) {
   // A pid inside a message comes back as the same pid: proxies are invisible.
   auto again = ask(*this, port, term(me_pid()));
   EXPECT_EQ(again, vigil::make_tuple(atom("got"), me_pid(), worker_main));
+}
+
+TEST_F(Plugins, AKindsReferencesCarryItsNodeAndReachTheDaemon) {
+  // vigild lets a worker show only references it was shown or made itself: those a kind
+  // makes in vigil-worker carry the worker's node, so its calls and requests get through.
+  pid port = start_linked(process("who", "whoami"));
+  auto made = ask(*this, port, atom("make_ref"));
+  ASSERT_TRUE(made.is_tuple() && made.size() == 2 && made[1].is_reference()) << made;
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(made[1].as_reference().node, sdk::ref_node(info->node));
+  EXPECT_EQ(info->refused, 0U);
 }
 
 /// Sends {self, message} to `to` with a plain send, then passes the reply on to `report`.
@@ -338,6 +351,58 @@ TEST_F(Sdk, AWorkerCannotHaveAPortAnswerAPidItWasNotGiven) {
   EXPECT_TRUE(box->receive(pattern::tuple({term(ref), pattern::any()}), guard));
 }
 
+/// A daemon process with a call out to `callee`: sends it {self, ref, :ask}, tells `report`
+/// {:calling, ref}, then takes the first {ref, reply} and tells `report` {:took, reply}.
+task<> call_and_report(context& self, pid callee, pid report) {
+  reference ref = self.make_ref();
+  self.send(callee, vigil::make_tuple(self.self(), ref, atom("ask")));
+  self.send(report, vigil::make_tuple(atom("calling"), ref));
+  const pattern reply = pattern::tuple({term(ref), pattern::bind("reply")});
+  auto r = co_await self.receive(reply, 20s);
+  self.send(report, vigil::make_tuple(atom("took"), r ? r[0] : term(atoms::timeout)));
+}
+
+TEST_F(Sdk, AWorkerCannotForgeTheReplyToACallADaemonProcessMadeToSomeoneElse) {
+  // A reply is {ref, value}, matched on the reference alone; references are a counter and a
+  // salt, so a worker that saw one can work out the next. One given a daemon process's pid
+  // (a supervisor, a client's session) must not answer that process's call to another with
+  // a value of its choosing (docs/security.md, "Workers").
+  pid callee = rt.spawn(count_sink); // never answers a call
+  pid attacker = start_linked(command("forger", {"forge-reply", ""}));
+  reference seen = box->ctx().make_ref();
+  pid caller = rt.spawn(call_and_report, callee, me_pid());
+  auto calling = box->receive(pattern::tuple({atom("calling"), pattern::bind("ref")}), guard);
+  ASSERT_TRUE(calling);
+  const std::int64_t guesses = 64;
+  box->ctx().send(attacker, vigil::make_tuple(me_pid(), caller, seen, guesses));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never finished";
+  // Whatever of the worker's got through is in the caller's mailbox before the real reply.
+  box->ctx().send(caller, vigil::make_tuple(calling[0], term("genuine")));
+  auto took = box->receive(pattern::tuple({atom("took"), pattern::bind("reply")}), guard);
+  ASSERT_TRUE(took);
+  EXPECT_EQ(took[0], term("genuine")) << "the caller took a forged reply";
+  auto info = svc().info(attacker);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->refused, static_cast<std::uint64_t>(guesses));
+  box->ctx().exit(callee, atoms::kill);
+}
+
+TEST_F(Sdk, AWorkerRepliesToACallWithItsReferenceAndShowsReferencesOfItsOwn) {
+  // A call's reference reaches the worker in the request, and the reply carries it back;
+  // a reference the worker made (sdk::worker::make_ref) is its own to show.
+  pid port = start_linked(command("answerer", {"answer-calls", ""}));
+  reference ref = box->ctx().make_ref();
+  box->ctx().send(port, vigil::make_tuple(me_pid(), ref));
+  EXPECT_TRUE(box->receive(vigil::make_tuple(ref, term("answer")), guard));
+  auto own = box->receive(pattern::tuple({pattern::bind("ref"), term("mine")}), guard);
+  ASSERT_TRUE(own);
+  ASSERT_TRUE(own[0].is_reference()) << own[0];
+  auto info = svc().info(port);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(own[0].as_reference().node, sdk::ref_node(info->node));
+  EXPECT_EQ(info->refused, 0U);
+}
+
 TEST_F(Sdk, APortHoldsBackABoundedAmountForAWorkerThatNeverReads) {
   // A worker that never reads its ring and sends itself large terms (each goes back through
   // its port, into its full ring) must not make the daemon keep them all: past the backlog's
@@ -357,10 +422,14 @@ TEST_F(Sdk, APlainCommandNeverAttachesAndIsOnlySupervised) {
   pid port = start_linked(command("plain", {"quit-on-term", ""}));
   box->ctx().send(port, atom("into_the_void"));
   ASSERT_TRUE(line_with("plain", "ready"));
+  // The port writes the term into the ring on its own thread, maybe after the child's line.
+  EXPECT_TRUE(eventually([&] {
+    auto info = svc().info(port);
+    return info && info->ring_to_worker_bytes > 0;
+  })) << "the term never waited in the ring";
   auto info = svc().info(port);
   ASSERT_TRUE(info);
   EXPECT_FALSE(info->attached);
-  EXPECT_GT(info->ring_to_worker_bytes, 0U) << "the term waits in the ring";
 }
 
 } // namespace

@@ -1,36 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
+// The capability check on what an OS worker sends: the pids and references it holds
+// (capability_set), and deliver_checked, which lets a send through only to a target and with
+// a content the worker may reach and show (docs/security.md, "Workers").
 #include "vigil/os/capabilities.hpp"
 
+#include "vigil/worker_sdk/envelope.hpp"
+
 #include <algorithm>
+#include <span>
 
 namespace vigil::os {
 
-void capability_set::grant_locked(pid p) {
-  if (capacity_ == 0) {
-    return;
-  }
-  if (auto it = index_.find(p); it != index_.end()) {
-    order_.splice(order_.begin(), order_, it->second);
-    return;
-  }
-  if (index_.size() >= capacity_) {
-    index_.erase(order_.back());
-    order_.pop_back();
-  }
-  order_.push_front(p);
-  index_.emplace(p, order_.begin());
-}
-
 void capability_set::grant(pid p) {
   std::lock_guard lock(mutex_);
-  grant_locked(p);
+  pids_.grant(p, capacity_);
 }
 
-void capability_set::collect(const term& t, std::uint32_t own_node, std::vector<pid>& out) const {
+void capability_set::grant(reference r) {
+  std::lock_guard lock(mutex_);
+  refs_.grant(r, capacity_);
+}
+
+void capability_set::collect(const term& t, std::uint32_t own_node, shown& out) {
   switch (t.kind()) {
   case term_kind::pid:
     if (t.as_pid().node != own_node || own_node == 0) {
-      out.push_back(t.as_pid());
+      out.pids.push_back(t.as_pid());
+    }
+    return;
+  case term_kind::reference:
+    if (own_node == 0 || t.as_reference().node != sdk::ref_node(own_node)) {
+      out.refs.push_back(t.as_reference());
     }
     return;
   case term_kind::tuple:
@@ -49,44 +49,64 @@ void capability_set::collect(const term& t, std::uint32_t own_node, std::vector<
   }
 }
 
+namespace {
+
+/// The last `capacity` of `keys`: only those can be kept anyway.
+template <class Key>
+std::span<const Key> last(const std::vector<Key>& keys, std::size_t capacity) {
+  std::span<const Key> all(keys);
+  return keys.size() > capacity ? all.last(capacity) : all;
+}
+
+} // namespace
+
 void capability_set::grant_all(const term& t, std::uint32_t own_node) {
   // The walk happens outside the lock: only the inserts hold it.
-  std::vector<pid> found;
+  shown found;
   collect(t, own_node, found);
   if (found.empty()) {
     return;
   }
-  // Only the last `capacity_` can be kept anyway.
-  std::size_t skip = found.size() > capacity_ ? found.size() - capacity_ : 0;
   std::lock_guard lock(mutex_);
-  for (std::size_t i = skip; i < found.size(); ++i) {
-    grant_locked(found[i]);
+  for (const pid& p : last(found.pids, capacity_)) {
+    pids_.grant(p, capacity_);
+  }
+  for (const reference& r : last(found.refs, capacity_)) {
+    refs_.grant(r, capacity_);
   }
 }
 
 bool capability_set::holds_all(const term& t, std::uint32_t own_node) const {
-  std::vector<pid> found;
+  shown found;
   collect(t, own_node, found);
   if (found.empty()) {
-    return true; // most messages show no pid: no lock on every send for them
+    return true; // most messages show no pid nor reference: no lock on every send for them
   }
   std::lock_guard lock(mutex_);
-  return std::all_of(found.begin(), found.end(), [this](pid p) { return index_.contains(p); });
+  return std::all_of(found.pids.begin(), found.pids.end(),
+                     [this](const pid& p) { return pids_.contains(p); })
+         && std::all_of(found.refs.begin(), found.refs.end(),
+                        [this](const reference& r) { return refs_.contains(r); });
 }
 
 bool capability_set::holds(pid p) {
   std::lock_guard lock(mutex_);
-  auto it = index_.find(p);
-  if (it == index_.end()) {
-    return false;
-  }
-  order_.splice(order_.begin(), order_, it->second);
-  return true;
+  return pids_.use(p);
+}
+
+bool capability_set::holds(reference r) {
+  std::lock_guard lock(mutex_);
+  return refs_.use(r);
 }
 
 std::size_t capability_set::size() const {
   std::lock_guard lock(mutex_);
-  return index_.size();
+  return pids_.size();
+}
+
+std::size_t capability_set::references() const {
+  std::lock_guard lock(mutex_);
+  return refs_.size();
 }
 
 namespace {
@@ -122,11 +142,13 @@ bool redirects_answer(const term& message, std::uint32_t own_node) {
          && message[1].is_pid() && (own_node == 0 || message[1].as_pid().node != own_node);
 }
 
-/// Whether a message shows only pids the worker holds or of its own node. Whatever reaches a
-/// worker goes through a port, which grants every pid in it: the worker's own processes, a
-/// port itself (its own, once shown to it, or another worker's) and a name (a port may be
+/// Whether a message shows only pids and references the worker holds or of its own node. Whatever
+/// reaches a worker goes through a port, which grants every pid in it: the worker's own processes,
+/// a port itself (its own, once shown to it, or another worker's) and a name (a port may be
 /// registered) all lead there. Without this a worker could grant itself, or a worker it
-/// talks to, any pid by showing it on the way.
+/// talks to, any pid by showing it on the way. References likewise: a reply is {ref, value},
+/// known by its reference alone, and a worker that saw one of the daemon's references can
+/// work out the next (a counter and a salt); it may show only those it saw or its own.
 bool shows_only_held(const worker_grants& g, const term& message) {
   return g.given.holds_all(message, g.node);
 }

@@ -50,6 +50,13 @@ result<worker> worker::attach(int fd, std::uint32_t node, int wake_fd) {
   return worker(std::move(*ch), node);
 }
 
+reference worker::make_ref() noexcept {
+  // Each incarnation has a node of its own: the counter alone makes them unique.
+  std::uint64_t n = ++next_ref_;
+  return reference{ref_node(node_), static_cast<std::uint32_t>(n >> 32),
+                   static_cast<std::uint32_t>(n), 0};
+}
+
 result<std::optional<delivery>> worker::receive(std::chrono::nanoseconds timeout) {
   auto r = channel_.receive(timeout);
   if (!r) {

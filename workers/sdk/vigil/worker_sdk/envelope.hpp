@@ -4,6 +4,7 @@
 #include "vigil/term/term.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,14 @@ inline constexpr std::size_t max_ready_text = 256;
 
 /// {:ready, status_text}; a longer text is cut to `max_ready_text` bytes.
 [[nodiscard]] term make_ready(std::string_view status_text);
+
+/// The node field of the references an OS worker makes itself: its node number folded into
+/// the 24 bits a reference's node has, never 0 (the daemon's). vigild lets a worker show
+/// a reference of this node, or one that was shown to it, and no other (docs/security.md,
+/// "Workers"); vigil-worker's runtime and `worker::make_ref` stamp it.
+[[nodiscard]] constexpr std::uint32_t ref_node(std::uint32_t node) noexcept {
+  return node == 0 ? 0 : ((node - 1) % reference::max_node) + 1;
+}
 
 /// A decoded {:send, to, message}.
 struct delivery {

@@ -69,6 +69,11 @@ public:
   /// This incarnation's node number (VIGIL_NODE), 0 if unknown.
   [[nodiscard]] std::uint32_t node() const noexcept { return node_; }
 
+  /// A new reference of this worker's own node (`ref_node`), for a call or a request whose
+  /// answer it wants to match: vigild refuses a send that shows a reference the worker
+  /// neither made so nor was shown. Unique within this incarnation.
+  [[nodiscard]] reference make_ref() noexcept;
+
   /// A pidfd of the daemon: readable once it is gone (for poll loops).
   [[nodiscard]] int daemon_fd() const noexcept { return channel_.remote().fd(); }
 
@@ -82,6 +87,7 @@ private:
 
   ipc::channel channel_;
   std::uint32_t node_ = 0;
+  std::uint64_t next_ref_ = 0;
 };
 
 } // namespace vigil::sdk
