@@ -10,6 +10,7 @@ Usage: hostile_children_test.py VIGILD VIGILCTL SOURCE_DIR CASE
 """
 
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,6 +53,12 @@ class Logged(Daemon):
         super().cleanup()
 
 
+def process_state(pid):
+    """The one-letter state of /proc/PID/stat: R, S, T (stopped), Z..."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def os_pid(d, name):
     return d.ctl_json("status", name)["workers"][0]["os_pid"]
 
@@ -88,6 +95,32 @@ command = ["%s", "%s", "%s"]
               % (grown >> 20))
         check(os_pid(d, "quiet") == quiet, "the quiet child was restarted")
         check(d.proc.poll() is None, "vigild exited")
+    finally:
+        d.cleanup()
+
+
+def case_stopped_child_stops_cleanly(vigild, vigilctl, source):
+    """A child stopped by SIGSTOP (a debugger, a terminal's SIGTSTP, or itself) still stops
+    cleanly: `vigilctl stop` continues it after its stop signal and its handler runs. It
+    once waited out its whole `shutdown` (here longer than vigilctl waits) and was
+    SIGKILLed."""
+    d = Logged(vigild, vigilctl, QUIET + """
+[[supervisor.children]]
+id = "paused"
+command = ["sh", "-c", "trap 'echo stopping-cleanly; exit 0' TERM; echo child-up; while :; do sleep 0.1; done"]
+shutdown = "1h"
+""")
+    try:
+        d.start()
+        wait_for(lambda: "child-up" in d.ctl("logs", "paused").stdout, "the child to start")
+        quiet = os_pid(d, "quiet")
+        paused = os_pid(d, "paused")
+        os.kill(paused, signal.SIGSTOP)
+        wait_for(lambda: process_state(paused) == "T", "the child to be stopped")
+        d.ctl("stop", "paused")
+        check("stopping-cleanly" in d.ctl("logs", "paused").stdout,
+              "the child's SIGTERM handler did not run")
+        check(os_pid(d, "quiet") == quiet, "the quiet child was restarted")
     finally:
         d.cleanup()
 
