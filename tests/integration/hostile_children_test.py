@@ -125,6 +125,57 @@ shutdown = "1h"
         d.cleanup()
 
 
+def descriptors(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def case_escaped_descendants_hold_bounded_descriptors(vigild, vigilctl, source):
+    """Without cgroups, a child that leaves a setsid daemon holding its stdout and stderr
+    each time it dies makes vigild keep at most a bounded number of dead incarnations' pipes
+    (reactor::max_lingering): 300 restarts cost vigild at most 64 of them. It once kept 3
+    descriptors for every restart for as long as the daemons lived, and a child restarting
+    every few seconds would have used up vigild's 65,536 in a day, after which vigild could
+    start nothing and accept no client."""
+    d = Logged(vigild, vigilctl, "")
+    pids = os.path.join(d.dir, "escaped.pids")
+    d.write_config("""
+[daemon]
+cgroup = "off"
+
+[supervisor]
+intensity = 100000
+period = "1s"
+crash_backoff = false
+""" + QUIET + """
+[[supervisor.children]]
+id = "leaver"
+command = ["sh", "-c", "setsid sleep 100000 & echo $! >> %s; exit 1"]
+""" % pids)
+    try:
+        d.start()
+        quiet = os_pid(d, "quiet")
+        restarts = lambda: d.ctl_json("status", "leaver")["workers"][0]["restarts"]
+        wait_for(lambda: restarts() >= 5, "the first restarts", timeout=60)
+        before = descriptors(d.proc.pid)
+        first = restarts()
+        wait_for(lambda: restarts() >= first + 300, "300 more restarts", timeout=240)
+        grown = descriptors(d.proc.pid) - before
+        print("vigild's descriptors grew by %d over 300 restarts" % grown)
+        check(grown <= 3 * 64 + 16,
+              "vigild holds %d more descriptors after 300 restarts" % grown)
+        check(os_pid(d, "quiet") == quiet, "the quiet child was restarted")
+    finally:
+        # The escaped daemons are this test's own: each pid was written by its parent.
+        if os.path.exists(pids):
+            with open(pids) as f:
+                for line in f:
+                    try:
+                        os.kill(int(line), signal.SIGKILL)
+                    except (ValueError, ProcessLookupError):
+                        pass
+        d.cleanup()
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
