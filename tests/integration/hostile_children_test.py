@@ -25,7 +25,7 @@ command = ["sleep", "100000"]
 
 # What a flood of long lines may leave vigild holding: the two memory rings of the child's
 # recent lines, 1 MiB each, and the allocator's slack. Unbounded by bytes, the rings held
-# 1,000 lines each: about 100 MB for the 16 MiB of control bytes below (measured +148 MB
+# 1,000 lines each: about 100 MB for the 16 MiB of control bytes below (measured +145 MB
 # under AddressSanitizer, quarantine off), and ten such children a gigabyte, outside any
 # cgroup limit of theirs.
 OUTPUT_BOUND = 24 << 20
