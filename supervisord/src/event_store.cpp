@@ -44,8 +44,9 @@ std::vector<std::string> tail(const std::deque<std::string>& ring, std::size_t n
 
 } // namespace
 
-event_store::event_store(outbox& out, std::size_t capacity, std::size_t log_lines)
-    : out_(out), capacity_(capacity), log_capacity_(log_lines) {}
+event_store::event_store(outbox& out, std::size_t capacity, std::size_t log_lines,
+                         std::size_t log_bytes)
+    : out_(out), capacity_(capacity), log_capacity_(log_lines), log_bytes_(log_bytes) {}
 
 void event_store::publish(std::string event_json) {
   // Called with mutex_ held: posting under the lock keeps every follower's order the
@@ -165,9 +166,11 @@ void event_store::log_line(const std::string& path, const std::string& stream,
   std::string event_line = dump(e) + "\n";
   std::lock_guard lock(mutex_);
   auto& ring = logs_[path];
-  ring.push_back(dump(entry));
-  if (ring.size() > log_capacity_) {
-    ring.pop_front();
+  ring.lines.push_back(dump(entry));
+  ring.bytes += ring.lines.back().size();
+  while (ring.lines.size() > log_capacity_ || (ring.bytes > log_bytes_ && ring.lines.size() > 1)) {
+    ring.bytes -= ring.lines.front().size();
+    ring.lines.pop_front();
   }
   for (const auto& [conn, followed] : log_followers_) {
     if (followed == path) {
@@ -210,7 +213,7 @@ std::vector<std::string> event_store::recent(std::size_t n) const {
 std::vector<std::string> event_store::logs(const std::string& path, std::size_t n) const {
   std::lock_guard lock(mutex_);
   auto it = logs_.find(path);
-  return it == logs_.end() ? std::vector<std::string>{} : tail(it->second, n);
+  return it == logs_.end() ? std::vector<std::string>{} : tail(it->second.lines, n);
 }
 
 std::vector<std::string> event_store::last_lines(const std::string& path, std::string_view stream,
@@ -221,7 +224,8 @@ std::vector<std::string> event_store::last_lines(const std::string& path, std::s
   if (it == logs_.end()) {
     return out;
   }
-  for (auto line = it->second.rbegin(); line != it->second.rend() && out.size() < n; ++line) {
+  const auto& lines = it->second.lines;
+  for (auto line = lines.rbegin(); line != lines.rend() && out.size() < n; ++line) {
     json entry = json::parse(*line, nullptr, false);
     if (entry.is_object() && entry.value("stream", "") == stream) {
       out.push_back(entry.value("line", ""));
@@ -242,7 +246,7 @@ void event_store::follow_logs(std::uint64_t conn, const std::string& path, std::
   std::lock_guard lock(mutex_);
   auto it = logs_.find(path);
   out_.push({post_kind::line, conn,
-             reply(it == logs_.end() ? std::vector<std::string>{} : tail(it->second, n)), 0});
+             reply(it == logs_.end() ? std::vector<std::string>{} : tail(it->second.lines, n)), 0});
   log_followers_[conn] = path;
 }
 

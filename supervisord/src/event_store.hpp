@@ -38,7 +38,12 @@ public:
   /// A reply built from the recent lines (JSON objects), posted to the follower first.
   using reply_builder = std::function<std::string(const std::vector<std::string>& recent)>;
 
-  explicit event_store(outbox& out, std::size_t capacity = 1000, std::size_t log_lines = 1000);
+  /// Keeps `capacity` events, and per path the last `log_lines` output lines within
+  /// `log_bytes` of their JSON (the newest line always): a child chooses its lines, up to 16
+  /// KiB each and six times that as JSON when they are control bytes, and vigild's memory is
+  /// outside the child's cgroup limits (1,000 such lines once held 98 MB for one child).
+  explicit event_store(outbox& out, std::size_t capacity = 1000, std::size_t log_lines = 1000,
+                       std::size_t log_bytes = 1U << 20);
 
   // -- writers ---------------------------------------------------------------------------
 
@@ -102,11 +107,19 @@ private:
   outbox& out_;
   std::size_t capacity_;
   std::size_t log_capacity_;
+  std::size_t log_bytes_;
   mutable std::mutex mutex_;
   std::deque<std::string> events_;
   std::map<std::string, std::uint32_t, std::less<>> starts_;
   std::unordered_map<std::uint64_t, child_record> children_; ///< by pid, packed
-  std::map<std::string, std::deque<std::string>, std::less<>> logs_;
+
+  /// A path's recent output lines (JSON objects) and their total size.
+  struct log_ring {
+    std::deque<std::string> lines;
+    std::size_t bytes = 0;
+  };
+
+  std::map<std::string, log_ring, std::less<>> logs_;
   std::map<std::string, std::deque<std::string>, std::less<>> exits_; ///< last reports
   std::set<std::uint64_t> event_followers_;
   std::map<std::uint64_t, std::string> log_followers_;

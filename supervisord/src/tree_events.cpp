@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace vigil::daemon {
 namespace {
@@ -47,6 +48,31 @@ const char* decision_name(exit_report::decision d) {
   case exit_report::decision::escalate: return "escalate";
   }
   return "none";
+}
+
+/// `text` with its control characters written as \xHH (C0 and DEL as bytes, C1 as their
+/// code point when they come as UTF-8), as vigilctl shows log text on a terminal. An exit
+/// reason is the worker's choice (an SDK worker's {:exit, "..."}): raw, its escape sequences
+/// reached whoever read vigild's log on a terminal, and a newline let it forge log lines.
+std::string printable(std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    unsigned code = c;
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80
+        && static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      code = static_cast<unsigned char>(text[++i]); // a C1 control, U+0080 to U+009F
+    } else if (c >= 0x20 && c != 0x7F) {
+      out += text[i];
+      continue;
+    }
+    out += "\\x";
+    out += hex[code >> 4];
+    out += hex[code & 15];
+  }
+  return out;
 }
 
 std::string parent_of(const std::string& path) {
@@ -93,7 +119,8 @@ void report(daemon_state& st, const child_event& e) {
       {"period_ms", r.period.count()},
       {"decision", decision_name(r.what)},
       {"delay_ms", r.delay.count()}};
-  const std::string reason = j["reason"].get<std::string>();
+  // The log line's; the JSON keeps the reason as it is (JSON escapes it).
+  const std::string reason = printable(j["reason"].get<std::string>());
   std::string where = e.path;
   if (r.process) {
     j["pid"] = to_string(term(*r.process));

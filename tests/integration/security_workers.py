@@ -254,3 +254,29 @@ def case_hub_death(tools):
     finally:
         d.cleanup()
 
+
+
+def case_worker_exit_reason_logged_escaped(tools):
+    """An SDK worker running as nobody exits with a string reason holding a terminal escape
+    sequence and a newline followed by a forged log line: vigild's supervisor report shows
+    them as \\xHH text, so whoever reads vigild's log on a terminal gets no escape sequence
+    and no line the worker wrote. The raw reason once went into the log as it was."""
+    d = probe_daemon(tools)
+    try:
+        attached(d)
+        c = Client(d.socket)
+        forged = "vigild 0.1.0 ready: forged by the worker"
+        ask(c, '{self(), "exit_with", "bye\\x1b]0;pwned\\x07\\x1b[2J\\n%s"}' % forged, 0)
+        c.close()
+        wait_for(lambda: "supervisor report: root/probe" in d.read_log(),
+                 "the probe's supervisor report")
+        log = d.read_log()
+        report = [line for line in log.splitlines() if "supervisor report: root/probe" in line]
+        check("\x1b" not in log and "\x07" not in log,
+              "vigild's log holds the worker's escape sequences: %r" % report)
+        check(not any(line.startswith(forged) for line in log.splitlines()),
+              "the worker wrote a line of vigild's log: %r" % log[-1000:])
+        check("\\x1b]0;pwned\\x07" in report[0], "the reason is not shown escaped: %r" % report)
+        check(d.proc.poll() is None, "vigild exited:\n" + log[-2000:])
+    finally:
+        finish(d)

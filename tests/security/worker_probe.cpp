@@ -14,6 +14,8 @@
 //     {from, "guess"}             sends {from, :ping} to pids it was never given (made-up
 //                                 pids of vigild and of another worker's node); answers
 //                                 {:ok, N}, N the sends made
+//     {from, "exit_with", reason} exits with `reason` (any term: a string of escape
+//                                 sequences and newlines, for vigild's log)
 //
 // It sends only atoms vigild already has: a command cannot create atoms in the daemon.
 // Each refused send is counted by vigild in `refused` (the info of this worker's port).
@@ -34,7 +36,8 @@ void answer(sdk::worker& w, pid to, const term& reply) {
   }
 }
 
-void handle(sdk::worker& w, pid from, std::string_view what, const term* arg) {
+/// Handles one request; false when the probe is to exit.
+bool handle(sdk::worker& w, pid from, std::string_view what, const term* arg) {
   const atom ping("ping");
   const term request = vigil::make_tuple(from, ping);
   if (what == "ping") {
@@ -57,7 +60,11 @@ void handle(sdk::worker& w, pid from, std::string_view what, const term* arg) {
       (void)w.send(pid{w.node() + 1000, 1 + n, 1 + n}, request); // another worker's
     }
     answer(w, from, vigil::make_tuple(atoms::ok, guesses));
+  } else if (what == "exit_with" && arg != nullptr) {
+    (void)w.exit(*arg);
+    return false;
   }
+  return true;
 }
 
 } // namespace
@@ -82,6 +89,8 @@ int main() {
     if (!msg.is_tuple() || msg.size() < 2 || !msg[0].is_pid() || !msg[1].is_string()) {
       continue;
     }
-    handle(*w, msg[0].as_pid(), msg[1].as_string(), msg.size() > 2 ? &msg[2] : nullptr);
+    if (!handle(*w, msg[0].as_pid(), msg[1].as_string(), msg.size() > 2 ? &msg[2] : nullptr)) {
+      return 1;
+    }
   }
 }

@@ -71,6 +71,21 @@ TEST_F(LogStore, KeepsTheLastLinesInMemory) {
   EXPECT_TRUE(uut.recent("nobody", 5).empty());
 }
 
+TEST_F(LogStore, KeepsAtMostMemoryBytesOfLongLinesButAlwaysTheNewest) {
+  // A child's long lines cannot make vigild hold memory_lines of them.
+  log_store uut({.dir = {}, .memory_lines = 1000, .memory_bytes = 100});
+  for (int i = 0; i < 10; ++i) {
+    append(uut, "a", std::string(30, static_cast<char>('0' + i)));
+  }
+  auto lines = uut.recent("a", 1000);
+  ASSERT_EQ(lines.size(), 3U) << "90 bytes fit, a fourth line would make 120";
+  EXPECT_EQ(lines.back().line, std::string(30, '9'));
+  append(uut, "a", std::string(500, 'x'));
+  lines = uut.recent("a", 1000);
+  ASSERT_EQ(lines.size(), 1U) << "a line over the bound is still kept, alone";
+  EXPECT_EQ(lines[0].line.size(), 500U);
+}
+
 TEST_F(LogStore, MakesLinesValidUtf8ForTheMemoryRing) {
   EXPECT_EQ(valid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");
   EXPECT_EQ(valid_utf8("a\xFF"

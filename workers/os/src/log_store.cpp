@@ -162,7 +162,10 @@ void log_store::append(const std::string& key, std::string_view stream,
   sink& s = sink_of(key);
   for (auto line : lines) {
     s.ring.push_back(log_entry{now, std::string(stream), valid_utf8(line)});
-    if (s.ring.size() > options_.memory_lines) {
+    s.ring_bytes += s.ring.back().line.size();
+    while (s.ring.size() > options_.memory_lines
+           || (s.ring_bytes > options_.memory_bytes && s.ring.size() > 1)) {
+      s.ring_bytes -= s.ring.front().line.size();
       s.ring.pop_front();
     }
   }

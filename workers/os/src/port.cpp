@@ -132,6 +132,12 @@ task<> stop_child(context& self, const port_setup& s) {
   const auto exited = pattern::tuple({os_exit_tag(), pattern::any(), pattern::any()});
   bool brutal = s.shutdown.how == supervision::shutdown_policy::kind::brutal_kill;
   s.child->signal_group(brutal ? SIGKILL : s.stop_signal);
+  if (!brutal) {
+    // A stopped process (SIGSTOP, a terminal's SIGTSTP, a debugger) only acts on its stop
+    // signal once continued: without this it waited out the whole `shutdown` and was
+    // SIGKILLed, never stopping cleanly (systemd sends SIGCONT after the signal too).
+    s.child->signal_group(SIGCONT);
+  }
   timeout grace = brutal ? timeout(kill_wait)
                   : s.shutdown.how == supervision::shutdown_policy::kind::infinity
                       ? infinity

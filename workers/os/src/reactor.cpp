@@ -207,6 +207,7 @@ void reactor::on_event(std::uint64_t data) {
   }
   if (e.finished && !e.out && !e.err) {
     drop_checks(e);
+    forget_lingering(it->first);
     entries_.erase(it);
     std::lock_guard lock(mutex_);
     --count_;
@@ -399,6 +400,7 @@ void reactor::check_emptying() {
     const entry& e = kv.second;
     if (e.finished && !e.out && !e.err) {
       drop_checks(e);
+      forget_lingering(kv.first);
       std::lock_guard lock(mutex_);
       --count_;
       return true;
@@ -442,6 +444,9 @@ void reactor::finish(entry& e) {
   if (on_exited_) {
     on_exited_(c);
   }
+  if (e.out || e.err) {
+    linger(e);
+  }
   if (reap_orphans_) {
     (void)reap_orphans();
     auto now = std::chrono::steady_clock::now();
@@ -449,6 +454,31 @@ void reactor::finish(entry& e) {
     for (auto after : {20, 200, 2000}) {
       sweeps_.push_back(now + std::chrono::milliseconds(after));
     }
+  }
+}
+
+void reactor::linger(entry& e) {
+  lingering_.push_back(e.id);
+  while (lingering_.size() > max_lingering) {
+    // Never `e` (the newest): erasing another entry leaves the caller's iterators valid.
+    auto it = entries_.find(lingering_.front());
+    lingering_.pop_front();
+    if (it == entries_.end()) {
+      continue;
+    }
+    // What the descendant writes from now on gets EPIPE: its leader is long gone.
+    close_pipe(it->second.out);
+    close_pipe(it->second.err);
+    drop_checks(it->second);
+    entries_.erase(it);
+    std::lock_guard lock(mutex_);
+    --count_;
+  }
+}
+
+void reactor::forget_lingering(std::uint64_t id) {
+  if (auto it = std::find(lingering_.begin(), lingering_.end(), id); it != lingering_.end()) {
+    lingering_.erase(it);
   }
 }
 
@@ -512,6 +542,7 @@ void reactor::finish_all() {
     }
   }
   entries_.clear();
+  lingering_.clear();
   checking_ = 0;
   std::lock_guard lock(mutex_);
   count_ = 0;

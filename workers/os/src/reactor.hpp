@@ -64,6 +64,13 @@ public:
   /// The most frames read from one child's channel before the others are served.
   static constexpr std::size_t frames_per_turn = 64;
 
+  /// The most finished children whose output pipes are still held open by what they left
+  /// behind (a descendant that escaped the kill: without a cgroup, a setsid daemon). Each
+  /// holds its pipes and its channel in vigild (3 descriptors); past this the oldest are
+  /// closed, so a child restarting that way cannot use up vigild's descriptors (it once
+  /// kept 3 for each restart, for as long as the descendant lived).
+  static constexpr std::size_t max_lingering = 64;
+
 private:
   /// What an epoll event is about: its data is an entry's id << tag_bits | one of these.
   enum : std::uint64_t {
@@ -111,6 +118,11 @@ private:
   void check_empty(entry& e, bool give_up);
   void check_emptying();
   void finish(entry& e);
+  /// `e` is finished with a pipe still open: keeps it, closing the oldest beyond
+  /// max_lingering.
+  void linger(entry& e);
+  /// Forgets entry `id`, erased from entries_, from lingering_.
+  void forget_lingering(std::uint64_t id);
   [[nodiscard]] int next_sweep_ms();
   void emit(entry& e, std::string_view stream, std::string& buf, bool flush_all);
   void close_pipe(unique_fd& fd);
@@ -157,6 +169,8 @@ private:
   std::vector<std::chrono::steady_clock::time_point> sweeps_;
   /// Children whose channel has frames left after their turn, oldest first.
   std::deque<std::uint64_t> ready_;
+  /// Finished children with a pipe still open, oldest first (at most max_lingering).
+  std::deque<std::uint64_t> lingering_;
   /// Vigil-workers not attached yet: by when they must (ids, any order).
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> attach_deadlines_;
   std::thread thread_;

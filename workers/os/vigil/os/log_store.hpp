@@ -39,6 +39,10 @@ struct log_options {
   unsigned backups = 5;
   /// Recent lines kept in memory per worker.
   std::size_t memory_lines = 1000;
+  /// And at most this many bytes of their text (the newest line is always kept): the lines
+  /// are the child's, up to 16 KiB each, and vigild's memory is outside the child's cgroup
+  /// limits. Without it a child that wrote 1,000 long lines made vigild hold 16 MB for it.
+  std::size_t memory_bytes = 1U << 20;
   /// Told why a worker's file cannot be written (the directory is not trusted, the file is a
   /// symlink, a write failed: the disk is full, EIO, a quota), once until it can again: the
   /// message names the worker, the file, the error and the lines dropped so far. Called with
@@ -93,6 +97,7 @@ private:
     std::shared_ptr<std::atomic<std::uint64_t>> dropped =
         std::make_shared<std::atomic<std::uint64_t>>(0);
     std::deque<log_entry> ring;
+    std::size_t ring_bytes = 0; ///< the text of the ring's lines
   };
 
   void write_file(const std::string& key, sink& s, const std::string& lines);
