@@ -259,6 +259,7 @@ TEST(Capabilities, AWorkerAnswersACallItDeferredAfterMoreQuickCallsThanItHolds) 
       deliver_checked(uut.g, term(session), vigil::make_tuple(deferred, atom("late")), uut.sinks),
       send_outcome::delivered);
   EXPECT_EQ(uut.g.refused.load(), 0U);
+  EXPECT_EQ(uut.g.given.references(), uut.g.given.capacity()); // still bounded
 }
 
 TEST(Capabilities, AReferenceAWorkerKeepsShowingStaysHeldWhateverArrivesAfterIt) {
@@ -278,6 +279,7 @@ TEST(Capabilities, AReferenceAWorkerKeepsShowingStaysHeldWhateverArrivesAfterIt)
               send_outcome::delivered)
         << "after " << i << " calls";
   }
+  EXPECT_EQ(uut.g.given.references(), uut.g.given.capacity()); // still bounded
 }
 
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {

@@ -109,8 +109,8 @@ bool capability_set::holds_all(const term& t, std::uint32_t own_node) {
   if (held) {
     // Shown by the worker: a use. Moved among those shown, forgotten before the unshown.
     for (const reference& r : found.refs) {
-      if (!shown_refs_.use(r) && unshown_refs_.erase(r)) {
-        shown_refs_.add(r);
+      if (!shown_refs_.use(r)) {
+        unshown_refs_.move_to(shown_refs_, r);
       }
     }
   }

@@ -71,14 +71,14 @@ public:
     index_.emplace(k, order_.begin());
   }
 
-  /// Forgets `k`; whether it was held.
-  bool erase(const Key& k) {
-    auto it = index_.find(k);
-    if (it == index_.end()) {
+  /// Moves `k` to `to`, as its most recent, without allocating; whether `k` was here.
+  bool move_to(lru_keys& to, const Key& k) {
+    auto node = index_.extract(k);
+    if (node.empty()) {
       return false;
     }
-    order_.erase(it->second);
-    index_.erase(it);
+    to.order_.splice(to.order_.begin(), order_, node.mapped());
+    to.index_.insert(std::move(node));
     return true;
   }
 
