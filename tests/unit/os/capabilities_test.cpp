@@ -234,6 +234,54 @@ TEST(Capabilities, ASupervisorCallFromAWorkerIsAnsweredOnlyToWhatItHoldsWithItsO
   EXPECT_EQ(uut.g.refused.load(), 2U);
 }
 
+/// A call from `caller` as the port passes it on to the worker: {:"$gen_call", {caller, ref}, q}.
+term call_to_worker(worker_grants& g, pid caller, reference ref) {
+  term call = vigil::make_tuple(atom("$gen_call"), vigil::make_tuple(caller, ref), atom("q"));
+  g.given.grant_all(call, g.node);
+  return call;
+}
+
+TEST(Capabilities, AWorkerAnswersACallItDeferredAfterMoreQuickCallsThanItHolds) {
+  // A server that answers one call later (a long poll, a lock, gen_server's noreply) while
+  // it answers others at once: each call brings a new reference, and the deferred one must
+  // not be forgotten because more calls came and went after it.
+  fixture uut;
+  reference deferred{0, 0, 1, 0xabcd};
+  call_to_worker(uut.g, session, deferred);
+  const auto quick = static_cast<std::uint32_t>(uut.g.given.capacity() + 10);
+  for (std::uint32_t i = 0; i < quick; ++i) {
+    reference ref{0, 1, i, 0xabcd};
+    call_to_worker(uut.g, session, ref);
+    ASSERT_EQ(deliver_checked(uut.g, term(session), vigil::make_tuple(ref, atoms::ok), uut.sinks),
+              send_outcome::delivered);
+  }
+  EXPECT_EQ(
+      deliver_checked(uut.g, term(session), vigil::make_tuple(deferred, atom("late")), uut.sinks),
+      send_outcome::delivered);
+  EXPECT_EQ(uut.g.refused.load(), 0U);
+  EXPECT_EQ(uut.g.given.references(), uut.g.given.capacity()); // still bounded
+}
+
+TEST(Capabilities, AReferenceAWorkerKeepsShowingStaysHeldWhateverArrivesAfterIt) {
+  // A subscription: the subscriber's reference tags every event the worker sends it. Calls
+  // and their references keep coming, each shown once; the one in use must stay held.
+  fixture uut;
+  reference subscription{0, 0, 1, 0xabcd};
+  uut.g.given.grant_all(vigil::make_tuple(atom("subscribe"), session, subscription), 7);
+  const auto calls = static_cast<std::uint32_t>(uut.g.given.capacity() * 2);
+  for (std::uint32_t i = 0; i < calls; ++i) {
+    reference ref{0, 1, i, 0xabcd};
+    call_to_worker(uut.g, session, ref);
+    ASSERT_EQ(deliver_checked(uut.g, term(session), vigil::make_tuple(ref, atoms::ok), uut.sinks),
+              send_outcome::delivered);
+    ASSERT_EQ(deliver_checked(uut.g, term(session), vigil::make_tuple(subscription, atom("event")),
+                              uut.sinks),
+              send_outcome::delivered)
+        << "after " << i << " calls";
+  }
+  EXPECT_EQ(uut.g.given.references(), uut.g.given.capacity()); // still bounded
+}
+
 TEST(CapabilitySet, ForgetsThePidUsedLeastRecentlyPastItsCapacity) {
   capability_set uut(2);
   pid a{0, 10, 1};

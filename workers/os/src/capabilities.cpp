@@ -18,7 +18,25 @@ void capability_set::grant(pid p) {
 
 void capability_set::grant(reference r) {
   std::lock_guard lock(mutex_);
-  refs_.grant(r, capacity_);
+  grant_locked(r);
+}
+
+void capability_set::grant_locked(const reference& r) {
+  if (capacity_ == 0 || shown_refs_.use(r) || unshown_refs_.use(r)) {
+    return;
+  }
+  unshown_refs_.add(r);
+  trim_references_locked();
+}
+
+void capability_set::trim_references_locked() {
+  while (unshown_refs_.size() + shown_refs_.size() > capacity_) {
+    if (shown_refs_.size() != 0) {
+      shown_refs_.drop_oldest();
+    } else {
+      unshown_refs_.drop_oldest();
+    }
+  }
 }
 
 void capability_set::collect(const term& t, std::uint32_t own_node, shown& out) {
@@ -72,21 +90,31 @@ void capability_set::grant_all(const term& t, std::uint32_t own_node) {
     pids_.grant(p, capacity_);
   }
   for (const reference& r : last(found.refs, capacity_)) {
-    refs_.grant(r, capacity_);
+    grant_locked(r);
   }
 }
 
-bool capability_set::holds_all(const term& t, std::uint32_t own_node) const {
+bool capability_set::holds_all(const term& t, std::uint32_t own_node) {
   shown found;
   collect(t, own_node, found);
   if (found.empty()) {
     return true; // most messages show no pid nor reference: no lock on every send for them
   }
   std::lock_guard lock(mutex_);
-  return std::all_of(found.pids.begin(), found.pids.end(),
-                     [this](const pid& p) { return pids_.contains(p); })
-         && std::all_of(found.refs.begin(), found.refs.end(),
-                        [this](const reference& r) { return refs_.contains(r); });
+  bool held = std::all_of(found.pids.begin(), found.pids.end(),
+                          [this](const pid& p) { return pids_.contains(p); })
+              && std::all_of(found.refs.begin(), found.refs.end(), [this](const reference& r) {
+                   return shown_refs_.contains(r) || unshown_refs_.contains(r);
+                 });
+  if (held) {
+    // Shown by the worker: a use. Moved among those shown, forgotten before the unshown.
+    for (const reference& r : found.refs) {
+      if (!shown_refs_.use(r)) {
+        unshown_refs_.move_to(shown_refs_, r);
+      }
+    }
+  }
+  return held;
 }
 
 bool capability_set::holds(pid p) {
@@ -96,7 +124,7 @@ bool capability_set::holds(pid p) {
 
 bool capability_set::holds(reference r) {
   std::lock_guard lock(mutex_);
-  return refs_.use(r);
+  return shown_refs_.use(r) || unshown_refs_.use(r);
 }
 
 std::size_t capability_set::size() const {
@@ -106,7 +134,7 @@ std::size_t capability_set::size() const {
 
 std::size_t capability_set::references() const {
   std::lock_guard lock(mutex_);
-  return refs_.size();
+  return unshown_refs_.size() + shown_refs_.size();
 }
 
 namespace {
@@ -149,7 +177,7 @@ bool redirects_answer(const term& message, std::uint32_t own_node) {
 /// talks to, any pid by showing it on the way. References likewise: a reply is {ref, value},
 /// known by its reference alone, and a worker that saw one of the daemon's references can
 /// work out the next (a counter and a salt); it may show only those it saw or its own.
-bool shows_only_held(const worker_grants& g, const term& message) {
+bool shows_only_held(worker_grants& g, const term& message) {
   return g.given.holds_all(message, g.node);
 }
 

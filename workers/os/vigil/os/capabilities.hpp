@@ -65,6 +65,31 @@ public:
     return true;
   }
 
+  /// Adds `k` as the most recent, without making room (`drop_oldest` does).
+  void add(const Key& k) {
+    order_.push_front(k);
+    index_.emplace(k, order_.begin());
+  }
+
+  /// Moves `k` to `to`, as its most recent, without allocating; whether `k` was here.
+  bool move_to(lru_keys& to, const Key& k) {
+    auto node = index_.extract(k);
+    if (node.empty()) {
+      return false;
+    }
+    to.order_.splice(to.order_.begin(), order_, node.mapped());
+    to.index_.insert(std::move(node));
+    return true;
+  }
+
+  /// Forgets the one granted or used least recently, if any.
+  void drop_oldest() {
+    if (!order_.empty()) {
+      index_.erase(order_.back());
+      order_.pop_back();
+    }
+  }
+
   [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
 
 private:
@@ -73,10 +98,10 @@ private:
 };
 
 /// The pids and the references an OS worker was shown, each bounded: past `capacity` pids
-/// (and past `capacity` references) the one given or used least recently is forgotten, and a
-/// send showing it is refused until it is given again (as a reply to a request long gone
-/// would be). Thread-safe: the port (a scheduler thread) grants, the reactor thread checks
-/// (channel_pump); each call that finds a pid or a reference takes one uncontended mutex.
+/// the one given or used least recently is forgotten (past `capacity` references, see
+/// below), and a send showing it is refused until it is given again (as a reply to a request
+/// long gone would be). Thread-safe: the port (a scheduler thread) grants, the reactor thread
+/// checks (channel_pump); each call that finds a pid or a reference takes one uncontended mutex.
 ///
 /// References are held as pids are because a reply is matched on its reference alone
 /// ({ref, value}, as gen_server's), and a reference is a counter and a per-daemon salt:
@@ -84,6 +109,13 @@ private:
 /// has out to someone else and answer it first. A worker may show a reference it was shown
 /// (to reply to a call it received) or one of its own node (`sdk::ref_node`: vigil-worker's
 /// runtime and `sdk::worker::make_ref` make those); the daemon's references are of node 0.
+///
+/// A reference is never a target, so what counts as its use is the worker showing it. Past
+/// `capacity`, the references the worker has shown already (the replies it gave, least
+/// recently shown first) are forgotten before those it has not shown yet (the calls it has
+/// still to answer, oldest first): a server that defers one reply while it answers thousands
+/// of calls at once, or that tags every event to a subscriber with the subscriber's
+/// reference, keeps the reference it still needs.
 class capability_set {
 public:
   /// How many pids, and how many references, a worker holds by default.
@@ -101,9 +133,10 @@ public:
   /// limit.
   void grant_all(const term& t, std::uint32_t own_node);
 
-  /// Whether every pid and every reference in `t` not of `own_node` is held now (counted as
-  /// no use). A term that shows neither takes no lock.
-  [[nodiscard]] bool holds_all(const term& t, std::uint32_t own_node) const;
+  /// Whether every pid and every reference in `t` not of `own_node` is held now. The pids
+  /// count as no use; the references count as shown by the worker (a use). A term that shows
+  /// neither takes no lock.
+  [[nodiscard]] bool holds_all(const term& t, std::uint32_t own_node);
 
   /// Whether `p` was given (and is still remembered); a hit counts as a use.
   [[nodiscard]] bool holds(pid p);
@@ -141,11 +174,16 @@ private:
   };
 
   static void collect(const term& t, std::uint32_t own_node, shown& out);
+  /// Adds `r` (or marks it as just granted); the lock is held.
+  void grant_locked(const reference& r);
+  /// Forgets references past `capacity_`, those already shown first; the lock is held.
+  void trim_references_locked();
 
   std::size_t capacity_;
   mutable std::mutex mutex_;
   lru_keys<pid, pid_hash> pids_;
-  lru_keys<reference, reference_hash> refs_;
+  lru_keys<reference, reference_hash> unshown_refs_; ///< granted, not shown back yet
+  lru_keys<reference, reference_hash> shown_refs_;   ///< shown back by the worker
 };
 
 /// What one OS worker may reach: its node, the pids it was given and the names granted to
