@@ -639,8 +639,8 @@ const option table[] = {
      not_empty,
      [](const value& v, targets& t) { t.child->os.group = std::get<std::string>(v); }},
     {{section::process, "stop_signal", option_type::signal, "\"SIGTERM\"", stop_signals, false,
-      "The signal sent to the child's process group to stop it; SIGKILL follows after "
-      "`shutdown`."},
+      "The signal sent to the child's process group to stop it, followed by SIGCONT so that "
+      "a stopped (SIGSTOP) process acts on it; SIGKILL follows after `shutdown`."},
      nullptr,
      [](const value& v, targets& t) { t.child->os.stop_signal = std::get<std::string>(v); }},
     {{section::process, "rlimits", option_type::rlimits, "{}", rlimit_names, false,
