@@ -246,7 +246,8 @@ void probe_attempt::start_exec(const supervision::probe_spec& spec, const launch
   ls.program = spec.command.front();
   ls.argv = spec.command;
   ls.fds = {-1, -1, -1}; // output discarded
-  ls.cgroup_fd = -1;
+  // ls.cgroup_fd is the child's cgroup (service.cpp), when it has one: whatever the probe
+  // leaves, a daemonized process too, ends with the child's incarnation.
   ls.new_session = true;
   launch_guard guard;
   auto l = launch(ls);
