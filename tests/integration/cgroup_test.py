@@ -239,10 +239,10 @@ def case_probe_stop(d, pidfile, mount):
         check(not alive(child), "the child outlived its stop")
         check(not alive(left), "what its exec probe daemonized outlived the child's stop")
     finally:
-        end_strays(pidfile)
+        end_strays()
 
 
-def end_strays(pidfile):
+def end_strays():
     """Kills what a failed case left (its pid was recorded by `read_pid`)."""
     for pid in STRAYS:
         if alive(pid):
