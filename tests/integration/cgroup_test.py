@@ -3,7 +3,8 @@
 """Every OS child in a cgroup of its own (issue #15, docs/os-workers.md "cgroups"): a command
 that daemonizes a grandchild (`(setsid sleep 1000 &); exec sleep 1000`) leaves nothing after
 `vigilctl stop`, `restart`, `shutdown`, or a SIGKILL of vigild followed by a new vigild; with
-`cgroup = "off"` vigild works as before, with process groups only.
+`cgroup = "off"` vigild works as before, with process groups only. What an exec probe
+daemonizes is in the child's cgroup and ends with its stop.
 
 Usage: cgroup_test.py VIGILD VIGILCTL VIGIL_WORKER CASE
 Exit status: 0 passed, 1 failed, 77 skipped (no usable cgroup2 hierarchy, or not root).
@@ -36,6 +37,23 @@ id = "escaper"
 command = ["sh", "-c", "(setsid sh -c '%s' &); exec sleep 1000"]
 shutdown = "5s"
 """ % (cgroup, grandchild)
+
+
+def probe_config(pidfile):
+    # The readiness probe daemonizes a process (setsid) that writes its pid, and waits for
+    # that pid before it passes: what it leaves has left its process group by then.
+    left = "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 1000" % (pidfile, pidfile, pidfile)
+    return """
+[supervisor]
+strategy = "one_for_one"
+intensity = 10
+
+[[supervisor.children]]
+id = "prober"
+command = ["sleep", "1000"]
+shutdown = "5s"
+ready = { exec = ["sh", "-c", "setsid sh -c '%s' & while [ ! -e %s ]; do sleep 0.01; done"], timeout = "60s" }
+""" % (left, pidfile)
 
 
 def cgroup2_mount():
@@ -99,6 +117,7 @@ def read_pid(path):
             return None
     pid = wait_for(get, "the grandchild to write its pid")
     os.unlink(path)
+    STRAYS.append(pid)
     return pid
 
 
@@ -201,12 +220,45 @@ def case_off(d, pidfile, mount):
         os.kill(grand, signal.SIGKILL)
 
 
+def probe_left(d, pidfile):
+    """The running child's pid, and the pid of what its exec probe left."""
+    row = wait_for(lambda: next((r for r in d.ctl_json("status")["workers"]
+                                 if r.get("os_pid") and r["state"] == "running"), None),
+                   "prober to pass its readiness probe")
+    left = read_pid(pidfile)
+    check(alive(left), "what the probe left is not running")
+    return row["os_pid"], left
+
+
+def case_probe_stop(d, pidfile, mount):
+    d.write_config(probe_config(pidfile))
+    d.start()
+    try:
+        child, left = probe_left(d, pidfile)
+        d.ctl("stop", "prober")
+        check(not alive(child), "the child outlived its stop")
+        check(not alive(left), "what its exec probe daemonized outlived the child's stop")
+    finally:
+        end_strays()
+
+
+def end_strays():
+    """Kills what a failed case left (its pid was recorded by `read_pid`)."""
+    for pid in STRAYS:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+STRAYS = []
+
+
 CASES = {
     "stop": case_stop,
     "restart": case_restart,
     "shutdown": case_shutdown,
     "daemon_death": case_daemon_death,
     "off": case_off,
+    "probe_stop": case_probe_stop,
 }
 
 

@@ -333,6 +333,40 @@ TEST_F(Readiness, AnExecProbeThatHangsIsKilledAtItsTimeout) {
   EXPECT_TRUE(eventually([] { return zombie_children() == 0; }));
 }
 
+/// Whether `p` runs code now: a zombie does not (the orphan may go to a reaper not ours).
+bool runs(pid_t p) {
+  std::ifstream in("/proc/" + std::to_string(p) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z'
+         && stat[close + 2] != 'X';
+}
+
+TEST_F(Readiness, WhatAnExecProbeLeavesInItsGroupEndsWithIt) {
+  // `sleep 1000 &` stays in the probe's process group after the probe exits. It ran on, past
+  // the child's stop and vigild's exit (then with parent 1), unless vigild's orphan sweep
+  // happened to reap the probe before the reactor did.
+  auto left = dir / "left.pid";
+  auto spec = command("leaver", {"quit-on-term", ""});
+  spec.ready.kind = probe_kind::exec;
+  spec.ready.command = {"sh", "-c",
+                        "sleep 1000 & echo $! > " + left.string() + ".tmp && mv " + left.string()
+                            + ".tmp " + left.string()};
+  pid p = start_linked(spec);
+  ASSERT_TRUE(ready_text(p)) << "the probe did not pass";
+  pid_t sleeper = 0;
+  {
+    std::ifstream in(left);
+    in >> sleeper;
+  }
+  ASSERT_GT(sleeper, 0) << "the probe passed without leaving its pid file";
+  bool ended = eventually([&] { return !runs(sleeper); });
+  if (!ended) {
+    ::kill(sleeper, SIGKILL);
+  }
+  EXPECT_TRUE(ended) << "the probe's background process outlived the probe";
+}
+
 TEST_F(Readiness, ALogLineMatchingTheRegexMakesTheChildReady) {
   auto spec = program("logged", {"sh", "-c",
                                  "echo starting; echo 'server listening on port 4242'; "

@@ -61,8 +61,8 @@ struct os_child {
   /// The datagram socket behind the child's NOTIFY_SOCKET (notify.hpp), and its path.
   unique_fd notify_fd;
   std::string notify_path;
-  /// How an exec probe runs (the child's user, environment and directory); empty unless
-  /// the child has an exec probe.
+  /// How an exec probe runs (the child's user, environment, directory and cgroup); empty
+  /// unless the child has an exec probe.
   launch_spec probe_launch;
   /// What status and info show of the checks (probe_report); under its own mutex, since
   /// the reactor writes it and info requests read it from scheduler threads.

@@ -246,7 +246,8 @@ void probe_attempt::start_exec(const supervision::probe_spec& spec, const launch
   ls.program = spec.command.front();
   ls.argv = spec.command;
   ls.fds = {-1, -1, -1}; // output discarded
-  ls.cgroup_fd = -1;
+  // ls.cgroup_fd is the child's cgroup (service.cpp), when it has one: whatever the probe
+  // leaves, a daemonized process too, ends with the child's incarnation.
   ls.new_session = true;
   launch_guard guard;
   auto l = launch(ls);
@@ -357,8 +358,12 @@ void probe_attempt::step_http() {
 
 void probe_attempt::step_exec() {
   siginfo_t info{};
+  // WNOWAIT: the probe stays a zombie, which pins its pid and so its group's id, while what
+  // it left in its group (`sleep 100 &`) is killed; then it is reaped. Reaped first, its
+  // group could not be signalled safely any more, and what it left ran on, past the
+  // child's stop and vigild's exit.
   if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd_.get()), &info,
-               WEXITED | WNOHANG)
+               WEXITED | WNOHANG | WNOWAIT)
       != 0) {
     auto kept = take_status(exec_pid_);
     if (!kept) {
@@ -372,6 +377,11 @@ void probe_attempt::step_exec() {
     info = *kept;
   } else if (info.si_pid == 0) {
     return; // still running
+  } else {
+    ::kill(-exec_pid_, SIGKILL);
+    siginfo_t reaped{};
+    (void)::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd_.get()), &reaped,
+                   WEXITED | WNOHANG);
   }
   end_exec();
   if (info.si_code == CLD_EXITED && info.si_status == 0) {

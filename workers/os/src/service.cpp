@@ -379,6 +379,9 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
       v1_procs = std::move(cg->v1_procs);
       refused = std::move(cg->refused);
       parts->spec.cgroup_fd = c->cgroup_dir.get();
+      // Exec probes start in it too, so that what they leave (setsid, double fork) is
+      // killed with the child rather than left in vigild's own cgroup.
+      c->probe_launch.cgroup_fd = c->cgroup_dir.get();
       for (const auto& fd : v1_procs) {
         parts->spec.v1_cgroup_procs.push_back(fd.get());
       }
