@@ -31,7 +31,14 @@ constexpr std::size_t max_backlog = 100000;
 /// worker that never reads and sends itself large terms (each comes back through this port)
 /// would make the daemon hold 100,000 of them, gigabytes.
 constexpr std::size_t max_backlog_bytes = std::size_t{64} << 20;
-constexpr std::chrono::milliseconds backlog_retry{1};
+/// While the worker's ring stays full the port retries on a timer, first after 1 ms, then
+/// twice as long each time nothing could be written, up to once a second. A worker's reader
+/// tells nobody in the daemon when it frees room (it wakes a writer sleeping on the ring's
+/// futex word, and the port never sleeps there: it is a runtime process), so a timer it is;
+/// backing off keeps a worker that never reads from costing the daemon 1,000 wake-ups a
+/// second forever, and any new message for the worker retries at once.
+constexpr std::chrono::milliseconds first_retry{1};
+constexpr std::chrono::milliseconds longest_retry{1000};
 constexpr std::chrono::seconds kill_wait{10};
 
 /// The contents of a /proc file, or what could be read of it. Not an ifstream: a process
@@ -84,11 +91,15 @@ public:
     }
   }
 
-  void flush() {
+  /// Writes what was held back while it fits; true when anything was.
+  bool flush() {
+    bool moved = false;
     while (!backlog_.empty() && write(backlog_.front().frame)) {
       backlog_bytes_ -= backlog_.front().bytes;
       backlog_.pop_front();
+      moved = true;
     }
+    return moved;
   }
 
   [[nodiscard]] bool holding() const noexcept { return !backlog_.empty(); }
@@ -161,9 +172,14 @@ term make_route(pid to, const term& message) {
 
 task<> port_process(context& self, port_setup setup) {
   outbound out(*setup.child);
+  std::chrono::milliseconds retry = first_retry;
   for (;;) {
-    auto m = co_await self.receive(out.holding() ? timeout(backlog_retry) : infinity);
-    out.flush();
+    auto m = co_await self.receive(out.holding() ? timeout(retry) : infinity);
+    if (out.flush() || !out.holding()) {
+      retry = first_retry;
+    } else if (!m) {
+      retry = std::min(retry * 2, longest_retry);
+    }
     if (!m) {
       continue;
     }
