@@ -31,12 +31,13 @@ constexpr std::size_t max_backlog = 100000;
 /// worker that never reads and sends itself large terms (each comes back through this port)
 /// would make the daemon hold 100,000 of them, gigabytes.
 constexpr std::size_t max_backlog_bytes = std::size_t{64} << 20;
-/// While the worker's ring stays full the port retries on a timer, first after 1 ms, then
-/// twice as long each time nothing could be written, up to once a second. A worker's reader
-/// tells nobody in the daemon when it frees room (it wakes a writer sleeping on the ring's
-/// futex word, and the port never sleeps there: it is a runtime process), so a timer it is;
-/// backing off keeps a worker that never reads from costing the daemon 1,000 wake-ups a
-/// second forever, and any new message for the worker retries at once.
+/// While the worker's ring stays full the port retries when the worker's reader frees room
+/// (it signals the child's wake eventfd, which the reactor turns into {:"$vigil_room"}),
+/// when a new message comes, and on a timer: first after 1 ms, then twice as long each time
+/// nothing could be written, up to once a second. The timer is what an SDK older than that
+/// signal relies on (its reader only wakes a writer sleeping on the ring's futex word, and a
+/// port, a runtime process, never sleeps there); backing off keeps a worker that never
+/// reads from costing the daemon 1,000 wake-ups a second for as long as it is stuck.
 constexpr std::chrono::milliseconds first_retry{1};
 constexpr std::chrono::milliseconds longest_retry{1000};
 constexpr std::chrono::seconds kill_wait{10};
@@ -103,6 +104,15 @@ public:
   }
 
   [[nodiscard]] bool holding() const noexcept { return !backlog_.empty(); }
+
+  /// Asks the worker's reader to signal the child's wake eventfd once it frees room: the
+  /// ring's "full ring" announcement (docs/ipc.md), which the reactor passes on as
+  /// {:"$vigil_room"}. The caller tries to flush once more afterwards, so that room freed
+  /// before the reader could see the announcement is not missed.
+  void want_room() {
+    child_.room_wanted.store(true, std::memory_order_seq_cst);
+    child_.to_view.header().writer_sleeping.store(1, std::memory_order_seq_cst);
+  }
 
 private:
   /// True when the frame is gone (written, or dropped for good); false when the ring is full.
@@ -175,7 +185,12 @@ task<> port_process(context& self, port_setup setup) {
   std::chrono::milliseconds retry = first_retry;
   for (;;) {
     auto m = co_await self.receive(out.holding() ? timeout(retry) : infinity);
-    if (out.flush() || !out.holding()) {
+    bool moved = out.flush();
+    if (out.holding()) {
+      out.want_room();
+      moved = out.flush() || moved;
+    }
+    if (moved || !out.holding()) {
       retry = first_retry;
     } else if (!m) {
       retry = std::min(retry * 2, longest_retry);
@@ -184,7 +199,9 @@ task<> port_process(context& self, port_setup setup) {
       continue;
     }
     const term& msg = m.message;
-    if (tagged(msg, os_exit_tag(), 3)) {
+    if (tagged(msg, room_tag(), 1)) {
+      // The worker freed room (room_tag): flushed above.
+    } else if (tagged(msg, os_exit_tag(), 3)) {
       co_await self.exit(msg[1]);
     } else if (tagged(msg, atoms::exit, 3) && msg[1].is_pid()) {
       if (msg[1].as_pid() == setup.parent || !msg[2].is(atoms::normal)) {
