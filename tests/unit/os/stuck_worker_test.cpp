@@ -69,5 +69,40 @@ TEST_F(StuckWorker, APortHoldingMessagesForAWorkerThatStoppedReadingLetsTheDaemo
   EXPECT_EQ(exit_reason(port), term(atoms::killed));
 }
 
+TEST_F(StuckWorker, AStuckWorkerHammeringItsWakeEventfdGetsNoFloodOfRetriesNorStarvesOthers) {
+  // The worker's wake eventfd is how it tells its port that it freed room; a hostile one
+  // signals it without end while it reads nothing. Its port must get at most one retry
+  // waiting at a time (its mailbox does not grow), other children must still be served,
+  // and nothing held back may be lost.
+  constexpr std::int64_t terms = 8;
+  pid port = start_linked(command("hammer", {"stall", "hammer"}));
+  auto echo = command("sdk", {});
+  echo.os.command = {VIGIL_SDK_ECHO_BIN};
+  pid echo_port = start_linked(echo);
+  box->ctx().send(port, vigil::make_tuple(me_pid(), terms));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never stalled";
+  ASSERT_TRUE(eventually([&] {
+    auto info = svc().info(port);
+    return info && info->ring_to_worker_bytes > opts.ring_capacity / 2;
+  })) << "the worker's ring never filled";
+  for (int i = 0; i < 50; ++i) {
+    box->ctx().send(echo_port, vigil::make_tuple(me_pid(), atoms::ping));
+    auto r = box->receive(guard);
+    ASSERT_TRUE(r) << "the echo was starved";
+    EXPECT_EQ(r.message, vigil::make_tuple(atoms::ok, atoms::pong));
+    auto queued = rt.info(port);
+    ASSERT_TRUE(queued);
+    EXPECT_LE(queued->message_queue_len, 2U) << "retries piled up in the port's mailbox";
+  }
+  ASSERT_EQ(::kill(os_pid(port), SIGUSR1), 0);
+  auto got = box->receive(pattern::tuple({atoms::ok, pattern::bind("n")}), guard);
+  ASSERT_TRUE(got) << "the worker never got its backlog";
+  EXPECT_EQ(got[0], term(terms)) << "terms lost or reordered";
+  box->ctx().exit(echo_port, atoms::kill);
+  EXPECT_EQ(exit_reason(echo_port), term(atoms::killed));
+  box->ctx().exit(port, atoms::kill);
+  EXPECT_EQ(exit_reason(port), term(atoms::killed));
+}
+
 } // namespace
 } // namespace vigil::os::test

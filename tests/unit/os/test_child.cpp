@@ -408,7 +408,9 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
 /// terms {i, 30,000 bytes} (each comes back through its port, into its ring, which fills,
 /// so its port holds the rest back), sends :ok to `from` and reads nothing until SIGUSR1.
 /// Then it reads the `count` terms and answers {:ok, n}, n being how many came in order.
-[[noreturn]] void stall() {
+/// With `hammer`, it signals its wake eventfd without end while it does not read, as if it
+/// freed room again and again.
+[[noreturn]] void stall(bool hammer) {
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
@@ -424,6 +426,15 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
         (void)w->send(own, vigil::make_tuple(term(i), term(bulk)));
       }
       (void)w->send(from, term(atoms::ok));
+      const char* env = std::getenv("VIGIL_WAKE_FD");
+      int wake = env != nullptr ? std::atoi(env) : -1;
+      for (long i = 0; hammer && wake >= 0 && i < 100'000'000; ++i) {
+        poke_daemon(wake);
+        sigset_t pending;
+        if (i % 1024 == 0 && sigpending(&pending) == 0 && sigismember(&pending, SIGUSR1) == 1) {
+          break;
+        }
+      }
       int sig = 0;
       sigwait(&usr1, &sig);
       std::int64_t in_order = 0;
@@ -536,7 +547,7 @@ int main(int argc, char** argv) {
   } else if (mode == "hoard") {
     hoard();
   } else if (mode == "stall") {
-    stall();
+    stall(std::string_view(arg) == "hammer");
   } else if (mode == "long-lines") {
     long_lines(std::atol(arg));
   } else if (mode == "quit-on-term") {
