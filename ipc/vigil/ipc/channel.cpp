@@ -190,7 +190,7 @@ result<channel> channel::answer(segment seg, const channel_options& options) {
   }
   out.segment_ = std::move(seg);
   out.writer_ = ring_writer(*up, options.wake_fd);
-  out.reader_ = ring_reader(*down, options.limits);
+  out.reader_ = ring_reader(*down, options.limits, options.wake_fd);
   out.options_ = options;
   return out;
 }

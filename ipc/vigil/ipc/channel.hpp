@@ -89,8 +89,9 @@ struct channel_options {
   /// Whether to touch every page of the segment when mapping it.
   bool prefault = true;
   /// Attacher only: the creator's wake eventfd (VIGIL_WAKE_FD in a worker), or -1. When set,
-  /// the attacher signals it once it has answered the handshake, and its writer wakes the
-  /// creator through it (ring_writer). Not owned.
+  /// the attacher signals it once it has answered the handshake, its writer wakes the
+  /// creator through it (ring_writer), and its reader tells a creator waiting for room
+  /// through it (ring_reader). Not owned.
   int wake_fd = -1;
 };
 

@@ -247,9 +247,9 @@ void ring_writer::wait_writable(std::size_t frame_bytes, std::chrono::nanosecond
   }
 }
 
-ring_reader::ring_reader(ring_view view, decode_limits limits) noexcept
-    : view_(view), limits_(limits), tail_(view.header().tail.load(std::memory_order_relaxed)),
-      cached_head_(tail_) {
+ring_reader::ring_reader(ring_view view, decode_limits limits, int wake_fd) noexcept
+    : view_(view), limits_(limits), wake_fd_(wake_fd),
+      tail_(view.header().tail.load(std::memory_order_relaxed)), cached_head_(tail_) {
   // Records start at multiples of 8, which is what lets a 5-byte frame header never straddle
   // the end of the ring.
   if (tail_ % 8 != 0) {
@@ -280,7 +280,13 @@ void ring_reader::consume(std::uint64_t bytes) {
   // once per half ring and not once per frame. The head may be stale, which only wakes it
   // sooner; a writer that still finds no room sleeps again, at most for its bound.
   if (cached_head_ - tail_ <= view_.capacity() / 2) {
-    wake_if_sleeping(view_.header().writer_sleeping);
+    auto& flag = view_.header().writer_sleeping;
+    if (flag.load(std::memory_order_seq_cst) != 0 && flag.exchange(0) != 0) {
+      futex::wake(flag);
+      if (wake_fd_ >= 0) {
+        signal_eventfd(wake_fd_);
+      }
+    }
   }
 }
 

@@ -155,8 +155,11 @@ class ring_reader {
 public:
   ring_reader() noexcept = default;
 
-  /// Reads from where `view`'s tail stands; `limits` apply to every frame.
-  ring_reader(ring_view view, decode_limits limits) noexcept;
+  /// Reads from where `view`'s tail stands; `limits` apply to every frame. With a `wake_fd`
+  /// (an eventfd), a writer that announced that it waits for room is also told by writing 1
+  /// to that descriptor, besides `FUTEX_WAKE`: a writer in an event loop (vigild's port,
+  /// through its reactor) watches the eventfd. The descriptor is not owned.
+  ring_reader(ring_view view, decode_limits limits, int wake_fd = -1) noexcept;
 
   /// Copies the next whole frame into `frame`. Returns false when the ring is empty.
   /// Errors: decode_error or limit_exceeded for a frame or index the writer could not
@@ -194,6 +197,7 @@ private:
   ring_view view_;
   adaptive_spin spin_;
   decode_limits limits_;
+  int wake_fd_ = -1;
   std::uint64_t tail_ = 0;
   std::uint64_t cached_head_ = 0;
   std::string scratch_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vigil/ipc/ring.hpp"
 
+#include "vigil/common/unique_fd.hpp"
 #include "vigil/ipc/codec.hpp"
 
 #include "eventually.hpp"
@@ -8,6 +9,9 @@
 #include "term_generator.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -263,6 +267,32 @@ TEST(RingWake, SleepingReaderIsWokenByTheWriter) {
   reader.join();
   EXPECT_TRUE(woke);
   EXPECT_LT(steady::now() - start, bound / 2) << "the writer did not wake the sleeping reader";
+}
+
+TEST(RingWake, AReaderWithAWakeFdSignalsItOnlyWhenItFreesRoomForAWriterThatAsked) {
+  // vigild's port cannot sleep on the futex word: it waits for room through the worker's
+  // wake eventfd, which its reactor watches. Unasked, the reader signals nothing.
+  test_ring ring(1024);
+  unique_fd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  ASSERT_TRUE(wake);
+  ring.reader = ring_reader(ring.view, {}, wake.get());
+  auto signals = [&] {
+    std::uint64_t count = 0;
+    return ::read(wake.get(), &count, sizeof count) == sizeof count ? count : 0;
+  };
+  const term big(std::string(400, 'x')); // two fill the ring
+  while (*ring.writer.try_write(big)) {
+  }
+  ASSERT_TRUE(ring.reader.try_read()->has_value());
+  ASSERT_TRUE(ring.reader.try_read()->has_value());
+  EXPECT_EQ(signals(), 0U) << "the reader signalled a writer that did not ask";
+  while (*ring.writer.try_write(big)) {
+  }
+  ring.view.header().writer_sleeping.store(1, std::memory_order_seq_cst);
+  ASSERT_TRUE(ring.reader.try_read()->has_value());
+  EXPECT_EQ(signals(), 1U) << "the reader freed room without telling the writer that asked";
+  EXPECT_EQ(ring.view.header().writer_sleeping.load(), 0U);
+  EXPECT_TRUE(*ring.writer.try_write(big));
 }
 
 TEST(RingWake, WaitsEndAtTheirBoundWhenNothingComes) {

@@ -404,6 +404,57 @@ std::optional<term> next_request(sdk::worker& w, std::size_t size) {
   sleep_forever();
 }
 
+/// A worker that stops reading, then resumes: told {from, count}, it sends itself `count`
+/// terms {i, 30,000 bytes} (each comes back through its port, into its ring, which fills,
+/// so its port holds the rest back), sends :ok to `from` and reads nothing until SIGUSR1.
+/// Then it reads the `count` terms and answers {:ok, n}, n being how many came in order.
+/// With `hammer`, it signals its wake eventfd without end while it does not read, as if it
+/// freed room again and again.
+[[noreturn]] void stall(bool hammer) {
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, nullptr); // first, so that an early SIGUSR1 stays pending
+  auto w = sdk::worker::from_env();
+  if (w) {
+    if (auto m = next_request(*w, 2)) {
+      pid from = (*m)[0].as_pid();
+      std::int64_t count = (*m)[1].as_integer();
+      pid own{w->node(), 1, 1};
+      std::string bulk(30'000, 's');
+      for (std::int64_t i = 0; i < count; ++i) {
+        (void)w->send(own, vigil::make_tuple(term(i), term(bulk)));
+      }
+      (void)w->send(from, term(atoms::ok));
+      const char* env = std::getenv("VIGIL_WAKE_FD");
+      int wake = env != nullptr ? std::atoi(env) : -1;
+      for (long i = 0; hammer && wake >= 0 && i < 100'000'000; ++i) {
+        poke_daemon(wake);
+        sigset_t pending;
+        if (i % 1024 == 0 && sigpending(&pending) == 0 && sigismember(&pending, SIGUSR1) == 1) {
+          break;
+        }
+      }
+      int sig = 0;
+      sigwait(&usr1, &sig);
+      std::int64_t in_order = 0;
+      while (in_order < count) {
+        auto d = w->receive(std::chrono::seconds(30));
+        if (!d || !*d) {
+          break;
+        }
+        const term& t = (*d)->message;
+        if (!t.is_tuple() || t.size() != 2 || !t[0].is_integer() || t[0].as_integer() != in_order) {
+          break;
+        }
+        ++in_order;
+      }
+      (void)w->send(from, vigil::make_tuple(atoms::ok, term(in_order)));
+    }
+  }
+  sleep_forever();
+}
+
 /// Prints `count` lines of 16 KiB (the longest line the reactor keeps whole) that end in
 /// "read", then one saying "ready at last".
 void long_lines(long count) {
@@ -495,6 +546,8 @@ int main(int argc, char** argv) {
     answer_calls();
   } else if (mode == "hoard") {
     hoard();
+  } else if (mode == "stall") {
+    stall(std::string_view(arg) == "hammer");
   } else if (mode == "long-lines") {
     long_lines(std::atol(arg));
   } else if (mode == "quit-on-term") {

@@ -83,6 +83,10 @@ struct os_child {
   std::atomic<std::uint64_t> received{0}; ///< frames from the child
   std::atomic<std::uint64_t> sent{0};     ///< frames to the child
   std::atomic<std::uint64_t> dropped{0};  ///< terms for the child dropped (ring and backlog full)
+  /// The port holds terms back and asked the worker's reader to say when it frees room: an
+  /// SDK reader signals `wake` then (ring_reader's wake_fd), and the reactor passes it on to
+  /// the port as {:"$vigil_room"} (room_tag). Set by the port, taken by the reactor.
+  std::atomic<bool> room_wanted{false};
   /// What the child may send to: its node and `may_send` are set before it is shared; the
   /// port grants the pids it passes on, the pump checks (capabilities.hpp).
   worker_grants grants;
@@ -124,5 +128,8 @@ struct os_child {
 
 /// The exit message the reactor sends a port: {:"$vigil_os_exit", reason, os_reason}.
 [[nodiscard]] atom os_exit_tag();
+
+/// What the reactor sends a port whose worker freed room in its ring: {:"$vigil_room"}.
+[[nodiscard]] atom room_tag();
 
 } // namespace vigil::os::detail

@@ -31,7 +31,15 @@ constexpr std::size_t max_backlog = 100000;
 /// worker that never reads and sends itself large terms (each comes back through this port)
 /// would make the daemon hold 100,000 of them, gigabytes.
 constexpr std::size_t max_backlog_bytes = std::size_t{64} << 20;
-constexpr std::chrono::milliseconds backlog_retry{1};
+/// While the worker's ring stays full the port retries when the worker's reader frees room
+/// (it signals the child's wake eventfd, which the reactor turns into {:"$vigil_room"}),
+/// when a new message comes, and on a timer: first after 1 ms, then twice as long each time
+/// nothing could be written, up to once a second. The timer is what an SDK older than that
+/// signal relies on (its reader only wakes a writer sleeping on the ring's futex word, and a
+/// port, a runtime process, never sleeps there); backing off keeps a worker that never
+/// reads from costing the daemon 1,000 wake-ups a second for as long as it is stuck.
+constexpr std::chrono::milliseconds first_retry{1};
+constexpr std::chrono::milliseconds longest_retry{1000};
 constexpr std::chrono::seconds kill_wait{10};
 
 /// The contents of a /proc file, or what could be read of it. Not an ifstream: a process
@@ -84,14 +92,27 @@ public:
     }
   }
 
-  void flush() {
+  /// Writes what was held back while it fits; true when anything was.
+  bool flush() {
+    bool moved = false;
     while (!backlog_.empty() && write(backlog_.front().frame)) {
       backlog_bytes_ -= backlog_.front().bytes;
       backlog_.pop_front();
+      moved = true;
     }
+    return moved;
   }
 
   [[nodiscard]] bool holding() const noexcept { return !backlog_.empty(); }
+
+  /// Asks the worker's reader to signal the child's wake eventfd once it frees room: the
+  /// ring's "full ring" announcement (docs/ipc.md), which the reactor passes on as
+  /// {:"$vigil_room"}. The caller tries to flush once more afterwards, so that room freed
+  /// before the reader could see the announcement is not missed.
+  void want_room() {
+    child_.room_wanted.store(true, std::memory_order_seq_cst);
+    child_.to_view.header().writer_sleeping.store(1, std::memory_order_seq_cst);
+  }
 
 private:
   /// True when the frame is gone (written, or dropped for good); false when the ring is full.
@@ -161,14 +182,26 @@ term make_route(pid to, const term& message) {
 
 task<> port_process(context& self, port_setup setup) {
   outbound out(*setup.child);
+  std::chrono::milliseconds retry = first_retry;
   for (;;) {
-    auto m = co_await self.receive(out.holding() ? timeout(backlog_retry) : infinity);
-    out.flush();
+    auto m = co_await self.receive(out.holding() ? timeout(retry) : infinity);
+    bool moved = out.flush();
+    if (out.holding()) {
+      out.want_room();
+      moved = out.flush() || moved;
+    }
+    if (moved || !out.holding()) {
+      retry = first_retry;
+    } else if (!m) {
+      retry = std::min(retry * 2, longest_retry);
+    }
     if (!m) {
       continue;
     }
     const term& msg = m.message;
-    if (tagged(msg, os_exit_tag(), 3)) {
+    if (tagged(msg, room_tag(), 1)) {
+      // The worker freed room (room_tag): flushed above.
+    } else if (tagged(msg, os_exit_tag(), 3)) {
       co_await self.exit(msg[1]);
     } else if (tagged(msg, atoms::exit, 3) && msg[1].is_pid()) {
       if (msg[1].as_pid() == setup.parent || !msg[2].is(atoms::normal)) {

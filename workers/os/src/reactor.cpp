@@ -73,6 +73,11 @@ atom os_exit_tag() {
   return tag;
 }
 
+atom room_tag() {
+  static const atom tag("$vigil_room");
+  return tag;
+}
+
 reactor::reactor(runtime& rt, line_sink on_lines, exit_hook on_exited, idle_hook on_idle,
                  bool reap_orphans)
     : rt_(rt), on_lines_(std::move(on_lines)), on_exited_(std::move(on_exited)),
@@ -198,6 +203,14 @@ void reactor::on_event(std::uint64_t data) {
     // signals, it gets one turn per wake-up.
     std::uint64_t count = 0;
     (void)::read(e.child->wake.get(), &count, sizeof count);
+    // The worker's reader signals the same eventfd when it frees room for a port that holds
+    // terms back (os_child::room_wanted): the port retries now, not on its timer. The port
+    // asks again after each attempt, so a worker signalling in a loop gets no more turns
+    // of its port than of its channel.
+    if (e.child->room_wanted.load(std::memory_order_relaxed)
+        && e.child->room_wanted.exchange(false)) {
+      rt_.send(e.child->port, vigil::make_tuple(room_tag()));
+    }
     if (!e.queued) {
       serve_channel(e);
     }

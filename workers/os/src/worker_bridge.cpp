@@ -51,7 +51,7 @@ worker_bridge::worker_bridge(runtime& rt, ipc::channel ch, std::uint32_t node, i
   auto out = ipc::ring_view::attach(mem.subspan(h->to_creator_offset));
   if (in && out) {
     in_header_ = &in->header();
-    reader_ = ipc::ring_reader(*in, ipc::decode_limits{});
+    reader_ = ipc::ring_reader(*in, ipc::decode_limits{}, wake_fd);
     writer_ = ipc::ring_writer(*out, wake_fd);
   }
 }
