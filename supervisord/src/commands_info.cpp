@@ -94,6 +94,26 @@ json info_json(const daemon_state& st, const process_info& info) {
   }
   return out;
 }
+
+/// `info` of a child that is not running (failed, stopped, ended, or between two runs): its
+/// state and last exits.
+json not_running_json(session_env& env, const std::string& path) {
+  auto cfg = env.st.config();
+  auto found = locate(env.st, *cfg, path);
+  json out{{"path", path}, {"state", "ended"}};
+  if (found && found->info) {
+    out["state"] = supervision::name_of(found->info->state);
+    if (found->info->state == child_state::failed) {
+      out["reason"] = found->info->reason;
+      out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
+    } else if (!found->info->reason.empty()) {
+      out["reason"] = found->info->reason; // stopped for good by its exit status
+    }
+  }
+  out["restarts"] = env.st.index.restarts(path);
+  out["exits"] = exits_json(env.st, path);
+  return out;
+}
 } // namespace
 
 task<outcome> cmd_info(session_env& env, const request& req) {
@@ -102,23 +122,7 @@ task<outcome> cmd_info(session_env& env, const request& req) {
     co_return target.error();
   }
   if (!target->process && !target->path.empty()) {
-    // A child that is not running (failed, stopped, or ended): its state and last exits.
-    auto cfg = env.st.config();
-    auto found = locate(env.st, *cfg, target->path);
-    json out{{"path", target->path}, {"state", "ended"}};
-    if (found && found->info) {
-      out["state"] = supervision::name_of(found->info->state);
-      if (found->info->state == child_state::failed) {
-        out["reason"] = found->info->reason;
-        out["retry_ms"] = found->info->retry ? json(found->info->backoff_left.count()) : json();
-      } else if (!found->info->reason.empty()) {
-        out["reason"] = found->info->reason; // stopped for good by its exit status
-      }
-    }
-    out["restarts"] = env.st.index.restarts(target->path);
-    out["exits"] = exits_json(env.st, target->path);
-    json r{{"info", std::move(out)}};
-    co_return outcome::success(dump(r));
+    co_return outcome::success(dump(json{{"info", not_running_json(env, target->path)}}));
   }
   if (!target->process) {
     co_return outcome::failure(error_code::not_found, "'" + target->label + "' is not running");
@@ -145,6 +149,11 @@ task<outcome> cmd_info(session_env& env, const request& req) {
     // runtime::info waits for the target: off the scheduler thread, on the blocking pool.
     runtime& rt = env.st.rt;
     info = co_await env.self.blocking([&rt, p] { return rt.info(p); });
+  }
+  if (!info && !target->path.empty()) {
+    // The child died between naming its process and asking it (a crash loop): answer as
+    // for a child that is not running, with its state and last exits, not with an error.
+    co_return outcome::success(dump(json{{"info", not_running_json(env, target->path)}}));
   }
   if (!info) {
     co_return outcome::failure(error_code::not_found, to_string(term(p)) + " is not alive");
