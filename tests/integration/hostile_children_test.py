@@ -32,7 +32,7 @@ OUTPUT_BOUND = 24 << 20
 
 # Once the test opens the FIFO it is given: 1,000 lines of 16 KiB (vigild cuts lines there)
 # of a control byte, which JSON writes as six bytes (\u0001), then a marker line; then it
-# stays, so its lines stay too.
+# stays, so its lines stay too (its sleep only keeps it alive: nothing waits on it).
 LONG_LINES = r"""
 import os, sys, time
 open(sys.argv[1]).close()

@@ -74,11 +74,13 @@ void sleep_until(std::atomic<std::uint32_t>& flag, Ready ready, std::chrono::nan
 }
 
 /// The waking half: only when the peer announced that it sleeps, so that the common case
-/// costs one load and no system call.
-void wake_if_sleeping(std::atomic<std::uint32_t>& flag) {
+/// costs one load and no system call. Whether it woke the peer.
+bool wake_if_sleeping(std::atomic<std::uint32_t>& flag) {
   if (flag.load(std::memory_order_seq_cst) != 0 && flag.exchange(0) != 0) {
     futex::wake(flag);
+    return true;
   }
+  return false;
 }
 
 } // namespace
@@ -280,12 +282,9 @@ void ring_reader::consume(std::uint64_t bytes) {
   // once per half ring and not once per frame. The head may be stale, which only wakes it
   // sooner; a writer that still finds no room sleeps again, at most for its bound.
   if (cached_head_ - tail_ <= view_.capacity() / 2) {
-    auto& flag = view_.header().writer_sleeping;
-    if (flag.load(std::memory_order_seq_cst) != 0 && flag.exchange(0) != 0) {
-      futex::wake(flag);
-      if (wake_fd_ >= 0) {
-        signal_eventfd(wake_fd_);
-      }
+    // A writer in an event loop (vigild's port) waits on the eventfd, not the futex word.
+    if (wake_if_sleeping(view_.header().writer_sleeping) && wake_fd_ >= 0) {
+      signal_eventfd(wake_fd_);
     }
   }
 }

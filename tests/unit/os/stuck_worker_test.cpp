@@ -14,7 +14,21 @@
 namespace vigil::os::test {
 namespace {
 
-using StuckWorker = os_test;
+/// How many terms of 30,000 bytes the `stall` worker sends itself: two fill the 64 KiB ring.
+constexpr std::int64_t terms = 8;
+
+class StuckWorker : public os_test {
+protected:
+  /// Has the `stall` worker behind `port` fill its own ring and stop reading it.
+  void stall_with_a_full_ring(pid port) {
+    box->ctx().send(port, vigil::make_tuple(me_pid(), terms));
+    ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never stalled";
+    ASSERT_TRUE(eventually([&] {
+      auto info = svc().info(port);
+      return info && info->ring_to_worker_bytes > opts.ring_capacity / 2;
+    })) << "the worker's ring never filled";
+  }
+};
 
 /// Voluntary context switches of every thread of this process (the runtime's schedulers and
 /// timer, the OS reactor, the test): each is one wake-up after a sleep.
@@ -43,17 +57,13 @@ std::uint64_t voluntary_switches() {
 TEST_F(StuckWorker, APortHoldingMessagesForAWorkerThatStoppedReadingLetsTheDaemonSleep) {
   // A hung or hostile worker must not make the daemon (root's, often) burn wake-ups for as
   // long as it stays stuck: the port used to retry its full ring every millisecond.
-  constexpr std::int64_t terms = 8; // of 30,000 bytes: two fill the 64 KiB ring
   pid port = start_linked(command("stall", {"stall", ""}));
-  box->ctx().send(port, vigil::make_tuple(me_pid(), terms));
-  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never stalled";
-  ASSERT_TRUE(eventually([&] {
-    auto info = svc().info(port);
-    return info && info->ring_to_worker_bytes > opts.ring_capacity / 2;
-  })) << "the worker's ring never filled";
+  stall_with_a_full_ring(port);
 
   // The window is a count of wake-ups, not a time: a slow machine only makes it smaller.
   // Retrying every millisecond woke ~1,000 times a second; a bounded back-off, a few dozen.
+  // The sleep is the window itself, not a wait for an event: nothing has to happen in it,
+  // so it cannot end too early or too late for the assertion.
   std::uint64_t before = voluntary_switches();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   std::uint64_t woke = voluntary_switches() - before;
@@ -74,17 +84,11 @@ TEST_F(StuckWorker, AStuckWorkerHammeringItsWakeEventfdGetsNoFloodOfRetriesNorSt
   // signals it without end while it reads nothing. Its port must get at most one retry
   // waiting at a time (its mailbox does not grow), other children must still be served,
   // and nothing held back may be lost.
-  constexpr std::int64_t terms = 8;
   pid port = start_linked(command("hammer", {"stall", "hammer"}));
   auto echo = command("sdk", {});
   echo.os.command = {VIGIL_SDK_ECHO_BIN};
   pid echo_port = start_linked(echo);
-  box->ctx().send(port, vigil::make_tuple(me_pid(), terms));
-  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the worker never stalled";
-  ASSERT_TRUE(eventually([&] {
-    auto info = svc().info(port);
-    return info && info->ring_to_worker_bytes > opts.ring_capacity / 2;
-  })) << "the worker's ring never filled";
+  stall_with_a_full_ring(port);
   for (int i = 0; i < 50; ++i) {
     box->ctx().send(echo_port, vigil::make_tuple(me_pid(), atoms::ping));
     auto r = box->receive(guard);
