@@ -70,10 +70,9 @@ private:
   /// The container began at `open`.
   template <class ParseItem>
   bool parse_sequence(std::size_t open, char close, std::string_view expected, ParseItem item) {
-    if (depth_ >= max_depth_) {
-      return fail_at(open, "nesting deeper than " + std::to_string(max_depth_));
+    if (!enter(open)) {
+      return false;
     }
-    ++depth_;
     advance();
     skip_space();
     if (!consume(close)) {
@@ -88,9 +87,20 @@ private:
         return false;
       }
     }
-    --depth_;
+    leave();
     return true;
   }
+
+  /// Counts one more level of nesting, which began at `at`; fails past `max_depth_`.
+  bool enter(std::size_t at) {
+    if (depth_ >= max_depth_) {
+      return fail_at(at, "nesting deeper than " + std::to_string(max_depth_));
+    }
+    ++depth_;
+    return true;
+  }
+
+  void leave() noexcept { --depth_; }
 
   bool parse_tuple(term& out) {
     std::vector<term> elements;
@@ -102,8 +112,11 @@ private:
     return true;
   }
 
-  /// A list item, where `name: value` stands for `{:name, value}` as in Elixir.
+  /// A list item, where `name: value` stands for `{:name, value}` as in Elixir. That tuple
+  /// is a level of nesting too: it prints as `{...}`, and the printed text must parse back
+  /// under the same limit.
   bool parse_list_item(term& out) {
+    std::size_t start = position();
     bool keyword = false;
     if (!parse_value(out, &keyword)) {
       return false;
@@ -111,11 +124,15 @@ private:
     if (!keyword) {
       return true;
     }
+    if (!enter(start)) {
+      return false;
+    }
     skip_space();
     term value;
     if (!parse_value(value, nullptr)) {
       return false;
     }
+    leave();
     out = term::tuple({out, value});
     return true;
   }

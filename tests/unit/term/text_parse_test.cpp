@@ -201,6 +201,30 @@ TEST(TermParse, AcceptsNestingUpToTheLimit) {
   EXPECT_EQ(parse_fail("{[%{a: 1}]}", parse_limits{2}), "1:3: nesting deeper than 2");
 }
 
+// `[a: x]` is `[{:a, x}]`, two levels, and prints that way: counting it as one let text
+// within the limit print to text beyond it, which the same limit then refused.
+TEST(TermParse, AKeywordItemCountsAsTheTupleItStandsFor) {
+  EXPECT_EQ(parse_fail("[a: 1]", parse_limits{1}), "1:2: nesting deeper than 1");
+  EXPECT_TRUE(parse_term("[a: 1]", parse_limits{2}).has_value());
+  EXPECT_TRUE(parse_term("[a: [b: 1]]", parse_limits{4}).has_value());
+  EXPECT_EQ(parse_fail("[a: [b: 1]]", parse_limits{3}), "1:6: nesting deeper than 3");
+
+  std::string deep = "1";
+  for (int i = 0; i < 33; ++i) {
+    deep = "[a: " + deep + "]";
+  }
+  EXPECT_EQ(parse_fail(deep), "1:129: nesting deeper than 64");
+  deep = "1";
+  for (int i = 0; i < 32; ++i) {
+    deep = "[a: " + deep + "]";
+  }
+  auto parsed = parse_term(deep);
+  ASSERT_TRUE(parsed.has_value());
+  auto reparsed = parse_term(to_string(*parsed));
+  ASSERT_TRUE(reparsed.has_value()) << reparsed.error().to_string();
+  EXPECT_EQ(*reparsed, *parsed);
+}
+
 TEST(TermParse, SurvivesHostileNesting) {
   EXPECT_EQ(parse_fail(std::string(1000000, '{')), "1:65: nesting deeper than 64");
   // An unreasonable limit is capped rather than trusted with the stack.
