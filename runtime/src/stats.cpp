@@ -78,4 +78,17 @@ long_mailboxes_result long_mailboxes(runtime& rt, std::uint32_t threshold, std::
   return out;
 }
 
+std::optional<std::uint32_t> mailbox_length_seen(runtime& rt, pid p) noexcept {
+  const detail::process* proc = rt.impl().find(p);
+  if (proc == nullptr) {
+    return std::nullopt;
+  }
+  const std::uint32_t length = proc->mailbox_len_seen.load(std::memory_order_acquire);
+  // As in long_mailboxes: a slot that found a new incarnation meanwhile says nothing of `p`.
+  if (proc->serial.load(std::memory_order_acquire) != p.serial) {
+    return std::nullopt;
+  }
+  return length;
+}
+
 } // namespace vigil

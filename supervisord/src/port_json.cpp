@@ -31,6 +31,8 @@ void add_port_info(json& out, const os::port_info& p) {
   out["ring_sent"] = p.sent;
   out["ring_received"] = p.received;
   out["ring_dropped"] = p.dropped;
+  // Times the worker's sends waited for a daemon process far behind (docs/os-workers.md).
+  out["ring_held_back"] = p.held_back;
   // Sends the worker may not make (docs/security.md, "Workers").
   out["refused"] = p.refused;
   out["attached"] = p.attached;

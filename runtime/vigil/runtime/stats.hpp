@@ -63,4 +63,10 @@ struct long_mailboxes_result {
 [[nodiscard]] long_mailboxes_result long_mailboxes(runtime& rt, std::uint32_t threshold,
                                                    std::size_t limit);
 
+/// The length of `p`'s mailbox at the start of its latest turn, or nullopt once `p` is dead.
+/// A few loads, no lock: what a producer outside the runtime (an OS worker's channel) reads
+/// per message to hold back while the process it sends to is far behind. It lags: messages
+/// sent since that turn are not counted yet.
+[[nodiscard]] std::optional<std::uint32_t> mailbox_length_seen(runtime& rt, pid p) noexcept;
+
 } // namespace vigil

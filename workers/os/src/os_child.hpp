@@ -83,6 +83,8 @@ struct os_child {
   std::atomic<std::uint64_t> received{0}; ///< frames from the child
   std::atomic<std::uint64_t> sent{0};     ///< frames to the child
   std::atomic<std::uint64_t> dropped{0};  ///< terms for the child dropped (ring and backlog full)
+  /// Times its reading stopped on a send to a daemon process far behind (pump_hooks::max_waiting).
+  std::atomic<std::uint64_t> held_back{0};
   /// The port holds terms back and asked the worker's reader to say when it frees room: an
   /// SDK reader signals `wake` then (ring_reader's wake_fd), and the reactor passes it on to
   /// the port as {:"$vigil_room"} (room_tag). Set by the port, taken by the reactor.

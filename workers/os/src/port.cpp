@@ -241,6 +241,7 @@ port_info make_port_info(const os_child& c) {
   info.sent = c.sent.load(std::memory_order_relaxed);
   info.received = c.received.load(std::memory_order_relaxed);
   info.dropped = c.dropped.load(std::memory_order_relaxed);
+  info.held_back = c.held_back.load(std::memory_order_relaxed);
   info.refused = c.grants.refused.load(std::memory_order_relaxed);
   info.attached = c.attached.load(std::memory_order_relaxed);
   {

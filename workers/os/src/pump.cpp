@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pump.hpp"
 
+#include "vigil/runtime/stats.hpp"
 #include "vigil/term/text.hpp"
 #include "vigil/worker_sdk/envelope.hpp"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 namespace vigil::os::detail {
 namespace {
@@ -58,7 +61,8 @@ const std::string not_attached = "the worker did not attach to its channel: ";
 } // namespace
 
 channel_pump::channel_pump(os_child& c, const pump_hooks& hooks)
-    : c_(c), sinks_(sinks_of(hooks)), must_attach_(hooks.must_attach) {
+    : c_(c), sinks_(sinks_of(hooks)), must_attach_(hooks.must_attach), rt_(hooks.rt),
+      max_waiting_(hooks.max_waiting) {
   // The envelopes' atoms exist before a frame from the child is decoded, whether or not the
   // child may create atoms.
   (void)sdk::ready_tag();
@@ -100,6 +104,15 @@ channel_pump::progress channel_pump::serve(std::size_t budget) {
   if (closed_) {
     return progress::closed;
   }
+  if (held_) {
+    if (target_behind(*held_)) {
+      return hold(*std::exchange(held_, std::nullopt));
+    }
+    retry_delay_ = std::chrono::milliseconds{0};
+    if (!deliver_frame(*std::exchange(held_, std::nullopt))) {
+      return progress::closed;
+    }
+  }
   for (std::size_t n = 0; n < budget; ++n) {
     auto r = reader_->try_read();
     if (!r) {
@@ -116,9 +129,10 @@ channel_pump::progress channel_pump::serve(std::size_t budget) {
       return progress::idle;
     }
     c_.received.fetch_add(1, std::memory_order_relaxed);
-    if (!deliver(c_, sinks_, **r)) {
-      c_.fail_channel("a frame that is no envelope: " + describe(**r));
-      close();
+    if (target_behind(**r)) {
+      return hold(std::move(**r));
+    }
+    if (!deliver_frame(**r)) {
       return progress::closed;
     }
   }
@@ -128,7 +142,48 @@ channel_pump::progress channel_pump::serve(std::size_t budget) {
   return reader_->announce_sleep() ? progress::more : progress::idle;
 }
 
+bool channel_pump::target_behind(const term& frame) const {
+  if (draining_ || rt_ == nullptr) {
+    return false;
+  }
+  auto d = sdk::as_send(frame);
+  if (!d) {
+    return false;
+  }
+  std::optional<pid> to;
+  if (d->to.is_pid()) {
+    to = d->to.as_pid();
+  } else if (d->to.is_atom() && sinks_.whereis) {
+    to = sinks_.whereis(d->to.as_atom());
+  }
+  // A worker's process (node != 0) is reached through its port, whose backlog is bounded.
+  if (!to || to->node != 0) {
+    return false;
+  }
+  auto waiting = mailbox_length_seen(*rt_, *to);
+  return waiting && *waiting >= max_waiting_;
+}
+
+bool channel_pump::deliver_frame(const term& frame) {
+  if (deliver(c_, sinks_, frame)) {
+    return true;
+  }
+  c_.fail_channel("a frame that is no envelope: " + describe(frame));
+  close();
+  return false;
+}
+
+channel_pump::progress channel_pump::hold(term frame) {
+  held_ = std::move(frame);
+  retry_delay_ =
+      std::clamp(retry_delay_ * 2, std::chrono::milliseconds{1}, std::chrono::milliseconds{64});
+  retry_at_ = std::chrono::steady_clock::now() + retry_delay_;
+  c_.held_back.fetch_add(1, std::memory_order_relaxed);
+  return progress::blocked;
+}
+
 void channel_pump::drain() {
+  draining_ = true;
   if (!closed_) {
     // The smallest record is 8 bytes: a full ring holds at most this many frames.
     (void)serve(c_.from_view.capacity() / 8 + 1);

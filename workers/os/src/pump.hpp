@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 
@@ -23,6 +24,12 @@ struct pump_hooks {
   /// command (which may never speak the channel) may attach whenever it likes.
   std::chrono::nanoseconds attach_timeout;
   bool must_attach = false;
+  /// While the daemon process a send goes to has this many messages waiting (as it last
+  /// saw them), the pump holds that send and reads no further: the worker's ring fills and
+  /// its sends wait, so that no worker can grow a daemon process's mailbox without bound.
+  std::uint32_t max_waiting = default_max_waiting;
+
+  static constexpr std::uint32_t default_max_waiting = 10'000;
 };
 
 /// The reading end of one child's channel, driven by the reactor's thread: no thread of its
@@ -40,9 +47,10 @@ struct pump_hooks {
 class channel_pump {
 public:
   enum class progress {
-    idle,  ///< nothing left; the child's next publish signals the eventfd
-    more,  ///< the budget ran out with frames left: call again after serving the others
-    closed ///< the channel is broken or was refused; nothing more will be read
+    idle,    ///< nothing left; the child's next publish signals the eventfd
+    more,    ///< the budget ran out with frames left: call again after serving the others
+    closed,  ///< the channel is broken or was refused; nothing more will be read
+    blocked, ///< a send waits for its target to catch up: call again at `retry_at()`
   };
 
   channel_pump(os_child& c, const pump_hooks& hooks);
@@ -66,7 +74,19 @@ public:
 
   [[nodiscard]] bool attached() const { return reader_.has_value(); }
 
+  /// When a blocked pump should look again: 1 ms after it blocked, then twice as long each
+  /// time its target is still behind, up to 64 ms. No signal says a mailbox has shrunk, so
+  /// this is a poll; backing off keeps a target stuck for good from costing a wake-up a ms.
+  [[nodiscard]] std::chrono::steady_clock::time_point retry_at() const { return retry_at_; }
+
 private:
+  /// Whether `frame` is a send to a daemon process that has `max_waiting` messages or more.
+  [[nodiscard]] bool target_behind(const term& frame) const;
+  /// Delivers `frame`; false (after failing the channel) when it is no envelope.
+  bool deliver_frame(const term& frame);
+  /// Holds `frame` until its target catches up.
+  progress hold(term frame);
+
   /// False when the child has not attached yet, or the handshake failed.
   bool check_attached();
 
@@ -78,6 +98,12 @@ private:
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::optional<ipc::ring_reader> reader_;
   bool closed_ = false;
+  runtime* rt_;
+  std::uint32_t max_waiting_;
+  std::optional<term> held_; ///< a send whose target is behind, delivered before any other
+  std::chrono::milliseconds retry_delay_{0};
+  std::chrono::steady_clock::time_point retry_at_{};
+  bool draining_ = false; ///< the child has exited: what it sent is delivered regardless
 };
 
 } // namespace vigil::os::detail

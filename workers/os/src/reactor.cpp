@@ -158,6 +158,7 @@ void reactor::run() {
     sweep_orphans();
     check_emptying();
     check_attach_deadlines();
+    retry_blocked();
     check_timers();
     if (n < 0 && errno != EINTR) {
       break;
@@ -228,7 +229,7 @@ void reactor::on_event(std::uint64_t data) {
 }
 
 void reactor::serve_channel(entry& e) {
-  if (!e.pump || e.finished) {
+  if (!e.pump || e.finished || e.blocked) {
     return;
   }
   auto progress = e.pump->serve(frames_per_turn);
@@ -240,6 +241,35 @@ void reactor::serve_channel(entry& e) {
     break;
   case channel_pump::progress::closed: close_wake(e); break;
   case channel_pump::progress::idle: break;
+  case channel_pump::progress::blocked:
+    e.blocked = true;
+    blocked_.push_back(e.id);
+    break;
+  }
+}
+
+void reactor::retry_blocked() {
+  if (blocked_.empty()) {
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> due;
+  std::erase_if(blocked_, [&](std::uint64_t id) {
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.finished || !it->second.pump) {
+      return true;
+    }
+    if (it->second.pump->retry_at() > now) {
+      return false;
+    }
+    due.push_back(id);
+    return true;
+  });
+  for (std::uint64_t id : due) {
+    if (auto it = entries_.find(id); it != entries_.end()) {
+      it->second.blocked = false;
+      serve_channel(it->second);
+    }
   }
 }
 
@@ -504,11 +534,17 @@ int reactor::next_timeout_ms() {
   if (auto checks = next_check_ms()) {
     sooner(*checks);
   }
-  if (!attach_deadlines_.empty()) {
-    auto now = std::chrono::steady_clock::now();
-    for (const auto& d : attach_deadlines_) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(d.first - now).count();
-      sooner(static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000)));
+  auto now = std::chrono::steady_clock::now();
+  auto until = [&](std::chrono::steady_clock::time_point t) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
+    sooner(static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000)));
+  };
+  for (const auto& d : attach_deadlines_) {
+    until(d.first);
+  }
+  for (std::uint64_t id : blocked_) {
+    if (auto it = entries_.find(id); it != entries_.end() && it->second.pump) {
+      until(it->second.pump->retry_at());
     }
   }
   return ms;

@@ -100,6 +100,7 @@ private:
     std::chrono::steady_clock::time_point empty_deadline;
     std::unique_ptr<channel_pump> pump;
     bool queued = false;                  ///< in ready_
+    bool blocked = false;                 ///< in blocked_: a send waits for its target
     std::unique_ptr<child_checks> checks; ///< readiness and health (checks.hpp), if any
   };
 
@@ -111,6 +112,8 @@ private:
   /// One turn for each child queued before this call.
   void serve_ready();
   void check_attach_deadlines();
+  /// Serves again the blocked channels whose retry time has come.
+  void retry_blocked();
   void close_wake(entry& e);
   void on_output(entry& e, bool is_err, bool drain_only);
   void on_exit(entry& e);
@@ -173,6 +176,9 @@ private:
   std::deque<std::uint64_t> lingering_;
   /// Vigil-workers not attached yet: by when they must (ids, any order).
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> attach_deadlines_;
+  /// Channels holding a send for a daemon process far behind (ids, any order): served again
+  /// at their pump's retry_at, not when their child signals.
+  std::vector<std::uint64_t> blocked_;
   std::thread thread_;
 };
 

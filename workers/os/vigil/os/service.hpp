@@ -143,6 +143,9 @@ struct port_info {
   std::uint64_t sent = 0;                   ///< terms written to the worker
   std::uint64_t received = 0;               ///< terms read from the worker
   std::uint64_t dropped = 0;                ///< terms for the worker dropped (ring full)
+  /// Times the worker's sends were held back: the daemon process they went to had 10,000
+  /// messages waiting (docs/os-workers.md, "Backpressure").
+  std::uint64_t held_back = 0;
   /// Sends from the worker dropped because it may not make them (capabilities.hpp).
   std::uint64_t refused = 0;
   bool attached = false; ///< the worker speaks the channel
