@@ -146,15 +146,16 @@ bool channel_pump::target_behind(const term& frame) const {
   if (draining_ || rt_ == nullptr) {
     return false;
   }
-  auto d = sdk::as_send(frame);
-  if (!d) {
+  // {:send, to, message}, looked at in place: this runs for every frame.
+  if (!frame.is_tuple() || frame.size() != 3 || !frame[0].is(sdk::send_tag())) {
     return false;
   }
+  const term& target = frame[1];
   std::optional<pid> to;
-  if (d->to.is_pid()) {
-    to = d->to.as_pid();
-  } else if (d->to.is_atom() && sinks_.whereis) {
-    to = sinks_.whereis(d->to.as_atom());
+  if (target.is_pid()) {
+    to = target.as_pid();
+  } else if (target.is_atom() && sinks_.whereis) {
+    to = sinks_.whereis(target.as_atom());
   }
   // A worker's process (node != 0) is reached through its port, whose backlog is bounded.
   if (!to || to->node != 0) {
