@@ -200,8 +200,10 @@ struct request {
 ///
 /// Protocol: after each event call `next()` until it returns nothing, executing each step;
 /// after a start step, report the outcome with `start_result` before calling `next()`
-/// again. Events may only be given while idle (after `next()` returned nothing). Once
-/// `exiting()` and idle, the driver ends the supervisor with `exit_reason()`.
+/// again. Events may only be given while idle (after `next()` returned nothing). An async
+/// stop step leaves the core idle: its end is one more event, `child_stopped`. Once
+/// `exiting()` and idle, the driver ends its pending async stops, then the supervisor with
+/// `exit_reason()`.
 class supervisor_core {
 public:
   /// A uniform sample from [0, 1), for backoff jitter; empty means always 0.5 (no jitter).
