@@ -45,7 +45,10 @@ bool supervisor_core::blocked(const request& req) {
   case request::kind::replace_child:
   case request::kind::update_child: wait = req.spec && !dynamic() && held(req.spec->id); break;
   case request::kind::update_flags:
-    wait = true; // a new strategy would change how the pending stop is ordered
+    // A group strategy would restart the child being stopped with its siblings, before it
+    // is dead; intensity, backoff and the like change at once.
+    wait = !req.flags || req.flags->how == strategy::one_for_all
+           || req.flags->how == strategy::rest_for_one;
     break;
   }
   return wait;

@@ -214,7 +214,16 @@ TEST_F(AsyncStop, AGroupStrategyStillStopsSynchronously) {
   EXPECT_EQ(replies, (std::vector<term>{atoms::ok}));
 }
 
-TEST_F(AsyncStop, ANewStrategyWaitsForThePendingStop) {
+TEST_F(AsyncStopOneForOne, NewFlagsThatKeepTheStrategyAreServedAtOnce) {
+  request flags = ask(request::kind::update_flags);
+  flags.flags = make_spec(strategy::one_for_one, {}, 50);
+  call(flags);
+  EXPECT_EQ(replies, (std::vector<term>{atoms::ok}));
+  stopped(a);
+  EXPECT_EQ(replies.size(), 2U);
+}
+
+TEST_F(AsyncStop, AGroupStrategyWaitsForThePendingStop) {
   make(make_spec(strategy::one_for_one, {worker("a"), worker("b")}));
   start();
   take();
