@@ -120,9 +120,10 @@ std::vector<std::uint64_t> supervisor_core::group_of(const entry& c) const {
 
 // Stops the running children among `keys` (given in start order) in reverse order; dynamic
 // children all at once (semantics 23).
-void supervisor_core::stop_keys(const std::vector<std::uint64_t>& keys) {
+void supervisor_core::stop_keys(const std::vector<std::uint64_t>& keys, bool async) {
   stop_step stop;
   stop.concurrently = dynamic();
+  stop.async = async && async_stops();
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
     entry* c = find_key(*it);
     if (c != nullptr && c->process) {
@@ -261,13 +262,27 @@ void supervisor_core::shutdown(term reason) {
   }
   gates_.clear(); // their children are running: stopped below
   std::erase_if(ops_, [](const op& o) { return std::holds_alternative<start_op>(o); });
+  // Pending async stops end as they are (the driver waits for them before it exits); what
+  // they held may not start anything any more, and the calls that waited for them fail.
+  for (auto& s : stops_) {
+    auto starts =
+        std::erase_if(s.held, [](const op& o) { return std::holds_alternative<start_op>(o); });
+    if (starts > 0 && (s.job == job_kind::api_start || s.job == job_kind::api_restart)) {
+      s.held.emplace_back(reply_step{s.reply_to, vigil::make_tuple(atoms::error, atoms::shutdown)});
+    }
+    s.job = job_kind::none;
+  }
+  for (auto& call : deferred_) {
+    reply(std::move(call.reply_to), vigil::make_tuple(atoms::error, atoms::shutdown));
+  }
+  deferred_.clear();
   std::vector<std::uint64_t> running;
   for (auto& [key, c] : children_) {
     c.retry = false;
     c.queued = false;
     if (c.process) {
       running.push_back(key);
-    } else if (c.state != child_state::stopped) {
+    } else if (c.state != child_state::stopped && c.state != child_state::stopping) {
       c.state = child_state::stopped; // its pending restart is dropped
       tell_state(c);
     }
@@ -436,7 +451,7 @@ void supervisor_core::check_auto_shutdown() {
 
 std::optional<step> supervisor_core::next() {
   VIGIL_ASSERT(awaiting_ == 0);
-  while (!ops_.empty()) {
+  while (!ops_.empty() || release_deferred()) {
     op o = std::move(ops_.front());
     ops_.pop_front();
     if (auto* s = std::get_if<start_op>(&o)) {
@@ -449,22 +464,30 @@ std::optional<step> supervisor_core::next() {
       return start_step{s->key, &c->spec};
     }
     if (auto* stop = std::get_if<stop_step>(&o)) {
+      if (stop->async && !exiting_ && stop->targets.size() == 1) {
+        // The rest of the job waits for the child's death (child_stopped); the supervisor
+        // is idle meanwhile.
+        const stop_target& t = stop->targets.front();
+        if (entry* c = find_key(t.key)) {
+          c->state = child_state::stopping;
+          emit(child_event::kind::changed, *c, t.child);
+          events_.back().state = child_state::stopping;
+        }
+        stops_.push_back(stopping{t, job_, std::move(reply_to_), std::exchange(ops_, {})});
+        job_ = job_kind::none;
+        return std::move(*stop);
+      }
+      stop->async = false;
       for (const auto& t : stop->targets) {
-        child_event e;
-        e.what = child_event::kind::stopped;
-        e.path = path_ + "/" + t.id;
-        e.id = t.id;
-        e.key = t.key;
-        e.dynamic = dynamic();
-        e.type = t.type;
-        e.process = t.child;
-        e.state = t.then;
-        e.due = t.due;
-        e.reason = t.shutdown.how == shutdown_policy::kind::brutal_kill ? term(atoms::kill)
-                                                                        : term(atoms::shutdown);
-        events_.push_back(std::move(e));
+        tell_stopped(t, t.then,
+                     t.shutdown.how == shutdown_policy::kind::brutal_kill ? term(atoms::kill)
+                                                                          : term(atoms::shutdown));
       }
       return std::move(*stop);
+    }
+    if (auto* forget = std::get_if<forget_op>(&o)) {
+      erase_key(forget->key);
+      continue;
     }
     if (auto* failed = std::get_if<not_ready_op>(&o)) {
       fail_gate(failed->key, failed->reason, failed->at); // killed by now: decide
@@ -473,7 +496,7 @@ std::optional<step> supervisor_core::next() {
     return std::move(std::get<reply_step>(o));
   }
   job_ = job_kind::none;
-  if (exiting_ && gave_up_ && !told_gave_up_) {
+  if (exiting_ && gave_up_ && !told_gave_up_ && stops_.empty()) {
     told_gave_up_ = true; // told last, once its children are stopped
     child_event e;
     e.what = child_event::kind::gave_up;
@@ -483,6 +506,21 @@ std::optional<step> supervisor_core::next() {
     events_.push_back(std::move(e));
   }
   return std::nullopt;
+}
+
+void supervisor_core::tell_stopped(const stop_target& t, child_state then, term reason) {
+  child_event e;
+  e.what = child_event::kind::stopped;
+  e.path = path_ + "/" + t.id;
+  e.id = t.id;
+  e.key = t.key;
+  e.dynamic = dynamic();
+  e.type = t.type;
+  e.process = t.child;
+  e.state = then;
+  e.due = t.due;
+  e.reason = std::move(reason);
+  events_.push_back(std::move(e));
 }
 
 void supervisor_core::start_result(result<pid> started, time_point now) {

@@ -58,6 +58,17 @@ void supervisor_core::handle(const request& req, term reply_to, time_point now) 
     reply(std::move(reply_to), failure(atoms::shutdown));
     return;
   }
+  if (defer(req, reply_to)) {
+    return; // it names a child being stopped: served once that child is dead
+  }
+  dispatch(req, std::move(reply_to), now);
+}
+
+void supervisor_core::dispatch(const request& req, term reply_to, time_point now) {
+  if (exiting_) {
+    reply(std::move(reply_to), failure(atoms::shutdown));
+    return;
+  }
   switch (req.what) {
   case request::kind::which_children:
     reply(std::move(reply_to), protocol::to_term(which_children(now)));
@@ -126,7 +137,8 @@ void supervisor_core::terminate_child(const request& req, term reply_to) {
   std::uint64_t key = c->key;
   bool forget = dynamic() || c->spec.restart == restart_type::temporary;
   const bool was_pending = !c->process && c->state != child_state::stopped;
-  stop_keys({key}); // a terminated child is not restarted, nor counted for auto_shutdown
+  const bool async = c->process && async_stops();
+  stop_keys({key}, async); // a terminated child is not restarted, nor counted for auto_shutdown
   c = find_key(key);
   c->state = child_state::stopped;
   if (was_pending) {
@@ -136,7 +148,9 @@ void supervisor_core::terminate_child(const request& req, term reply_to) {
   c->holds = 0; // an operator's stop ends a streak: the next start has a fresh budget
   c->backoff_count = 0;
   c->window = restart_intensity(spec_.intensity, spec_.period);
-  if (forget) {
+  if (forget && async) {
+    ops_.emplace_back(forget_op{key}); // listed as stopping until it is dead
+  } else if (forget) {
     erase_key(key);
   }
   reply(std::move(reply_to), atoms::ok);
@@ -193,6 +207,8 @@ std::vector<child_info> supervisor_core::which_children(time_point now) const {
       info.reason = c.stop_reason;
     } else if (c.state == child_state::starting) {
       info.waiting_for = waiting_for(c.key);
+    } else if (const stopping* s = stopping_of(c.key)) {
+      info.process = s->target.child;
     }
     if ((c.state == child_state::backoff || info.retry) && c.restart_at > now) {
       info.backoff_left = std::chrono::ceil<milliseconds>(c.restart_at - now);
@@ -206,7 +222,7 @@ child_counts supervisor_core::count_children() const {
   child_counts n;
   for (const auto& [key, c] : children_) {
     ++n.specs;
-    n.active += c.process ? 1U : 0U;
+    n.active += c.process || stopping_of(key) != nullptr ? 1U : 0U; // a stopping one lives
     (c.spec.type == child_type::supervisor ? n.supervisors : n.workers) += 1;
   }
   return n;

@@ -47,7 +47,9 @@ void supervisor_core::replace_child(const request& req, term reply_to) {
     return reply(std::move(reply_to), failure(std::move(*why)));
   }
   std::uint64_t key = find_id(req.spec->id)->key;
-  stop_keys({key}); // with the old spec's shutdown: the process being stopped is the old one
+  // With the old spec's shutdown: the process being stopped is the old one. Async where the
+  // strategy allows: the new one starts once the old one is dead.
+  stop_keys({key}, true);
   entry& c = *find_key(key);
   c.spec = *req.spec;
   c.backoff_count = 0;

@@ -31,6 +31,7 @@ const atom a_running("running");
 const atom a_stopped("stopped");
 const atom a_failed("failed");
 const atom a_starting("starting");
+const atom a_stopping("stopping");
 const atom a_never("never");
 const atom a_specs("specs");
 const atom a_active("active");
@@ -44,8 +45,8 @@ const atom a_vigil("vigil");
 const atom a_generic("generic");
 const atom a_system("system");
 
-const std::array<atom, 6> state_atoms{a_running, a_restarting, a_backoff,
-                                      a_stopped, a_failed,     a_starting};
+const std::array<atom, 7> state_atoms{a_running, a_restarting, a_backoff, a_stopped,
+                                      a_failed,  a_starting,   a_stopping};
 const std::array<atom, 9> request_atoms{a_which_children,  a_count_children, a_start_child,
                                         a_terminate_child, a_restart_child,  a_delete_child,
                                         a_replace_child,   a_update_child,   a_update_flags};
@@ -58,7 +59,8 @@ error malformed(std::string_view what) {
 term pid_column(const child_info& c) {
   switch (c.state) {
   case child_state::running:
-  case child_state::starting: return c.process ? term(*c.process) : term(atoms::undefined);
+  case child_state::starting:
+  case child_state::stopping: return c.process ? term(*c.process) : term(atoms::undefined);
   case child_state::restarting: return a_restarting;
   case child_state::backoff:
     return vigil::make_tuple(a_backoff, static_cast<std::int64_t>(c.backoff_left.count()));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // How a supervisor stops its children (semantics 23): exit(child, :shutdown), wait for the
-// DOWN up to the shutdown timeout, then exit(child, :kill) and wait for the DOWN.
+// DOWN up to the shutdown timeout, then exit(child, :kill) and wait for the DOWN. A stop
+// step waits right here; an async one (stop_step::async) only starts here, and the
+// supervisor's mailbox loop sees the DOWN or the timeout.
 #include "driver.hpp"
 
 #include <algorithm>
@@ -77,15 +79,71 @@ task<bool> await_downs(context& self, std::vector<watched>& children,
   co_return true;
 }
 
-/// Drops the link and the child's EXIT, which came before its DOWN (semantics 6), so that
-/// the supervisor does not take it for a new exit.
+} // namespace
+
 task<> unlink_flush(context& self, pid child) {
   self.unlink(child);
   const auto exit_message = pattern::tuple({atoms::exit, term(child), pattern::any()});
   (void)co_await self.receive(exit_message, timeout::zero());
 }
 
+void begin_stop(context& self, const stop_step& stop, std::vector<pending_stop>& pending) {
+  for (const auto& t : stop.targets) {
+    pending_stop p{t.child, self.monitor(t.child), std::nullopt};
+    bool brutal = t.shutdown.how == shutdown_policy::kind::brutal_kill;
+    self.exit(t.child, brutal ? atoms::kill : atoms::shutdown);
+    if (t.shutdown.how == shutdown_policy::kind::timeout) {
+      p.kill_at = steady::now() + t.shutdown.timeout;
+    }
+    pending.push_back(p);
+  }
+}
+
+namespace {
+
+auto find_down(const term& m, const std::vector<pending_stop>& pending) {
+  if (!m.is_tuple() || m.size() != 5 || !m[0].is(atoms::down) || !m[1].is_reference()) {
+    return pending.end();
+  }
+  reference ref = m[1].as_reference();
+  return std::find_if(pending.begin(), pending.end(),
+                      [ref](const pending_stop& p) { return p.monitor == ref; });
+}
+
 } // namespace
+
+bool is_pending_down(const term& m, const std::vector<pending_stop>& pending) {
+  return find_down(m, pending) != pending.end();
+}
+
+std::optional<pending_stop> take_down(const term& m, std::vector<pending_stop>& pending) {
+  auto it = find_down(m, pending);
+  if (it == pending.end()) {
+    return std::nullopt;
+  }
+  pending_stop p = *it;
+  pending.erase(it);
+  return p;
+}
+
+void kill_overdue(context& self, std::vector<pending_stop>& pending, steady::time_point now) {
+  for (auto& p : pending) {
+    if (p.kill_at && *p.kill_at <= now) {
+      self.exit(p.child, atoms::kill);
+      p.kill_at.reset();
+    }
+  }
+}
+
+std::optional<steady::time_point> next_kill(const std::vector<pending_stop>& pending) {
+  std::optional<steady::time_point> first;
+  for (const auto& p : pending) {
+    if (p.kill_at && (!first || *p.kill_at < *first)) {
+      first = p.kill_at;
+    }
+  }
+  return first;
+}
 
 task<std::vector<term>> stop_children(context& self, stop_step stop) {
   std::vector<term> reasons;

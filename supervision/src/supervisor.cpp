@@ -29,6 +29,7 @@ struct sup_state {
   supervisor_boot boot;
   std::mt19937_64 rng;
   supervisor_core core;
+  std::vector<detail::pending_stop> stopping; ///< async stops under way
 
   sup_state(context& s, supervisor_boot b)
       : self(s), boot(std::move(b)),
@@ -86,7 +87,9 @@ task<> run_steps(sup_state& s) {
         }
         s.core.start_result(std::move(started), steady::now());
       }
-    } else if (auto* stop = std::get_if<stop_step>(&*st)) {
+    } else if (auto* stop = std::get_if<stop_step>(&*st); stop != nullptr && stop->async) {
+      detail::begin_stop(s.self, *stop, s.stopping); // its DOWN comes through the mailbox
+    } else if (stop != nullptr) {
       std::vector<pid> stopped;
       stopped.reserve(stop->targets.size());
       for (const auto& t : stop->targets) {
@@ -147,9 +150,19 @@ void dispatch(sup_state& s, const term& m, steady::time_point now) {
   s.core.handle(*decoded, reply_to, now);
 }
 
-/// The receive timeout until the core's next restart is due.
+/// The child of a pending async stop is dead: the core goes on with what the stop held.
+task<> stopped(sup_state& s, const detail::pending_stop& p, const term& reason) {
+  co_await detail::unlink_flush(s.self, p.child);
+  (void)s.core.child_stopped(p.child, reason, steady::now());
+  co_await run_steps(s);
+}
+
+/// The receive timeout until the core's next restart is due, or a pending stop's kill.
 timeout until_due(const sup_state& s, steady::time_point now) {
   auto due = s.core.next_deadline();
+  if (auto kill = detail::next_kill(s.stopping); kill && (!due || *kill < *due)) {
+    due = kill;
+  }
   if (!due) {
     return infinity;
   }
@@ -166,9 +179,14 @@ task<> serve(sup_state& s, bool until_started = false) {
     auto m = co_await s.self.receive(until_due(s, steady::now()));
     auto now = steady::now();
     if (m) {
-      dispatch(s, m.message, now);
-      co_await run_steps(s);
+      if (auto p = detail::take_down(m.message, s.stopping)) {
+        co_await stopped(s, *p, m.message[4]);
+      } else {
+        dispatch(s, m.message, now);
+        co_await run_steps(s);
+      }
     }
+    detail::kill_overdue(s.self, s.stopping, now);
     // One timer turn per message at most: a retry loop leaves room for a stop request
     // (OTP's try_again_restart goes through the mailbox for the same reason).
     auto due = s.core.next_deadline();
@@ -179,6 +197,25 @@ task<> serve(sup_state& s, bool until_started = false) {
     if (s.core.exiting()) {
       co_return;
     }
+  }
+}
+
+/// The supervisor exits: its pending async stops end first (semantics 23: it exits only
+/// once its children are dead), and their replies go out.
+task<> finish_stops(sup_state& s) {
+  while (!s.stopping.empty()) {
+    timeout wait = infinity; // the core's restarts are dropped: only kills are due
+    if (auto kill = detail::next_kill(s.stopping)) {
+      auto left = std::chrono::ceil<timeout>(*kill - steady::now());
+      wait = std::max(left, timeout::zero());
+    }
+    auto m = co_await s.self.receive_if(
+        [&s](const term& t) { return detail::is_pending_down(t, s.stopping); }, wait);
+    if (m) {
+      auto p = detail::take_down(m.message, s.stopping);
+      co_await stopped(s, *p, m.message[4]);
+    }
+    detail::kill_overdue(s.self, s.stopping, steady::now());
   }
 }
 
@@ -215,11 +252,13 @@ task<> supervisor_process(context& self, supervisor_boot boot) {
     }
     auto why = s.core.start_error().value_or(
         error{make_error_code(errc::invalid_argument), "supervisor stopped while starting"});
+    co_await finish_stops(s);
     ack(self, s.boot, error_reply(why));
     co_await self.exit(s.core.exit_reason());
   }
   ack(self, s.boot, atoms::ok);
   co_await serve(s);
+  co_await finish_stops(s);
   if (s.core.gave_up()) {
     (void)self.send(report_name(),
                     vigil::make_tuple(a_supervisor_report, self.self(), s.core.exit_reason()));

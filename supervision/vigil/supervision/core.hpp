@@ -27,19 +27,20 @@ enum class child_state : std::uint8_t {
   stopped,    ///< not running and not due to restart (terminated, or exited for good)
   failed,     ///< held past its restart budget (on_max_restarts = hold); `reason` says why
   starting,   ///< started, not ready yet (docs/readiness.md); `waiting_for` says for what
+  stopping,   ///< asked to stop, not dead yet; `process` is the pid being stopped
 };
 
 /// The states' one spelling, as status, info, the observer and metrics show them.
 template <>
 struct enum_names<child_state> {
-  static constexpr std::array<std::string_view, 6> values{"running", "restarting", "backoff",
-                                                          "stopped", "failed",     "starting"};
+  static constexpr std::array<std::string_view, 7> values{
+      "running", "restarting", "backoff", "stopped", "failed", "starting", "stopping"};
 };
 
 /// One row of which_children.
 struct child_info {
   std::string id;
-  std::optional<pid> process; ///< set while running
+  std::optional<pid> process; ///< set while running, starting or stopping
   child_type type = child_type::worker;
   child_state state = child_state::stopped;
   milliseconds backoff_left{0}; ///< time until the restart, in state backoff or failed
@@ -145,9 +146,16 @@ struct stop_target {
 /// Step: stop these children, one after the other in the listed order (static children,
 /// already in reverse start order), or all at once (dynamic children). A stop ends only
 /// once the child is dead.
+///
+/// An `async` step (one child, stopped through the API under one_for_one or
+/// simple_one_for_one) is not waited for: the driver sends the exit signal, arms the
+/// shutdown timer and goes back to its mailbox, and tells the child's death with
+/// `supervisor_core::child_stopped`. The rest of the job (a reply, a replace's start) waits
+/// for that call, and the core serves other events meanwhile.
 struct stop_step {
   std::vector<stop_target> targets;
   bool concurrently = false;
+  bool async = false;
 };
 
 /// Step: send `value` as the reply to the request whose reply tag is `to`.
@@ -192,8 +200,10 @@ struct request {
 ///
 /// Protocol: after each event call `next()` until it returns nothing, executing each step;
 /// after a start step, report the outcome with `start_result` before calling `next()`
-/// again. Events may only be given while idle (after `next()` returned nothing). Once
-/// `exiting()` and idle, the driver ends the supervisor with `exit_reason()`.
+/// again. Events may only be given while idle (after `next()` returned nothing). An async
+/// stop step leaves the core idle: its end is one more event, `child_stopped`. Once
+/// `exiting()` and idle, the driver ends its pending async stops, then the supervisor with
+/// `exit_reason()`.
 class supervisor_core {
 public:
   /// A uniform sample from [0, 1), for backoff jitter; empty means always 0.5 (no jitter).
@@ -224,6 +234,11 @@ public:
   /// A child's `{:"$vigil_waiting", pid, detail}`: what it says it waits for, shown in
   /// which_children. False if `child` is no child waited for.
   bool child_waiting(pid child, std::string detail);
+  /// A child an async stop step stopped is dead, with `reason` (its DOWN's): its `stopped`
+  /// event goes out, and the rest of the stop's job and the calls that waited for it go on.
+  /// False if no async stop of `child` is pending. Also while exiting: the driver finishes
+  /// its pending stops before the supervisor exits.
+  bool child_stopped(pid child, const term& reason, time_point now);
 
   // -- steps -----------------------------------------------------------------------------
 
@@ -303,7 +318,12 @@ private:
     time_point at{};
   };
 
-  using op = std::variant<start_op, stop_step, reply_step, not_ready_op>;
+  /// A temporary or dynamic child stopped through the API: forgotten once it is dead.
+  struct forget_op {
+    std::uint64_t key = 0;
+  };
+
+  using op = std::variant<start_op, stop_step, reply_step, not_ready_op, forget_op>;
 
   /// A started child that is not ready yet (docs/readiness.md): the starts of its job wait
   /// behind it, out of `ops_`, so the supervisor stays idle and serves calls and exits.
@@ -315,6 +335,22 @@ private:
     job_kind job{};
     term reply_to;
     std::deque<op> held; ///< the rest of its job, in order
+  };
+
+  /// A child whose async stop is pending (stop_step::async): the rest of its job waits
+  /// behind it, out of `ops_`, as behind a gate; calls that name it wait in `deferred_`.
+  struct stopping {
+    stop_target target;
+    job_kind job{};
+    term reply_to;
+    std::deque<op> held;
+  };
+
+  /// A call that names a child being stopped: handled once that stop is over, as if it
+  /// had waited in the supervisor's mailbox (OTP's terminate_child is synchronous).
+  struct deferred_call {
+    request req;
+    term reply_to;
   };
 
   [[nodiscard]] bool dynamic() const noexcept { return spec_.how == strategy::simple_one_for_one; }
@@ -338,7 +374,28 @@ private:
   void queue_start(entry& c);
   void reply(term to, term value);
   [[nodiscard]] std::vector<std::uint64_t> group_of(const entry& c) const;
-  void stop_keys(const std::vector<std::uint64_t>& keys);
+  /// `async`: a single child stopped through the API, see `async_stops`.
+  void stop_keys(const std::vector<std::uint64_t>& keys, bool async = false);
+
+  /// Stops through the API are async under one_for_one and simple_one_for_one: no sibling
+  /// stop or restart depends on them there. A group strategy's order (semantics 23) keeps
+  /// them synchronous, as does the supervisor's own shutdown.
+  [[nodiscard]] bool async_stops() const noexcept {
+    return !exiting_
+           && (spec_.how == strategy::one_for_one || spec_.how == strategy::simple_one_for_one);
+  }
+
+  /// The async stop of `key` or of `process`, if one is pending.
+  [[nodiscard]] const stopping* stopping_of(std::uint64_t key) const;
+  [[nodiscard]] stopping* stopping_pid(pid process);
+  /// A call that must wait for a pending stop (it names the child being stopped, or it
+  /// changes the flags that decided the stop was async): kept in `deferred_`.
+  bool defer(const request& req, term& reply_to);
+  [[nodiscard]] bool blocked(const request& req);
+  void dispatch(const request& req, term reply_to, time_point now);
+  /// Hands the first deferred call no stop holds any more to `dispatch`; false if none.
+  bool release_deferred();
+  void tell_stopped(const stop_target& t, child_state then, term reason);
 
   [[nodiscard]] bool holding() const noexcept {
     return spec_.on_max_restarts == max_restarts_action::hold;
@@ -409,6 +466,9 @@ private:
 
   std::deque<op> ops_;
   std::vector<gate> gates_;
+  std::vector<stopping> stops_;
+  std::deque<deferred_call> deferred_;
+  time_point last_now_{}; ///< for deferred calls: when the stop they waited for ended
   job_kind job_ = job_kind::none;
   term reply_to_;
   std::uint64_t awaiting_ = 0;

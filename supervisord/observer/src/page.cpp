@@ -45,7 +45,8 @@ li { margin:2px 0; }
 .caret { width:12px; color:var(--dim); flex:none; font-size:11px; }
 .dot { width:10px; height:10px; border-radius:50%; flex:none; background:var(--dim); }
 .running > .node .dot { background:var(--run); }
-.restarting > .node .dot, .backoff > .node .dot, .starting > .node .dot { background:var(--warn); }
+.restarting > .node .dot, .backoff > .node .dot, .starting > .node .dot,
+.stopping > .node .dot { background:var(--warn); }
 .failed > .node .dot, .stopped > .node .dot { background:var(--bad); }
 .id { font-weight:600; }
 .supervisor > .node .id { color:var(--sup); }

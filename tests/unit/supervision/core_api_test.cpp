@@ -104,7 +104,7 @@ TEST_F(Api, TerminateChildKeepsTheSpecAndRestartChildStartsItAgain) {
   start();
   take();
   call(ask(request::kind::terminate_child, "a"));
-  EXPECT_EQ(take(), (steps{"stop a"}));
+  EXPECT_EQ(take(), (steps{"stop~ a"}));
   EXPECT_EQ(replies.at(0), term(atoms::ok));
   EXPECT_EQ(state_of("a"), child_state::stopped);
   call(ask(request::kind::restart_child, "a"));
@@ -205,7 +205,7 @@ TEST_F(Dynamic, TerminateChildTakesAPidAndForgetsTheChild) {
   request req = ask(request::kind::terminate_child);
   req.child = first;
   call(req);
-  EXPECT_EQ(take(), (steps{"stop* conn"}));
+  EXPECT_EQ(take(), (steps{"stop~ conn"}));
   EXPECT_EQ(replies.back(), term(atoms::ok));
   EXPECT_EQ(uut->count_children().specs, 1U);
 }

@@ -200,7 +200,8 @@ TEST_F(Events, ATerminatedChildIsToldAsStopped) {
   req.what = request::kind::terminate_child;
   req.id = "a";
   call(req);
-  EXPECT_EQ(events(*uut), (steps{"stopped root/a :shutdown"}));
+  // Told as stopping when asked to stop, as stopped once dead.
+  EXPECT_EQ(events(*uut), (steps{"changed root/a nil", "stopped root/a :shutdown"}));
 }
 
 TEST_F(Events, DynamicChildrenShareTheirTemplatePathAndSaySo) {

@@ -3,13 +3,16 @@
 
 // A fake clock and a fake child driver for supervisor_core: no processes, no sleeps. Every
 // step the core asks for is logged as text ("start a", "stop c,b", "start! b" for a start
-// that failed), so a test states the exact order of starts and stops.
+// that failed, "stop~ a" for an async stop), so a test states the exact order of starts and
+// stops. An async stop ends at once unless `hold_stops` is set: then it stays pending
+// until the test calls `stopped`.
 
 #include "vigil/supervision/core.hpp"
 #include "vigil/supervision/protocol.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -56,6 +59,9 @@ public:
   std::map<pid, std::string> owners;   ///< pid -> id
   std::uint32_t next_index = 100;
   std::optional<supervisor_core> uut;
+  bool hold_stops = false;         ///< async stops stay pending until `stopped`
+  std::vector<pid> stops_pending;  ///< async stops not over, in order
+  std::map<pid, term> stop_reason; ///< what an async stop's DOWN says, by pid
 
   void make(supervisor_spec spec, supervisor_core::random_source random = {}) {
     uut.emplace(std::move(spec), std::move(random));
@@ -72,15 +78,46 @@ public:
       if (auto* s = std::get_if<start_step>(&*st)) {
         run_start(s->spec->id);
       } else if (auto* stop = std::get_if<stop_step>(&*st)) {
-        std::string line = stop->concurrently ? "stop* " : "stop ";
+        std::string line = stop->async ? "stop~ " : stop->concurrently ? "stop* " : "stop ";
         for (std::size_t i = 0; i < stop->targets.size(); ++i) {
           line += (i != 0 ? "," : "") + owners[stop->targets[i].child];
         }
         log.push_back(line);
+        if (stop->async) {
+          for (const auto& t : stop->targets) {
+            stops_pending.push_back(t.child);
+            stop_reason[t.child] = t.shutdown.how == shutdown_policy::kind::brutal_kill
+                                       ? term(atoms::kill)
+                                       : term(atoms::shutdown);
+          }
+          if (!hold_stops) {
+            finish_stops();
+            return;
+          }
+        }
       } else {
         replies.push_back(std::get<reply_step>(*st).value);
       }
     }
+  }
+
+  /// Every pending async stop ends, oldest first (the core may start more of them).
+  void finish_stops() {
+    while (!stops_pending.empty()) {
+      pid p = stops_pending.front();
+      stops_pending.erase(stops_pending.begin());
+      EXPECT_TRUE(uut->child_stopped(p, stop_reason[p], now));
+      drive();
+    }
+  }
+
+  /// The pending async stop of `id`'s process `p` ends: the child is dead now.
+  void stopped(pid p) {
+    auto it = std::find(stops_pending.begin(), stops_pending.end(), p);
+    ASSERT_NE(it, stops_pending.end()) << "no async stop pending";
+    stops_pending.erase(it);
+    EXPECT_TRUE(uut->child_stopped(p, stop_reason[p], now));
+    drive();
   }
 
   /// The child `id` exits with `reason` at the current time.

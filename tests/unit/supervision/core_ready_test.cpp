@@ -200,7 +200,7 @@ TEST_F(Readiness, TerminatingAStartingChildLetsTheChildrenAfterItStart) {
   take();
   call(ask(request::kind::terminate_child, "db"));
   advance(0ms);
-  EXPECT_EQ(take(), (steps{"stop db", "start app"}));
+  EXPECT_EQ(take(), (steps{"stop~ db", "start app"}));
 }
 
 TEST_F(Readiness, AWaitingMessageSaysWhatTheChildWaitsFor) {

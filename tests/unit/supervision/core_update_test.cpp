@@ -117,7 +117,7 @@ TEST_F(ReplaceChild, AFailedStartLeavesTheChildStoppedWithItsNewSpec) {
   take();
   failures["a"] = 1;
   call(replace(with_args(worker("a"), 3)));
-  EXPECT_EQ(take(), (steps{"stop a", "start! a"}));
+  EXPECT_EQ(take(), (steps{"stop~ a", "start! a"}));
   EXPECT_EQ(replies.at(0), vigil::make_tuple(atoms::error, "no a"));
   EXPECT_EQ(state_of("a"), child_state::stopped);
   EXPECT_FALSE(uut->exiting()) << "a refused replacement is not a crash";

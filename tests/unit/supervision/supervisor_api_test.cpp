@@ -62,6 +62,32 @@ TEST_F(Client, ManagesChildrenFromAProcess) {
   EXPECT_EQ(report[3], term(atoms::ok));
 }
 
+TEST_F(Client, AChildThatIgnoresItsStopDoesNotHoldUpItsSiblingsRestart) {
+  auto slow = child("slow", "stubborn");
+  slow.shutdown = shutdown_policy::infinity();
+  pid sup = start_root(make_spec(strategy::one_for_one, {slow, child("b")}, 10));
+  pid s = started("slow");
+  pid b = started("b");
+  pid observer = me();
+  rt.spawn([sup, observer](context& self) -> task<> {
+    auto stopped = co_await terminate_child(self, sup, std::string("slow"), infinity);
+    self.send(observer, vigil::make_tuple(atom("stopped"), stopped ? atoms::ok : atoms::error));
+  });
+  // Each which_children is a round trip: the supervisor answers while the stop is pending.
+  for (int calls = 0; children(sup).at(0).state != child_state::stopping; ++calls) {
+    ASSERT_LT(calls, 100000) << "slow never shows stopping";
+  }
+  EXPECT_EQ(children(sup).at(0).process, s);
+  rt.exit(b, atom("crash"));
+  pid again = started("b");
+  EXPECT_NE(again, b) << "the crashed sibling is restarted while slow is stopping";
+  EXPECT_TRUE(rt.alive(s));
+  EXPECT_EQ(count_children(*box, sup).value().active, 2U);
+  rt.exit(s, atoms::kill);
+  EXPECT_EQ(next("{:stopped, r}")[0], term(atoms::ok)) << "the stop's reply, once slow died";
+  EXPECT_EQ(children(sup).at(0).state, child_state::stopped);
+}
+
 TEST_F(Client, ACallToADeadSupervisorFailsWithNotFound) {
   pid sup = start_root(make_spec(strategy::one_for_one, {}));
   ASSERT_TRUE(stop_supervisor(*box, sup));
