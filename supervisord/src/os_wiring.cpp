@@ -7,8 +7,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -66,17 +64,15 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   cg.on_warning = [](const std::string& w) { spdlog::warn("{}", w); };
   cg.on_info = [](const std::string& i) { spdlog::info("{}", i); };
   // The pids limit of a child without its own (daemon.default_pids, docs/os-workers.md,
-  // "Limits"): a share of the host's is worked out once, here, as systemd's DefaultTasksMax=.
+  // "Limits"); a share is worked out once the cgroups are found, as systemd's DefaultTasksMax=.
   const config::pids_default& pids = cfg->daemon.default_pids;
   if (pids.tasks > 0) {
     cg.default_pids = pids.tasks;
-  } else if (pids.percent > 0) {
-    cg.default_pids =
-        std::max<std::uint64_t>(1, os::cgroup_tree::host_tasks_max() * pids.percent / 100);
   }
+  cg.default_pids_percent = pids.tasks > 0 ? 0 : pids.percent;
   cg.warn_default_pids = pids != config::pids_default{};
   o.cgroups = os::cgroup_tree::open(cg);
-  if (!o.cgroups && cg.default_pids && cg.warn_default_pids) {
+  if (!o.cgroups && (cg.default_pids || cg.default_pids_percent > 0) && cg.warn_default_pids) {
     spdlog::warn("cgroups: daemon.default_pids is not applied: vigild runs without cgroups");
   }
   o.on_warning = [](const std::string& w) { spdlog::warn("{}", w); };

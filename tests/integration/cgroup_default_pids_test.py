@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The default pids limit of OS children (daemon.default_pids, docs/os-workers.md "Limits"),
 so that a fork bomb in one child cannot take the host's pids, and with them vigild's restarts
-of the others: a child without limits gets pids.max = 15 % of the host's limit (the least of
-kernel.pid_max, kernel.threads-max and the cgroup2 root's pids.max, rounded down); under
+of the others: a child without limits gets pids.max = 15 % of the least of kernel.pid_max,
+kernel.threads-max and the pids.max of the cgroups above the children (rounded down); under
 default_pids = 32 a child forking until fork fails is held at 32 tasks while vigild restarts
 a killed sibling; a child's own limits.pids wins, higher or lower, and "infinity" leaves
 pids.max at max; a bad value is a config error at its file:line:col; without cgroups the
@@ -70,15 +70,43 @@ def read_number(path):
     return int(text) if text.isdigit() else None
 
 
+def v2_has_pids(mount):
+    try:
+        with open(os.path.join(mount, "cgroup.subtree_control")) as f:
+            return "pids" in f.read().split()
+    except (OSError, TypeError):
+        return False
+
+
+def own_v1_pids_dir(mount):
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if "pids" in controllers.split(","):
+                return mount + (path if path != "/" else "")
+    return None
+
+
 def expected_default(percent=15):
-    """The documented reckoning, done here apart from vigild's."""
+    """The documented reckoning, done here apart from vigild's: percent of the least of
+    kernel.pid_max, kernel.threads-max and the pids.max of the children's parent cgroup and
+    those above it. vigild started by hand makes its v2 base under the mount's root; on a
+    hybrid host its v1 base is under its own pids cgroup, which is this process's."""
     limits = [read_number("/proc/sys/kernel/pid_max"),
               read_number("/proc/sys/kernel/threads-max")]
     mount = cgroup2_mount()
-    if mount:
-        limits.append(read_number(os.path.join(mount, "pids.max")))
-    host = min(n for n in limits if n)
-    return max(1, host * percent // 100)
+    if v2_has_pids(mount):
+        dirs = [mount]
+    else:
+        v1 = v1_pids_mount()
+        here = own_v1_pids_dir(v1)
+        dirs = []
+        while here and len(here) >= len(v1):
+            dirs.append(here)
+            here = os.path.dirname(here)
+    limits += [read_number(os.path.join(d, "pids.max")) for d in dirs]
+    ceiling = min(n for n in limits if n)
+    return max(1, ceiling * percent // 100)
 
 
 def v1_pids_mount():
@@ -137,12 +165,8 @@ def pids_unreachable():
     """Why no pids controller can hold a child's limit here, or None: told apart from vigild,
     so that a vigild that does not apply the default fails rather than skips."""
     mount = cgroup2_mount()
-    try:
-        with open(os.path.join(mount, "cgroup.subtree_control")) as f:
-            if "pids" in f.read().split():
-                return None  # vigild's vigil-<pid> base gets what the root enables
-    except (OSError, TypeError):
-        pass
+    if v2_has_pids(mount):
+        return None  # vigild's vigil-<pid> base gets what the root enables
     v1 = v1_pids_mount()
     if v1 is None:
         return "cgroup v2 does not enable pids under %s and no v1 pids hierarchy is mounted" % mount
@@ -171,7 +195,7 @@ def case_default(d):
     got = pids_max(info(d, "plain"))
     check(got == str(want), "pids.max of a child without limits: %s, expected %d (15%% of "
           "the host's)" % (got, want))
-    check("pids.max = %d (daemon.default_pids)" % want in d.read_log(),
+    check("pids.max = %d (daemon.default_pids = 15%% of " % want in d.read_log(),
           "vigild's log names the default:\n" + d.read_log())
 
 
@@ -233,6 +257,75 @@ def case_bomb(d):
         gone(p)
 
 
+def case_ceiling(d):
+    # A systemd unit's TasksMax= (or a container's limit) above the children: the default is
+    # a share of it, not of the host's pid_max, or one bomb would still take the whole unit
+    # and vigild with it. The unit is a cgroup of the test's own with pids.max = 1000.
+    ceiling = 1000
+    mount = cgroup2_mount()
+    if v2_has_pids(mount):
+        unit = os.path.join(mount, "vigiltest-unit-%d" % os.getpid())
+        os.mkdir(unit)
+        try:
+            with open(os.path.join(unit, "cgroup.subtree_control"), "w") as f:
+                f.write("+pids")
+            with open(os.path.join(unit, "pids.max"), "w") as f:
+                f.write(str(ceiling))
+            d.write_config(config(child("plain", '["sleep", "1000"]'),
+                                  'cgroup = "%s/base"' % unit))
+            ceiling_case(d, ceiling)
+        finally:
+            d.stop()
+            remove_tree(unit)
+        return
+    why = pids_unreachable()
+    if why:
+        raise Skip(why)
+    # A hybrid host: vigild's v1 base is made in its own v1 pids cgroup, which it inherits
+    # from this process; this process goes into the unit while vigild starts, then back.
+    v1 = v1_pids_mount()
+    home = own_v1_pids_dir(v1)
+    unit = os.path.join(home, "vigiltest-unit-%d" % os.getpid())
+    os.mkdir(unit)
+    try:
+        with open(os.path.join(unit, "pids.max"), "w") as f:
+            f.write(str(ceiling))
+        with open(os.path.join(unit, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        try:
+            d.write_config(config(child("plain", '["sleep", "1000"]')))
+            d.start()
+        finally:
+            with open(os.path.join(home, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+        ceiling_case(d, ceiling)
+    finally:
+        d.stop()
+        remove_tree(unit)
+
+
+def remove_tree(cgroup):
+    """Removes an emptied cgroup and those below it (a configured base and its vigild/ leaf
+    stay after vigild's exit), bottom-up."""
+    for top, dirs, _ in os.walk(cgroup, topdown=False):
+        for name in dirs:
+            os.rmdir(os.path.join(top, name))
+    os.rmdir(cgroup)
+
+
+def ceiling_case(d, ceiling):
+    if d.proc is None:
+        d.start()
+    running(d, "plain")
+    skip_unless_applied(d)
+    want = ceiling * 15 // 100
+    got = pids_max(info(d, "plain"))
+    check(got == str(want), "pids.max under a unit of %d tasks: %s, expected %d"
+          % (ceiling, got, want))
+    check("(daemon.default_pids = 15%% of %d)" % ceiling in d.read_log(),
+          "vigild's log names the ceiling:\n" + d.read_log())
+
+
 def case_override(d):
     default = expected_default()
     high = default + 1000
@@ -288,8 +381,8 @@ def case_config(d):
           "limits.pids = \"none\": %s" % (r.stdout + r.stderr))
 
 
-CASES = {"default": case_default, "bomb": case_bomb, "override": case_override,
-         "off": case_off, "config": case_config}
+CASES = {"default": case_default, "ceiling": case_ceiling, "bomb": case_bomb,
+         "override": case_override, "off": case_off, "config": case_config}
 
 
 def main(argv):

@@ -194,25 +194,34 @@ void cgroup_tree::find_controllers() {
   clean_v1();
 }
 
-std::uint64_t cgroup_tree::host_tasks_max() {
+std::uint64_t cgroup_tree::tasks_ceiling() const {
   // The kernel's own ceiling (PID_MAX_LIMIT on 64 bits) where nothing can be read.
   constexpr std::uint64_t pid_max_limit = 4194304;
   std::uint64_t most = std::numeric_limits<std::uint64_t>::max();
-  std::string mount = find_mount();
-  for (const std::string& path :
-       {std::string("/proc/sys/kernel/pid_max"), std::string("/proc/sys/kernel/threads-max"),
-        mount.empty() ? std::string() : mount + "/pids.max"}) {
-    // The root cgroup has no pids.max; a container's (its cgroup namespace's root) may, and
-    // "max" reads as no number.
-    if (auto n = path.empty() ? std::nullopt : number(path); n && *n > 0) {
+  auto take = [&most](const std::string& path) {
+    // "max" (no limit) reads as no number.
+    if (auto n = number(path); n && *n > 0) {
       most = std::min(most, *n);
     }
+  };
+  take("/proc/sys/kernel/pid_max");
+  take("/proc/sys/kernel/threads-max");
+  // The children's parent and its ancestors, for as long as they are cgroups: v2's base, or
+  // on a hybrid host vigild's own v1 pids cgroup (vigil-<pid>'s parent). A root has no
+  // pids.max; a systemd unit (TasksMax=) or a container's cgroup may.
+  std::string dir = pids_.v2 ? base_ : pids_.v1_base.substr(0, pids_.v1_base.rfind('/'));
+  while (!dir.empty() && ::access((dir + "/cgroup.procs").c_str(), F_OK) == 0) {
+    take(dir + "/pids.max");
+    dir = dir.substr(0, dir.rfind('/'));
   }
   return most == std::numeric_limits<std::uint64_t>::max() ? pid_max_limit : most;
 }
 
 void cgroup_tree::settle_default_pids(const cgroup_config& config) {
-  if (!config.default_pids || *config.default_pids == supervision::resource_limit::unlimited) {
+  bool wanted =
+      (config.default_pids && *config.default_pids != supervision::resource_limit::unlimited)
+      || config.default_pids_percent > 0;
+  if (!wanted) {
     return;
   }
   if (!pids_.v2 && pids_.v1_base.empty()) {
@@ -223,10 +232,18 @@ void cgroup_tree::settle_default_pids(const cgroup_config& config) {
     }
     return;
   }
-  default_pids_ = config.default_pids;
+  std::string how = "daemon.default_pids";
+  if (config.default_pids) {
+    default_pids_ = config.default_pids;
+  } else {
+    // A share of what the children have together, rounded down, at least 1.
+    std::uint64_t ceiling = tasks_ceiling();
+    default_pids_ = std::max<std::uint64_t>(1, ceiling * config.default_pids_percent / 100);
+    how += " = " + std::to_string(config.default_pids_percent) + "% of " + std::to_string(ceiling);
+  }
   if (config.on_info) {
     config.on_info("cgroups: an OS child without limits.pids gets pids.max = "
-                   + std::to_string(*default_pids_) + " (daemon.default_pids)");
+                   + std::to_string(*default_pids_) + " (" + how + ")");
   }
 }
 

@@ -26,9 +26,11 @@ namespace vigil::os {
 /// The `[daemon] cgroup` setting: "auto", "off" or an absolute path.
 struct cgroup_config {
   std::string mode = "off";
-  /// pids.max of each child without a `limits.pids` of its own (`daemon.default_pids`,
-  /// resolved: host_tasks_max()); nullopt: none.
+  /// pids.max of each child without a `limits.pids` of its own (`daemon.default_pids`):
+  /// this many tasks, else `default_pids_percent` (1 to 100) of tasks_ceiling(); neither:
+  /// none.
   std::optional<std::uint64_t> default_pids;
+  std::uint32_t default_pids_percent = 0;
   /// Whether a default that cannot be applied (no pids controller) is worth a warning: it
   /// was configured, rather than systemd's 15 % left in place.
   bool warn_default_pids = false;
@@ -82,11 +84,12 @@ public:
   /// pids controller to hold it.
   [[nodiscard]] std::optional<std::uint64_t> default_pids() const { return default_pids_; }
 
-  /// The most tasks the host allows, which a percentage in `daemon.default_pids` is of, as
-  /// systemd reckons DefaultTasksMax=: the least of kernel.pid_max, kernel.threads-max and
-  /// the pids.max of the cgroup2 mount's root (a container's limit), where each is readable
-  /// (cgroup_limits.cpp).
-  [[nodiscard]] static std::uint64_t host_tasks_max();
+  /// The most tasks the children can have together, which a percentage in
+  /// `daemon.default_pids` is of: the least of kernel.pid_max, kernel.threads-max and the
+  /// pids.max of the children's parent cgroup and those above it, in the hierarchy that
+  /// holds their pids limits (a systemd unit's TasksMax=, a container's limit), as systemd
+  /// reckons DefaultTasksMax= against the root's (cgroup_limits.cpp).
+  [[nodiscard]] std::uint64_t tasks_ceiling() const;
 
   /// Creates (or empties and reuses) `<base>/<name>`; `name` is made safe here. For a limit
   /// whose controller is only in v1 (a hybrid host), also the child's directory there;
