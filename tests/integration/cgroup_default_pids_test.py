@@ -3,7 +3,8 @@
 """The default pids limit of OS children (daemon.default_pids, docs/os-workers.md "Limits"),
 so that a fork bomb in one child cannot take the host's pids, and with them vigild's restarts
 of the others: a child without limits gets pids.max = 15 % of the least of kernel.pid_max,
-kernel.threads-max and the pids.max of the cgroups above the children (rounded down); under
+kernel.threads-max and the pids.max of the cgroups above the children (rounded down: 150
+under a cgroup of pids.max 1000, as a systemd unit's TasksMax= would be); under
 default_pids = 32 a child forking until fork fails is held at 32 tasks while vigild restarts
 a killed sibling; a child's own limits.pids wins, higher or lower, and "infinity" leaves
 pids.max at max; a bad value is a config error at its file:line:col; without cgroups the
