@@ -7,8 +7,10 @@
 //   os_restart_bench --child os_restart_child [--n-long 50] [--n-quick 20] [--hold 0.5]
 //                    [--calib-runs 200] [--idle 5] [--roundtrips 20000]
 //                    [--sdk-echo vigil_sdk_echo] [--worker vigil-worker]
+//                    [--cgroup off|auto] [--default-pids N]
 //
-// One JSON line per result (impl "vigil"); docs/os-workers.md shows them beside the anchors.
+// One JSON line per result (impl "vigil", "vigil+cgroup" or, with --default-pids,
+// "vigil+cgroup+pids"); docs/os-workers.md shows them beside the anchors.
 #include "vigil/os/launch.hpp"
 #include "vigil/os/service.hpp"
 #include "vigil/supervision/client.hpp"
@@ -39,8 +41,9 @@ const char* impl_name = "vigil";
 
 std::map<std::string, std::string> parse(int argc, char** argv) {
   std::map<std::string, std::string> a{
-      {"--n-long", "50"}, {"--n-quick", "20"},       {"--hold", "0.5"},    {"--calib-runs", "200"},
-      {"--idle", "5"},    {"--roundtrips", "20000"}, {"--services", "10"}, {"--cgroup", "off"}};
+      {"--n-long", "50"},      {"--n-quick", "20"}, {"--hold", "0.5"},
+      {"--calib-runs", "200"}, {"--idle", "5"},     {"--roundtrips", "20000"},
+      {"--services", "10"},    {"--cgroup", "off"}, {"--default-pids", "0"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     a[argv[i]] = argv[i + 1];
   }
@@ -248,9 +251,14 @@ int main(int argc, char** argv) {
   os::cgroup_config cg;
   cg.mode = a["--cgroup"];
   cg.on_warning = [](const std::string& w) { std::fprintf(stderr, "%s\n", w.c_str()); };
+  // --default-pids N: each child under pids.max = N, as vigild's daemon.default_pids (on a
+  // hybrid host through v1, which its start pays for); 0, the default: none.
+  if (auto pids = std::stoull(a["--default-pids"]); pids > 0) {
+    cg.default_pids = pids;
+  }
   opts.cgroups = os::cgroup_tree::open(cg);
   if (opts.cgroups) {
-    impl_name = "vigil+cgroup";
+    impl_name = opts.cgroups->default_pids() ? "vigil+cgroup+pids" : "vigil+cgroup";
   }
   std::fprintf(stderr, "cgroups: %s\n", opts.cgroups ? opts.cgroups->base().c_str() : "off");
   os::service svc(rt, opts);

@@ -55,6 +55,7 @@ std::string type_column(const option_info& o) {
   case option_type::limits: return "table of cgroup limits";
   case option_type::probe: return "`\"started\"`, `\"notify\"` or table of one check";
   case option_type::exit_codes: return "array of exit statuses";
+  case option_type::tasks: return "integer, `\"N%\"` or `\"infinity\"`";
   case option_type::table: return "table";
   case option_type::table_array: return "array of tables";
   }
@@ -134,6 +135,9 @@ std::string expected_phrase(const option_info& option) {
     return option.name == "health" ? "a table with one check: tcp, http or exec"
                                    : "\"started\", \"notify\" or a table with one check";
   case option_type::exit_codes: return "an array of exit statuses from 0 to 255";
+  case option_type::tasks:
+    return "a number of tasks from 1, a percentage of the host's from 1% to 100% such as "
+           "\"15%\", or \"infinity\"";
   case option_type::term_table:
   case option_type::table: return "a table";
   case option_type::table_array: return "an array of tables";

@@ -308,6 +308,7 @@ result<value, decode_failure> decode(const toml::node& node, const option_info& 
   case option_type::limits: return decode_limits(node, info);
   case option_type::probe: return decode_probe(node, info);
   case option_type::exit_codes: return decode_exit_codes(node, info);
+  case option_type::tasks: return decode_tasks(node, info);
   case option_type::table:
   case option_type::table_array: break;
   }

@@ -33,10 +33,14 @@ struct decode_failure {
 [[nodiscard]] result<value, decode_failure> decode_rlimits(const toml::node& node,
                                                            const option_info& info);
 
-/// A `limits` table: memory and memory_high sizes ("512M"), cpus > 0, pids >= 1
-/// (decode_limits.cpp).
+/// A `limits` table: memory and memory_high sizes ("512M"), cpus > 0, pids >= 1 or
+/// "infinity" (decode_limits.cpp).
 [[nodiscard]] result<value, decode_failure> decode_limits(const toml::node& node,
                                                           const option_info& info);
+/// `daemon.default_pids`: a number of tasks (0: none), "N%" of the host's (1 to 100) or
+/// "infinity" (decode_limits.cpp).
+[[nodiscard]] result<value, decode_failure> decode_tasks(const toml::node& node,
+                                                         const option_info& info);
 /// `ready` and `health`: "started", "notify" (ready only) or a table with one check and its
 /// timing (decode_probe.cpp).
 [[nodiscard]] result<value, decode_failure> decode_probe(const toml::node& node,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `limits = { memory = "512M", memory_high = "400M", cpus = 1.5, pids = 100 }`: the cgroup
-// limits of an OS child, checked here so that a bad one is an error at its line, not a
-// failed write into the cgroup when the child starts.
+// limits of an OS child, and `daemon.default_pids = "15%"`, the pids limit of those without
+// one, checked here so that a bad one is an error at its line, not a failed write into the
+// cgroup when the child starts.
 #include "vigil/common/suggest.hpp"
 
 #include "decode.hpp"
@@ -63,7 +64,54 @@ std::optional<std::uint64_t> size(const toml::node& node) {
   return n * scale;
 }
 
+/// "infinity", systemd's spelling for no limit (TasksMax=infinity); "max" is pids.max's.
+bool is_infinity(const toml::node& node) {
+  const auto* s = node.as_string();
+  return s != nullptr && (s->get() == "infinity" || s->get() == "max");
+}
+
 } // namespace
+
+result<value, decode_failure> decode_tasks(const toml::node& node, const option_info& info) {
+  auto failure = [&] {
+    return decode_failure{
+        "expected " + expected_phrase(info) + ", got " + describe_value(node), {}, &node};
+  };
+  pids_default out;
+  if (const auto* i = node.as_integer()) {
+    // 0: none, as "infinity".
+    if (i->get() < 0) {
+      return failure();
+    }
+    out.tasks = static_cast<std::uint64_t>(i->get());
+    out.percent = 0;
+    return value{out};
+  }
+  if (is_infinity(node)) {
+    return value{pids_default{.tasks = 0, .percent = 0}};
+  }
+  const auto* s = node.as_string();
+  if (s == nullptr) {
+    return failure();
+  }
+  std::string_view text = s->get();
+  if (text.size() < 2 || text.size() > 4 || text.back() != '%') {
+    return failure();
+  }
+  text.remove_suffix(1);
+  std::uint32_t percent = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return failure();
+    }
+    percent = percent * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (percent < 1 || percent > 100) {
+    return failure();
+  }
+  out.percent = percent;
+  return value{out};
+}
 
 result<value, decode_failure> decode_limits(const toml::node& node, const option_info& info) {
   const auto* table = node.as_table();
@@ -100,11 +148,15 @@ result<value, decode_failure> decode_limits(const toml::node& node, const option
       }
       out.cpus = *n;
     } else if (name == "pids") {
+      // "infinity" is a limit of its own: none, whatever daemon.default_pids says.
       const auto* i = item.as_integer();
-      if (i == nullptr || i->get() < 1) {
-        return failure("a number of processes and threads from 1");
+      if (is_infinity(item)) {
+        out.pids = supervision::resource_limit::unlimited;
+      } else if (i == nullptr || i->get() < 1) {
+        return failure("a number of processes and threads from 1, or \"infinity\"");
+      } else {
+        out.pids = static_cast<std::uint64_t>(i->get());
       }
-      out.pids = static_cast<std::uint64_t>(i->get());
     } else {
       std::string message =
           "expected a cgroup limit, " + names_phrase(info.choices) + ", got \"" + name + "\"";

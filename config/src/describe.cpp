@@ -46,6 +46,9 @@ std::string text(const T& v) {
     return std::string(name_of(v));
   } else if constexpr (std::is_same_v<T, std::string>) {
     return v;
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    // limits.pids = "infinity", as the config writes it (memory sizes are never unlimited)
+    return v == resource_limit::unlimited ? std::string("infinity") : std::to_string(v);
   } else if constexpr (std::is_same_v<T, std::optional<std::uint32_t>>) {
     // The spec's one optional integer is os.umask, a mode: octal.
     std::ostringstream mask;

@@ -253,6 +253,7 @@ reload_plan diff(const config_tree& old, const config_tree& next) {
       {"first_request_timeout", a.first_request_timeout == b.first_request_timeout},
       {"slow_reader_timeout", a.slow_reader_timeout == b.slow_reader_timeout},
       {"cgroup", a.cgroup == b.cgroup},
+      {"default_pids", a.default_pids == b.default_pids},
   };
   for (const auto& [name, same] : fields) {
     if (!same) {

@@ -22,13 +22,13 @@ namespace vigil::config::detail {
 /// A value read from TOML and checked against its option's type (decode.hpp):
 /// string, name, path, choice and signal give a string (signals normalised to "SIGTERM");
 /// integer and umask an int64; number a double; duration milliseconds; rlimits a map of
-/// resource limits; and so on.
+/// resource limits; tasks a pids_default; and so on.
 using value =
     std::variant<std::string, std::int64_t, double, bool, std::chrono::milliseconds,
                  supervision::shutdown_policy, std::vector<std::string>,
                  std::map<std::string, std::string>, term,
                  std::map<std::string, supervision::resource_limit>, supervision::cgroup_limits,
-                 supervision::probe_spec, std::vector<std::int64_t>>;
+                 supervision::probe_spec, std::vector<std::int64_t>, pids_default>;
 
 /// The objects that the options of the table being read set. Only those of the sections
 /// allowed in that table are non-null.

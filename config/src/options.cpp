@@ -173,6 +173,24 @@ const option table[] = {
       "effect when vigild restarts."},
      cgroup_base,
      [](const value& v, targets& t) { t.daemon->cgroup = std::get<std::string>(v); }},
+    {{section::daemon,
+      "default_pids",
+      option_type::tasks,
+      "\"15%\"",
+      {},
+      false,
+      "The pids limit (pids.max, TasksMax=) of each OS-process child without a limits.pids of "
+      "its own, so that a fork bomb in one child cannot take the host's pid space, and with "
+      "it vigild's restarts of the others; systemd's DefaultTasksMax=. A number of processes "
+      "and threads, or a percentage of the least of kernel.pid_max, kernel.threads-max and the "
+      "pids.max of the cgroup the children are made in and those above it (a systemd unit's "
+      "TasksMax=, a container's limit), read once at start, rounded down, "
+      "at least 1. \"infinity\" or 0: none. It needs cgroups (daemon.cgroup) and the pids "
+      "controller; where they are missing it is skipped, with one warning at start unless it "
+      "is the default (docs/os-workers.md, \"Limits\"). A change takes effect when vigild "
+      "restarts."},
+     nullptr,
+     [](const value& v, targets& t) { t.daemon->default_pids = std::get<pids_default>(v); }},
 
     // [observer]
     {{section::observer,
@@ -658,8 +676,9 @@ const option table[] = {
       "the kernel's OOM killer ends the child, reported as {:oom_killed}), memory_high "
       "(MemoryHigh=: past it the child is throttled), a size in bytes or with a K, M, G or T "
       "suffix (powers of 1024); cpus (CPUQuota= / 100%: 1.5 is 150 ms of CPU per 100 ms); "
-      "pids (TasksMax=: processes and threads at once). limits = { memory = \"512M\", cpus "
-      "= 1.5, pids = 100 }. They need cgroups ([daemon] cgroup) and the controller: cgroup "
+      "pids (TasksMax=: processes and threads at once; \"infinity\" for none, whatever "
+      "daemon.default_pids says). limits = { memory = \"512M\", cpus = 1.5, pids = 100 }. "
+      "They need cgroups ([daemon] cgroup) and the controller: cgroup "
       "v2's, or on a hybrid host v1's; where one is missing, vigild says so once and the "
       "child runs without that limit (docs/os-workers.md, \"Limits\")."},
      nullptr,

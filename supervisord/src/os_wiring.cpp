@@ -63,7 +63,18 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   cg.mode = cfg->daemon.cgroup;
   cg.on_warning = [](const std::string& w) { spdlog::warn("{}", w); };
   cg.on_info = [](const std::string& i) { spdlog::info("{}", i); };
+  // The pids limit of a child without its own (daemon.default_pids, docs/os-workers.md,
+  // "Limits"); a share is worked out once the cgroups are found, as systemd's DefaultTasksMax=.
+  const config::pids_default& pids = cfg->daemon.default_pids;
+  if (pids.tasks > 0) {
+    cg.default_pids = pids.tasks;
+  }
+  cg.default_pids_percent = pids.tasks > 0 ? 0 : pids.percent;
+  cg.warn_default_pids = pids != config::pids_default{};
   o.cgroups = os::cgroup_tree::open(cg);
+  if (!o.cgroups && (cg.default_pids || cg.default_pids_percent > 0) && cg.warn_default_pids) {
+    spdlog::warn("cgroups: daemon.default_pids is not applied: vigild runs without cgroups");
+  }
   o.on_warning = [](const std::string& w) { spdlog::warn("{}", w); };
   // A worker's log that cannot be written (a symlink planted in log_dir, a directory others
   // may write) is an error in vigild's log; the worker runs on, its lines kept in memory.

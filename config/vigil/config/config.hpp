@@ -53,6 +53,20 @@ using config_error_list = std::vector<config_error>;
 /// The errors one per line, each ending in '\n'.
 [[nodiscard]] std::string to_string(const config_error_list& errors);
 
+/// `daemon.default_pids`: the pids limit (systemd's TasksMax=) of each OS child without a
+/// `limits.pids` of its own, as a number of tasks or a share of what they may have; systemd's
+/// DefaultTasksMax= (docs/os-workers.md, "Limits").
+struct pids_default {
+  /// A number of tasks, from 1; 0: `percent` says.
+  std::uint64_t tasks = 0;
+  /// Percent (1 to 100) of the least of kernel.pid_max, kernel.threads-max and the pids.max
+  /// of the children's parent cgroup and those above it (os::cgroup_tree::tasks_ceiling);
+  /// 0 with `tasks` 0: no default.
+  std::uint32_t percent = 15;
+
+  friend bool operator==(const pids_default&, const pids_default&) = default;
+};
+
 /// The `[daemon]` table: settings of vigild itself rather than of the supervision tree.
 struct daemon_options {
   /// The control socket; empty means the default of docs/design.md ($RUNTIME_DIRECTORY, /run/vigil
@@ -81,6 +95,8 @@ struct daemon_options {
   /// Where OS children get a cgroup each: "auto", "off" or a cgroup2 directory
   /// (docs/os-workers.md, "cgroups").
   std::string cgroup = "auto";
+  /// The pids limit of an OS child without `limits.pids`: 15 % by default.
+  pids_default default_pids;
 
   friend bool operator==(const daemon_options&, const daemon_options&) = default;
 };

@@ -40,6 +40,7 @@ enum class option_type : std::uint8_t {
   limits,       ///< a table of cgroup limits named in `choices` (a child's limits)
   probe,        ///< "started", "notify" or a table with one check (ready, health)
   exit_codes,   ///< an array of exit statuses, 0 to 255
+  tasks,        ///< a number of tasks, a percentage of the host's ("15%") or "infinity"
   table,        ///< a table of further options (backoff)
   table_array,  ///< an array of tables (children)
 };

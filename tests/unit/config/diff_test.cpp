@@ -257,6 +257,7 @@ max_connections_per_user = 8
 first_request_timeout = "5s"
 slow_reader_timeout = "1m"
 cgroup = "off"
+default_pids = 512
 )");
   strings every_daemon_option;
   for (const auto& o : option_catalogue()) {

@@ -247,6 +247,56 @@ limits = { memory = "4K", memory_high = "2g", cpus = 2 }
   EXPECT_FALSE(k.root.children.at(0).os.limits.pids);
 }
 
+TEST(LoadConfig, ReadsAChildsOwnPidsLimitOfInfinityAsNone) {
+  auto tree = load_ok(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+limits = { pids = "infinity" }
+)");
+  EXPECT_EQ(tree.root.children.at(0).os.limits.pids, resource_limit::unlimited);
+  EXPECT_NE(describe(tree).find(" limits={pids=infinity}"), std::string::npos) << describe(tree);
+  auto errors = load_errors(R"([[supervisor.children]]
+id = "web"
+command = ["true"]
+limits = { pids = "none" }
+)");
+  EXPECT_EQ(errors, "vigil.toml:4:19: supervisor.children[0].limits.pids: expected a number of "
+                    "processes and threads from 1, or \"infinity\", got \"none\"\n");
+}
+
+TEST(LoadConfig, ReadsTheDefaultPidsLimitAsTasksAPercentageOrNone) {
+  EXPECT_EQ(load_ok("").daemon.default_pids, (pids_default{.tasks = 0, .percent = 15}));
+  EXPECT_EQ(load_ok("[daemon]\ndefault_pids = 32\n").daemon.default_pids,
+            (pids_default{.tasks = 32, .percent = 0}));
+  EXPECT_EQ(load_ok("[daemon]\ndefault_pids = \"40%\"\n").daemon.default_pids,
+            (pids_default{.tasks = 0, .percent = 40}));
+  EXPECT_EQ(load_ok("[daemon]\ndefault_pids = \"100%\"\n").daemon.default_pids,
+            (pids_default{.tasks = 0, .percent = 100}));
+  pids_default none{.tasks = 0, .percent = 0};
+  EXPECT_EQ(load_ok("[daemon]\ndefault_pids = \"infinity\"\n").daemon.default_pids, none);
+  EXPECT_EQ(load_ok("[daemon]\ndefault_pids = 0\n").daemon.default_pids, none);
+}
+
+TEST(LoadConfig, RejectsAMalformedDefaultPidsLimitWithItsPlace) {
+  const std::string expected = "expected a number of tasks from 1, a percentage of the host's "
+                               "from 1% to 100% such as \"15%\", or \"infinity\", got ";
+  for (const auto& [text, got] :
+       std::vector<std::pair<std::string, std::string>>{{"-1", "-1"},
+                                                        {"\"0%\"", "\"0%\""},
+                                                        {"\"101%\"", "\"101%\""},
+                                                        {"\"1.5%\"", "\"1.5%\""},
+                                                        {"\"15 %\"", "\"15 %\""},
+                                                        {"\"%\"", "\"%\""},
+                                                        {"\"32\"", "\"32\""},
+                                                        {"\"lots\"", "\"lots\""},
+                                                        {"1.5", "1.5"},
+                                                        {"[32]", "an array of integers"}}) {
+    EXPECT_EQ(load_errors("[daemon]\nlog_level = \"info\"\ndefault_pids = " + text + "\n"),
+              "vigil.toml:3:16: daemon.default_pids: " + expected + got + "\n")
+        << text;
+  }
+}
+
 TEST(LoadConfig, RejectsUnknownOrMalformedResourceLimitsWithTheirPlace) {
   auto errors = load_errors(R"([[supervisor.children]]
 id = "a"

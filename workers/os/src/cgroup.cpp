@@ -332,6 +332,7 @@ std::shared_ptr<cgroup_tree> cgroup_tree::open(const cgroup_config& config) {
     config.on_info("cgroups: each OS child runs in a cgroup of its own under " + t->base_ + " ("
                    + how + ")");
   }
+  t->settle_default_pids(config);
   return t;
 }
 

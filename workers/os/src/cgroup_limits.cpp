@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The controllers of cgroup_tree (cgroup.hpp): which of memory, pids and cpu the children get
 // and where (cgroup v2, else a hybrid host's v1 hierarchies), the limits written into a
-// child's cgroups before it starts, and what they count (memory, CPU time, processes, OOM
-// kills). See docs/os-workers.md, "Limits".
+// child's cgroups before it starts (its own, and the default pids limit of those without
+// one), and what they count (memory, CPU time, processes, OOM kills). See
+// docs/os-workers.md, "Limits".
 #include "vigil/os/cgroup.hpp"
 
 #include <dirent.h>
@@ -10,10 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string_view>
 
@@ -191,6 +194,59 @@ void cgroup_tree::find_controllers() {
   clean_v1();
 }
 
+std::uint64_t cgroup_tree::tasks_ceiling() const {
+  // The kernel's own ceiling (PID_MAX_LIMIT on 64 bits) where nothing can be read.
+  constexpr std::uint64_t pid_max_limit = 4194304;
+  std::uint64_t most = std::numeric_limits<std::uint64_t>::max();
+  auto take = [&most](const std::string& path) {
+    // "max" (no limit) reads as no number.
+    if (auto n = number(path); n && *n > 0) {
+      most = std::min(most, *n);
+    }
+  };
+  take("/proc/sys/kernel/pid_max");
+  take("/proc/sys/kernel/threads-max");
+  // The children's parent and its ancestors, for as long as they are cgroups: v2's base, or
+  // on a hybrid host vigild's own v1 pids cgroup (vigil-<pid>'s parent). A root has no
+  // pids.max; a systemd unit (TasksMax=) or a container's cgroup may.
+  std::string dir = pids_.v2 ? base_ : pids_.v1_base.substr(0, pids_.v1_base.rfind('/'));
+  while (!dir.empty() && ::access((dir + "/cgroup.procs").c_str(), F_OK) == 0) {
+    take(dir + "/pids.max");
+    dir = dir.substr(0, dir.rfind('/'));
+  }
+  return most == std::numeric_limits<std::uint64_t>::max() ? pid_max_limit : most;
+}
+
+void cgroup_tree::settle_default_pids(const cgroup_config& config) {
+  bool wanted =
+      (config.default_pids && *config.default_pids != supervision::resource_limit::unlimited)
+      || config.default_pids_percent > 0;
+  if (!wanted) {
+    return;
+  }
+  if (!pids_.v2 && pids_.v1_base.empty()) {
+    // Skipped quietly when it is the default: the same file serves a laptop without the
+    // controller, and the children run as they would without the option.
+    if (config.warn_default_pids && config.on_warning) {
+      config.on_warning("cgroups: daemon.default_pids is not applied (" + pids_.missing + ")");
+    }
+    return;
+  }
+  std::string how = "daemon.default_pids";
+  if (config.default_pids) {
+    default_pids_ = config.default_pids;
+  } else {
+    // A share of what the children have together, rounded down, at least 1.
+    std::uint64_t ceiling = tasks_ceiling();
+    default_pids_ = std::max<std::uint64_t>(1, ceiling * config.default_pids_percent / 100);
+    how += " = " + std::to_string(config.default_pids_percent) + "% of " + std::to_string(ceiling);
+  }
+  if (config.on_info) {
+    config.on_info("cgroups: an OS child without limits.pids gets pids.max = "
+                   + std::to_string(*default_pids_) + " (" + how + ")");
+  }
+}
+
 void cgroup_tree::clean_v1() const {
   std::string mine = "vigil-" + std::to_string(::getpid());
   for (const controller* c : {&memory_, &pids_, &cpu_}) {
@@ -241,13 +297,21 @@ void cgroup_tree::place(child_cgroup& c, const std::string& name,
     dir = path;
     return true;
   };
+  // The child's own pids limit wins, higher or lower, and "infinity" (unlimited) is none:
+  // a fresh cgroup's pids.max is "max". Without one, the default (daemon.default_pids).
+  std::optional<std::uint64_t> pids = limits.pids ? limits.pids : default_pids_;
+  if (pids == supervision::resource_limit::unlimited) {
+    pids.reset();
+  }
   // A v1 hierarchy is joined only for a limit that needs it: the child's write into a v1
   // cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), 15-20 ms of
   // restart latency, which CLONE_INTO_CGROUP avoids in v2. Unlimited children on a hybrid
-  // host are counted by v2 alone (CPU time; memory and pids are null).
+  // host are counted by v2 alone (CPU time; memory and pids are null). The default pids
+  // limit is such a limit: on a hybrid host every child under it pays that latency, the
+  // price of the fork-bomb guard there (daemon.default_pids = "infinity" lifts both).
   bool memory_v1 = !memory_.v2 && !memory_.v1_base.empty() && (limits.memory || limits.memory_high)
                    && v1_dir(memory_, c.v1.memory);
-  bool pids_v1 = !pids_.v2 && !pids_.v1_base.empty() && limits.pids && v1_dir(pids_, c.v1.pids);
+  bool pids_v1 = !pids_.v2 && !pids_.v1_base.empty() && pids && v1_dir(pids_, c.v1.pids);
 
   auto set = [&](const controller& k, bool v1, const char* v2_file, const char* v1_file,
                  const std::string& value) {
@@ -272,8 +336,8 @@ void cgroup_tree::place(child_cgroup& c, const std::string& name,
     set(memory_, memory_v1, "memory.high", "memory.soft_limit_in_bytes",
         std::to_string(*limits.memory_high));
   }
-  if (limits.pids) {
-    set(pids_, pids_v1, "pids.max", "pids.max", std::to_string(*limits.pids));
+  if (pids) {
+    set(pids_, pids_v1, "pids.max", "pids.max", std::to_string(*pids));
   }
   if (limits.cpus) {
     auto quota = static_cast<std::uint64_t>(std::llround(*limits.cpus * cpu_period_usec));

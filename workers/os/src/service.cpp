@@ -39,6 +39,12 @@ constexpr int channel_fd = 3;
 /// The eventfd that wakes the daemon's reader, in every OS child (VIGIL_WAKE_FD).
 constexpr int wake_fd = 4;
 
+/// Whether `l` asks for a limit: "infinity" for pids asks for none (limits.pids).
+bool asks_limits(const supervision::cgroup_limits& l) {
+  return l.memory || l.memory_high || l.cpus
+         || (l.pids && *l.pids != supervision::resource_limit::unlimited);
+}
+
 error system_error(std::string context) {
   int err = errno;
   return error{std::error_code(err, std::system_category()),
@@ -391,10 +397,12 @@ result<pid> service_core::start(context& sup, const supervision::child_spec& spe
         options.on_warning(cg.error().message() + "; " + spec.id + " runs without one");
       }
     }
-  } else if (spec.os.limits != supervision::cgroup_limits{}) {
+  } else if (asks_limits(spec.os.limits)) {
     refused.push_back("vigild runs without cgroups ([daemon] cgroup, and its warning at start)");
   }
-  if (spec.os.limits != supervision::cgroup_limits{} && !refused.empty()) {
+  // Only the child's own limits are worth a warning: the default pids limit is skipped
+  // quietly where it cannot be set (said once at start when configured).
+  if (asks_limits(spec.os.limits) && !refused.empty()) {
     warn_limits_once(spec.id, refused);
   }
   {

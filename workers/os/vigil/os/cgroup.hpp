@@ -26,6 +26,14 @@ namespace vigil::os {
 /// The `[daemon] cgroup` setting: "auto", "off" or an absolute path.
 struct cgroup_config {
   std::string mode = "off";
+  /// pids.max of each child without a `limits.pids` of its own (`daemon.default_pids`):
+  /// this many tasks, else `default_pids_percent` (1 to 100) of tasks_ceiling(); neither:
+  /// none.
+  std::optional<std::uint64_t> default_pids;
+  std::uint32_t default_pids_percent = 0;
+  /// Whether a default that cannot be applied (no pids controller) is worth a warning: it
+  /// was configured, rather than systemd's 15 % left in place.
+  bool warn_default_pids = false;
   /// Called once for each thing worth saying (no cgroup2, no delegation, ...).
   std::function<void(const std::string&)> on_warning;
   std::function<void(const std::string&)> on_info;
@@ -72,10 +80,21 @@ public:
 
   [[nodiscard]] const std::string& base() const { return base_; }
 
+  /// The pids.max a child without `limits.pids` gets, nullopt where there is none or no
+  /// pids controller to hold it.
+  [[nodiscard]] std::optional<std::uint64_t> default_pids() const { return default_pids_; }
+
+  /// The most tasks the children can have together, which a percentage in
+  /// `daemon.default_pids` is of: the least of kernel.pid_max, kernel.threads-max and the
+  /// pids.max of the children's parent cgroup and those above it, in the hierarchy that
+  /// holds their pids limits (a systemd unit's TasksMax=, a container's limit), as systemd
+  /// reckons DefaultTasksMax= against the root's (cgroup_limits.cpp).
+  [[nodiscard]] std::uint64_t tasks_ceiling() const;
+
   /// Creates (or empties and reuses) `<base>/<name>`; `name` is made safe here. For a limit
   /// whose controller is only in v1 (a hybrid host), also the child's directory there;
-  /// `limits` are written before the child starts, those that cannot be are listed in
-  /// `refused` (cgroup_limits.cpp).
+  /// `limits` (with default_pids() when they have no pids) are written before the child
+  /// starts, those that cannot be are listed in `refused` (cgroup_limits.cpp).
   [[nodiscard]] result<child_cgroup> make(const std::string& name,
                                           const supervision::cgroup_limits& limits = {}) const;
 
@@ -136,8 +155,12 @@ private:
   controller pids_{"pids"};
   controller cpu_{"cpu"};
 
+  /// The default's controller found, or the default dropped (and why said) when there is none.
+  void settle_default_pids(const cgroup_config& config);
+
   std::string mount_;
   std::string base_;
+  std::optional<std::uint64_t> default_pids_;
   std::string old_cgroup_; ///< where vigild was, to go back to when base_ is removed
   bool own_base_ = false;  ///< made here: removed at exit
   std::function<void(const std::string&)> warn_;
