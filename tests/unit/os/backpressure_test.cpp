@@ -81,5 +81,36 @@ TEST_F(Backpressure, AWorkerFloodingAProcessThatDoesNotReadWaitsAndLosesNothing)
   box->ctx().exit(reader, atoms::kill);
 }
 
+// A send the worker may not make is refused whatever its target's length: were it held, a
+// worker would stall on a daemon process it cannot reach, and learn from the stall whether
+// that process is 10,000 messages behind.
+TEST_F(Backpressure, ASendToAProcessTheWorkerMayNotReachIsRefusedNotHeld) {
+  pid reader = rt.spawn(late_reader);
+  opts.is_protected = [reader](pid p) { return p == reader; };
+  for (std::size_t i = 0; i < max_waiting; ++i) {
+    box->ctx().send(reader, term(static_cast<std::int64_t>(i)));
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto info = rt.info(reader);
+    return info && info->message_queue_len >= max_waiting;
+  }));
+  pid flooder = start_linked(command("flood", {"flood", ""}));
+  box->ctx().send(flooder, vigil::make_tuple(reader, atom("go")));
+
+  auto refused = [&] {
+    auto info = svc().info(flooder);
+    return info ? info->refused : 0;
+  };
+  ASSERT_TRUE(eventually([&] { return refused() >= max_waiting; }))
+      << "the worker's refused sends waited for a process it may not reach";
+  auto info = svc().info(flooder);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->held_back, 0U);
+
+  box->ctx().exit(flooder, atoms::kill);
+  EXPECT_EQ(exit_reason(flooder), term(atoms::killed));
+  box->ctx().exit(reader, atoms::kill);
+}
+
 } // namespace
 } // namespace vigil::os::test
