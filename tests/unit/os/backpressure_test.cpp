@@ -81,5 +81,73 @@ TEST_F(Backpressure, AWorkerFloodingAProcessThatDoesNotReadWaitsAndLosesNothing)
   box->ctx().exit(reader, atoms::kill);
 }
 
+// A worker that stops while a send of its waits: that send and all it had written after it
+// reach the process, in order, as its exit does not wait for the process to catch up.
+TEST_F(Backpressure, AWorkerStoppedWhileItsSendWaitsLosesNothingItWrote) {
+  pid reader = rt.spawn(late_reader);
+  pid flooder = start_linked(command("flood", {"flood", ""}));
+  box->ctx().send(flooder, vigil::make_tuple(reader, atom("go")));
+  auto waiting = [&] {
+    auto info = rt.info(reader);
+    return info ? info->message_queue_len : 0;
+  };
+  ASSERT_TRUE(eventually([&] {
+    auto info = svc().info(flooder);
+    return info && info->held_back >= 1;
+  })) << "the flood was never held back";
+  const std::size_t at_hold = waiting();
+
+  // Stopped through its port, which ends once the reactor reports the child's exit, after
+  // the pump drained its ring: all it wrote is in the reader's mailbox by then.
+  box->ctx().exit(flooder, atoms::shutdown);
+  EXPECT_EQ(exit_reason(flooder), term(atoms::shutdown));
+  const std::size_t delivered = waiting();
+  EXPECT_GT(delivered, at_hold) << "the held send was lost";
+
+  box->ctx().send(reader, vigil::make_tuple(me_pid(), atom("read")));
+  ASSERT_TRUE(box->receive(atoms::ok, guard)) << "the reader never started";
+  term counted;
+  ASSERT_TRUE(eventually([&] {
+    box->ctx().send(reader, vigil::make_tuple(me_pid(), atom("count")));
+    auto r = box->receive(pattern::tuple({pattern::any(), pattern::any()}), guard);
+    counted = r ? r.message : term();
+    return counted.is_tuple() && counted[0].as_integer() == static_cast<std::int64_t>(delivered);
+  })) << "the reader read "
+      << counted << " of " << delivered;
+  EXPECT_EQ(counted[1], term(true)) << "a message was lost or reordered";
+  box->ctx().exit(reader, atoms::kill);
+}
+
+// A send the worker may not make is refused whatever its target's length: were it held, a
+// worker would stall on a daemon process it cannot reach, and learn from the stall whether
+// that process is 10,000 messages behind.
+TEST_F(Backpressure, ASendToAProcessTheWorkerMayNotReachIsRefusedNotHeld) {
+  pid reader = rt.spawn(late_reader);
+  opts.is_protected = [reader](pid p) { return p == reader; };
+  for (std::size_t i = 0; i < max_waiting; ++i) {
+    box->ctx().send(reader, term(static_cast<std::int64_t>(i)));
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto info = rt.info(reader);
+    return info && info->message_queue_len >= max_waiting;
+  }));
+  pid flooder = start_linked(command("flood", {"flood", ""}));
+  box->ctx().send(flooder, vigil::make_tuple(reader, atom("go")));
+
+  auto refused = [&] {
+    auto info = svc().info(flooder);
+    return info ? info->refused : 0;
+  };
+  ASSERT_TRUE(eventually([&] { return refused() >= max_waiting; }))
+      << "the worker's refused sends waited for a process it may not reach";
+  auto info = svc().info(flooder);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->held_back, 0U);
+
+  box->ctx().exit(flooder, atoms::kill);
+  EXPECT_EQ(exit_reason(flooder), term(atoms::killed));
+  box->ctx().exit(reader, atoms::kill);
+}
+
 } // namespace
 } // namespace vigil::os::test

@@ -162,7 +162,18 @@ bool channel_pump::target_behind(const term& frame) const {
     return false;
   }
   auto waiting = mailbox_length_seen(*rt_, *to);
-  return waiting && *waiting >= max_waiting_;
+  if (!waiting || *waiting < max_waiting_) {
+    return false;
+  }
+  // Only a send the worker may make waits: deliver_checked drops any other at once. Held, it
+  // would stall the worker on a process it cannot reach, and tell it that one is behind.
+  auto& g = c_.grants;
+  if (sinks_.is_protected && sinks_.is_protected(*to)) {
+    return false;
+  }
+  return target.is_pid()
+             ? g.given.holds(*to)
+             : std::find(g.names.begin(), g.names.end(), target.as_atom()) != g.names.end();
 }
 
 bool channel_pump::deliver_frame(const term& frame) {

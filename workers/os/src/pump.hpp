@@ -80,7 +80,8 @@ public:
   [[nodiscard]] std::chrono::steady_clock::time_point retry_at() const { return retry_at_; }
 
 private:
-  /// Whether `frame` is a send to a daemon process that has `max_waiting` messages or more.
+  /// Whether `frame` is a send the worker may make to a daemon process that has `max_waiting`
+  /// messages or more.
   [[nodiscard]] bool target_behind(const term& frame) const;
   /// Delivers `frame`; false (after failing the channel) when it is no envelope.
   bool deliver_frame(const term& frame);
