@@ -21,18 +21,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cgroup_test import alive, cgroup2_mount, gone, usable  # noqa: E402
-from vigild_harness import Daemon, check, run_script, wait_for  # noqa: E402
+from cgroup_test import Skip, alive, cgroup2_mount, gone, run_daemon_case  # noqa: E402
+from vigild_harness import check, wait_for  # noqa: E402
 
-SKIP = 77
 APPLIED = "an OS child without limits.pids gets pids.max"
 NOT_APPLIED = "daemon.default_pids is not applied"
 # The bomb's own bound, whatever vigild does: the test cannot hurt the machine.
 BOMB_CAP = 300
-
-
-class Skip(Exception):
-    pass
 
 
 def config(children, daemon=""):
@@ -387,28 +382,8 @@ CASES = {"default": case_default, "ceiling": case_ceiling, "bomb": case_bomb,
 
 
 def main(argv):
-    if len(argv) != 5 or argv[4] not in CASES:
-        print(__doc__, file=sys.stderr)
-        return 2
-    case = CASES[argv[4]]
-
-    def run(vigild, vigilctl):
-        if argv[4] not in ("off", "config"):
-            why = usable()
-            if why:
-                print("skipped: " + why)
-                return SKIP
-        d = Daemon(vigild, vigilctl, "")
-        try:
-            case(d)
-        except Skip as s:
-            print("skipped: %s" % s)
-            return SKIP
-        finally:
-            d.cleanup()
-        return 0
-
-    return run_script("cgroup_default_pids_" + argv[4], argv[:4], run, __doc__)
+    return run_daemon_case(argv, CASES, "cgroup_default_pids_", __doc__,
+                           needs_cgroups=lambda name: name not in ("off", "config"))
 
 
 if __name__ == "__main__":

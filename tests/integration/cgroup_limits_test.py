@@ -16,15 +16,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cgroup_test import alive, cgroup2_mount, gone, usable  # noqa: E402
-from vigild_harness import Daemon, check, run_script, wait_for  # noqa: E402
+from cgroup_test import Skip, alive, gone, run_daemon_case  # noqa: E402
+from vigild_harness import check, wait_for  # noqa: E402
 
-SKIP = 77
 REFUSED = "runs without some of its limits"
-
-
-class Skip(Exception):
-    pass
 
 
 def child(cid, command, limits, extra=""):
@@ -187,28 +182,8 @@ CASES = {"oom": case_oom, "pids": case_pids, "accounting": case_accounting, "off
 
 
 def main(argv):
-    if len(argv) != 5 or argv[4] not in CASES:
-        print(__doc__, file=sys.stderr)
-        return 2
-    case = CASES[argv[4]]
-
-    def run(vigild, vigilctl):
-        if argv[4] != "off":
-            why = usable()
-            if why:
-                print("skipped: " + why)
-                return SKIP
-        d = Daemon(vigild, vigilctl, "")
-        try:
-            case(d)
-        except Skip as s:
-            print("skipped: %s" % s)
-            return SKIP
-        finally:
-            d.cleanup()
-        return 0
-
-    return run_script("cgroup_limits_" + argv[4], argv[:4], run, __doc__)
+    return run_daemon_case(argv, CASES, "cgroup_limits_", __doc__,
+                           needs_cgroups=lambda name: name != "off")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,40 @@ from vigild_harness import Daemon, check, run_script, wait_for  # noqa: E402
 SKIP = 77
 
 
+class Skip(Exception):
+    """A case that cannot run here; its message says why."""
+
+
+def run_daemon_case(argv, cases, prefix, doc, needs_cgroups=lambda name: True):
+    """The main of a script of cases that each get a fresh vigild in a temporary directory:
+    argv is [script, VIGILD, VIGILCTL, VIGIL_WORKER, CASE]. A case that needs cgroups (as
+    `needs_cgroups(name)` says) is skipped, saying why, where there are none; so is one that
+    raises Skip."""
+    if len(argv) != 5 or argv[4] not in cases:
+        print(doc, file=sys.stderr)
+        return 2
+    name = argv[4]
+    case = cases[name]
+
+    def run(vigild, vigilctl):
+        if needs_cgroups(name):
+            why = usable()
+            if why:
+                print("skipped: " + why)
+                return SKIP
+        d = Daemon(vigild, vigilctl, "")
+        try:
+            case(d)
+        except Skip as s:
+            print("skipped: %s" % s)
+            return SKIP
+        finally:
+            d.cleanup()
+        return 0
+
+    return run_script(prefix + name, argv[:4], run, doc)
+
+
 def config(pidfile, cgroup="auto"):
     # The grandchild leaves the group (setsid) and writes its pid before it becomes sleep.
     grandchild = "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 1000" % (pidfile, pidfile,
