@@ -15,13 +15,13 @@ Exit status: 0 passed, 1 failed, 77 skipped (not root, no cgroup2 hierarchy, or 
 controller reachable here: the reason is printed).
 """
 
-import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cgroup_test import Skip, alive, cgroup2_mount, gone, run_daemon_case  # noqa: E402
+from cgroup_limits_test import fork_bomb, py, row, wait_for_bomb  # noqa: E402
 from vigild_harness import check, wait_for  # noqa: E402
 
 APPLIED = "an OS child without limits.pids gets pids.max"
@@ -50,11 +50,6 @@ command = %s
 shutdown = "5s"
 %s
 """ % (cid, command, extra)
-
-
-def py(code):
-    # A JSON string is a TOML basic string: quotes, backslashes and newlines escaped.
-    return '["python3", "-c", %s]' % json.dumps(code)
 
 
 def read_number(path):
@@ -138,13 +133,6 @@ def pids_max(info):
     return "max"
 
 
-def row(d, cid):
-    for r in d.ctl_json("status")["workers"]:
-        if r["id"] == cid:
-            return r
-    return None
-
-
 def running(d, cid, other_than=None):
     def up():
         r = row(d, cid)
@@ -198,22 +186,7 @@ def case_default(d):
 def case_bomb(d):
     limit = 32
     done = os.path.join(d.dir, "forked")
-    # Forks sleeping grandchildren until fork fails (EAGAIN) or BOMB_CAP, then writes how many
-    # it made; the test waits on that file, never on a time.
-    bomb = py("import os, time\n"
-              "n = 0\n"
-              "for i in range(%d):\n"
-              "    try:\n"
-              "        pid = os.fork()\n"
-              "    except OSError:\n"
-              "        break\n"
-              "    if pid == 0:\n"
-              "        time.sleep(1000)\n"
-              "        os._exit(0)\n"
-              "    n += 1\n"
-              "open('%s.tmp', 'w').write(str(n))\n"
-              "os.rename('%s.tmp', '%s')\n"
-              "time.sleep(1000)" % (BOMB_CAP, done, done, done))
+    bomb = fork_bomb(done, BOMB_CAP)
     d.write_config(config(child("bomb", bomb) + child("sibling", '["sleep", "1000"]'),
                           "default_pids = %d" % limit))
     d.start()
@@ -221,17 +194,7 @@ def case_bomb(d):
     running(d, "bomb")
     skip_unless_applied(d)
 
-    def forked():
-        now = row(d, "bomb")
-        if now and now.get("cgroup_pids") is not None:
-            check(now["cgroup_pids"] <= limit, "pids.current %r over %d" % (now["cgroup_pids"],
-                                                                           limit))
-        try:
-            with open(done) as f:
-                return f.read() or None
-        except FileNotFoundError:
-            return None
-    n = int(wait_for(forked, "the fork bomb to give up", timeout=60))
+    n = wait_for_bomb(d, "bomb", done, limit)
     check(n + 1 <= limit, "%d forks succeeded under default_pids = %d (it stops at %d)"
           % (n, limit, BOMB_CAP))
     check(n >= 1, "the bomb could not fork at all")

@@ -87,41 +87,51 @@ def case_oom(d):
     check(d.proc.poll() is None, "vigild stays up")
 
 
-def case_pids(d):
-    limit = 16
-    done = os.path.join(d.dir, "forked")
-    # The bomb's sleeps keep its processes alive for the count; the test waits on the file
-    # it writes once forking is over, never on a time.
-    bomb = py("import os, time\n"
+def fork_bomb(done, cap):
+    """A command that forks sleeping grandchildren until fork fails or it has made `cap`,
+    then writes how many it made to `done` and sleeps: the sleeps keep its processes alive
+    for the count, and the test waits on the file, never on a time."""
+    return py("import os, time\n"
               "n = 0\n"
-              "for i in range(1000):\n"
+              "for i in range(%d):\n"
               "    try:\n"
               "        pid = os.fork()\n"
               "    except OSError:\n"
-              "        continue\n"
+              "        break\n"
               "    if pid == 0:\n"
               "        time.sleep(1000)\n"
               "        os._exit(0)\n"
               "    n += 1\n"
               "open('%s.tmp', 'w').write(str(n))\n"
               "os.rename('%s.tmp', '%s')\n"
-              "time.sleep(1000)" % (done, done, done))
-    d.write_config(config(child("bomb", bomb, "{ pids = %d }" % limit)))
-    d.start()
-    r = running(d, "bomb")
+              "time.sleep(1000)" % (cap, done, done, done))
+
+
+def wait_for_bomb(d, cid, done, limit, each_look=lambda: None):
+    """How many forks the fork_bomb child `cid` made, once it has said; at every look
+    meanwhile (after `each_look`), its cgroup holds at most `limit` tasks and vigild answers."""
     def forked():
-        skip_if_refused(d, "pids")
-        # Every look meanwhile: the limit holds, and vigild answers.
-        now = row(d, "bomb")
+        each_look()
+        now = row(d, cid)
         if now and now.get("cgroup_pids") is not None:
             check(now["cgroup_pids"] <= limit, "pids.current %r over %d" % (now["cgroup_pids"],
                                                                            limit))
         try:
             with open(done) as f:
-                return int(f.read())
+                return f.read() or None
         except FileNotFoundError:
             return None
-    n = wait_for(forked, "the fork bomb to give up", timeout=60)
+    return int(wait_for(forked, "the fork bomb to give up", timeout=60))
+
+
+def case_pids(d):
+    limit = 16
+    done = os.path.join(d.dir, "forked")
+    bomb = fork_bomb(done, 1000)
+    d.write_config(config(child("bomb", bomb, "{ pids = %d }" % limit)))
+    d.start()
+    r = running(d, "bomb")
+    n = wait_for_bomb(d, "bomb", done, limit, lambda: skip_if_refused(d, "pids"))
     check(n < limit, "%d forks succeeded under pids = %d" % (n, limit))
     info = d.ctl_json("info", "bomb")["info"]
     check(info["cgroup_pids"] is not None and info["cgroup_pids"] <= limit,
