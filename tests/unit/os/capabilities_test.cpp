@@ -51,6 +51,23 @@ TEST(Capabilities, AWorkerAnswersAPidThatWasSentToIt) {
   EXPECT_EQ(uut.g.refused.load(), 1U);
 }
 
+TEST(Capabilities, ASendToADaemonProcessThatIsBehindIsNotMadeOnlyOnceItIsAllowed) {
+  // The pump's backpressure (docs/os-workers.md, "Backpressure") asks only about a send the
+  // worker may make: any other is refused as ever, never held on a process it cannot reach.
+  fixture uut;
+  uut.sinks.behind = [](pid) { return true; };
+  EXPECT_EQ(uut.send(term(session)), send_outcome::refused);
+  EXPECT_EQ(uut.send(term(hub)), send_outcome::refused);
+  uut.g.given.grant_all(vigil::make_tuple(session, atoms::ping), 7);
+  EXPECT_EQ(uut.send(term(session)), send_outcome::behind);
+  EXPECT_EQ(uut.send(term(atom("echo"))), send_outcome::behind);
+  EXPECT_TRUE(uut.local.empty());
+  EXPECT_EQ(uut.g.refused.load(), 2U);
+  uut.sinks.behind = [](pid) { return false; };
+  EXPECT_EQ(uut.send(term(session)), send_outcome::delivered);
+  EXPECT_EQ(uut.local, std::vector<pid>{session});
+}
+
 TEST(Capabilities, PidsInsideMapsAndListsAreGrantedToo) {
   fixture uut;
   pid other{9, 2, 1};

@@ -203,6 +203,9 @@ send_outcome to_pid(worker_grants& g, pid to, const term& message, const send_si
   if (!g.given.holds(to)) {
     return refuse(g);
   }
+  if (to.node == 0 && sinks.behind && sinks.behind(to)) {
+    return send_outcome::behind;
+  }
   const auto& sink = to.node == 0 ? sinks.send_local : sinks.route;
   if (sink) {
     sink(to, message);
@@ -235,6 +238,9 @@ send_outcome deliver_checked(worker_grants& g, const term& to, const term& messa
   }
   if (sinks.is_protected && sinks.is_protected(*p)) {
     return refuse(g);
+  }
+  if (sinks.behind && sinks.behind(*p)) {
+    return send_outcome::behind;
   }
   if (sinks.send_local) {
     sinks.send_local(*p, message);

@@ -6,6 +6,7 @@
 #include "vigil/worker_sdk/envelope.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -23,16 +24,23 @@ send_sinks sinks_of(const pump_hooks& hooks) {
   };
 }
 
-/// Delivers one frame; false when it is not an envelope. A send the child may not make is
-/// dropped and counted (deliver_checked).
-bool deliver(os_child& c, const send_sinks& sinks, const term& frame) {
+/// What became of a frame.
+enum class fate : std::uint8_t {
+  taken,       ///< delivered, kept, or (a send the child may not make) dropped and counted
+  held,        ///< a send to a daemon process that is behind (send_sinks::behind): not made
+  not_envelope ///< garbage: the channel breaks
+};
+
+/// Delivers one frame (a send through deliver_checked).
+fate deliver(os_child& c, const send_sinks& sinks, const term& frame) {
   if (auto d = sdk::as_send(frame)) {
-    (void)deliver_checked(c.grants, d->to, d->message, sinks);
-    return true;
+    return deliver_checked(c.grants, d->to, d->message, sinks) == send_outcome::behind
+               ? fate::held
+               : fate::taken;
   }
   if (auto reason = sdk::as_exit(frame)) {
     c.exit_frame = *reason;
-    return true;
+    return fate::taken;
   }
   if (auto text = sdk::as_ready(frame)) {
     if (c.ready_frame_seen) {
@@ -42,9 +50,9 @@ bool deliver(os_child& c, const send_sinks& sinks, const term& frame) {
       c.ready_frame_seen = true;
       c.ready_frame = std::move(*text);
     }
-    return true;
+    return fate::taken;
   }
-  return false;
+  return fate::not_envelope;
 }
 
 std::string describe(const term& frame) {
@@ -63,6 +71,9 @@ const std::string not_attached = "the worker did not attach to its channel: ";
 channel_pump::channel_pump(os_child& c, const pump_hooks& hooks)
     : c_(c), sinks_(sinks_of(hooks)), must_attach_(hooks.must_attach), rt_(hooks.rt),
       max_waiting_(hooks.max_waiting) {
+  if (rt_ != nullptr) {
+    sinks_.behind = [this](pid to) { return behind(to); };
+  }
   // The envelopes' atoms exist before a frame from the child is decoded, whether or not the
   // child may create atoms.
   (void)sdk::ready_tag();
@@ -105,13 +116,10 @@ channel_pump::progress channel_pump::serve(std::size_t budget) {
     return progress::closed;
   }
   if (held_) {
-    if (target_behind(*held_)) {
-      return hold(*std::exchange(held_, std::nullopt));
+    if (auto stop = deliver_frame(*std::exchange(held_, std::nullopt))) {
+      return *stop;
     }
     retry_delay_ = std::chrono::milliseconds{0};
-    if (!deliver_frame(*std::exchange(held_, std::nullopt))) {
-      return progress::closed;
-    }
   }
   for (std::size_t n = 0; n < budget; ++n) {
     auto r = reader_->try_read();
@@ -129,11 +137,8 @@ channel_pump::progress channel_pump::serve(std::size_t budget) {
       return progress::idle;
     }
     c_.received.fetch_add(1, std::memory_order_relaxed);
-    if (target_behind(**r)) {
-      return hold(std::move(**r));
-    }
-    if (!deliver_frame(**r)) {
-      return progress::closed;
+    if (auto stop = deliver_frame(std::move(**r))) {
+      return *stop;
     }
   }
   if (reader_->readable()) {
@@ -142,47 +147,23 @@ channel_pump::progress channel_pump::serve(std::size_t budget) {
   return reader_->announce_sleep() ? progress::more : progress::idle;
 }
 
-bool channel_pump::target_behind(const term& frame) const {
-  if (draining_ || rt_ == nullptr) {
+bool channel_pump::behind(pid to) const {
+  if (draining_) {
     return false;
   }
-  // {:send, to, message}, looked at in place: this runs for every frame.
-  if (!frame.is_tuple() || frame.size() != 3 || !frame[0].is(sdk::send_tag())) {
-    return false;
-  }
-  const term& target = frame[1];
-  std::optional<pid> to;
-  if (target.is_pid()) {
-    to = target.as_pid();
-  } else if (target.is_atom() && sinks_.whereis) {
-    to = sinks_.whereis(target.as_atom());
-  }
-  // A worker's process (node != 0) is reached through its port, whose backlog is bounded.
-  if (!to || to->node != 0) {
-    return false;
-  }
-  auto waiting = mailbox_length_seen(*rt_, *to);
-  if (!waiting || *waiting < max_waiting_) {
-    return false;
-  }
-  // Only a send the worker may make waits: deliver_checked drops any other at once. Held, it
-  // would stall the worker on a process it cannot reach, and tell it that one is behind.
-  auto& g = c_.grants;
-  if (sinks_.is_protected && sinks_.is_protected(*to)) {
-    return false;
-  }
-  return target.is_pid()
-             ? g.given.holds(*to)
-             : std::find(g.names.begin(), g.names.end(), target.as_atom()) != g.names.end();
+  auto waiting = mailbox_length_seen(*rt_, to);
+  return waiting && *waiting >= max_waiting_;
 }
 
-bool channel_pump::deliver_frame(const term& frame) {
-  if (deliver(c_, sinks_, frame)) {
-    return true;
+std::optional<channel_pump::progress> channel_pump::deliver_frame(term frame) {
+  switch (deliver(c_, sinks_, frame)) {
+  case fate::taken: return std::nullopt;
+  case fate::held: return hold(std::move(frame));
+  case fate::not_envelope: break;
   }
   c_.fail_channel("a frame that is no envelope: " + describe(frame));
   close();
-  return false;
+  return progress::closed;
 }
 
 channel_pump::progress channel_pump::hold(term frame) {

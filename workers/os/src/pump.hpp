@@ -54,6 +54,12 @@ public:
   };
 
   channel_pump(os_child& c, const pump_hooks& hooks);
+  // Its sinks call back into it (send_sinks::behind): it stays where it was made.
+  channel_pump(const channel_pump&) = delete;
+  channel_pump& operator=(const channel_pump&) = delete;
+  channel_pump(channel_pump&&) = delete;
+  channel_pump& operator=(channel_pump&&) = delete;
+  ~channel_pump() = default;
 
   /// Looks at the handshake until the child has attached, then delivers at most `budget`
   /// frames.
@@ -80,11 +86,13 @@ public:
   [[nodiscard]] std::chrono::steady_clock::time_point retry_at() const { return retry_at_; }
 
 private:
-  /// Whether `frame` is a send the worker may make to a daemon process that has `max_waiting`
-  /// messages or more.
-  [[nodiscard]] bool target_behind(const term& frame) const;
-  /// Delivers `frame`; false (after failing the channel) when it is no envelope.
-  bool deliver_frame(const term& frame);
+  /// Whether daemon process `to` has `max_waiting` messages or more (send_sinks::behind):
+  /// deliver_checked asks only for a send the worker may make, so a send it may not make is
+  /// refused at once, never held on a process the worker cannot reach.
+  [[nodiscard]] bool behind(pid to) const;
+  /// Delivers `frame`; nullopt when it is taken, else what `serve` returns: blocked (it is
+  /// held), or closed (it is no envelope, and the channel is failed).
+  std::optional<progress> deliver_frame(term frame);
   /// Holds `frame` until its target catches up.
   progress hold(term frame);
 

@@ -205,6 +205,9 @@ struct send_sinks {
   std::function<void(pid, term)> send_local;
   /// Delivers to a process of an OS worker (node != 0), the worker's own included.
   std::function<void(pid, term)> route;
+  /// Whether a daemon process is too far behind to be sent more now (the pump's
+  /// backpressure, docs/os-workers.md); empty: never.
+  std::function<bool(pid)> behind;
 };
 
 /// What became of a send from a worker.
@@ -213,6 +216,8 @@ enum class send_outcome : std::uint8_t {
   unregistered, ///< a granted name nobody has registered: dropped, as in Erlang
   refused,      ///< not granted, or a daemon process: dropped and counted
   bad_target,   ///< `to` is neither a pid nor an atom: dropped and counted
+  behind,       ///< allowed, but to a daemon process `send_sinks::behind` says is behind: not
+                ///< made, to be tried again
 };
 
 /// The check itself: delivers `message` to `to` (a pid or a registered name) if `g` allows
