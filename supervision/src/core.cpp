@@ -508,21 +508,6 @@ std::optional<step> supervisor_core::next() {
   return std::nullopt;
 }
 
-void supervisor_core::tell_stopped(const stop_target& t, child_state then, term reason) {
-  child_event e;
-  e.what = child_event::kind::stopped;
-  e.path = path_ + "/" + t.id;
-  e.id = t.id;
-  e.key = t.key;
-  e.dynamic = dynamic();
-  e.type = t.type;
-  e.process = t.child;
-  e.state = then;
-  e.due = t.due;
-  e.reason = std::move(reason);
-  events_.push_back(std::move(e));
-}
-
 void supervisor_core::start_result(result<pid> started, time_point now) {
   VIGIL_ASSERT(awaiting_ != 0);
   entry* c = find_key(std::exchange(awaiting_, 0));

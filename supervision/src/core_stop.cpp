@@ -2,7 +2,8 @@
 // Async stops: a child stopped through the API under one_for_one or simple_one_for_one is
 // not waited for. The rest of its job (the reply, a replace's start) waits behind it, as
 // behind a readiness gate, and the calls that name it wait until it is dead; everything
-// else (sibling exits, timers, calls about other children) is served meanwhile.
+// else (sibling exits, timers, calls about other children) is served meanwhile. Also the
+// `stopped` event that every stop ends with, async or not.
 #include "vigil/common/assert.hpp"
 #include "vigil/supervision/core.hpp"
 
@@ -75,15 +76,29 @@ bool supervisor_core::release_deferred() {
   return true;
 }
 
+void supervisor_core::tell_stopped(const stop_target& t, child_state then, term reason) {
+  child_event e;
+  e.what = child_event::kind::stopped;
+  e.path = path_ + "/" + t.id;
+  e.id = t.id;
+  e.key = t.key;
+  e.dynamic = dynamic();
+  e.type = t.type;
+  e.process = t.child;
+  e.state = then;
+  e.due = t.due;
+  e.reason = std::move(reason);
+  events_.push_back(std::move(e));
+}
+
 bool supervisor_core::child_stopped(pid child, const term& reason, time_point now) {
   VIGIL_ASSERT(idle());
-  auto it = std::find_if(stops_.begin(), stops_.end(),
-                         [child](const stopping& s) { return s.target.child == child; });
-  if (it == stops_.end()) {
+  stopping* found = stopping_pid(child);
+  if (found == nullptr) {
     return false;
   }
-  stopping s = std::move(*it);
-  stops_.erase(it);
+  stopping s = std::move(*found);
+  stops_.erase(stops_.begin() + (found - stops_.data()));
   last_now_ = now;
   child_state then = child_state::stopped;
   if (entry* c = find_key(s.target.key)) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <vector>
 
 namespace vigil::supervision::detail {
@@ -21,13 +22,19 @@ struct watched {
   term reason;
 };
 
-bool is_down_of(const term& m, const std::vector<watched>& children) {
+/// The monitor reference of a {:DOWN, ref, :process, pid, reason}, or nullopt.
+std::optional<reference> down_ref(const term& m) {
   if (!m.is_tuple() || m.size() != 5 || !m[0].is(atoms::down) || !m[1].is_reference()) {
-    return false;
+    return std::nullopt;
   }
-  reference ref = m[1].as_reference();
-  return std::any_of(children.begin(), children.end(),
-                     [ref](const watched& w) { return !w.down && w.monitor == ref; });
+  return m[1].as_reference();
+}
+
+bool is_down_of(const term& m, const std::vector<watched>& children) {
+  auto ref = down_ref(m);
+  return ref && std::any_of(children.begin(), children.end(), [&ref](const watched& w) {
+           return !w.down && w.monitor == *ref;
+         });
 }
 
 void mark_down(const term& m, std::vector<watched>& children) {
@@ -102,12 +109,12 @@ void begin_stop(context& self, const stop_step& stop, std::vector<pending_stop>&
 namespace {
 
 auto find_down(const term& m, const std::vector<pending_stop>& pending) {
-  if (!m.is_tuple() || m.size() != 5 || !m[0].is(atoms::down) || !m[1].is_reference()) {
+  auto ref = down_ref(m);
+  if (!ref) {
     return pending.end();
   }
-  reference ref = m[1].as_reference();
   return std::find_if(pending.begin(), pending.end(),
-                      [ref](const pending_stop& p) { return p.monitor == ref; });
+                      [&ref](const pending_stop& p) { return p.monitor == *ref; });
 }
 
 } // namespace
