@@ -68,8 +68,9 @@ std::unique_ptr<os::service> make_os_service(daemon_state& st, bool journal,
   const config::pids_default& pids = cfg->daemon.default_pids;
   if (pids.tasks > 0) {
     cg.default_pids = pids.tasks;
+  } else {
+    cg.default_pids_percent = pids.percent;
   }
-  cg.default_pids_percent = pids.tasks > 0 ? 0 : pids.percent;
   cg.warn_default_pids = pids != config::pids_default{};
   o.cgroups = os::cgroup_tree::open(cg);
   if (!o.cgroups && (cg.default_pids || cg.default_pids_percent > 0) && cg.warn_default_pids) {

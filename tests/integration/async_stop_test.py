@@ -25,7 +25,7 @@ crash_backoff = false
 
 [[supervisor.children]]
 id = "slow"
-command = ["sh", "-c", "trap '' TERM; echo slow-up; while :; do sleep 0.1; done"]
+command = ["sh", "-c", "trap '' TERM; echo slow-up; exec sleep 100000"]
 shutdown = "1h"
 
 [[supervisor.children]]
