@@ -75,7 +75,9 @@ shutdown = "5s"
 
 def probe_config(pidfile):
     # The readiness probe daemonizes a process (setsid) that writes its pid, and waits for
-    # that pid before it passes: what it leaves has left its process group by then.
+    # that pid before it passes: what it leaves has left its process group by then. The
+    # probe's `sleep 0.01` loop is that wait (sh cannot wait on a file otherwise): it ends
+    # when the file exists, never on a time, so the probe cannot pass too early.
     left = "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 1000" % (pidfile, pidfile, pidfile)
     return """
 [supervisor]
